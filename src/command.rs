@@ -1,0 +1,319 @@
+//! What goes in: the commands a host sends to [`Engine::handle`](crate::Engine::handle).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::agent::AgentStatus;
+use crate::config::Config;
+use crate::event::EndReason;
+use crate::ids::{AgentId, ConversationId, GroupId, VisitorId};
+use crate::routing::Strategy;
+
+/// A command, in the vocabulary of a contact-center product. Each is handled atomically: it
+/// either succeeds with an [`Outcome`](crate::Outcome) or fails with an
+/// [`Error`](crate::Error) and changes nothing. Batch commands (those that take a list of
+/// conversations) report one result per item instead (R-C8).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+#[non_exhaustive]
+pub enum Command {
+    /// A visitor asks for a human: a new conversation to route (R-S1, R-S2, R-Q1).
+    VisitorArrives(Arrival),
+    /// A waiting visitor gives up and leaves the queue (abandons).
+    VisitorLeaves {
+        /// The waiting conversation.
+        conversation: ConversationId,
+    },
+    /// An agent's status changes (R-A2). To an assignable status, the agent takes waiting work
+    /// (R-D1); away from one, it keeps what it holds unless
+    /// [`Config::requeue_when_unassignable`] is set.
+    AgentStatusChanged {
+        /// The agent.
+        agent: AgentId,
+        /// The new status.
+        status: AgentStatus,
+    },
+    /// Snooze conversations until a time (R-Z1). Asynchronous reception mode only; until that
+    /// mode exists this answers [`Error::WrongMode`](crate::Error::WrongMode).
+    Snooze {
+        /// The conversations.
+        conversations: Vec<ConversationId>,
+        /// When the snooze lifts.
+        until: DateTime<Utc>,
+    },
+    /// An admin assigns one or many conversations to an agent or a group (R-X1). Highest
+    /// priority: ignores status, limit and eligibility, and always succeeds for a known agent.
+    /// One result per conversation.
+    AssignManually {
+        /// The conversations, in the order to assign them.
+        conversations: Vec<ConversationId>,
+        /// The agent or group.
+        target: Target,
+    },
+    /// End one or many conversations (R-X2), from any open state. One result per conversation.
+    EndConversations {
+        /// The conversations.
+        conversations: Vec<ConversationId>,
+        /// Who or what ended them.
+        reason: EndReason,
+    },
+    /// An agent hands an active conversation to another agent, or to a group (R-X2). Respects
+    /// eligibility: a named agent must be able to take it now; a group with no one free queues
+    /// it. The handing agent is never chosen again for it by the group route.
+    Transfer {
+        /// The active conversation.
+        conversation: ConversationId,
+        /// Where it goes.
+        to: Target,
+    },
+    /// Time passes: fire every deadline at or before `now`. Early or repeated ticks are
+    /// harmless (R-C2).
+    Tick,
+    /// Register an agent (R-A1).
+    RegisterAgent(AgentSpec),
+    /// Change an agent's limit or groups (R-A1, R-A3).
+    UpdateAgent(AgentUpdate),
+    /// Remove an agent. The conversations it holds go back to their queues at their original
+    /// place and are routed again.
+    RemoveAgent {
+        /// The agent.
+        agent: AgentId,
+    },
+    /// Register a group (R-A1).
+    RegisterGroup(GroupSpec),
+    /// Change a group's strategy or limit.
+    UpdateGroup(GroupUpdate),
+    /// Remove a group that no open conversation names. Its agents stay, without it.
+    RemoveGroup {
+        /// The group.
+        group: GroupId,
+    },
+    /// Replace the engine-wide config (validated first). Waiting work is re-ordered and
+    /// re-routed under the new settings.
+    UpdateConfig(Config),
+    /// Drop finished conversations (ended, abandoned, left a message) from memory. Their ids
+    /// become free again. One result per conversation.
+    Forget {
+        /// The conversations.
+        conversations: Vec<ConversationId>,
+    },
+}
+
+/// A visitor asking for a human.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Arrival {
+    /// The new conversation's id; must not exist yet.
+    pub conversation: ConversationId,
+    /// Who is writing: used for the last-agent preference.
+    pub visitor: VisitorId,
+    /// The skill group that serves it.
+    pub group: GroupId,
+    /// Higher is served first (R-Q1). Default 0.
+    #[serde(default)]
+    pub priority: u8,
+    /// An agent or group named at arrival, tried before anything else (R-S2). When it cannot
+    /// serve, the conversation overflows to `group`.
+    #[serde(default)]
+    pub designated: Option<Target>,
+}
+
+impl Arrival {
+    /// A conversation of priority 0 with no designated target.
+    pub fn new(
+        conversation: impl Into<ConversationId>,
+        visitor: impl Into<VisitorId>,
+        group: impl Into<GroupId>,
+    ) -> Self {
+        Self {
+            conversation: conversation.into(),
+            visitor: visitor.into(),
+            group: group.into(),
+            priority: 0,
+            designated: None,
+        }
+    }
+
+    /// Sets the priority.
+    pub fn priority(mut self, priority: u8) -> Self {
+        self.priority = priority;
+        self
+    }
+
+    /// Names a designated agent or group.
+    pub fn designated(mut self, target: Target) -> Self {
+        self.designated = Some(target);
+        self
+    }
+}
+
+/// An agent or a group, as the target of an assignment or transfer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Target {
+    /// One agent.
+    Agent(AgentId),
+    /// A group: the engine picks the agent.
+    Group(GroupId),
+}
+
+/// An agent's membership of a group, with its priority there (R-A1).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Membership {
+    /// The group.
+    pub group: GroupId,
+    /// 1 (highest) ..= 5 (lowest); default 3 (Tencent Cloud Desk).
+    #[serde(default = "default_priority")]
+    pub priority: u8,
+}
+
+fn default_priority() -> u8 {
+    3
+}
+
+impl Membership {
+    /// A membership with the default priority 3.
+    pub fn new(group: impl Into<GroupId>) -> Self {
+        Self {
+            group: group.into(),
+            priority: 3,
+        }
+    }
+
+    /// A membership with the given priority.
+    pub fn with_priority(group: impl Into<GroupId>, priority: u8) -> Self {
+        Self {
+            group: group.into(),
+            priority,
+        }
+    }
+}
+
+/// Where a reception limit comes from (R-A3).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Limit {
+    /// For an agent: the largest limit among its groups, else [`Config::default_limit`].
+    /// For a group: the group sets no limit.
+    #[default]
+    Inherit,
+    /// This many conversations at once (at least 1).
+    Fixed(u32),
+}
+
+/// A new agent.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentSpec {
+    /// Its id; must not be registered yet.
+    pub agent: AgentId,
+    /// Its status at registration. Default Offline.
+    #[serde(default)]
+    pub status: AgentStatus,
+    /// Its reception limit.
+    #[serde(default)]
+    pub limit: Limit,
+    /// Its groups, with a priority in each.
+    #[serde(default)]
+    pub groups: Vec<Membership>,
+}
+
+impl AgentSpec {
+    /// An Offline agent in no group, with an inherited limit.
+    pub fn new(agent: impl Into<AgentId>) -> Self {
+        Self {
+            agent: agent.into(),
+            status: AgentStatus::Offline,
+            limit: Limit::Inherit,
+            groups: Vec::new(),
+        }
+    }
+
+    /// Sets the status.
+    pub fn status(mut self, status: AgentStatus) -> Self {
+        self.status = status;
+        self
+    }
+
+    /// Sets a fixed limit.
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.limit = Limit::Fixed(limit);
+        self
+    }
+
+    /// Adds a group with the default priority 3.
+    pub fn group(mut self, group: impl Into<GroupId>) -> Self {
+        self.groups.push(Membership::new(group));
+        self
+    }
+
+    /// Adds a group with a priority.
+    pub fn group_with_priority(mut self, group: impl Into<GroupId>, priority: u8) -> Self {
+        self.groups.push(Membership::with_priority(group, priority));
+        self
+    }
+}
+
+/// A change to an agent: each `Some` field replaces the current value.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentUpdate {
+    /// The agent.
+    pub agent: AgentId,
+    /// A new limit.
+    #[serde(default)]
+    pub limit: Option<Limit>,
+    /// A new set of groups (replaces the old one).
+    #[serde(default)]
+    pub groups: Option<Vec<Membership>>,
+}
+
+/// A new group.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupSpec {
+    /// Its id; must not be registered yet.
+    pub group: GroupId,
+    /// How it picks among its eligible agents. Default least recently assigned.
+    #[serde(default)]
+    pub strategy: Strategy,
+    /// A limit for its members (R-A3).
+    #[serde(default)]
+    pub limit: Limit,
+}
+
+impl GroupSpec {
+    /// A group with the default strategy and no limit of its own.
+    pub fn new(group: impl Into<GroupId>) -> Self {
+        Self {
+            group: group.into(),
+            strategy: Strategy::default(),
+            limit: Limit::Inherit,
+        }
+    }
+
+    /// Sets the strategy.
+    pub fn strategy(mut self, strategy: Strategy) -> Self {
+        self.strategy = strategy;
+        self
+    }
+
+    /// Sets a limit for its members.
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.limit = Limit::Fixed(limit);
+        self
+    }
+}
+
+/// A change to a group: each `Some` field replaces the current value.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupUpdate {
+    /// The group.
+    pub group: GroupId,
+    /// A new strategy.
+    #[serde(default)]
+    pub strategy: Option<Strategy>,
+    /// A new limit.
+    #[serde(default)]
+    pub limit: Option<Limit>,
+}

@@ -1,0 +1,136 @@
+//! Engine-wide settings, validated before they take effect.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+
+/// Engine-wide settings. Every field has a default that matches what a contact-center product
+/// does out of the box; [`Config::validate`] checks a config before the engine accepts it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Reception limit of an agent that has no limit of its own and belongs to no group with a
+    /// limit (R-A3). Default 5. Must be at least 1.
+    pub default_limit: u32,
+    /// The real-time queue (R-Q1, R-Q2).
+    pub queue: QueueConfig,
+    /// The last-agent preference (R-S2). Off by default, as in Tencent Cloud Desk, where it is an
+    /// option next to the first-come-first-served default.
+    pub last_agent: LastAgent,
+    /// Statuses the host defines beyond Online, Busy, ShortBreak and Offline (R-A2).
+    pub custom_statuses: Vec<CustomStatus>,
+    /// When an agent leaves an assignable status, put the conversations it holds back in their
+    /// queues (R-A2 "a policy may requeue them"). Default `false`: they stay with the agent.
+    pub requeue_when_unassignable: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            default_limit: 5,
+            queue: QueueConfig::default(),
+            last_agent: LastAgent::default(),
+            custom_statuses: Vec::new(),
+            requeue_when_unassignable: false,
+        }
+    }
+}
+
+impl Config {
+    /// Checks the config as a whole.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] naming the field and the problem: a zero default limit, a zero
+    /// aging step or last-agent window, a custom status with an empty name, a name that a
+    /// built-in status already has, or one defined twice.
+    pub fn validate(&self) -> Result<(), Error> {
+        if self.default_limit == 0 {
+            return Err(invalid("default_limit", "must be at least 1"));
+        }
+        if self.queue.aging_step_secs == Some(0) {
+            return Err(invalid("queue.aging_step_secs", "must be at least 1 second"));
+        }
+        if self.last_agent.window_secs == Some(0) {
+            return Err(invalid("last_agent.window_secs", "must be at least 1 second"));
+        }
+        for (i, status) in self.custom_statuses.iter().enumerate() {
+            let name = status.name.as_str();
+            if name.trim().is_empty() {
+                return Err(invalid("custom_statuses", "a status name is empty"));
+            }
+            if ["Online", "Busy", "ShortBreak", "Offline"].contains(&name) {
+                return Err(invalid(
+                    "custom_statuses",
+                    format!("`{name}` is a built-in status"),
+                ));
+            }
+            if self.custom_statuses[..i].iter().any(|s| s.name == name) {
+                return Err(invalid(
+                    "custom_statuses",
+                    format!("`{name}` is defined twice"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the custom status `name` is defined, and if so whether it is assignable.
+    pub(crate) fn custom_status(&self, name: &str) -> Option<bool> {
+        self.custom_statuses
+            .iter()
+            .find(|s| s.name == name)
+            .map(|s| s.assignable)
+    }
+}
+
+fn invalid(field: &'static str, problem: impl Into<String>) -> Error {
+    Error::InvalidConfig {
+        field,
+        problem: problem.into(),
+    }
+}
+
+/// Real-time queue settings.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct QueueConfig {
+    /// Position changes are announced ([`Event::QueuePositionChanged`](crate::Event)) to the
+    /// first `announce_positions` waiting conversations of each queue (R-Q2). Default 10; 0
+    /// announces none (positions can still be queried).
+    pub announce_positions: u32,
+    /// Aging (R-Q1): every `aging_step_secs` seconds waited count as one priority level, so a
+    /// conversation of priority 0 that has waited one step ranks with a fresh one of priority 1.
+    /// `None` (the default) turns aging off: priority, then arrival.
+    pub aging_step_secs: Option<u64>,
+}
+
+impl Default for QueueConfig {
+    fn default() -> Self {
+        Self {
+            announce_positions: 10,
+            aging_step_secs: None,
+        }
+    }
+}
+
+/// The last-agent preference (R-S2): a visitor goes back to the agent who last served it, when
+/// that agent is eligible for the conversation's group and has free capacity.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LastAgent {
+    /// Whether the preference is applied.
+    pub enabled: bool,
+    /// Only when the last service (its assignment, or its end if it ended) lies at most this
+    /// many seconds back. `None`: no window.
+    pub window_secs: Option<u64>,
+}
+
+/// A status the host defines, with whether agents in it get automatic work (R-A2).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomStatus {
+    /// The status name, as used in [`AgentStatus::Custom`](crate::AgentStatus::Custom).
+    pub name: String,
+    /// Whether an agent in this status is eligible for automatic assignment.
+    pub assignable: bool,
+}

@@ -1,0 +1,273 @@
+//! The public face: [`Engine`], its one entry point, its queries, snapshot and restore.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::agent::AgentStatus;
+use crate::command::{Command, Membership, Target};
+use crate::config::Config;
+use crate::conversation::{Conversation, ConversationState, Phase};
+use crate::error::Error;
+use crate::ids::{AgentId, ConversationId, GroupId};
+use crate::outcome::{Ctx, Outcome};
+use crate::store::State;
+use crate::view::{AgentView, ConversationView, Counters, GroupView};
+
+/// The routing engine: a deterministic state machine driven by [`Engine::handle`].
+///
+/// Cloning is a deep copy of the state, so a host can run what-if simulations from live state
+/// (R-B3).
+#[derive(Clone, Debug)]
+pub struct Engine {
+    state: State,
+}
+
+/// The version [`Engine::snapshot`] writes and [`Engine::restore`] reads.
+pub const SNAPSHOT_VERSION: u32 = 1;
+
+/// The engine's whole state, for storage (R-C6). Serialize it with any serde format; hand it
+/// back to [`Engine::restore`] to continue exactly where it stopped. Derived indexes are not
+/// stored; restore rebuilds them.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// The snapshot format's version ([`SNAPSHOT_VERSION`] when written by this build).
+    pub version: u32,
+    state: State,
+}
+
+impl Engine {
+    /// A new engine with no agents, groups or conversations.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] when [`Config::validate`] refuses the config.
+    pub fn new(config: Config) -> Result<Self, Error> {
+        config.validate()?;
+        Ok(Self {
+            state: State::new(config),
+        })
+    }
+
+    /// Handles one command at time `now` and returns what happened (R-C2).
+    ///
+    /// A `now` earlier than the engine's clock is taken as the engine's clock: time never runs
+    /// backwards (R-C3). The engine's clock advances to `now` only when the command succeeds.
+    ///
+    /// # Errors
+    /// Any [`Error`] variant that names a problem with this command: an unknown or duplicate
+    /// id, an invalid limit, priority or status, a conversation in a state that does not allow
+    /// the operation, an empty batch, an operation of another reception mode. The engine is
+    /// then exactly as it was (R-C4). Business outcomes (no agent free) are events, not errors.
+    pub fn handle(&mut self, now: DateTime<Utc>, command: Command) -> Result<Outcome, Error> {
+        let now = match self.state.clock {
+            Some(clock) if clock > now => clock,
+            _ => now,
+        };
+        let mut ctx = Ctx::new(now);
+        self.state.apply(&mut ctx, command)?;
+        self.state.clock = Some(now);
+        self.state.announce_positions(&mut ctx);
+        Ok(Outcome {
+            events: ctx.events,
+            results: ctx.results,
+            next_deadline: self.next_deadline(),
+        })
+    }
+
+    /// When the host should send the next [`Command::Tick`]; `None` while nothing is
+    /// scheduled. The engine of this release schedules no timers (none of the behaviours it
+    /// has so far depends on time passing), so this is always `None`; hosts should still
+    /// honour it, as later releases add timers without changing the run loop.
+    pub fn next_deadline(&self) -> Option<DateTime<Utc>> {
+        None
+    }
+
+    /// The engine's clock: the time of the latest successful command.
+    pub fn now(&self) -> Option<DateTime<Utc>> {
+        self.state.clock
+    }
+
+    /// The engine's config.
+    pub fn config(&self) -> &Config {
+        &self.state.config
+    }
+
+    /// A conversation, or `None` if unknown. O(log n), plus O(min(ahead, behind)) for the
+    /// position of a queued one.
+    pub fn conversation(&self, id: &ConversationId) -> Option<ConversationView> {
+        let c = *self.state.conv_ids.get(id)?;
+        Some(self.conversation_view(self.state.conv(c)))
+    }
+
+    fn conversation_view(&self, conv: &Conversation) -> ConversationView {
+        let state = &self.state;
+        let now = state.clock.unwrap_or(conv.arrived_at);
+        let (view_state, waited_until) = match &conv.phase {
+            Phase::Routing | Phase::Queued => (ConversationState::Queued, now),
+            Phase::Active { agent } => (
+                ConversationState::Active {
+                    agent: state.agent(*agent).id.clone(),
+                },
+                conv.first_assigned_at.unwrap_or(now),
+            ),
+            Phase::Abandoned { at } => (ConversationState::Abandoned, *at),
+            Phase::Ended { at, reason, agent } => (
+                ConversationState::Ended {
+                    reason: *reason,
+                    agent: agent.clone(),
+                },
+                conv.first_assigned_at.unwrap_or(*at),
+            ),
+        };
+        let designated = match (conv.designated_agent, conv.designated_group) {
+            (Some(a), _) => Some(Target::Agent(state.agent(a).id.clone())),
+            (None, Some(g)) => Some(Target::Group(state.group(g).id.clone())),
+            (None, None) => None,
+        };
+        ConversationView {
+            id: conv.id.clone(),
+            visitor: conv.visitor.clone(),
+            group: state.group(conv.group).id.clone(),
+            priority: conv.priority,
+            state: view_state,
+            position: state.position(conv),
+            arrived_at: conv.arrived_at,
+            waited: waited_until
+                .signed_duration_since(conv.arrived_at)
+                .to_std()
+                .unwrap_or(Duration::ZERO),
+            designated,
+        }
+    }
+
+    /// An agent, or `None` if unknown. O(log agents + held).
+    pub fn agent(&self, id: &AgentId) -> Option<AgentView> {
+        let state = &self.state;
+        let agent = state.agent(*state.agent_ids.get(id)?);
+        Some(AgentView {
+            id: agent.id.clone(),
+            status: agent.status.clone(),
+            load: agent.load,
+            limit: agent.effective_limit,
+            groups: agent
+                .groups
+                .iter()
+                .map(|m| Membership::with_priority(state.group(m.group).id.clone(), m.priority))
+                .collect(),
+            conversations: agent
+                .conversations
+                .iter()
+                .map(|c| state.conv(*c).id.clone())
+                .collect(),
+            assigned_total: agent.assigned_total,
+        })
+    }
+
+    /// Every agent's id, in registration order.
+    pub fn agents(&self) -> impl Iterator<Item = &AgentId> + '_ {
+        self.state.agents.values().map(|a| &a.id)
+    }
+
+    /// An agent's status, or `None` if unknown.
+    pub fn agent_status(&self, id: &AgentId) -> Option<&AgentStatus> {
+        let a = *self.state.agent_ids.get(id)?;
+        Some(&self.state.agent(a).status)
+    }
+
+    /// The conversations an agent holds, in arrival order; `None` if the agent is unknown.
+    pub fn agent_conversations(
+        &self,
+        id: &AgentId,
+    ) -> Option<impl Iterator<Item = &ConversationId> + '_> {
+        let a = *self.state.agent_ids.get(id)?;
+        Some(
+            self.state
+                .agent(a)
+                .conversations
+                .iter()
+                .map(|c| &self.state.conv(*c).id),
+        )
+    }
+
+    /// A group, or `None` if unknown. O(members).
+    pub fn group(&self, id: &GroupId) -> Option<GroupView> {
+        let state = &self.state;
+        let group = state.group(*state.group_ids.get(id)?);
+        Some(GroupView {
+            id: group.id.clone(),
+            strategy: group.strategy,
+            limit: group.limit,
+            members: group
+                .members
+                .iter()
+                .map(|a| state.agent(*a).id.clone())
+                .collect(),
+            waiting: group.queue.len(),
+        })
+    }
+
+    /// Every group's id, in registration order.
+    pub fn groups(&self) -> impl Iterator<Item = &GroupId> + '_ {
+        self.state.groups.values().map(|g| &g.id)
+    }
+
+    /// A group's queue, best first: the order in which its agents take waiting work. It holds
+    /// the group's own conversations and those that designated it. `None` if the group is
+    /// unknown. Lazy: O(log n) to start, O(1) per item.
+    pub fn queue(&self, id: &GroupId) -> Option<impl Iterator<Item = &ConversationId> + '_> {
+        let g = *self.state.group_ids.get(id)?;
+        Some(
+            self.state
+                .group(g)
+                .queue
+                .iter()
+                .map(|k| &self.state.conv(k.conv).id),
+        )
+    }
+
+    /// Every known conversation's id, in arrival order.
+    pub fn conversations(&self) -> impl Iterator<Item = &ConversationId> + '_ {
+        self.state.conversations.values().map(|c| &c.id)
+    }
+
+    /// Running counters and current gauges.
+    pub fn counters(&self) -> &Counters {
+        &self.state.counters
+    }
+
+    /// The whole state, for storage (R-C6). O(size of the state).
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            version: SNAPSHOT_VERSION,
+            state: self.state.clone(),
+        }
+    }
+
+    /// An engine that continues exactly where the snapshot's engine stopped: the same commands
+    /// then give the same events (R-C6). Rebuilds every index, O(n log n).
+    ///
+    /// # Errors
+    /// [`Error::UnsupportedSnapshot`] for another format version; [`Error::CorruptSnapshot`]
+    /// when its parts contradict each other (an unknown id referenced, a key filed twice) or
+    /// its config is invalid.
+    pub fn restore(snapshot: Snapshot) -> Result<Self, Error> {
+        if snapshot.version != SNAPSHOT_VERSION {
+            return Err(Error::UnsupportedSnapshot {
+                found: snapshot.version,
+                supported: SNAPSHOT_VERSION,
+            });
+        }
+        let mut state = snapshot.state;
+        state
+            .config
+            .validate()
+            .map_err(|e| Error::CorruptSnapshot {
+                problem: e.to_string(),
+            })?;
+        state
+            .rebuild()
+            .map_err(|problem| Error::CorruptSnapshot { problem })?;
+        Ok(Self { state })
+    }
+}

@@ -1,0 +1,169 @@
+//! The one error type: every variant names the ids involved and reads well in a log line.
+
+use serde::Serialize;
+
+use crate::ids::{AgentId, ConversationId, GroupId};
+
+/// Why a command, or one item of a batch command, was refused. The engine is unchanged by a
+/// refused command (R-C4); in a batch, a refused item changes nothing and the others go on
+/// (R-C8).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// No agent with this id is registered.
+    #[error("unknown agent `{agent}`")]
+    UnknownAgent {
+        /// The id that was given.
+        agent: AgentId,
+    },
+    /// No group with this id is registered.
+    #[error("unknown group `{group}`")]
+    UnknownGroup {
+        /// The id that was given.
+        group: GroupId,
+    },
+    /// No conversation with this id is known (never arrived, or forgotten).
+    #[error("unknown conversation `{conversation}`")]
+    UnknownConversation {
+        /// The id that was given.
+        conversation: ConversationId,
+    },
+    /// A conversation with this id already exists.
+    #[error("conversation `{conversation}` already exists")]
+    DuplicateConversation {
+        /// The id that was given twice.
+        conversation: ConversationId,
+    },
+    /// An agent with this id is already registered.
+    #[error("agent `{agent}` is already registered")]
+    DuplicateAgent {
+        /// The id that was given twice.
+        agent: AgentId,
+    },
+    /// A group with this id is already registered.
+    #[error("group `{group}` is already registered")]
+    DuplicateGroup {
+        /// The id that was given twice.
+        group: GroupId,
+    },
+    /// The same group appears twice in one agent's memberships.
+    #[error("agent `{agent}` lists group `{group}` twice")]
+    DuplicateMembership {
+        /// The agent being registered or updated.
+        agent: AgentId,
+        /// The group listed twice.
+        group: GroupId,
+    },
+    /// A group priority outside 1 (highest) ..= 5 (lowest).
+    #[error("agent `{agent}` has priority {priority} in group `{group}`; priorities run from 1 (highest) to 5 (lowest)")]
+    InvalidPriority {
+        /// The agent being registered or updated.
+        agent: AgentId,
+        /// The group of the membership.
+        group: GroupId,
+        /// The priority that was given.
+        priority: u8,
+    },
+    /// A reception limit of zero for an agent: to keep an agent from automatic work, give it a
+    /// status that is not assignable.
+    #[error("agent `{agent}` cannot have a reception limit of 0; use a status that is not assignable instead")]
+    ZeroAgentLimit {
+        /// The agent being registered or updated.
+        agent: AgentId,
+    },
+    /// A reception limit of zero for a group.
+    #[error("group `{group}` cannot have a reception limit of 0")]
+    ZeroGroupLimit {
+        /// The group being registered or updated.
+        group: GroupId,
+    },
+    /// A custom status that the config does not define.
+    #[error("status `{status}` is not defined in the config's custom statuses")]
+    UnknownStatus {
+        /// The status name that was given.
+        status: String,
+    },
+    /// A batch command with no items.
+    #[error("the batch names no conversations")]
+    EmptyBatch,
+    /// The conversation is in a state that does not allow the operation.
+    #[error("cannot {operation} conversation `{conversation}`: it is {state}")]
+    InvalidState {
+        /// The conversation.
+        conversation: ConversationId,
+        /// Its state, in words (`queued`, `active`, `ended`, ...).
+        state: &'static str,
+        /// What was attempted (`end`, `transfer`, ...).
+        operation: &'static str,
+    },
+    /// A manual assignment to the agent that already holds the conversation.
+    #[error("conversation `{conversation}` is already assigned to agent `{agent}`")]
+    AlreadyAssigned {
+        /// The conversation.
+        conversation: ConversationId,
+        /// Its agent.
+        agent: AgentId,
+    },
+    /// A transfer to an agent that cannot take it now (status not assignable, at its limit, or
+    /// the conversation's own agent). Transfers respect eligibility; an admin can use
+    /// [`Command::AssignManually`](crate::Command::AssignManually) instead.
+    #[error("agent `{agent}` cannot take conversation `{conversation}` now: {reason}")]
+    AgentUnavailable {
+        /// The conversation.
+        conversation: ConversationId,
+        /// The agent that was named.
+        agent: AgentId,
+        /// Why, in words.
+        reason: &'static str,
+    },
+    /// A manual assignment to a group with no members.
+    #[error("group `{group}` has no members to assign to")]
+    EmptyGroup {
+        /// The group.
+        group: GroupId,
+    },
+    /// A group cannot be removed while conversations still route through it.
+    #[error("group `{group}` still has {conversations} open conversation(s)")]
+    GroupInUse {
+        /// The group.
+        group: GroupId,
+        /// How many open conversations name it.
+        conversations: u64,
+    },
+    /// Only a conversation that ended, was abandoned or left a message can be forgotten.
+    #[error("conversation `{conversation}` is still open and cannot be forgotten")]
+    StillOpen {
+        /// The conversation.
+        conversation: ConversationId,
+    },
+    /// The operation exists only in another reception mode.
+    #[error("{operation} is not available in {mode} reception mode")]
+    WrongMode {
+        /// What was attempted.
+        operation: &'static str,
+        /// The engine's reception mode.
+        mode: &'static str,
+    },
+    /// The config was refused by [`Config::validate`](crate::Config::validate).
+    #[error("invalid config: `{field}` {problem}")]
+    InvalidConfig {
+        /// The field, as a path.
+        field: &'static str,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// A snapshot that this version of the crate cannot restore.
+    #[error("snapshot version {found} is not supported (this build reads version {supported})")]
+    UnsupportedSnapshot {
+        /// The snapshot's version.
+        found: u32,
+        /// The version this build writes and reads.
+        supported: u32,
+    },
+    /// A snapshot whose contents contradict each other (edited by hand, or not from this crate).
+    #[error("corrupt snapshot: {problem}")]
+    CorruptSnapshot {
+        /// What contradicts what.
+        problem: String,
+    },
+}

@@ -1,0 +1,210 @@
+//! What comes out: events are past-tense facts, in causal order.
+
+use serde::{Deserialize, Serialize};
+
+use crate::agent::AgentStatus;
+use crate::command::Target;
+use crate::ids::{AgentId, ConversationId, GroupId, VisitorId};
+use crate::routing::Strategy;
+
+/// A fact the engine reports. The host persists or dispatches them (notify the visitor, open
+/// the chat on the agent's desk, ...). Within one [`Outcome`](crate::Outcome) they are in causal
+/// order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+#[non_exhaustive]
+pub enum Event {
+    /// A conversation was accepted for routing.
+    ConversationArrived {
+        /// The conversation.
+        conversation: ConversationId,
+        /// Its visitor.
+        visitor: VisitorId,
+        /// Its group.
+        group: GroupId,
+        /// Its priority.
+        priority: u8,
+    },
+    /// A conversation now waits in its group's queue (R-Q1, R-Q2).
+    ConversationQueued {
+        /// The conversation.
+        conversation: ConversationId,
+        /// The queue it waits in.
+        group: GroupId,
+        /// 1-based position in that queue.
+        position: u32,
+    },
+    /// The position of a waiting conversation changed; announced to the first
+    /// [`QueueConfig::announce_positions`](crate::QueueConfig) of each queue (R-Q2).
+    QueuePositionChanged {
+        /// The conversation.
+        conversation: ConversationId,
+        /// Its queue.
+        group: GroupId,
+        /// Its new 1-based position.
+        position: u32,
+    },
+    /// An agent now holds a conversation.
+    ConversationAssigned {
+        /// The conversation.
+        conversation: ConversationId,
+        /// The agent.
+        agent: AgentId,
+        /// Why this agent (R-B1).
+        reason: AssignReason,
+        /// The agent's load after the assignment.
+        load: u32,
+        /// The agent's limit. `load > limit` only after a manual assignment (R-A4).
+        limit: u32,
+    },
+    /// A conversation left its agent for another agent or a group; an assignment or queueing
+    /// event follows.
+    ConversationTransferred {
+        /// The conversation.
+        conversation: ConversationId,
+        /// The agent it left.
+        from: AgentId,
+        /// Where it goes.
+        to: Target,
+    },
+    /// A conversation lost its agent (removed, or left an assignable status under
+    /// [`Config::requeue_when_unassignable`](crate::Config)) and is routed again from its
+    /// original place.
+    ConversationRequeued {
+        /// The conversation.
+        conversation: ConversationId,
+        /// The agent it left.
+        from: AgentId,
+    },
+    /// A waiting visitor left the queue.
+    ConversationAbandoned {
+        /// The conversation.
+        conversation: ConversationId,
+        /// The queue it left.
+        group: GroupId,
+    },
+    /// A conversation ended.
+    ConversationEnded {
+        /// The conversation.
+        conversation: ConversationId,
+        /// Its agent, if it had one.
+        agent: Option<AgentId>,
+        /// Who or what ended it.
+        reason: EndReason,
+    },
+    /// A finished conversation was dropped from memory.
+    ConversationForgotten {
+        /// The conversation.
+        conversation: ConversationId,
+    },
+    /// An agent was registered.
+    AgentRegistered {
+        /// The agent.
+        agent: AgentId,
+        /// Its effective limit.
+        limit: u32,
+    },
+    /// An agent's limit or groups changed.
+    AgentUpdated {
+        /// The agent.
+        agent: AgentId,
+        /// Its effective limit now.
+        limit: u32,
+    },
+    /// An agent was removed.
+    AgentRemoved {
+        /// The agent.
+        agent: AgentId,
+    },
+    /// An agent's status changed.
+    AgentStatusChanged {
+        /// The agent.
+        agent: AgentId,
+        /// The status before.
+        from: AgentStatus,
+        /// The status now.
+        to: AgentStatus,
+    },
+    /// A group was registered.
+    GroupRegistered {
+        /// The group.
+        group: GroupId,
+    },
+    /// A group's strategy or limit changed.
+    GroupUpdated {
+        /// The group.
+        group: GroupId,
+    },
+    /// A group was removed.
+    GroupRemoved {
+        /// The group.
+        group: GroupId,
+    },
+    /// The engine-wide config was replaced.
+    ConfigUpdated,
+}
+
+/// Why an agent got a conversation (R-B1).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum AssignReason {
+    /// The agent was designated at arrival.
+    DesignatedAgent,
+    /// The group designated at arrival chose the agent with its strategy.
+    DesignatedGroup {
+        /// The designated group's strategy.
+        strategy: Strategy,
+    },
+    /// The agent last served this visitor.
+    LastAgent,
+    /// The conversation's group chose the agent with its strategy.
+    Strategy {
+        /// The group's strategy.
+        strategy: Strategy,
+    },
+    /// The agent had room and took the best waiting conversation of its groups (R-D1).
+    Drain {
+        /// What gave the agent room.
+        trigger: DrainTrigger,
+    },
+    /// An admin assigned it to this agent (R-X1).
+    Manual,
+    /// An admin assigned it to a group, which chose the agent.
+    ManualToGroup {
+        /// The group's strategy, or `None` when no member was eligible and the least loaded
+        /// member was taken.
+        strategy: Option<Strategy>,
+    },
+    /// An agent transferred it to this agent (R-X2).
+    Transfer,
+}
+
+/// What gave an agent room to take waiting work (R-D1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum DrainTrigger {
+    /// One of its conversations ended or left it.
+    CapacityFreed,
+    /// It changed to an assignable status.
+    BecameAssignable,
+    /// It was registered.
+    Registered,
+    /// Its limit or groups changed.
+    AgentUpdated,
+    /// A group of its changed limit, or was removed.
+    GroupChanged,
+    /// The engine-wide config changed.
+    ConfigUpdated,
+}
+
+/// Who or what ended a conversation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum EndReason {
+    /// The agent closed it.
+    Agent,
+    /// The visitor closed it.
+    Visitor,
+    /// An admin closed it (for example an invalid conversation, without a summary).
+    Admin,
+}

@@ -1,0 +1,188 @@
+//! Registering, updating and removing agents, and their status changes.
+
+use crate::agent::{Agent, AgentStatus, Member};
+use crate::command::{AgentSpec, AgentUpdate, Limit, Membership};
+use crate::error::Error;
+use crate::event::{DrainTrigger, Event};
+use crate::ids::AgentId;
+use crate::outcome::Ctx;
+use crate::store::{ConvKey, State};
+
+impl State {
+    /// Checks memberships: known groups, priorities 1..=5, no group twice.
+    fn members(&self, agent: &AgentId, groups: &[Membership]) -> Result<Vec<Member>, Error> {
+        let mut members: Vec<Member> = Vec::with_capacity(groups.len());
+        for m in groups {
+            let group = self.group_key(&m.group)?;
+            if !(1..=5).contains(&m.priority) {
+                return Err(Error::InvalidPriority {
+                    agent: agent.clone(),
+                    group: m.group.clone(),
+                    priority: m.priority,
+                });
+            }
+            if members.iter().any(|x| x.group == group) {
+                return Err(Error::DuplicateMembership {
+                    agent: agent.clone(),
+                    group: m.group.clone(),
+                });
+            }
+            members.push(Member {
+                group,
+                priority: m.priority,
+            });
+        }
+        Ok(members)
+    }
+
+    fn check_status(&self, status: &AgentStatus) -> Result<bool, Error> {
+        status
+            .assignable(&self.config)
+            .ok_or_else(|| Error::UnknownStatus {
+                status: status.to_string(),
+            })
+    }
+
+    /// `RegisterAgent`: O(groups · log agents), plus the work the agent takes.
+    pub(crate) fn register_agent(&mut self, ctx: &mut Ctx, spec: AgentSpec) -> Result<(), Error> {
+        if self.agent_ids.contains_key(&spec.agent) {
+            return Err(Error::DuplicateAgent { agent: spec.agent });
+        }
+        let members = self.members(&spec.agent, &spec.groups)?;
+        let limit = agent_limit(&spec.agent, spec.limit)?;
+        self.check_status(&spec.status)?;
+
+        let a = self.next_key();
+        let mut agent = Agent::new(spec.agent.clone(), spec.status, limit);
+        agent.groups = members;
+        for m in &agent.groups {
+            self.group_mut(m.group).members.insert(a);
+        }
+        self.agents.insert(a, agent);
+        self.agent_ids.insert(spec.agent.clone(), a);
+        self.refresh(a);
+        ctx.emit(Event::AgentRegistered {
+            agent: spec.agent,
+            limit: self.agent(a).effective_limit,
+        });
+        self.drain(ctx, a, DrainTrigger::Registered);
+        Ok(())
+    }
+
+    /// `UpdateAgent`: O(groups · log agents), plus the work the agent takes.
+    pub(crate) fn update_agent(&mut self, ctx: &mut Ctx, update: AgentUpdate) -> Result<(), Error> {
+        let a = self.agent_key(&update.agent)?;
+        let members = match &update.groups {
+            Some(groups) => Some(self.members(&update.agent, groups)?),
+            None => None,
+        };
+        let limit = match update.limit {
+            Some(limit) => Some(agent_limit(&update.agent, limit)?),
+            None => None,
+        };
+
+        self.unlist(a);
+        if let Some(members) = members {
+            let old = std::mem::replace(&mut self.agent_mut(a).groups, members);
+            for m in old {
+                self.group_mut(m.group).members.remove(&a);
+            }
+            let new = self.agent(a).groups.clone();
+            for m in new {
+                self.group_mut(m.group).members.insert(a);
+            }
+        }
+        if let Some(limit) = limit {
+            self.agent_mut(a).limit = limit;
+        }
+        self.refresh(a);
+        ctx.emit(Event::AgentUpdated {
+            agent: update.agent,
+            limit: self.agent(a).effective_limit,
+        });
+        self.drain(ctx, a, DrainTrigger::AgentUpdated);
+        Ok(())
+    }
+
+    /// `RemoveAgent`: O(groups · log agents + held · route).
+    pub(crate) fn remove_agent(&mut self, ctx: &mut Ctx, id: &AgentId) -> Result<(), Error> {
+        let a = self.agent_key(id)?;
+
+        self.unlist(a);
+        let groups = std::mem::take(&mut self.agent_mut(a).groups);
+        for m in groups {
+            self.group_mut(m.group).members.remove(&a);
+        }
+        let designated = std::mem::take(&mut self.agent_mut(a).designated);
+        for key in designated {
+            self.conv_mut(key.conv).designated_agent = None;
+        }
+        let held: Vec<ConvKey> = self.agent(a).conversations.iter().copied().collect();
+        for &c in &held {
+            self.detach(ctx, c);
+        }
+        self.agents.remove(&a);
+        self.agent_ids.swap_remove(id);
+        ctx.emit(Event::AgentRemoved { agent: id.clone() });
+        for c in held {
+            self.requeue(ctx, c, id.clone());
+        }
+        Ok(())
+    }
+
+    /// Routes again a conversation whose agent went away; it keeps its original place.
+    fn requeue(&mut self, ctx: &mut Ctx, c: ConvKey, from: AgentId) {
+        self.counters.requeued += 1;
+        ctx.emit(Event::ConversationRequeued {
+            conversation: self.conv(c).id.clone(),
+            from,
+        });
+        self.route(ctx, c);
+    }
+
+    /// `AgentStatusChanged`: O(groups · log agents), plus the work the agent takes (or, under
+    /// `requeue_when_unassignable`, the conversations it gives back).
+    pub(crate) fn agent_status_changed(
+        &mut self,
+        ctx: &mut Ctx,
+        id: &AgentId,
+        status: AgentStatus,
+    ) -> Result<(), Error> {
+        let a = self.agent_key(id)?;
+        let assignable = self.check_status(&status)?;
+        let from = self.agent(a).status.clone();
+        if from == status {
+            return Ok(());
+        }
+        let was_assignable = self.eligible(self.agent(a));
+
+        self.unlist(a);
+        self.agent_mut(a).status = status.clone();
+        self.refresh(a);
+        ctx.emit(Event::AgentStatusChanged {
+            agent: id.clone(),
+            from,
+            to: status,
+        });
+        if assignable {
+            self.drain(ctx, a, DrainTrigger::BecameAssignable);
+        } else if was_assignable && self.config.requeue_when_unassignable {
+            let held: Vec<ConvKey> = self.agent(a).conversations.iter().copied().collect();
+            for c in held {
+                self.detach(ctx, c);
+                self.requeue(ctx, c, id.clone());
+            }
+        }
+        Ok(())
+    }
+}
+
+fn agent_limit(agent: &AgentId, limit: Limit) -> Result<Option<u32>, Error> {
+    match limit {
+        Limit::Inherit => Ok(None),
+        Limit::Fixed(0) => Err(Error::ZeroAgentLimit {
+            agent: agent.clone(),
+        }),
+        Limit::Fixed(n) => Ok(Some(n)),
+    }
+}

@@ -1,0 +1,209 @@
+//! A conversation's life: arrival, abandon, end, transfer, forget.
+
+use crate::command::{Arrival, Target};
+use crate::conversation::{Conversation, Phase};
+use crate::error::Error;
+use crate::event::{AssignReason, DrainTrigger, EndReason, Event};
+use crate::ids::ConversationId;
+use crate::outcome::Ctx;
+use crate::store::{AgentKey, ConvKey, GroupKey, State};
+
+/// Where a transfer goes, resolved to keys.
+enum To {
+    Agent(AgentKey),
+    Group(GroupKey),
+}
+
+impl State {
+    /// `VisitorArrives`: O(log agents) to find an agent, O(groups · log agents) to assign, or
+    /// O(log n + min(ahead, behind)) to queue.
+    pub(crate) fn visitor_arrives(&mut self, ctx: &mut Ctx, arrival: Arrival) -> Result<(), Error> {
+        if self.conv_ids.contains_key(&arrival.conversation) {
+            return Err(Error::DuplicateConversation {
+                conversation: arrival.conversation,
+            });
+        }
+        let group = self.group_key(&arrival.group)?;
+        let (designated_agent, designated_group) = match &arrival.designated {
+            None => (None, None),
+            Some(Target::Agent(agent)) => (Some(self.agent_key(agent)?), None),
+            Some(Target::Group(group)) => (None, Some(self.group_key(group)?)),
+        };
+
+        let c = self.next_key();
+        let conv = Conversation {
+            id: arrival.conversation.clone(),
+            visitor: arrival.visitor.clone(),
+            group,
+            priority: arrival.priority,
+            arrived_at: ctx.now,
+            designated_agent,
+            designated_group,
+            excluded: Vec::new(),
+            phase: Phase::Routing,
+            first_assigned_at: None,
+            key: c,
+        };
+        self.conversations.insert(c, conv);
+        self.conv_ids.insert(arrival.conversation.clone(), c);
+        self.claim_groups(c);
+        self.counters.arrived += 1;
+        ctx.emit(Event::ConversationArrived {
+            conversation: arrival.conversation,
+            visitor: arrival.visitor,
+            group: arrival.group,
+            priority: arrival.priority,
+        });
+        self.route(ctx, c);
+        Ok(())
+    }
+
+    /// `VisitorLeaves`: O(log n).
+    pub(crate) fn visitor_leaves(&mut self, ctx: &mut Ctx, id: &ConversationId) -> Result<(), Error> {
+        let c = self.conv_key(id)?;
+        let phase = &self.conv(c).phase;
+        if !matches!(phase, Phase::Queued) {
+            return Err(Error::InvalidState {
+                conversation: id.clone(),
+                state: phase.name(),
+                operation: "abandon",
+            });
+        }
+
+        self.dequeue(ctx, c);
+        self.release_groups(c);
+        self.conv_mut(c).phase = Phase::Abandoned { at: ctx.now };
+        self.counters.abandoned += 1;
+        let group = self.group(self.conv(c).group).id.clone();
+        ctx.emit(Event::ConversationAbandoned {
+            conversation: id.clone(),
+            group,
+        });
+        Ok(())
+    }
+
+    /// One item of `EndConversations`: O(log n) for a queued one; O(groups · log agents) for an
+    /// active one, plus the work its agent then takes.
+    pub(crate) fn end_conversation(
+        &mut self,
+        ctx: &mut Ctx,
+        id: &ConversationId,
+        reason: EndReason,
+    ) -> Result<(), Error> {
+        let c = self.conv_key(id)?;
+        let phase = &self.conv(c).phase;
+        if !phase.is_open() {
+            return Err(Error::InvalidState {
+                conversation: id.clone(),
+                state: phase.name(),
+                operation: "end",
+            });
+        }
+
+        let freed = if matches!(phase, Phase::Queued) {
+            self.dequeue(ctx, c);
+            None
+        } else {
+            Some(self.detach(ctx, c))
+        };
+        self.release_groups(c);
+        let agent = freed.map(|a| self.agent(a).id.clone());
+        self.conv_mut(c).phase = Phase::Ended {
+            at: ctx.now,
+            reason,
+            agent: agent.clone(),
+        };
+        self.counters.ended += 1;
+        ctx.emit(Event::ConversationEnded {
+            conversation: id.clone(),
+            agent,
+            reason,
+        });
+        if let Some(a) = freed {
+            self.drain(ctx, a, DrainTrigger::CapacityFreed);
+        }
+        Ok(())
+    }
+
+    /// `Transfer`: O(groups · log agents) for both agents, plus the work the first agent then
+    /// takes.
+    pub(crate) fn transfer(
+        &mut self,
+        ctx: &mut Ctx,
+        id: &ConversationId,
+        target: Target,
+    ) -> Result<(), Error> {
+        let c = self.conv_key(id)?;
+        let conv = self.conv(c);
+        let Some(from) = conv.agent() else {
+            return Err(Error::InvalidState {
+                conversation: id.clone(),
+                state: conv.phase.name(),
+                operation: "transfer",
+            });
+        };
+        let to = match &target {
+            Target::Agent(agent) => {
+                let b = self.agent_key(agent)?;
+                let unavailable = |reason| Error::AgentUnavailable {
+                    conversation: id.clone(),
+                    agent: agent.clone(),
+                    reason,
+                };
+                if b == from {
+                    return Err(unavailable("it already holds the conversation"));
+                }
+                if self.agent(b).listed.is_none() {
+                    return Err(unavailable("its status is not assignable or it is at its limit"));
+                }
+                To::Agent(b)
+            }
+            Target::Group(group) => To::Group(self.group_key(group)?),
+        };
+
+        self.detach(ctx, c);
+        self.counters.transferred += 1;
+        ctx.emit(Event::ConversationTransferred {
+            conversation: id.clone(),
+            from: self.agent(from).id.clone(),
+            to: target,
+        });
+        self.release_groups(c);
+        let conv = self.conv_mut(c);
+        conv.designated_agent = None;
+        conv.designated_group = None;
+        match to {
+            To::Agent(b) => {
+                self.claim_groups(c);
+                self.attach(ctx, c, b, AssignReason::Transfer);
+            }
+            To::Group(g) => {
+                conv.group = g;
+                if !conv.excluded.contains(&from) {
+                    conv.excluded.push(from);
+                }
+                self.claim_groups(c);
+                self.route(ctx, c);
+            }
+        }
+        self.drain(ctx, from, DrainTrigger::CapacityFreed);
+        Ok(())
+    }
+
+    /// One item of `Forget`: O(log n).
+    pub(crate) fn forget(&mut self, ctx: &mut Ctx, id: &ConversationId) -> Result<(), Error> {
+        let c: ConvKey = self.conv_key(id)?;
+        if self.conv(c).phase.is_open() {
+            return Err(Error::StillOpen {
+                conversation: id.clone(),
+            });
+        }
+
+        self.conversations.remove(&c);
+        self.conv_ids.swap_remove(id);
+        ctx.emit(Event::ConversationForgotten {
+            conversation: id.clone(),
+        });
+        Ok(())
+    }
+}

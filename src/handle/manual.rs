@@ -1,0 +1,148 @@
+//! Manual assignment by an admin (R-X1): highest priority, always succeeds for a known agent.
+
+use crate::command::Target;
+use crate::conversation::Phase;
+use crate::error::Error;
+use crate::event::{AssignReason, DrainTrigger, Event};
+use crate::ids::ConversationId;
+use crate::outcome::{Ctx, ItemResult};
+use crate::routing::Ratio;
+use crate::store::{AgentKey, GroupKey, State};
+
+/// A manual assignment's target, resolved to keys.
+#[derive(Clone, Copy)]
+enum To {
+    Agent(AgentKey),
+    Group(GroupKey),
+}
+
+impl State {
+    /// `AssignManually`: per conversation O(groups · log agents) to an agent or to a group with
+    /// an eligible member; to a group where no member is eligible, O(members) to find the least
+    /// loaded one. Plus the work a previous agent then takes.
+    pub(crate) fn assign_manually(
+        &mut self,
+        ctx: &mut Ctx,
+        conversations: Vec<ConversationId>,
+        target: &Target,
+    ) -> Result<(), Error> {
+        if conversations.is_empty() {
+            return Err(Error::EmptyBatch);
+        }
+        let to = match target {
+            Target::Agent(agent) => To::Agent(self.agent_key(agent)?),
+            Target::Group(group) => {
+                let g = self.group_key(group)?;
+                if self.group(g).members.is_empty() {
+                    return Err(Error::EmptyGroup {
+                        group: group.clone(),
+                    });
+                }
+                To::Group(g)
+            }
+        };
+        for conversation in conversations {
+            let result = self.assign_one(ctx, &conversation, to, target);
+            ctx.results.push(ItemResult {
+                conversation,
+                result,
+            });
+        }
+        Ok(())
+    }
+
+    fn assign_one(
+        &mut self,
+        ctx: &mut Ctx,
+        id: &ConversationId,
+        to: To,
+        target: &Target,
+    ) -> Result<(), Error> {
+        let c = self.conv_key(id)?;
+        let conv = self.conv(c);
+        if !matches!(conv.phase, Phase::Queued | Phase::Active { .. }) {
+            return Err(Error::InvalidState {
+                conversation: id.clone(),
+                state: conv.phase.name(),
+                operation: "assign",
+            });
+        }
+        let holder = conv.agent();
+        let (agent, reason) = match to {
+            To::Agent(a) => (a, AssignReason::Manual),
+            To::Group(g) => {
+                let excluded: Vec<AgentKey> = holder.into_iter().collect();
+                match self.pick(g, &excluded) {
+                    Some(a) => (
+                        a,
+                        AssignReason::ManualToGroup {
+                            strategy: Some(self.group(g).strategy),
+                        },
+                    ),
+                    None => match self.least_loaded_member(g, holder) {
+                        Some(a) => (a, AssignReason::ManualToGroup { strategy: None }),
+                        None => {
+                            return Err(Error::AlreadyAssigned {
+                                conversation: id.clone(),
+                                agent: self.agent(holder.expect("a group with members")).id.clone(),
+                            });
+                        }
+                    },
+                }
+            }
+        };
+        if holder == Some(agent) {
+            return Err(Error::AlreadyAssigned {
+                conversation: id.clone(),
+                agent: self.agent(agent).id.clone(),
+            });
+        }
+
+        match holder {
+            Some(from) => {
+                self.detach(ctx, c);
+                self.counters.transferred += 1;
+                ctx.emit(Event::ConversationTransferred {
+                    conversation: id.clone(),
+                    from: self.agent(from).id.clone(),
+                    to: target.clone(),
+                });
+            }
+            None => {
+                self.dequeue(ctx, c);
+                self.conv_mut(c).phase = Phase::Routing;
+            }
+        }
+        if let To::Group(g) = to {
+            self.release_groups(c);
+            let conv = self.conv_mut(c);
+            conv.group = g;
+            conv.designated_group = None;
+            conv.designated_agent = None;
+            self.claim_groups(c);
+        }
+        self.attach(ctx, c, agent, reason);
+        if let Some(from) = holder {
+            self.drain(ctx, from, DrainTrigger::CapacityFreed);
+        }
+        Ok(())
+    }
+
+    /// The member of `g` with the lowest load / limit (then least recently assigned, then
+    /// registration order), other than `holder`, ignoring status and limits.
+    fn least_loaded_member(&self, g: GroupKey, holder: Option<AgentKey>) -> Option<AgentKey> {
+        self.group(g)
+            .members
+            .iter()
+            .filter(|a| Some(**a) != holder)
+            .min_by_key(|a| {
+                let agent = self.agent(**a);
+                let ratio = Ratio {
+                    num: agent.load,
+                    den: agent.effective_limit,
+                };
+                (ratio, agent.last_assignment, **a)
+            })
+            .copied()
+    }
+}

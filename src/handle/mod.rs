@@ -1,0 +1,133 @@
+//! One handler per command: each validates everything first, then mutates (R-C4).
+
+mod agents;
+mod conversations;
+mod groups;
+mod manual;
+
+use crate::command::Command;
+use crate::config::Config;
+use crate::error::Error;
+use crate::event::{DrainTrigger, Event};
+use crate::ids::{AgentId, ConversationId, GroupId};
+use crate::outcome::{Ctx, ItemResult};
+use crate::store::{AgentKey, ConvKey, GroupKey, State};
+
+impl State {
+    /// Applies one command. On `Err` nothing has changed.
+    pub(crate) fn apply(&mut self, ctx: &mut Ctx, command: Command) -> Result<(), Error> {
+        match command {
+            Command::VisitorArrives(arrival) => self.visitor_arrives(ctx, arrival),
+            Command::VisitorLeaves { conversation } => self.visitor_leaves(ctx, &conversation),
+            Command::AgentStatusChanged { agent, status } => {
+                self.agent_status_changed(ctx, &agent, status)
+            }
+            Command::Snooze { .. } => Err(Error::WrongMode {
+                operation: "snooze",
+                mode: "real-time",
+            }),
+            Command::AssignManually {
+                conversations,
+                target,
+            } => self.assign_manually(ctx, conversations, &target),
+            Command::EndConversations {
+                conversations,
+                reason,
+            } => self.batch(ctx, conversations, |state, ctx, id| {
+                state.end_conversation(ctx, id, reason)
+            }),
+            Command::Transfer { conversation, to } => self.transfer(ctx, &conversation, to),
+            Command::Tick => Ok(()),
+            Command::RegisterAgent(spec) => self.register_agent(ctx, spec),
+            Command::UpdateAgent(update) => self.update_agent(ctx, update),
+            Command::RemoveAgent { agent } => self.remove_agent(ctx, &agent),
+            Command::RegisterGroup(spec) => self.register_group(ctx, spec),
+            Command::UpdateGroup(update) => self.update_group(ctx, update),
+            Command::RemoveGroup { group } => self.remove_group(ctx, &group),
+            Command::UpdateConfig(config) => self.update_config(ctx, config),
+            Command::Forget { conversations } => {
+                self.batch(ctx, conversations, |state, ctx, id| state.forget(ctx, id))
+            }
+        }
+    }
+
+    /// Runs `item` on each conversation of a batch, recording one result each (R-C8).
+    pub(crate) fn batch(
+        &mut self,
+        ctx: &mut Ctx,
+        conversations: Vec<ConversationId>,
+        mut item: impl FnMut(&mut State, &mut Ctx, &ConversationId) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        if conversations.is_empty() {
+            return Err(Error::EmptyBatch);
+        }
+        for conversation in conversations {
+            let result = item(self, ctx, &conversation);
+            ctx.results.push(ItemResult {
+                conversation,
+                result,
+            });
+        }
+        Ok(())
+    }
+
+    pub(crate) fn agent_key(&self, agent: &AgentId) -> Result<AgentKey, Error> {
+        self.agent_ids
+            .get(agent)
+            .copied()
+            .ok_or_else(|| Error::UnknownAgent {
+                agent: agent.clone(),
+            })
+    }
+
+    pub(crate) fn group_key(&self, group: &GroupId) -> Result<GroupKey, Error> {
+        self.group_ids
+            .get(group)
+            .copied()
+            .ok_or_else(|| Error::UnknownGroup {
+                group: group.clone(),
+            })
+    }
+
+    pub(crate) fn conv_key(&self, conversation: &ConversationId) -> Result<ConvKey, Error> {
+        self.conv_ids
+            .get(conversation)
+            .copied()
+            .ok_or_else(|| Error::UnknownConversation {
+                conversation: conversation.clone(),
+            })
+    }
+
+    /// `UpdateConfig`: O(agents · groups · log agents + waiting · log waiting), a rebuild.
+    fn update_config(&mut self, ctx: &mut Ctx, config: Config) -> Result<(), Error> {
+        config.validate()?;
+        if let Some(agent) = self
+            .agents
+            .values()
+            .find(|a| a.status.assignable(&config).is_none())
+        {
+            return Err(Error::InvalidConfig {
+                field: "custom_statuses",
+                problem: format!(
+                    "drops status `{}`, which agent `{}` is in",
+                    agent.status, agent.id
+                ),
+            });
+        }
+        let queues: Vec<GroupKey> = self
+            .groups
+            .iter()
+            .filter(|(_, g)| !g.queue.is_empty())
+            .map(|(k, _)| *k)
+            .collect();
+        for g in queues {
+            self.touch(ctx, g);
+        }
+        self.config = config;
+        self.rebuild()
+            .expect("live state is consistent, and the new config defines every agent's status");
+        ctx.emit(Event::ConfigUpdated);
+        self.drain_all(ctx, DrainTrigger::ConfigUpdated);
+        Ok(())
+    }
+}

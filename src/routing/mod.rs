@@ -1,0 +1,145 @@
+//! How the agent is chosen, and how an agent with room chooses waiting work.
+//!
+//! Choosing an agent for a conversation (`route`) tries, in order: the designated agent, the
+//! designated group's strategy, the last agent, the conversation's group's strategy; with no
+//! one available the conversation queues (R-S1, R-S2, R-Q1). Each step is a lookup in an
+//! ordered index: O(log agents), plus one step per excluded agent skipped.
+//!
+//! Choosing work for an agent that has room (`drain`, R-D1) takes, while the agent stays
+//! below its limit, the best waiting conversation among those that designated it and the heads
+//! of its groups' queues: O(groups · log n) per conversation taken, never a scan of a queue.
+
+mod queue;
+mod strategy;
+
+pub(crate) use queue::{QueueKey, rank};
+pub use strategy::Strategy;
+pub(crate) use strategy::{CandKey, Ratio};
+
+use chrono::TimeDelta;
+
+use crate::conversation::Conversation;
+use crate::event::{AssignReason, DrainTrigger};
+use crate::outcome::Ctx;
+use crate::store::{AgentKey, ConvKey, GroupKey, State};
+
+impl State {
+    /// The best available member of group `g` under the group's strategy, other than the
+    /// `excluded` agents.
+    pub(crate) fn pick(&self, g: GroupKey, excluded: &[AgentKey]) -> Option<AgentKey> {
+        let group = self.group(g);
+        let allowed = |k: &&CandKey| !excluded.contains(&k.agent);
+        let found = match group.strategy {
+            Strategy::RoundRobin => {
+                let after = CandKey::new(Strategy::RoundRobin, Ratio::ZERO, 0, 0, group.cursor + 1);
+                group
+                    .available
+                    .range(after..)
+                    .find(allowed)
+                    .or_else(|| group.available.iter().find(allowed))
+            }
+            _ => group.available.iter().find(allowed),
+        };
+        found.map(|k| k.agent)
+    }
+
+    /// Assigns through a group's strategy, moving the group's round-robin cursor.
+    fn attach_by_strategy(
+        &mut self,
+        ctx: &mut Ctx,
+        c: ConvKey,
+        g: GroupKey,
+        a: AgentKey,
+        reason: AssignReason,
+    ) {
+        self.group_mut(g).cursor = a;
+        self.attach(ctx, c, a, reason);
+    }
+
+    /// The visitor's last agent, if the preference is on, the service lies within the window,
+    /// and the agent is a member of one of the conversation's groups.
+    fn last_agent(&self, ctx: &Ctx, conv: &Conversation) -> Option<AgentKey> {
+        let setting = &self.config.last_agent;
+        if !setting.enabled {
+            return None;
+        }
+        let last = self.visitors.get(&conv.visitor)?;
+        if let Some(window) = setting.window_secs {
+            let window = i64::try_from(window)
+                .ok()
+                .and_then(TimeDelta::try_seconds)
+                .unwrap_or(TimeDelta::MAX);
+            if ctx.now.signed_duration_since(last.at) > window {
+                return None;
+            }
+        }
+        let a = *self.agent_ids.get(&last.agent)?;
+        let agent = self.agent(a);
+        conv.waiting_groups()
+            .any(|g| agent.is_member(g))
+            .then_some(a)
+    }
+
+    /// Finds an agent for a conversation that needs one, or queues it.
+    pub(crate) fn route(&mut self, ctx: &mut Ctx, c: ConvKey) {
+        let conv = self.conv(c);
+        if let Some(d) = conv.designated_agent
+            && self.available_for(d, conv)
+        {
+            return self.attach(ctx, c, d, AssignReason::DesignatedAgent);
+        }
+        if let Some(h) = conv.designated_group
+            && let Some(a) = self.pick(h, &conv.excluded)
+        {
+            let strategy = self.group(h).strategy;
+            return self.attach_by_strategy(ctx, c, h, a, AssignReason::DesignatedGroup { strategy });
+        }
+        if let Some(a) = self.last_agent(ctx, conv)
+            && self.available_for(a, conv)
+        {
+            return self.attach(ctx, c, a, AssignReason::LastAgent);
+        }
+        let home = conv.group;
+        if let Some(a) = self.pick(home, &conv.excluded) {
+            let strategy = self.group(home).strategy;
+            return self.attach_by_strategy(ctx, c, home, a, AssignReason::Strategy { strategy });
+        }
+        self.enqueue(ctx, c);
+    }
+
+    /// Fills agent `a` with waiting work until it is full or nothing it may take waits.
+    pub(crate) fn drain(&mut self, ctx: &mut Ctx, a: AgentKey, trigger: DrainTrigger) {
+        loop {
+            let agent = self.agent(a);
+            if agent.listed.is_none() {
+                return;
+            }
+            let allowed = |k: &&QueueKey| !self.conv(k.conv).excluded.contains(&a);
+            let best = agent.designated.iter().find(allowed).copied().or_else(|| {
+                agent
+                    .groups
+                    .iter()
+                    .filter_map(|m| self.group(m.group).queue.iter().find(allowed).copied())
+                    .min()
+            });
+            let Some(key) = best else {
+                return;
+            };
+            self.attach(ctx, key.conv, a, AssignReason::Drain { trigger });
+        }
+    }
+
+    /// Drains every agent that has room, in registration order: after a change that can make
+    /// many agents eligible at once (a new config). O(agents · log agents) plus the work taken.
+    pub(crate) fn drain_all(&mut self, ctx: &mut Ctx, trigger: DrainTrigger) {
+        let ready: Vec<AgentKey> = self
+            .agents
+            .iter()
+            .filter(|(_, agent)| agent.listed.is_some())
+            .map(|(k, _)| *k)
+            .collect();
+        for a in ready {
+            self.drain(ctx, a, trigger);
+        }
+    }
+}

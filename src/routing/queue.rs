@@ -1,0 +1,87 @@
+//! The waiting queue's order: priority with optional aging, then arrival (R-Q1).
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::store::ConvKey;
+
+/// A waiting conversation's place in every queue it waits in; the smallest is served first.
+///
+/// Without aging `rank` is `-priority`. With aging of one level per `step`, a conversation's
+/// effective priority at time `t` is `priority + (t - arrived) / step`, and comparing two of
+/// them at the same `t` reduces to comparing `arrived - priority * step`, which does not depend
+/// on `t`: the order never changes while they wait, so aging needs no re-sorting. Ties go to
+/// the earlier arrival (`conv` is the arrival sequence number).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub(crate) struct QueueKey {
+    pub rank: i64,
+    pub conv: ConvKey,
+}
+
+impl QueueKey {
+    pub(crate) fn new(
+        priority: u8,
+        arrived: DateTime<Utc>,
+        aging_step_secs: Option<u64>,
+        conv: ConvKey,
+    ) -> Self {
+        let rank = match aging_step_secs {
+            None => -i64::from(priority),
+            Some(step) => {
+                let step_ms = i64::try_from(step.saturating_mul(1000)).unwrap_or(i64::MAX);
+                arrived
+                    .timestamp_millis()
+                    .saturating_sub(i64::from(priority).saturating_mul(step_ms))
+            }
+        };
+        QueueKey { rank, conv }
+    }
+}
+
+/// The 0-based rank of `key` in `queue`, or `None` when it is not there. Walks inward from both
+/// ends at once, so it costs O(min(ahead, behind)): O(1) for the usual arrival at the back or
+/// a high-priority one near the front.
+pub(crate) fn rank(queue: &BTreeSet<QueueKey>, key: &QueueKey) -> Option<usize> {
+    if !queue.contains(key) {
+        return None;
+    }
+    let mut ahead = queue.range(..*key);
+    let mut behind = queue.range(*key..).skip(1);
+    let mut steps = 0;
+    loop {
+        if ahead.next().is_none() {
+            return Some(steps);
+        }
+        if behind.next().is_none() {
+            return Some(queue.len() - 1 - steps);
+        }
+        steps += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rank_matches_a_linear_count_from_either_end() {
+        let queue: BTreeSet<QueueKey> = (0..9).map(|c| QueueKey { rank: 0, conv: c }).collect();
+        for (i, key) in queue.iter().enumerate() {
+            assert_eq!(rank(&queue, key), Some(i));
+        }
+        assert_eq!(rank(&queue, &QueueKey { rank: 0, conv: 99 }), None);
+    }
+
+    #[test]
+    fn aging_key_ranks_an_old_low_priority_conversation_with_a_new_high_one() {
+        let t0 = DateTime::<Utc>::from_timestamp(1_000_000, 0).expect("valid");
+        let old = QueueKey::new(0, t0, Some(60), 1);
+        let later = t0 + chrono::TimeDelta::seconds(61);
+        let fresh_high = QueueKey::new(1, later, Some(60), 2);
+        assert!(old < fresh_high, "61 s of waiting outweighs one level");
+        let fresh_higher = QueueKey::new(2, later, Some(60), 3);
+        assert!(fresh_higher < old);
+    }
+}

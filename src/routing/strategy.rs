@@ -1,0 +1,133 @@
+//! The four strategies and the ordered key each files an agent under.
+
+use std::cmp::Ordering;
+
+use serde::{Deserialize, Serialize};
+
+use crate::store::AgentKey;
+
+/// How a group picks among its eligible agents with free capacity (R-S1). Every strategy ends
+/// in a total tie-break, so the choice never depends on anything but the engine's state.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Strategy {
+    /// Agents never assigned first (in registration order), then the one whose latest
+    /// assignment is oldest (SHOPLINE). The default. "Latest assignment" counts every
+    /// assignment, automatic or manual, in any group; it is ordered by the engine's assignment
+    /// sequence, so two assignments at the same instant still have an order.
+    #[default]
+    LeastRecentlyAssigned,
+    /// Rotation in registration order (Sobot): the first eligible agent registered after the
+    /// one this group chose last, wrapping around. Only choices this group's strategy makes
+    /// move its cursor.
+    RoundRobin,
+    /// Lowest load / limit, compared exactly as fractions (Sobot saturation); ties go to the
+    /// least recently assigned, then registration order.
+    LeastLoaded,
+    /// Highest priority in the group first, 1 before 5 (Tencent Cloud Desk); ties go to the
+    /// least recently assigned, then registration order.
+    AgentPriority,
+}
+
+/// An exact fraction `load / limit` with a non-zero denominator, ordered by value.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Ratio {
+    pub num: u32,
+    pub den: u32,
+}
+
+impl Ratio {
+    pub(crate) const ZERO: Ratio = Ratio { num: 0, den: 1 };
+}
+
+impl Ord for Ratio {
+    fn cmp(&self, other: &Self) -> Ordering {
+        (u64::from(self.num) * u64::from(other.den))
+            .cmp(&(u64::from(other.num) * u64::from(self.den)))
+    }
+}
+
+impl PartialOrd for Ratio {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Ratio {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Ratio {}
+
+/// Where an agent stands in one group's candidate index: the smallest key is the best
+/// candidate. Fields a strategy does not use are constant, so the derived order is the
+/// strategy's order followed by the tie-breaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct CandKey {
+    pub ratio: Ratio,
+    pub priority: u8,
+    pub last: u64,
+    pub agent: AgentKey,
+}
+
+impl CandKey {
+    pub(crate) fn new(
+        strategy: Strategy,
+        ratio: Ratio,
+        priority: u8,
+        last: u64,
+        agent: AgentKey,
+    ) -> Self {
+        match strategy {
+            Strategy::LeastRecentlyAssigned => CandKey {
+                ratio: Ratio::ZERO,
+                priority: 0,
+                last,
+                agent,
+            },
+            Strategy::RoundRobin => CandKey {
+                ratio: Ratio::ZERO,
+                priority: 0,
+                last: 0,
+                agent,
+            },
+            Strategy::LeastLoaded => CandKey {
+                ratio,
+                priority: 0,
+                last,
+                agent,
+            },
+            Strategy::AgentPriority => CandKey {
+                ratio: Ratio::ZERO,
+                priority,
+                last,
+                agent,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ratios_compare_exactly() {
+        let r = |num, den| Ratio { num, den };
+        assert_eq!(r(1, 2), r(2, 4));
+        assert!(r(1, 3) < r(1, 2));
+        assert!(r(2, 3) > r(3, 5));
+        assert!(r(u32::MAX - 1, u32::MAX) < r(u32::MAX, u32::MAX));
+    }
+
+    #[test]
+    fn least_loaded_key_orders_by_ratio_then_recency_then_registration() {
+        let key = |num, den, last, agent| {
+            CandKey::new(Strategy::LeastLoaded, Ratio { num, den }, 3, last, agent)
+        };
+        assert!(key(1, 4, 9, 9) < key(1, 3, 0, 0));
+        assert!(key(1, 2, 3, 9) < key(2, 4, 4, 0));
+        assert!(key(1, 2, 3, 1) < key(2, 4, 3, 2));
+    }
+}

@@ -1,0 +1,464 @@
+//! The engine's state: primary tables that serialize, and the ordered indexes derived from
+//! them, kept in step by a handful of operations (list an agent, queue a conversation, attach
+//! it to an agent, ...).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+use crate::agent::{Agent, Listing};
+use crate::config::Config;
+use crate::conversation::{Conversation, Phase};
+use crate::event::{AssignReason, Event};
+use crate::group::Group;
+use crate::ids::{AgentId, ConversationId, GroupId, VisitorId};
+use crate::outcome::Ctx;
+use crate::routing::{CandKey, Ratio, rank};
+use crate::view::Counters;
+
+/// An agent's internal key: its registration sequence number (never reused).
+pub(crate) type AgentKey = u64;
+/// A group's internal key: its registration sequence number (never reused).
+pub(crate) type GroupKey = u64;
+/// A conversation's internal key: its arrival sequence number (never reused).
+pub(crate) type ConvKey = u64;
+
+/// The agent who last served a visitor, and when (assignment, or end if it ended).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct LastService {
+    pub agent: AgentId,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct State {
+    pub config: Config,
+    pub clock: Option<DateTime<Utc>>,
+    /// The last key handed out; keys start at 1.
+    pub last_key: u64,
+    /// The last assignment sequence number handed out.
+    pub assignment_seq: u64,
+    pub agents: BTreeMap<AgentKey, Agent>,
+    pub groups: BTreeMap<GroupKey, Group>,
+    pub conversations: BTreeMap<ConvKey, Conversation>,
+    pub visitors: IndexMap<VisitorId, LastService>,
+    pub counters: Counters,
+    #[serde(skip)]
+    pub agent_ids: IndexMap<AgentId, AgentKey>,
+    #[serde(skip)]
+    pub group_ids: IndexMap<GroupId, GroupKey>,
+    #[serde(skip)]
+    pub conv_ids: IndexMap<ConversationId, ConvKey>,
+}
+
+const AGENT: &str = "agent keys held anywhere refer to registered agents";
+const GROUP: &str = "group keys held anywhere refer to registered groups";
+const CONV: &str = "conversation keys held anywhere refer to known conversations";
+
+impl State {
+    pub(crate) fn new(config: Config) -> Self {
+        Self {
+            config,
+            clock: None,
+            last_key: 0,
+            assignment_seq: 0,
+            agents: BTreeMap::new(),
+            groups: BTreeMap::new(),
+            conversations: BTreeMap::new(),
+            visitors: IndexMap::new(),
+            counters: Counters::default(),
+            agent_ids: IndexMap::new(),
+            group_ids: IndexMap::new(),
+            conv_ids: IndexMap::new(),
+        }
+    }
+
+    pub(crate) fn next_key(&mut self) -> u64 {
+        self.last_key += 1;
+        self.last_key
+    }
+
+    pub(crate) fn agent(&self, a: AgentKey) -> &Agent {
+        self.agents.get(&a).expect(AGENT)
+    }
+
+    pub(crate) fn agent_mut(&mut self, a: AgentKey) -> &mut Agent {
+        self.agents.get_mut(&a).expect(AGENT)
+    }
+
+    pub(crate) fn group(&self, g: GroupKey) -> &Group {
+        self.groups.get(&g).expect(GROUP)
+    }
+
+    pub(crate) fn group_mut(&mut self, g: GroupKey) -> &mut Group {
+        self.groups.get_mut(&g).expect(GROUP)
+    }
+
+    pub(crate) fn conv(&self, c: ConvKey) -> &Conversation {
+        self.conversations.get(&c).expect(CONV)
+    }
+
+    pub(crate) fn conv_mut(&mut self, c: ConvKey) -> &mut Conversation {
+        self.conversations.get_mut(&c).expect(CONV)
+    }
+
+    // ---- agents' candidate indexes -------------------------------------------------------
+
+    /// The limit that applies to an agent (R-A3): its own, else the largest of its groups',
+    /// else the config's default.
+    pub(crate) fn effective_limit(&self, agent: &Agent) -> u32 {
+        agent
+            .limit
+            .or_else(|| {
+                agent
+                    .groups
+                    .iter()
+                    .filter_map(|m| self.group(m.group).limit)
+                    .max()
+            })
+            .unwrap_or(self.config.default_limit)
+    }
+
+    /// Whether the agent's status lets it take automatic work.
+    pub(crate) fn eligible(&self, agent: &Agent) -> bool {
+        agent.status.assignable(&self.config).unwrap_or(false)
+    }
+
+    /// Takes the agent out of its groups' candidate indexes. O(groups · log agents).
+    pub(crate) fn unlist(&mut self, a: AgentKey) {
+        let agent = self.agents.get_mut(&a).expect(AGENT);
+        let Some(listing) = agent.listed.take() else {
+            return;
+        };
+        for m in &agent.groups {
+            let group = self.groups.get_mut(&m.group).expect(GROUP);
+            let key = CandKey::new(group.strategy, listing.ratio, m.priority, listing.last, a);
+            group.available.remove(&key);
+        }
+    }
+
+    /// Puts the agent in its groups' candidate indexes if it is eligible and below its limit.
+    /// O(groups · log agents).
+    pub(crate) fn list(&mut self, a: AgentKey) {
+        let agent = self.agent(a);
+        debug_assert!(agent.listed.is_none(), "list after unlist");
+        if !self.eligible(agent) || agent.load >= agent.effective_limit {
+            return;
+        }
+        let listing = Listing {
+            ratio: Ratio {
+                num: agent.load,
+                den: agent.effective_limit,
+            },
+            last: agent.last_assignment,
+        };
+        let agent = self.agents.get_mut(&a).expect(AGENT);
+        agent.listed = Some(listing);
+        for m in &agent.groups {
+            let group = self.groups.get_mut(&m.group).expect(GROUP);
+            let key = CandKey::new(group.strategy, listing.ratio, m.priority, listing.last, a);
+            group.available.insert(key);
+        }
+    }
+
+    /// Re-files an agent after anything that decides its place changed.
+    pub(crate) fn refresh(&mut self, a: AgentKey) {
+        self.unlist(a);
+        let limit = self.effective_limit(self.agent(a));
+        self.agent_mut(a).effective_limit = limit;
+        self.list(a);
+    }
+
+    /// Whether agent `a` may take conversation `conv` automatically now: eligible, below its
+    /// limit, and not excluded from it.
+    pub(crate) fn available_for(&self, a: AgentKey, conv: &Conversation) -> bool {
+        self.agents
+            .get(&a)
+            .is_some_and(|agent| agent.listed.is_some())
+            && !conv.excluded.contains(&a)
+    }
+
+    // ---- queues ------------------------------------------------------------------------------
+
+    /// Remembers the first entries of a queue before this command changes it, so that changed
+    /// positions can be announced when the command is done. O(announce_positions).
+    pub(crate) fn touch(&self, ctx: &mut Ctx, g: GroupKey) {
+        if ctx.touched.contains_key(&g) {
+            return;
+        }
+        let n = self.config.queue.announce_positions as usize;
+        let first = self.group(g).queue.iter().take(n).map(|k| k.conv).collect();
+        ctx.touched.insert(g, first);
+    }
+
+    /// Puts a conversation in the queues it waits in and announces its position.
+    /// O(log n + min(ahead, behind)).
+    pub(crate) fn enqueue(&mut self, ctx: &mut Ctx, c: ConvKey) {
+        let conv = self.conv(c);
+        let key = conv.queue_key(&self.config);
+        let home = conv.group;
+        let designated = conv.designated_agent;
+        for g in conv.waiting_groups() {
+            self.touch(ctx, g);
+            self.group_mut(g).queue.insert(key);
+        }
+        if let Some(d) = designated {
+            self.agent_mut(d).designated.insert(key);
+        }
+        self.conv_mut(c).phase = Phase::Queued;
+        self.counters.waiting += 1;
+        self.counters.queued += 1;
+        let position = position_of(rank(&self.group(home).queue, &key));
+        ctx.entered.insert(c, position);
+        ctx.emit(Event::ConversationQueued {
+            conversation: self.conv(c).id.clone(),
+            group: self.group(home).id.clone(),
+            position,
+        });
+    }
+
+    /// Takes a queued conversation out of every queue it waits in. O(log n).
+    pub(crate) fn dequeue(&mut self, ctx: &mut Ctx, c: ConvKey) {
+        let conv = self.conv(c);
+        debug_assert!(matches!(conv.phase, Phase::Queued));
+        let key = conv.queue_key(&self.config);
+        let designated = conv.designated_agent;
+        for g in conv.waiting_groups() {
+            self.touch(ctx, g);
+            self.group_mut(g).queue.remove(&key);
+        }
+        if let Some(d) = designated {
+            self.agent_mut(d).designated.remove(&key);
+        }
+        self.counters.waiting -= 1;
+    }
+
+    /// The 1-based position of a queued conversation in its own group's queue.
+    pub(crate) fn position(&self, conv: &Conversation) -> Option<u32> {
+        if !matches!(conv.phase, Phase::Queued) {
+            return None;
+        }
+        let key = conv.queue_key(&self.config);
+        rank(&self.group(conv.group).queue, &key).map(|r| position_of(Some(r)))
+    }
+
+    /// Announces the new positions of the first entries of every queue this command changed
+    /// (R-Q2), except to a conversation whose position is what it was last told.
+    pub(crate) fn announce_positions(&self, ctx: &mut Ctx) {
+        let n = self.config.queue.announce_positions as usize;
+        let touched = std::mem::take(&mut ctx.touched);
+        for (g, before) in touched {
+            let group = self.group(g);
+            for (i, key) in group.queue.iter().take(n).enumerate() {
+                let conv = self.conv(key.conv);
+                if conv.group != g {
+                    continue;
+                }
+                let position = position_of(Some(i));
+                let told = ctx.entered.get(&key.conv).copied().or_else(|| {
+                    before
+                        .iter()
+                        .position(|c| *c == key.conv)
+                        .map(|r| position_of(Some(r)))
+                });
+                if told != Some(position) {
+                    ctx.emit(Event::QueuePositionChanged {
+                        conversation: conv.id.clone(),
+                        group: group.id.clone(),
+                        position,
+                    });
+                }
+            }
+        }
+    }
+
+    // ---- holding conversations ---------------------------------------------------------------
+
+    /// Gives a queued or fresh conversation to an agent. O(groups · log agents + log n).
+    pub(crate) fn attach(&mut self, ctx: &mut Ctx, c: ConvKey, a: AgentKey, reason: AssignReason) {
+        if matches!(self.conv(c).phase, Phase::Queued) {
+            self.dequeue(ctx, c);
+        }
+        let manual = matches!(
+            reason,
+            AssignReason::Manual | AssignReason::ManualToGroup { .. }
+        );
+        self.unlist(a);
+        self.assignment_seq += 1;
+        let seq = self.assignment_seq;
+        let agent = self.agent_mut(a);
+        agent.load += 1;
+        agent.conversations.insert(c);
+        agent.last_assignment = seq;
+        agent.assigned_total += 1;
+        let (agent_id, load, limit) = (agent.id.clone(), agent.load, agent.effective_limit);
+        self.list(a);
+        let now = ctx.now;
+        let conv = self.conv_mut(c);
+        conv.phase = Phase::Active { agent: a };
+        conv.first_assigned_at.get_or_insert(now);
+        let (conv_id, visitor) = (conv.id.clone(), conv.visitor.clone());
+        self.visitors.insert(
+            visitor,
+            LastService {
+                agent: agent_id.clone(),
+                at: now,
+            },
+        );
+        self.counters.active += 1;
+        if manual {
+            self.counters.assigned_manually += 1;
+        } else {
+            self.counters.assigned_automatically += 1;
+        }
+        ctx.emit(Event::ConversationAssigned {
+            conversation: conv_id,
+            agent: agent_id,
+            reason,
+            load,
+            limit,
+        });
+    }
+
+    /// Takes an active conversation from its agent and returns the agent; the conversation is
+    /// left `Routing` for the caller to place. O(groups · log agents).
+    pub(crate) fn detach(&mut self, ctx: &Ctx, c: ConvKey) -> AgentKey {
+        let a = self
+            .conv(c)
+            .agent()
+            .expect("detach is called on active conversations only");
+        self.unlist(a);
+        let agent = self.agent_mut(a);
+        agent.load -= 1;
+        agent.conversations.remove(&c);
+        let agent_id = agent.id.clone();
+        self.list(a);
+        self.counters.active -= 1;
+        self.conv_mut(c).phase = Phase::Routing;
+        let visitor = &self.conversations.get(&c).expect(CONV).visitor;
+        if let Some(last) = self.visitors.get_mut(visitor)
+            && last.agent == agent_id
+        {
+            last.at = ctx.now;
+        }
+        a
+    }
+
+    /// Counts an open conversation against the groups it names (so they cannot be removed).
+    pub(crate) fn claim_groups(&mut self, c: ConvKey) {
+        let groups: Vec<GroupKey> = self.conv(c).waiting_groups().collect();
+        for g in groups {
+            self.group_mut(g).open += 1;
+        }
+    }
+
+    /// Undoes [`State::claim_groups`].
+    pub(crate) fn release_groups(&mut self, c: ConvKey) {
+        let groups: Vec<GroupKey> = self.conv(c).waiting_groups().collect();
+        for g in groups {
+            self.group_mut(g).open -= 1;
+        }
+    }
+
+    // ---- rebuilding ----------------------------------------------------------------------
+
+    /// Rebuilds every derived index from the primary tables, checking that they agree. Used on
+    /// restore and when the config changes.
+    pub(crate) fn rebuild(&mut self) -> Result<(), String> {
+        self.agent_ids.clear();
+        self.group_ids.clear();
+        self.conv_ids.clear();
+        for (k, g) in &mut self.groups {
+            g.members.clear();
+            g.available.clear();
+            g.queue.clear();
+            g.open = 0;
+            if self.group_ids.insert(g.id.clone(), *k).is_some() {
+                return Err(format!("group `{}` appears twice", g.id));
+            }
+        }
+        for (k, a) in &mut self.agents {
+            a.load = 0;
+            a.conversations.clear();
+            a.listed = None;
+            a.designated.clear();
+            if self.agent_ids.insert(a.id.clone(), *k).is_some() {
+                return Err(format!("agent `{}` appears twice", a.id));
+            }
+            if a.status.assignable(&self.config).is_none() {
+                return Err(format!("agent `{}` has an undefined status `{}`", a.id, a.status));
+            }
+            for m in &a.groups {
+                let group = self
+                    .groups
+                    .get_mut(&m.group)
+                    .ok_or_else(|| format!("agent `{}` names a missing group", a.id))?;
+                group.members.insert(*k);
+            }
+        }
+        let mut waiting = 0;
+        let mut active = 0;
+        for (k, c) in &self.conversations {
+            if *k != c.key {
+                return Err(format!("conversation `{}` is filed under another key", c.id));
+            }
+            if self.conv_ids.insert(c.id.clone(), *k).is_some() {
+                return Err(format!("conversation `{}` appears twice", c.id));
+            }
+            let missing = |what: &str| format!("conversation `{}` names a missing {what}", c.id);
+            for g in std::iter::once(c.group).chain(c.designated_group) {
+                if !self.groups.contains_key(&g) {
+                    return Err(missing("group"));
+                }
+            }
+            if let Some(d) = c.designated_agent
+                && !self.agents.contains_key(&d)
+            {
+                return Err(missing("agent"));
+            }
+            if c.phase.is_open() {
+                for g in c.waiting_groups() {
+                    self.groups.get_mut(&g).ok_or_else(|| missing("group"))?.open += 1;
+                }
+            }
+            match c.phase {
+                Phase::Queued => {
+                    waiting += 1;
+                    let key = c.queue_key(&self.config);
+                    for g in c.waiting_groups() {
+                        self.groups.get_mut(&g).ok_or_else(|| missing("group"))?.queue.insert(key);
+                    }
+                    if let Some(d) = c.designated_agent {
+                        self.agents.get_mut(&d).ok_or_else(|| missing("agent"))?.designated.insert(key);
+                    }
+                }
+                Phase::Active { agent } => {
+                    active += 1;
+                    let a = self.agents.get_mut(&agent).ok_or_else(|| missing("agent"))?;
+                    a.load += 1;
+                    a.conversations.insert(*k);
+                }
+                Phase::Routing => {
+                    return Err(format!("conversation `{}` was saved mid-route", c.id));
+                }
+                Phase::Abandoned { .. } | Phase::Ended { .. } => {}
+            }
+        }
+        self.counters.waiting = waiting;
+        self.counters.active = active;
+        let keys: Vec<AgentKey> = self.agents.keys().copied().collect();
+        for a in keys {
+            let limit = self.effective_limit(self.agent(a));
+            self.agent_mut(a).effective_limit = limit;
+            self.list(a);
+        }
+        Ok(())
+    }
+}
+
+/// A 0-based rank as a 1-based position, saturating at `u32::MAX`.
+fn position_of(rank: Option<usize>) -> u32 {
+    rank.map_or(0, |r| u32::try_from(r + 1).unwrap_or(u32::MAX))
+}

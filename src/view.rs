@@ -1,0 +1,96 @@
+//! Read-only answers to the host's questions (R-C7).
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::agent::AgentStatus;
+use crate::command::{Membership, Target};
+use crate::conversation::ConversationState;
+use crate::ids::{AgentId, ConversationId, GroupId, VisitorId};
+use crate::routing::Strategy;
+
+/// A conversation as it stands.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ConversationView {
+    /// Its id.
+    pub id: ConversationId,
+    /// Its visitor.
+    pub visitor: VisitorId,
+    /// Its group.
+    pub group: GroupId,
+    /// Its priority.
+    pub priority: u8,
+    /// Its state.
+    pub state: ConversationState,
+    /// Its 1-based position in its group's queue while queued.
+    pub position: Option<u32>,
+    /// When it arrived.
+    pub arrived_at: DateTime<Utc>,
+    /// How long it waited for its first agent: until now (the engine's clock) while it still
+    /// waits, until its first assignment, or until it was abandoned or ended unserved.
+    pub waited: Duration,
+    /// The agent or group designated at arrival, while that designation stands.
+    pub designated: Option<Target>,
+}
+
+/// An agent as it stands.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AgentView {
+    /// Its id.
+    pub id: AgentId,
+    /// Its status.
+    pub status: AgentStatus,
+    /// Conversations it holds that count against its limit.
+    pub load: u32,
+    /// Its effective limit (R-A3).
+    pub limit: u32,
+    /// Its groups and priorities, in the order given.
+    pub groups: Vec<Membership>,
+    /// The conversations it holds, in arrival order.
+    pub conversations: Vec<ConversationId>,
+    /// How many conversations it has been assigned in all.
+    pub assigned_total: u64,
+}
+
+/// A group as it stands.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct GroupView {
+    /// Its id.
+    pub id: GroupId,
+    /// Its strategy.
+    pub strategy: Strategy,
+    /// Its own limit, if it sets one.
+    pub limit: Option<u32>,
+    /// Its members, in registration order.
+    pub members: Vec<AgentId>,
+    /// How many conversations wait in its queue.
+    pub waiting: usize,
+}
+
+/// Running counters since the engine was created (R-C7). The gauges `waiting` and `active`
+/// are the current numbers.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counters {
+    /// Conversations that arrived.
+    pub arrived: u64,
+    /// Times a conversation entered a queue.
+    pub queued: u64,
+    /// Automatic assignments (strategy, preferences, drains, transfers).
+    pub assigned_automatically: u64,
+    /// Manual assignments.
+    pub assigned_manually: u64,
+    /// Transfers.
+    pub transferred: u64,
+    /// Conversations put back in a queue because their agent went away.
+    pub requeued: u64,
+    /// Visitors who left the queue.
+    pub abandoned: u64,
+    /// Conversations ended.
+    pub ended: u64,
+    /// Conversations waiting now.
+    pub waiting: u64,
+    /// Conversations held by an agent now.
+    pub active: u64,
+}
