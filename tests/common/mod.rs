@@ -1,0 +1,168 @@
+//! A small virtual-clock harness for scenario tests: a desk with an engine, a clock the test
+//! moves, and helpers that keep the stories short.
+#![allow(dead_code)]
+
+use chrono::{DateTime, TimeDelta, Utc};
+use switchboard::{
+    AgentSpec, AgentStatus, Arrival, AssignReason, Command, Config, Engine, EndReason, Error,
+    Event, GroupSpec, Outcome, Strategy,
+};
+
+/// Monday 2 March 2026, 09:00 UTC: the start of every story.
+pub fn t0() -> DateTime<Utc> {
+    "2026-03-02T09:00:00Z".parse().expect("a valid timestamp")
+}
+
+pub struct Desk {
+    pub engine: Engine,
+    pub now: DateTime<Utc>,
+    /// Every command that succeeded, with its time: a replayable log.
+    pub log: Vec<(DateTime<Utc>, Command)>,
+    /// Every event so far.
+    pub events: Vec<Event>,
+}
+
+impl Desk {
+    pub fn new() -> Self {
+        Self::with_config(Config::default())
+    }
+
+    pub fn with_config(config: Config) -> Self {
+        Self {
+            engine: Engine::new(config).expect("a valid config"),
+            now: t0(),
+            log: Vec::new(),
+            events: Vec::new(),
+        }
+    }
+
+    /// Runs a command at the desk's clock; panics on `Err`.
+    pub fn run(&mut self, command: Command) -> Outcome {
+        match self.try_run(command.clone()) {
+            Ok(outcome) => outcome,
+            Err(e) => panic!("{command:?} failed: {e}"),
+        }
+    }
+
+    pub fn try_run(&mut self, command: Command) -> Result<Outcome, Error> {
+        let outcome = self.engine.handle(self.now, command.clone())?;
+        self.log.push((self.now, command));
+        self.events.extend(outcome.events.iter().cloned());
+        Ok(outcome)
+    }
+
+    /// Runs a command that must fail, and checks that the engine's serialized state did not
+    /// change (R-C4). Returns the error.
+    pub fn refuse(&mut self, command: Command) -> Error {
+        let before = self.state_json();
+        let result = self.engine.handle(self.now, command.clone());
+        let after = self.state_json();
+        assert_eq!(before, after, "a refused {command:?} changed the engine");
+        match result {
+            Err(e) => e,
+            Ok(outcome) => panic!("{command:?} succeeded with {outcome:?}"),
+        }
+    }
+
+    pub fn state_json(&self) -> String {
+        serde_json::to_string(&self.engine.snapshot()).expect("the state serializes")
+    }
+
+    /// Moves the clock forward by `by`, sending a `Tick` at every deadline on the way and at
+    /// the end.
+    pub fn advance(&mut self, by: TimeDelta) -> Vec<Event> {
+        let until = self.now + by;
+        let mut events = Vec::new();
+        while let Some(deadline) = self.engine.next_deadline() {
+            if deadline > until {
+                break;
+            }
+            self.now = self.now.max(deadline);
+            events.extend(self.run(Command::Tick).events);
+        }
+        self.now = until;
+        events.extend(self.run(Command::Tick).events);
+        events
+    }
+
+    /// Moves the clock without ticking.
+    pub fn wait(&mut self, by: TimeDelta) {
+        self.now += by;
+    }
+
+    pub fn group(&mut self, id: &str, strategy: Strategy) -> Outcome {
+        self.run(Command::RegisterGroup(GroupSpec::new(id).strategy(strategy)))
+    }
+
+    /// Registers an Online agent with a fixed limit in the given groups (priority 3).
+    pub fn agent(&mut self, id: &str, limit: u32, groups: &[&str]) -> Outcome {
+        let mut spec = AgentSpec::new(id).status(AgentStatus::Online).limit(limit);
+        for g in groups {
+            spec = spec.group(*g);
+        }
+        self.run(Command::RegisterAgent(spec))
+    }
+
+    pub fn arrive(&mut self, conversation: &str, visitor: &str, group: &str) -> Outcome {
+        self.run(Command::VisitorArrives(Arrival::new(
+            conversation,
+            visitor,
+            group,
+        )))
+    }
+
+    pub fn end(&mut self, conversation: &str) -> Outcome {
+        self.run(Command::EndConversations {
+            conversations: vec![conversation.into()],
+            reason: EndReason::Agent,
+        })
+    }
+
+    pub fn status(&mut self, agent: &str, status: AgentStatus) -> Outcome {
+        self.run(Command::AgentStatusChanged {
+            agent: agent.into(),
+            status,
+        })
+    }
+
+    /// The agent holding a conversation, if any.
+    pub fn holder(&self, conversation: &str) -> Option<String> {
+        match self.engine.conversation(&conversation.into())?.state {
+            switchboard::ConversationState::Active { agent } => Some(agent.to_string()),
+            _ => None,
+        }
+    }
+
+    /// A group's queue, as strings.
+    pub fn queue(&self, group: &str) -> Vec<String> {
+        self.engine
+            .queue(&group.into())
+            .expect("a known group")
+            .map(|c| c.to_string())
+            .collect()
+    }
+}
+
+/// The assignments in an outcome's events: (conversation, agent, reason).
+pub fn assignments(events: &[Event]) -> Vec<(String, String, AssignReason)> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::ConversationAssigned {
+                conversation,
+                agent,
+                reason,
+                ..
+            } => Some((conversation.to_string(), agent.to_string(), reason.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The (conversation, agent) pairs of an outcome's assignments.
+pub fn pairs(events: &[Event]) -> Vec<(String, String)> {
+    assignments(events)
+        .into_iter()
+        .map(|(c, a, _)| (c, a))
+        .collect()
+}
