@@ -48,10 +48,16 @@ impl Config {
             return Err(invalid("default_limit", "must be at least 1"));
         }
         if self.queue.aging_step_secs == Some(0) {
-            return Err(invalid("queue.aging_step_secs", "must be at least 1 second"));
+            return Err(invalid(
+                "queue.aging_step_secs",
+                "must be at least 1 second",
+            ));
         }
         if self.last_agent.window_secs == Some(0) {
-            return Err(invalid("last_agent.window_secs", "must be at least 1 second"));
+            return Err(invalid(
+                "last_agent.window_secs",
+                "must be at least 1 second",
+            ));
         }
         for (i, status) in self.custom_statuses.iter().enumerate() {
             let name = status.name.as_str();

@@ -55,7 +55,9 @@ pub enum Error {
         group: GroupId,
     },
     /// A group priority outside 1 (highest) ..= 5 (lowest).
-    #[error("agent `{agent}` has priority {priority} in group `{group}`; priorities run from 1 (highest) to 5 (lowest)")]
+    #[error(
+        "agent `{agent}` has priority {priority} in group `{group}`; priorities run from 1 (highest) to 5 (lowest)"
+    )]
     InvalidPriority {
         /// The agent being registered or updated.
         agent: AgentId,
@@ -66,7 +68,9 @@ pub enum Error {
     },
     /// A reception limit of zero for an agent: to keep an agent from automatic work, give it a
     /// status that is not assignable.
-    #[error("agent `{agent}` cannot have a reception limit of 0; use a status that is not assignable instead")]
+    #[error(
+        "agent `{agent}` cannot have a reception limit of 0; use a status that is not assignable instead"
+    )]
     ZeroAgentLimit {
         /// The agent being registered or updated.
         agent: AgentId,

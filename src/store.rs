@@ -388,7 +388,10 @@ impl State {
                 return Err(format!("agent `{}` appears twice", a.id));
             }
             if a.status.assignable(&self.config).is_none() {
-                return Err(format!("agent `{}` has an undefined status `{}`", a.id, a.status));
+                return Err(format!(
+                    "agent `{}` has an undefined status `{}`",
+                    a.id, a.status
+                ));
             }
             for m in &a.groups {
                 let group = self
@@ -402,7 +405,10 @@ impl State {
         let mut active = 0;
         for (k, c) in &self.conversations {
             if *k != c.key {
-                return Err(format!("conversation `{}` is filed under another key", c.id));
+                return Err(format!(
+                    "conversation `{}` is filed under another key",
+                    c.id
+                ));
             }
             if self.conv_ids.insert(c.id.clone(), *k).is_some() {
                 return Err(format!("conversation `{}` appears twice", c.id));
@@ -420,7 +426,10 @@ impl State {
             }
             if c.phase.is_open() {
                 for g in c.waiting_groups() {
-                    self.groups.get_mut(&g).ok_or_else(|| missing("group"))?.open += 1;
+                    self.groups
+                        .get_mut(&g)
+                        .ok_or_else(|| missing("group"))?
+                        .open += 1;
                 }
             }
             match c.phase {
@@ -428,15 +437,26 @@ impl State {
                     waiting += 1;
                     let key = c.queue_key(&self.config);
                     for g in c.waiting_groups() {
-                        self.groups.get_mut(&g).ok_or_else(|| missing("group"))?.queue.insert(key);
+                        self.groups
+                            .get_mut(&g)
+                            .ok_or_else(|| missing("group"))?
+                            .queue
+                            .insert(key);
                     }
                     if let Some(d) = c.designated_agent {
-                        self.agents.get_mut(&d).ok_or_else(|| missing("agent"))?.designated.insert(key);
+                        self.agents
+                            .get_mut(&d)
+                            .ok_or_else(|| missing("agent"))?
+                            .designated
+                            .insert(key);
                     }
                 }
                 Phase::Active { agent } => {
                     active += 1;
-                    let a = self.agents.get_mut(&agent).ok_or_else(|| missing("agent"))?;
+                    let a = self
+                        .agents
+                        .get_mut(&agent)
+                        .ok_or_else(|| missing("agent"))?;
                     a.load += 1;
                     a.conversations.insert(*k);
                 }

@@ -59,7 +59,11 @@ impl State {
     }
 
     /// `VisitorLeaves`: O(log n).
-    pub(crate) fn visitor_leaves(&mut self, ctx: &mut Ctx, id: &ConversationId) -> Result<(), Error> {
+    pub(crate) fn visitor_leaves(
+        &mut self,
+        ctx: &mut Ctx,
+        id: &ConversationId,
+    ) -> Result<(), Error> {
         let c = self.conv_key(id)?;
         let phase = &self.conv(c).phase;
         if !matches!(phase, Phase::Queued) {
@@ -154,7 +158,9 @@ impl State {
                     return Err(unavailable("it already holds the conversation"));
                 }
                 if self.agent(b).listed.is_none() {
-                    return Err(unavailable("its status is not assignable or it is at its limit"));
+                    return Err(unavailable(
+                        "its status is not assignable or it is at its limit",
+                    ));
                 }
                 To::Agent(b)
             }

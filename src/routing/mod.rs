@@ -92,7 +92,13 @@ impl State {
             && let Some(a) = self.pick(h, &conv.excluded)
         {
             let strategy = self.group(h).strategy;
-            return self.attach_by_strategy(ctx, c, h, a, AssignReason::DesignatedGroup { strategy });
+            return self.attach_by_strategy(
+                ctx,
+                c,
+                h,
+                a,
+                AssignReason::DesignatedGroup { strategy },
+            );
         }
         if let Some(a) = self.last_agent(ctx, conv)
             && self.available_for(a, conv)
