@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::agent::AgentStatus;
-use crate::config::Config;
+use crate::config::{Config, ReceptionMode};
 use crate::event::EndReason;
 use crate::ids::{AgentId, ConversationId, GroupId, VisitorId};
 use crate::routing::Strategy;
@@ -33,8 +33,11 @@ pub enum Command {
         /// The new status.
         status: AgentStatus,
     },
-    /// Snooze conversations until a time (R-Z1). Asynchronous reception mode only; until that
-    /// mode exists this answers [`Error::WrongMode`](crate::Error::WrongMode).
+    /// Snooze active conversations until a time (R-Z1): each keeps its agent, moves to the
+    /// snoozed bucket, and has no reply-goal clock, reminder or automatic end until the snooze
+    /// lifts (at `until`, or on a visitor message or agent reply, R-Z2). Asynchronous
+    /// reception mode only; `until` must lie after the engine's time. One result per
+    /// conversation.
     Snooze {
         /// The conversations.
         conversations: Vec<ConversationId>,
@@ -65,6 +68,29 @@ pub enum Command {
         conversation: ConversationId,
         /// Where it goes.
         to: Target,
+    },
+    /// A message in a conversation (R-Z2, R-L1, R-L2). The engine keeps no text; the message
+    /// lifts a snooze (not an internal note), starts or meets a reply goal, and starts or stops
+    /// the visitor-inactivity clock. Agent messages are from the conversation's agent.
+    Message {
+        /// The conversation.
+        conversation: ConversationId,
+        /// Who wrote, and how.
+        from: Sender,
+    },
+    /// An agent takes a conversation from the unassigned pool (R-P2), within its limit and
+    /// status (under the allocation target). Asynchronous mode only.
+    Claim {
+        /// The agent.
+        agent: AgentId,
+        /// The conversation; `None` takes the first one in pool order that the agent may have.
+        conversation: Option<ConversationId>,
+    },
+    /// Switch the reception mode (R-M1): queued conversations move to the pool in arrival
+    /// order, or pooled ones to the queue; snoozes lift when leaving asynchronous mode.
+    SetReceptionMode {
+        /// The new mode.
+        mode: ReceptionMode,
     },
     /// Time passes: fire every deadline at or before `now`. Early or repeated ticks are
     /// harmless (R-C2).
@@ -97,6 +123,17 @@ pub enum Command {
         /// The conversations.
         conversations: Vec<ConversationId>,
     },
+}
+
+/// Who wrote a message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Sender {
+    /// The visitor.
+    Visitor,
+    /// The agent, a reply the visitor sees.
+    AgentReply,
+    /// The agent, an internal note: not a reply (R-L1), does not lift a snooze.
+    AgentNote,
 }
 
 /// A visitor asking for a human.

@@ -22,6 +22,19 @@ pub struct Config {
     /// When an agent leaves an assignable status, put the conversations it holds back in their
     /// queues (R-A2 "a policy may requeue them"). Default `false`: they stay with the agent.
     pub requeue_when_unassignable: bool,
+    /// Real-time (the default) or asynchronous reception (R-M1).
+    pub mode: ReceptionMode,
+    /// Who gets automatic work in asynchronous mode (R-M2). Default all agents.
+    pub allocation_target: AllocationTarget,
+    /// The order of the unassigned pool in asynchronous mode (R-P1). Default oldest first.
+    pub pool_order: PoolOrder,
+    /// Whether snoozed conversations count toward their agent's load (R-Z1). Default `true`:
+    /// snoozing parks a conversation, it does not free the agent.
+    pub snoozed_count_toward_load: bool,
+    /// Reply-time targets (R-L1). Default: none.
+    pub sla: Sla,
+    /// Visitor inactivity (R-L2). Default: off.
+    pub inactivity: Inactivity,
 }
 
 impl Default for Config {
@@ -32,6 +45,12 @@ impl Default for Config {
             last_agent: LastAgent::default(),
             custom_statuses: Vec::new(),
             requeue_when_unassignable: false,
+            mode: ReceptionMode::RealTime,
+            allocation_target: AllocationTarget::AllAgents,
+            pool_order: PoolOrder::OldestFirst,
+            snoozed_count_toward_load: true,
+            sla: Sla::default(),
+            inactivity: Inactivity::default(),
         }
     }
 }
@@ -57,6 +76,39 @@ impl Config {
             return Err(invalid(
                 "last_agent.window_secs",
                 "must be at least 1 second",
+            ));
+        }
+        for (field, secs) in [
+            ("sla.first_reply_secs", self.sla.first_reply_secs),
+            ("sla.next_reply_secs", self.sla.next_reply_secs),
+            ("sla.warn_before_secs", self.sla.warn_before_secs),
+            (
+                "inactivity.reminder_after_secs",
+                self.inactivity.reminder_after_secs,
+            ),
+            ("inactivity.end_after_secs", self.inactivity.end_after_secs),
+        ] {
+            if secs == Some(0) {
+                return Err(invalid(field, "must be at least 1 second"));
+            }
+        }
+        if let Some(warn) = self.sla.warn_before_secs {
+            let targets = [self.sla.first_reply_secs, self.sla.next_reply_secs];
+            if targets.iter().flatten().any(|target| warn >= *target) {
+                return Err(invalid(
+                    "sla.warn_before_secs",
+                    "must be shorter than every reply target",
+                ));
+            }
+        }
+        if let (Some(reminder), Some(end)) = (
+            self.inactivity.reminder_after_secs,
+            self.inactivity.end_after_secs,
+        ) && reminder >= end
+        {
+            return Err(invalid(
+                "inactivity.reminder_after_secs",
+                "must be shorter than inactivity.end_after_secs",
             ));
         }
         for (i, status) in self.custom_statuses.iter().enumerate() {
@@ -139,4 +191,74 @@ pub struct CustomStatus {
     pub name: String,
     /// Whether an agent in this status is eligible for automatic assignment.
     pub assignable: bool,
+}
+
+/// How visitors are received (R-M1, Sobot).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ReceptionMode {
+    /// The visitor waits in a queue for an available agent. The default.
+    #[default]
+    RealTime,
+    /// The conversation is accepted at once: assigned, or put in the unassigned pool. No
+    /// queue; agents may snooze conversations.
+    Asynchronous,
+}
+
+impl ReceptionMode {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            ReceptionMode::RealTime => "real-time",
+            ReceptionMode::Asynchronous => "asynchronous",
+        }
+    }
+}
+
+/// Who gets automatic work in asynchronous mode (R-M2).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AllocationTarget {
+    /// Every agent, whatever its status; limits still apply. The default.
+    #[default]
+    AllAgents,
+    /// Only agents in an assignable status.
+    OnlineOnly,
+}
+
+/// The order in which the unassigned pool is served (R-P1).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PoolOrder {
+    /// Earliest arrival first. The default.
+    #[default]
+    OldestFirst,
+    /// Latest arrival first.
+    NewestFirst,
+    /// Higher priority first, then earliest arrival.
+    PriorityThenOldest,
+}
+
+/// Reply-time targets (R-L1). A conversation has at most one open reply goal: the first reply
+/// of each agent that gets it, or the reply to a visitor message that came while no goal was
+/// open. An agent's reply (not an internal note) meets it. Time spent snoozed does not count:
+/// the goal's clock pauses and resumes.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Sla {
+    /// Seconds from assignment (or transfer) to the agent's first reply.
+    pub first_reply_secs: Option<u64>,
+    /// Seconds from a visitor message to the agent's reply.
+    pub next_reply_secs: Option<u64>,
+    /// A warning this many seconds before a breach; shorter than every target.
+    pub warn_before_secs: Option<u64>,
+}
+
+/// Visitor inactivity (R-L2): when the agent's reply is the last message and the visitor
+/// stays silent, a reminder, then the end of the conversation. A visitor message stops the
+/// clock; an agent reply starts it again. Never while snoozed: a snooze stops it, and when the
+/// snooze lifts with the agent's reply still the last message, it starts again from then.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Inactivity {
+    /// Seconds of visitor silence before the reminder.
+    pub reminder_after_secs: Option<u64>,
+    /// Seconds of visitor silence before the conversation ends (reason inactivity).
+    pub end_after_secs: Option<u64>,
 }

@@ -8,17 +8,27 @@ use crate::event::EndReason;
 use crate::ids::{AgentId, ConversationId, VisitorId};
 use crate::routing::QueueKey;
 use crate::store::{AgentKey, ConvKey, GroupKey};
+use crate::timers::{Goal, Slots};
 
 /// Where a conversation is now, as the queries report it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum ConversationState {
-    /// Waiting in its group's queue for an agent.
+    /// Waiting in its group's queue for an agent (real-time mode).
     Queued,
+    /// Waiting in the unassigned pool (asynchronous mode, R-P1).
+    Pooled,
     /// Held by an agent.
     Active {
         /// The agent.
         agent: AgentId,
+    },
+    /// Parked by its agent until a time (R-Z1); it keeps its agent.
+    Snoozed {
+        /// The agent.
+        agent: AgentId,
+        /// When the snooze lifts, unless a message lifts it first.
+        until: DateTime<Utc>,
     },
     /// The visitor left the queue before an agent took it.
     Abandoned,
@@ -38,8 +48,13 @@ pub(crate) enum Phase {
     /// between commands.
     Routing,
     Queued,
+    Pooled,
     Active {
         agent: AgentKey,
+    },
+    Snoozed {
+        agent: AgentKey,
+        until: DateTime<Utc>,
     },
     Abandoned {
         at: DateTime<Utc>,
@@ -56,6 +71,8 @@ impl Phase {
         match self {
             Phase::Routing => "being routed",
             Phase::Queued => "queued",
+            Phase::Pooled => "in the unassigned pool",
+            Phase::Snoozed { .. } => "snoozed",
             Phase::Active { .. } => "active",
             Phase::Abandoned { .. } => "abandoned",
             Phase::Ended { .. } => "ended",
@@ -63,7 +80,29 @@ impl Phase {
     }
 
     pub(crate) fn is_open(&self) -> bool {
-        matches!(self, Phase::Routing | Phase::Queued | Phase::Active { .. })
+        !matches!(self, Phase::Abandoned { .. } | Phase::Ended { .. })
+    }
+
+    /// Waiting for an agent: in a queue or in the pool.
+    pub(crate) fn is_waiting(&self) -> bool {
+        matches!(self, Phase::Queued | Phase::Pooled)
+    }
+
+    /// The agent that holds it, active or snoozed.
+    pub(crate) fn holder(&self) -> Option<AgentKey> {
+        match self {
+            Phase::Active { agent } | Phase::Snoozed { agent, .. } => Some(*agent),
+            _ => None,
+        }
+    }
+
+    /// Whether it counts toward its holder's load (R-A3).
+    pub(crate) fn counts_toward_load(&self, config: &Config) -> bool {
+        match self {
+            Phase::Active { .. } => true,
+            Phase::Snoozed { .. } => config.snoozed_count_toward_load,
+            _ => false,
+        }
     }
 }
 
@@ -81,18 +120,21 @@ pub(crate) struct Conversation {
     pub excluded: Vec<AgentKey>,
     pub phase: Phase,
     pub first_assigned_at: Option<DateTime<Utc>>,
+    /// The open reply goal (R-L1), while its agent owes a reply.
+    pub goal: Option<Goal>,
+    /// Since when the visitor has been silent after the agent's reply (R-L2).
+    pub silent_since: Option<DateTime<Utc>>,
+    /// Whether the inactivity reminder for the current silence went out.
+    pub reminded: bool,
+    /// The deadlines armed for it, one per kind of timer.
+    pub timers: Slots,
     /// Its arrival sequence number, the key the engine files it under.
     pub key: ConvKey,
 }
 
 impl Conversation {
     pub(crate) fn queue_key(&self, config: &Config) -> QueueKey {
-        QueueKey::new(
-            self.priority,
-            self.arrived_at,
-            config.queue.aging_step_secs,
-            self.key,
-        )
+        QueueKey::new(self.priority, self.arrived_at, self.key, config)
     }
 
     pub(crate) fn agent(&self) -> Option<AgentKey> {

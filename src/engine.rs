@@ -75,12 +75,11 @@ impl Engine {
         })
     }
 
-    /// When the host should send the next [`Command::Tick`]; `None` while nothing is
-    /// scheduled. The engine of this release schedules no timers (none of the behaviours it
-    /// has so far depends on time passing), so this is always `None`; hosts should still
-    /// honour it, as later releases add timers without changing the run loop.
+    /// When the host should send the next [`Command::Tick`]: the earliest armed deadline
+    /// (snooze ends, reply-goal warnings and breaches, inactivity reminders and ends), exact;
+    /// `None` while nothing is scheduled. O(1).
     pub fn next_deadline(&self) -> Option<DateTime<Utc>> {
-        None
+        self.state.next_deadline()
     }
 
     /// The engine's clock: the time of the latest successful command.
@@ -105,6 +104,14 @@ impl Engine {
         let now = state.clock.unwrap_or(conv.arrived_at);
         let (view_state, waited_until) = match &conv.phase {
             Phase::Routing | Phase::Queued => (ConversationState::Queued, now),
+            Phase::Pooled => (ConversationState::Pooled, now),
+            Phase::Snoozed { agent, until } => (
+                ConversationState::Snoozed {
+                    agent: state.agent(*agent).id.clone(),
+                    until: *until,
+                },
+                conv.first_assigned_at.unwrap_or(now),
+            ),
             Phase::Active { agent } => (
                 ConversationState::Active {
                     agent: state.agent(*agent).id.clone(),
@@ -224,6 +231,26 @@ impl Engine {
                 .iter()
                 .map(|k| &self.state.conv(k.conv).id),
         )
+    }
+
+    /// The unassigned pool in pool order ([`Config::pool_order`]); empty in real-time mode.
+    /// Lazy: O(1) per item.
+    pub fn pool(&self) -> impl Iterator<Item = &ConversationId> + '_ {
+        let pooled = self.state.config.mode == crate::config::ReceptionMode::Asynchronous;
+        self.state
+            .waiting
+            .iter()
+            .filter(move |_| pooled)
+            .map(|k| &self.state.conv(k.conv).id)
+    }
+
+    /// The snoozed bucket (R-Z1): snoozed conversations, the soonest to wake first, with the
+    /// time each wakes. Lazy: O(1) per item.
+    pub fn snoozed(&self) -> impl Iterator<Item = (&ConversationId, DateTime<Utc>)> + '_ {
+        self.state
+            .snoozed
+            .iter()
+            .map(|(until, c)| (&self.state.conv(*c).id, *until))
     }
 
     /// Every known conversation's id, in arrival order.

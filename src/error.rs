@@ -1,5 +1,6 @@
 //! The one error type: every variant names the ids involved and reads well in a log line.
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::ids::{AgentId, ConversationId, GroupId};
@@ -147,6 +148,20 @@ pub enum Error {
         operation: &'static str,
         /// The engine's reception mode.
         mode: &'static str,
+    },
+    /// A snooze must end in the future.
+    #[error("cannot snooze until {until}: it is not after the engine's time {now}")]
+    SnoozeNotInFuture {
+        /// The time that was given.
+        until: DateTime<Utc>,
+        /// The engine's time.
+        now: DateTime<Utc>,
+    },
+    /// A claim of "the next conversation" when the pool holds none the agent may take.
+    #[error("the unassigned pool has no conversation for agent `{agent}`")]
+    PoolEmpty {
+        /// The agent that claimed.
+        agent: AgentId,
     },
     /// The config was refused by [`Config::validate`](crate::Config::validate).
     #[error("invalid config: `{field}` {problem}")]

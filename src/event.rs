@@ -1,9 +1,11 @@
 //! What comes out: events are past-tense facts, in causal order.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::agent::AgentStatus;
 use crate::command::Target;
+use crate::config::ReceptionMode;
 use crate::ids::{AgentId, ConversationId, GroupId, VisitorId};
 use crate::routing::Strategy;
 
@@ -33,6 +35,15 @@ pub enum Event {
         group: GroupId,
         /// 1-based position in that queue.
         position: u32,
+    },
+    /// A conversation now waits in the unassigned pool (asynchronous mode, R-P1).
+    ConversationPooled {
+        /// The conversation.
+        conversation: ConversationId,
+        /// Its group.
+        group: GroupId,
+        /// Why it is in the pool.
+        reason: PoolReason,
     },
     /// The position of a waiting conversation changed; announced to the first
     /// [`QueueConfig::announce_positions`](crate::QueueConfig) of each queue (R-Q2).
@@ -91,6 +102,60 @@ pub enum Event {
         agent: Option<AgentId>,
         /// Who or what ended it.
         reason: EndReason,
+    },
+    /// An agent parked a conversation until a time (R-Z1). It keeps its agent.
+    ConversationSnoozed {
+        /// The conversation.
+        conversation: ConversationId,
+        /// Its agent.
+        agent: AgentId,
+        /// When the snooze lifts, unless a message lifts it first.
+        until: DateTime<Utc>,
+    },
+    /// A snooze lifted and the conversation is back to normal processing (R-Z2).
+    ConversationWoke {
+        /// The conversation.
+        conversation: ConversationId,
+        /// Its agent.
+        agent: AgentId,
+        /// What lifted it.
+        reason: WakeReason,
+    },
+    /// A reply goal will be breached at `breach_at` unless the agent replies (R-L1).
+    SlaWarning {
+        /// The conversation.
+        conversation: ConversationId,
+        /// The agent who owes the reply.
+        agent: AgentId,
+        /// Which goal.
+        goal: ReplyGoal,
+        /// When it will be breached if the clock keeps running.
+        breach_at: DateTime<Utc>,
+    },
+    /// A reply goal was breached (R-L1). The goal stays open until the agent replies.
+    SlaBreached {
+        /// The conversation.
+        conversation: ConversationId,
+        /// The agent who owes the reply.
+        agent: AgentId,
+        /// Which goal.
+        goal: ReplyGoal,
+    },
+    /// The visitor has been silent since the agent's reply: time to remind it (R-L2).
+    InactivityReminder {
+        /// The conversation.
+        conversation: ConversationId,
+        /// Its agent.
+        agent: AgentId,
+        /// When the conversation will end if the visitor stays silent, if ending is set.
+        end_at: Option<DateTime<Utc>>,
+    },
+    /// The reception mode changed (R-M1); conversation moves between queue and pool follow.
+    ReceptionModeChanged {
+        /// The mode before.
+        from: ReceptionMode,
+        /// The mode now.
+        to: ReceptionMode,
     },
     /// A finished conversation was dropped from memory.
     ConversationForgotten {
@@ -177,6 +242,41 @@ pub enum AssignReason {
     },
     /// An agent transferred it to this agent (R-X2).
     Transfer,
+    /// The agent claimed it from the unassigned pool (R-P2).
+    Claimed,
+}
+
+/// Why a conversation is in the unassigned pool.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum PoolReason {
+    /// No eligible agent had room.
+    NoAgentAvailable,
+    /// It was queued when the engine switched to asynchronous mode.
+    ModeChanged,
+}
+
+/// What lifted a snooze (R-Z2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum WakeReason {
+    /// The snooze time came.
+    SnoozeEnded,
+    /// The visitor wrote.
+    VisitorMessage,
+    /// The agent replied.
+    AgentMessage,
+    /// The engine switched to real-time mode, where there is no snooze.
+    ModeChanged,
+}
+
+/// Which reply goal (R-L1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ReplyGoal {
+    /// The first reply of an agent after it got the conversation.
+    FirstReply,
+    /// The reply to a visitor message.
+    NextReply,
 }
 
 /// What gave an agent room to take waiting work (R-D1).
@@ -207,4 +307,6 @@ pub enum EndReason {
     Visitor,
     /// An admin closed it (for example an invalid conversation, without a summary).
     Admin,
+    /// The visitor stayed silent after the agent's reply (R-L2).
+    Inactivity,
 }

@@ -145,17 +145,22 @@ mod ids;
 mod outcome;
 mod routing;
 mod store;
+mod timers;
 mod view;
 
 pub use agent::AgentStatus;
 pub use command::{
-    AgentSpec, AgentUpdate, Arrival, Command, GroupSpec, GroupUpdate, Limit, Membership, Target,
+    AgentSpec, AgentUpdate, Arrival, Command, GroupSpec, GroupUpdate, Limit, Membership, Sender,
+    Target,
 };
-pub use config::{Config, CustomStatus, LastAgent, QueueConfig};
+pub use config::{
+    AllocationTarget, Config, CustomStatus, Inactivity, LastAgent, PoolOrder, QueueConfig,
+    ReceptionMode, Sla,
+};
 pub use conversation::ConversationState;
 pub use engine::{Engine, SNAPSHOT_VERSION, Snapshot};
 pub use error::Error;
-pub use event::{AssignReason, DrainTrigger, EndReason, Event};
+pub use event::{AssignReason, DrainTrigger, EndReason, Event, PoolReason, ReplyGoal, WakeReason};
 pub use ids::{AgentId, ConversationId, GroupId, VisitorId};
 pub use outcome::{ItemResult, Outcome};
 pub use routing::Strategy;

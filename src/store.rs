@@ -2,20 +2,21 @@
 //! them, kept in step by a handful of operations (list an agent, queue a conversation, attach
 //! it to an agent, ...).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
 use crate::agent::{Agent, Listing};
-use crate::config::Config;
+use crate::config::{AllocationTarget, Config, ReceptionMode};
 use crate::conversation::{Conversation, Phase};
-use crate::event::{AssignReason, Event};
+use crate::event::{AssignReason, Event, PoolReason, ReplyGoal};
 use crate::group::Group;
 use crate::ids::{AgentId, ConversationId, GroupId, VisitorId};
 use crate::outcome::Ctx;
-use crate::routing::{CandKey, Ratio, rank};
+use crate::routing::{CandKey, QueueKey, Ratio, rank};
+use crate::timers::Timer;
 use crate::view::Counters;
 
 /// An agent's internal key: its registration sequence number (never reused).
@@ -40,6 +41,8 @@ pub(crate) struct State {
     pub last_key: u64,
     /// The last assignment sequence number handed out.
     pub assignment_seq: u64,
+    /// The last timer sequence number handed out.
+    pub timer_seq: u64,
     pub agents: BTreeMap<AgentKey, Agent>,
     pub groups: BTreeMap<GroupKey, Group>,
     pub conversations: BTreeMap<ConvKey, Conversation>,
@@ -51,6 +54,15 @@ pub(crate) struct State {
     pub group_ids: IndexMap<GroupId, GroupKey>,
     #[serde(skip)]
     pub conv_ids: IndexMap<ConversationId, ConvKey>,
+    /// Every armed timer, earliest first.
+    #[serde(skip)]
+    pub timers: BTreeSet<Timer>,
+    /// Every waiting conversation, queue or pool, in the current mode's order.
+    #[serde(skip)]
+    pub waiting: BTreeSet<QueueKey>,
+    /// Every snoozed conversation, by the time its snooze ends.
+    #[serde(skip)]
+    pub snoozed: BTreeSet<(DateTime<Utc>, ConvKey)>,
 }
 
 const AGENT: &str = "agent keys held anywhere refer to registered agents";
@@ -64,6 +76,7 @@ impl State {
             clock: None,
             last_key: 0,
             assignment_seq: 0,
+            timer_seq: 0,
             agents: BTreeMap::new(),
             groups: BTreeMap::new(),
             conversations: BTreeMap::new(),
@@ -72,7 +85,20 @@ impl State {
             agent_ids: IndexMap::new(),
             group_ids: IndexMap::new(),
             conv_ids: IndexMap::new(),
+            timers: BTreeSet::new(),
+            waiting: BTreeSet::new(),
+            snoozed: BTreeSet::new(),
         }
+    }
+
+    /// The ids of a held conversation and its agent, for events.
+    pub(crate) fn conv_and_holder_ids(&self, c: ConvKey) -> (ConversationId, AgentId) {
+        let conv = self.conv(c);
+        let agent = conv
+            .phase
+            .holder()
+            .expect("timers that name an agent run only on held conversations");
+        (conv.id.clone(), self.agent(agent).id.clone())
     }
 
     pub(crate) fn next_key(&mut self) -> u64 {
@@ -121,9 +147,13 @@ impl State {
             .unwrap_or(self.config.default_limit)
     }
 
-    /// Whether the agent's status lets it take automatic work.
+    /// Whether the agent may take automatic work: an assignable status, except in
+    /// asynchronous mode with all agents as the target, where status is ignored (R-M2).
     pub(crate) fn eligible(&self, agent: &Agent) -> bool {
-        agent.status.assignable(&self.config).unwrap_or(false)
+        match (self.config.mode, self.config.allocation_target) {
+            (ReceptionMode::Asynchronous, AllocationTarget::AllAgents) => true,
+            _ => agent.status.assignable(&self.config).unwrap_or(false),
+        }
     }
 
     /// Takes the agent out of its groups' candidate indexes. O(groups · log agents).
@@ -193,8 +223,8 @@ impl State {
         ctx.touched.insert(g, first);
     }
 
-    /// Puts a conversation in the queues it waits in and announces its position.
-    /// O(log n + min(ahead, behind)).
+    /// Puts a conversation in the queues it waits in: the queue in real-time mode (announcing
+    /// its position), the pool in asynchronous mode. O(log n + min(ahead, behind)).
     pub(crate) fn enqueue(&mut self, ctx: &mut Ctx, c: ConvKey) {
         let conv = self.conv(c);
         let key = conv.queue_key(&self.config);
@@ -207,8 +237,19 @@ impl State {
         if let Some(d) = designated {
             self.agent_mut(d).designated.insert(key);
         }
-        self.conv_mut(c).phase = Phase::Queued;
+        self.waiting.insert(key);
         self.counters.waiting += 1;
+        if self.config.mode == ReceptionMode::Asynchronous {
+            self.conv_mut(c).phase = Phase::Pooled;
+            self.counters.pooled += 1;
+            ctx.emit(Event::ConversationPooled {
+                conversation: self.conv(c).id.clone(),
+                group: self.group(home).id.clone(),
+                reason: PoolReason::NoAgentAvailable,
+            });
+            return;
+        }
+        self.conv_mut(c).phase = Phase::Queued;
         self.counters.queued += 1;
         let position = position_of(rank(&self.group(home).queue, &key));
         ctx.entered.insert(c, position);
@@ -222,7 +263,7 @@ impl State {
     /// Takes a queued conversation out of every queue it waits in. O(log n).
     pub(crate) fn dequeue(&mut self, ctx: &mut Ctx, c: ConvKey) {
         let conv = self.conv(c);
-        debug_assert!(matches!(conv.phase, Phase::Queued));
+        debug_assert!(conv.phase.is_waiting());
         let key = conv.queue_key(&self.config);
         let designated = conv.designated_agent;
         for g in conv.waiting_groups() {
@@ -232,6 +273,7 @@ impl State {
         if let Some(d) = designated {
             self.agent_mut(d).designated.remove(&key);
         }
+        self.waiting.remove(&key);
         self.counters.waiting -= 1;
     }
 
@@ -253,7 +295,7 @@ impl State {
             let group = self.group(g);
             for (i, key) in group.queue.iter().take(n).enumerate() {
                 let conv = self.conv(key.conv);
-                if conv.group != g {
+                if conv.group != g || !matches!(conv.phase, Phase::Queued) {
                     continue;
                 }
                 let position = position_of(Some(i));
@@ -276,9 +318,10 @@ impl State {
 
     // ---- holding conversations ---------------------------------------------------------------
 
-    /// Gives a queued or fresh conversation to an agent. O(groups · log agents + log n).
+    /// Gives a waiting or fresh conversation to an agent, and opens its first-reply goal.
+    /// O(groups · log agents + log n).
     pub(crate) fn attach(&mut self, ctx: &mut Ctx, c: ConvKey, a: AgentKey, reason: AssignReason) {
-        if matches!(self.conv(c).phase, Phase::Queued) {
+        if self.conv(c).phase.is_waiting() {
             self.dequeue(ctx, c);
         }
         let manual = matches!(
@@ -308,6 +351,7 @@ impl State {
             },
         );
         self.counters.active += 1;
+        self.sla_start(ctx, c, ReplyGoal::FirstReply);
         if manual {
             self.counters.assigned_manually += 1;
         } else {
@@ -322,21 +366,36 @@ impl State {
         });
     }
 
-    /// Takes an active conversation from its agent and returns the agent; the conversation is
-    /// left `Routing` for the caller to place. O(groups · log agents).
+    /// Takes a held (active or snoozed) conversation from its agent and returns the agent;
+    /// its timers and reply goal are dropped and it is left `Routing` for the caller to place.
+    /// O(groups · log agents + log t).
     pub(crate) fn detach(&mut self, ctx: &Ctx, c: ConvKey) -> AgentKey {
-        let a = self
-            .conv(c)
-            .agent()
-            .expect("detach is called on active conversations only");
+        let phase = self.conv(c).phase.clone();
+        let a = phase
+            .holder()
+            .expect("detach is called on held conversations only");
+        let counted = phase.counts_toward_load(&self.config);
+        match phase {
+            Phase::Snoozed { until, .. } => {
+                self.snoozed.remove(&(until, c));
+                self.counters.snoozed -= 1;
+            }
+            _ => self.counters.active -= 1,
+        }
         self.unlist(a);
         let agent = self.agent_mut(a);
-        agent.load -= 1;
+        if counted {
+            agent.load -= 1;
+        }
         agent.conversations.remove(&c);
         let agent_id = agent.id.clone();
         self.list(a);
-        self.counters.active -= 1;
-        self.conv_mut(c).phase = Phase::Routing;
+        self.disarm_all(c);
+        let conv = self.conv_mut(c);
+        conv.phase = Phase::Routing;
+        conv.goal = None;
+        conv.silent_since = None;
+        conv.reminded = false;
         let visitor = &self.conversations.get(&c).expect(CONV).visitor;
         if let Some(last) = self.visitors.get_mut(visitor)
             && last.agent == agent_id
@@ -370,6 +429,9 @@ impl State {
         self.agent_ids.clear();
         self.group_ids.clear();
         self.conv_ids.clear();
+        self.timers.clear();
+        self.waiting.clear();
+        self.snoozed.clear();
         for (k, g) in &mut self.groups {
             g.members.clear();
             g.available.clear();
@@ -401,8 +463,7 @@ impl State {
                 group.members.insert(*k);
             }
         }
-        let mut waiting = 0;
-        let mut active = 0;
+        let (mut waiting, mut active, mut snoozed) = (0, 0, 0);
         for (k, c) in &self.conversations {
             if *k != c.key {
                 return Err(format!(
@@ -424,6 +485,13 @@ impl State {
             {
                 return Err(missing("agent"));
             }
+            if c.timers
+                .iter()
+                .any(|t| t.conv != *k || t.seq > self.timer_seq)
+            {
+                return Err(format!("conversation `{}` has a foreign timer", c.id));
+            }
+            self.timers.extend(c.timers.iter());
             if c.phase.is_open() {
                 for g in c.waiting_groups() {
                     self.groups
@@ -432,32 +500,32 @@ impl State {
                         .open += 1;
                 }
             }
-            match c.phase {
-                Phase::Queued => {
+            match &c.phase {
+                Phase::Queued | Phase::Pooled => {
                     waiting += 1;
                     let key = c.queue_key(&self.config);
+                    self.waiting.insert(key);
                     for g in c.waiting_groups() {
-                        self.groups
-                            .get_mut(&g)
-                            .ok_or_else(|| missing("group"))?
-                            .queue
-                            .insert(key);
+                        let group = self.groups.get_mut(&g).ok_or_else(|| missing("group"))?;
+                        group.queue.insert(key);
                     }
                     if let Some(d) = c.designated_agent {
-                        self.agents
-                            .get_mut(&d)
-                            .ok_or_else(|| missing("agent"))?
-                            .designated
-                            .insert(key);
+                        let agent = self.agents.get_mut(&d).ok_or_else(|| missing("agent"))?;
+                        agent.designated.insert(key);
                     }
                 }
-                Phase::Active { agent } => {
-                    active += 1;
-                    let a = self
-                        .agents
-                        .get_mut(&agent)
-                        .ok_or_else(|| missing("agent"))?;
-                    a.load += 1;
+                Phase::Active { agent } | Phase::Snoozed { agent, .. } => {
+                    if let Phase::Snoozed { until, .. } = c.phase {
+                        snoozed += 1;
+                        self.snoozed.insert((until, *k));
+                    } else {
+                        active += 1;
+                    }
+                    let counted = c.phase.counts_toward_load(&self.config);
+                    let a = self.agents.get_mut(agent).ok_or_else(|| missing("agent"))?;
+                    if counted {
+                        a.load += 1;
+                    }
                     a.conversations.insert(*k);
                 }
                 Phase::Routing => {
@@ -466,8 +534,17 @@ impl State {
                 Phase::Abandoned { .. } | Phase::Ended { .. } => {}
             }
         }
+        let highest = [
+            self.conversations.keys().next_back(),
+            self.agents.keys().next_back(),
+            self.groups.keys().next_back(),
+        ];
+        if highest.into_iter().flatten().any(|k| *k > self.last_key) {
+            return Err("a key lies beyond the counter that hands keys out".into());
+        }
         self.counters.waiting = waiting;
         self.counters.active = active;
+        self.counters.snoozed = snoozed;
         let keys: Vec<AgentKey> = self.agents.keys().copied().collect();
         for a in keys {
             let limit = self.effective_limit(self.agent(a));

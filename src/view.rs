@@ -89,8 +89,24 @@ pub struct Counters {
     pub abandoned: u64,
     /// Conversations ended.
     pub ended: u64,
-    /// Conversations waiting now.
+    /// Times a conversation entered the unassigned pool.
+    pub pooled: u64,
+    /// Conversations claimed from the pool.
+    pub claimed: u64,
+    /// Snoozes.
+    pub snoozes: u64,
+    /// Reply-goal warnings.
+    pub sla_warnings: u64,
+    /// Reply goals breached.
+    pub sla_breaches: u64,
+    /// Inactivity reminders.
+    pub inactivity_reminders: u64,
+    /// Conversations ended for inactivity (also counted in `ended`).
+    pub ended_for_inactivity: u64,
+    /// Conversations waiting now, in queues or in the pool.
     pub waiting: u64,
-    /// Conversations held by an agent now.
+    /// Conversations held by an agent now, not snoozed.
     pub active: u64,
+    /// Conversations snoozed now.
+    pub snoozed: u64,
 }

@@ -149,12 +149,12 @@ impl State {
         status: AgentStatus,
     ) -> Result<(), Error> {
         let a = self.agent_key(id)?;
-        let assignable = self.check_status(&status)?;
+        self.check_status(&status)?;
         let from = self.agent(a).status.clone();
         if from == status {
             return Ok(());
         }
-        let was_assignable = self.eligible(self.agent(a));
+        let was_eligible = self.eligible(self.agent(a));
 
         self.unlist(a);
         self.agent_mut(a).status = status.clone();
@@ -164,9 +164,9 @@ impl State {
             from,
             to: status,
         });
-        if assignable {
+        if self.eligible(self.agent(a)) {
             self.drain(ctx, a, DrainTrigger::BecameAssignable);
-        } else if was_assignable && self.config.requeue_when_unassignable {
+        } else if was_eligible && self.config.requeue_when_unassignable {
             let held: Vec<ConvKey> = self.agent(a).conversations.iter().copied().collect();
             for c in held {
                 self.detach(ctx, c);

@@ -7,6 +7,7 @@ use crate::event::{AssignReason, DrainTrigger, EndReason, Event};
 use crate::ids::ConversationId;
 use crate::outcome::Ctx;
 use crate::store::{AgentKey, ConvKey, GroupKey, State};
+use crate::timers::Slots;
 
 /// Where a transfer goes, resolved to keys.
 enum To {
@@ -42,6 +43,10 @@ impl State {
             excluded: Vec::new(),
             phase: Phase::Routing,
             first_assigned_at: None,
+            goal: None,
+            silent_since: None,
+            reminded: false,
+            timers: Slots::default(),
             key: c,
         };
         self.conversations.insert(c, conv);
@@ -66,7 +71,7 @@ impl State {
     ) -> Result<(), Error> {
         let c = self.conv_key(id)?;
         let phase = &self.conv(c).phase;
-        if !matches!(phase, Phase::Queued) {
+        if !phase.is_waiting() {
             return Err(Error::InvalidState {
                 conversation: id.clone(),
                 state: phase.name(),
@@ -104,7 +109,14 @@ impl State {
             });
         }
 
-        let freed = if matches!(phase, Phase::Queued) {
+        self.finish(ctx, c, reason);
+        Ok(())
+    }
+
+    /// Ends an open conversation: out of its queue or away from its agent, timers dropped;
+    /// the agent then takes waiting work.
+    pub(crate) fn finish(&mut self, ctx: &mut Ctx, c: ConvKey, reason: EndReason) {
+        let freed = if self.conv(c).phase.is_waiting() {
             self.dequeue(ctx, c);
             None
         } else {
@@ -118,15 +130,17 @@ impl State {
             agent: agent.clone(),
         };
         self.counters.ended += 1;
+        if reason == EndReason::Inactivity {
+            self.counters.ended_for_inactivity += 1;
+        }
         ctx.emit(Event::ConversationEnded {
-            conversation: id.clone(),
+            conversation: self.conv(c).id.clone(),
             agent,
             reason,
         });
         if let Some(a) = freed {
             self.drain(ctx, a, DrainTrigger::CapacityFreed);
         }
-        Ok(())
     }
 
     /// `Transfer`: O(groups · log agents) for both agents, plus the work the first agent then

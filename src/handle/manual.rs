@@ -60,7 +60,7 @@ impl State {
     ) -> Result<(), Error> {
         let c = self.conv_key(id)?;
         let conv = self.conv(c);
-        if !matches!(conv.phase, Phase::Queued | Phase::Active { .. }) {
+        if !(conv.phase.is_waiting() || matches!(conv.phase, Phase::Active { .. })) {
             return Err(Error::InvalidState {
                 conversation: id.clone(),
                 state: conv.phase.name(),

@@ -1,14 +1,18 @@
 //! One handler per command: each validates everything first, then mutates (R-C4).
 
 mod agents;
+mod claim;
 mod conversations;
 mod groups;
 mod manual;
+mod messages;
+mod snooze;
 
 use crate::command::Command;
-use crate::config::Config;
+use crate::config::{Config, ReceptionMode};
+use crate::conversation::Phase;
 use crate::error::Error;
-use crate::event::{DrainTrigger, Event};
+use crate::event::{DrainTrigger, Event, PoolReason, WakeReason};
 use crate::ids::{AgentId, ConversationId, GroupId};
 use crate::outcome::{Ctx, ItemResult};
 use crate::store::{AgentKey, ConvKey, GroupKey, State};
@@ -22,10 +26,22 @@ impl State {
             Command::AgentStatusChanged { agent, status } => {
                 self.agent_status_changed(ctx, &agent, status)
             }
-            Command::Snooze { .. } => Err(Error::WrongMode {
-                operation: "snooze",
-                mode: "real-time",
-            }),
+            Command::Snooze {
+                conversations,
+                until,
+            } => self.snooze(ctx, conversations, until),
+            Command::Message { conversation, from } => self.message(ctx, &conversation, from),
+            Command::Claim {
+                agent,
+                conversation,
+            } => self.claim(ctx, &agent, conversation.as_ref()),
+            Command::SetReceptionMode { mode } => {
+                let config = Config {
+                    mode,
+                    ..self.config.clone()
+                };
+                self.update_config(ctx, config)
+            }
             Command::AssignManually {
                 conversations,
                 target,
@@ -37,7 +53,10 @@ impl State {
                 state.end_conversation(ctx, id, reason)
             }),
             Command::Transfer { conversation, to } => self.transfer(ctx, &conversation, to),
-            Command::Tick => Ok(()),
+            Command::Tick => {
+                self.tick(ctx);
+                Ok(())
+            }
             Command::RegisterAgent(spec) => self.register_agent(ctx, spec),
             Command::UpdateAgent(update) => self.update_agent(ctx, update),
             Command::RemoveAgent { agent } => self.remove_agent(ctx, &agent),
@@ -98,7 +117,9 @@ impl State {
             })
     }
 
-    /// `UpdateConfig`: O(agents · groups · log agents + waiting · log waiting), a rebuild.
+    /// `UpdateConfig` and `SetReceptionMode`: a rebuild, O(agents · groups · log agents +
+    /// waiting · log waiting), plus O(conversations) and an event per waiting or snoozed
+    /// conversation when the mode changes.
     fn update_config(&mut self, ctx: &mut Ctx, config: Config) -> Result<(), Error> {
         config.validate()?;
         if let Some(agent) = self
@@ -114,6 +135,15 @@ impl State {
                 ),
             });
         }
+
+        let from = self.config.mode;
+        let to = config.mode;
+        if from == ReceptionMode::Asynchronous && to == ReceptionMode::RealTime {
+            let snoozed: Vec<ConvKey> = self.snoozed.iter().map(|(_, c)| *c).collect();
+            for c in snoozed {
+                self.wake(ctx, c, WakeReason::ModeChanged);
+            }
+        }
         let queues: Vec<GroupKey> = self
             .groups
             .iter()
@@ -127,7 +157,44 @@ impl State {
         self.rebuild()
             .expect("live state is consistent, and the new config defines every agent's status");
         ctx.emit(Event::ConfigUpdated);
+        if from != to {
+            ctx.emit(Event::ReceptionModeChanged { from, to });
+            self.move_waiting(ctx);
+        }
         self.drain_all(ctx, DrainTrigger::ConfigUpdated);
         Ok(())
+    }
+
+    /// After a mode switch: every waiting conversation, in arrival order, joins the pool or its
+    /// queue (the indexes are already re-keyed by the rebuild).
+    fn move_waiting(&mut self, ctx: &mut Ctx) {
+        let mut waiting: Vec<ConvKey> = self.waiting.iter().map(|k| k.conv).collect();
+        waiting.sort_unstable();
+        for c in waiting {
+            let conv = self.conv(c);
+            let (conversation, group) = (conv.id.clone(), self.group(conv.group).id.clone());
+            match self.config.mode {
+                ReceptionMode::Asynchronous => {
+                    self.conv_mut(c).phase = Phase::Pooled;
+                    self.counters.pooled += 1;
+                    ctx.emit(Event::ConversationPooled {
+                        conversation,
+                        group,
+                        reason: PoolReason::ModeChanged,
+                    });
+                }
+                ReceptionMode::RealTime => {
+                    self.conv_mut(c).phase = Phase::Queued;
+                    self.counters.queued += 1;
+                    let position = self.position(self.conv(c)).unwrap_or(0);
+                    ctx.entered.insert(c, position);
+                    ctx.emit(Event::ConversationQueued {
+                        conversation,
+                        group,
+                        position,
+                    });
+                }
+            }
+        }
     }
 }

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::config::{Config, PoolOrder, ReceptionMode};
 use crate::store::ConvKey;
 
 /// A waiting conversation's place in every queue it waits in; the smallest is served first.
@@ -21,22 +22,35 @@ pub(crate) struct QueueKey {
 }
 
 impl QueueKey {
+    /// The key of a waiting conversation under `config`: the queue's order in real-time mode,
+    /// the pool's order in asynchronous mode.
     pub(crate) fn new(
         priority: u8,
         arrived: DateTime<Utc>,
-        aging_step_secs: Option<u64>,
         conv: ConvKey,
+        config: &Config,
     ) -> Self {
-        let rank = match aging_step_secs {
-            None => -i64::from(priority),
-            Some(step) => {
-                let step_ms = i64::try_from(step.saturating_mul(1000)).unwrap_or(i64::MAX);
-                arrived
-                    .timestamp_millis()
-                    .saturating_sub(i64::from(priority).saturating_mul(step_ms))
-            }
+        let rank = match config.mode {
+            ReceptionMode::RealTime => queue_rank(priority, arrived, config.queue.aging_step_secs),
+            ReceptionMode::Asynchronous => match config.pool_order {
+                PoolOrder::OldestFirst => 0,
+                PoolOrder::NewestFirst => i64::try_from(conv).map_or(i64::MIN, |c| -c),
+                PoolOrder::PriorityThenOldest => -i64::from(priority),
+            },
         };
         QueueKey { rank, conv }
+    }
+}
+
+fn queue_rank(priority: u8, arrived: DateTime<Utc>, aging_step_secs: Option<u64>) -> i64 {
+    match aging_step_secs {
+        None => -i64::from(priority),
+        Some(step) => {
+            let step_ms = i64::try_from(step.saturating_mul(1000)).unwrap_or(i64::MAX);
+            arrived
+                .timestamp_millis()
+                .saturating_sub(i64::from(priority).saturating_mul(step_ms))
+        }
     }
 }
 
@@ -77,11 +91,13 @@ mod tests {
     #[test]
     fn aging_key_ranks_an_old_low_priority_conversation_with_a_new_high_one() {
         let t0 = DateTime::<Utc>::from_timestamp(1_000_000, 0).expect("valid");
-        let old = QueueKey::new(0, t0, Some(60), 1);
+        let mut config = Config::default();
+        config.queue.aging_step_secs = Some(60);
+        let old = QueueKey::new(0, t0, 1, &config);
         let later = t0 + chrono::TimeDelta::seconds(61);
-        let fresh_high = QueueKey::new(1, later, Some(60), 2);
+        let fresh_high = QueueKey::new(1, later, 2, &config);
         assert!(old < fresh_high, "61 s of waiting outweighs one level");
-        let fresh_higher = QueueKey::new(2, later, Some(60), 3);
+        let fresh_higher = QueueKey::new(2, later, 3, &config);
         assert!(fresh_higher < old);
     }
 }
