@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::Config;
 use crate::ids::AgentId;
 use crate::routing::{QueueKey, Ratio};
-use crate::store::{ConvKey, GroupKey};
+use crate::store::{ConvKey, GroupKey, ScheduleKey};
 
 /// An agent's status (R-A2). Online is assignable; Busy, ShortBreak and Offline are not; a
 /// custom status is assignable when its [`CustomStatus`](crate::CustomStatus) says so.
@@ -75,6 +75,10 @@ pub(crate) struct Agent {
     /// The agent's own limit, overriding its groups'.
     pub limit: Option<u32>,
     pub groups: Vec<Member>,
+    /// Its working-hours schedules (R-W1), by key.
+    pub schedules: Vec<ScheduleKey>,
+    /// Whether it is inside one of its schedules, as of the latest shift boundary handled.
+    pub on_duty: bool,
     /// Global assignment sequence number of its latest assignment; 0 = never assigned.
     pub last_assignment: u64,
     pub assigned_total: u64,
@@ -88,6 +92,9 @@ pub(crate) struct Agent {
     /// candidate index of each of its groups.
     #[serde(skip)]
     pub listed: Option<Listing>,
+    /// Whether it is counted in its groups' eligible-member counts.
+    #[serde(skip)]
+    pub counted_eligible: bool,
     /// Waiting conversations that designated this agent.
     #[serde(skip)]
     pub designated: BTreeSet<QueueKey>,
@@ -100,12 +107,15 @@ impl Agent {
             status,
             limit,
             groups: Vec::new(),
+            schedules: Vec::new(),
+            on_duty: false,
             last_assignment: 0,
             assigned_total: 0,
             load: 0,
             effective_limit: 1,
             conversations: BTreeSet::new(),
             listed: None,
+            counted_eligible: false,
             designated: BTreeSet::new(),
         }
     }

@@ -6,8 +6,9 @@ use serde::{Deserialize, Serialize};
 use crate::agent::AgentStatus;
 use crate::config::{Config, ReceptionMode};
 use crate::event::EndReason;
-use crate::ids::{AgentId, ConversationId, GroupId, VisitorId};
+use crate::ids::{AgentId, ConversationId, GroupId, ScheduleId, VisitorId};
 use crate::routing::Strategy;
+use crate::schedule::ScheduleSpec;
 
 /// A command, in the vocabulary of a contact-center product. Each is handled atomically: it
 /// either succeeds with an [`Outcome`](crate::Outcome) or fails with an
@@ -91,6 +92,33 @@ pub enum Command {
     SetReceptionMode {
         /// The new mode.
         mode: ReceptionMode,
+    },
+    /// The agent accepts an offer (R-R1).
+    AcceptOffer {
+        /// The offered conversation.
+        conversation: ConversationId,
+        /// The agent it is offered to.
+        agent: AgentId,
+    },
+    /// The agent declines an offer; it goes to another agent of the group (R-R2).
+    DeclineOffer {
+        /// The offered conversation.
+        conversation: ConversationId,
+        /// The agent it is offered to.
+        agent: AgentId,
+    },
+    /// A queued visitor leaves a message instead of waiting, or a turned-away one takes the
+    /// offer (R-Q3). Real-time mode only.
+    LeaveMessage {
+        /// The conversation.
+        conversation: ConversationId,
+    },
+    /// Define a schedule, or replace the ranges of one (R-W1).
+    DefineSchedule(ScheduleSpec),
+    /// Remove a schedule no agent and no service hours use.
+    RemoveSchedule {
+        /// The schedule.
+        schedule: ScheduleId,
     },
     /// Time passes: fire every deadline at or before `now`. Early or repeated ticks are
     /// harmless (R-C2).
@@ -252,6 +280,9 @@ pub struct AgentSpec {
     /// Its groups, with a priority in each.
     #[serde(default)]
     pub groups: Vec<Membership>,
+    /// Its working-hours schedules (R-W1); on duty means inside any of them.
+    #[serde(default)]
+    pub schedules: Vec<ScheduleId>,
 }
 
 impl AgentSpec {
@@ -262,6 +293,7 @@ impl AgentSpec {
             status: AgentStatus::Offline,
             limit: Limit::Inherit,
             groups: Vec::new(),
+            schedules: Vec::new(),
         }
     }
 
@@ -288,6 +320,12 @@ impl AgentSpec {
         self.groups.push(Membership::with_priority(group, priority));
         self
     }
+
+    /// Adds a working-hours schedule.
+    pub fn schedule(mut self, schedule: impl Into<ScheduleId>) -> Self {
+        self.schedules.push(schedule.into());
+        self
+    }
 }
 
 /// A change to an agent: each `Some` field replaces the current value.
@@ -302,6 +340,9 @@ pub struct AgentUpdate {
     /// A new set of groups (replaces the old one).
     #[serde(default)]
     pub groups: Option<Vec<Membership>>,
+    /// A new set of schedules (replaces the old one).
+    #[serde(default)]
+    pub schedules: Option<Vec<ScheduleId>>,
 }
 
 /// A new group.
@@ -316,6 +357,20 @@ pub struct GroupSpec {
     /// A limit for its members (R-A3).
     #[serde(default)]
     pub limit: Limit,
+    /// Groups whose agents may take its conversations once they have waited (R-S4).
+    #[serde(default)]
+    pub overflow: Option<Overflow>,
+}
+
+/// Skill relaxation (R-S4): after a conversation has waited `after_secs` since it arrived,
+/// the agents of `groups` become candidates too.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Overflow {
+    /// The overflow groups, tried in this order.
+    pub groups: Vec<GroupId>,
+    /// Seconds of waiting before they join (at least 1).
+    pub after_secs: u64,
 }
 
 impl GroupSpec {
@@ -325,6 +380,7 @@ impl GroupSpec {
             group: group.into(),
             strategy: Strategy::default(),
             limit: Limit::Inherit,
+            overflow: None,
         }
     }
 
@@ -337,6 +393,15 @@ impl GroupSpec {
     /// Sets a limit for its members.
     pub fn limit(mut self, limit: u32) -> Self {
         self.limit = Limit::Fixed(limit);
+        self
+    }
+
+    /// Sets overflow groups that join after `after_secs` of waiting.
+    pub fn overflow(mut self, groups: &[&str], after_secs: u64) -> Self {
+        self.overflow = Some(Overflow {
+            groups: groups.iter().map(|g| GroupId::from(*g)).collect(),
+            after_secs,
+        });
         self
     }
 }
@@ -353,4 +418,7 @@ pub struct GroupUpdate {
     /// A new limit.
     #[serde(default)]
     pub limit: Option<Limit>,
+    /// A new overflow setting; one with no groups switches overflow off.
+    #[serde(default)]
+    pub overflow: Option<Overflow>,
 }

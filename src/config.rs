@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
+use crate::ids::ScheduleId;
 
 /// Engine-wide settings. Every field has a default that matches what a contact-center product
 /// does out of the box; [`Config::validate`] checks a config before the engine accepts it.
@@ -35,6 +36,15 @@ pub struct Config {
     pub sla: Sla,
     /// Visitor inactivity (R-L2). Default: off.
     pub inactivity: Inactivity,
+    /// Working-hours routing (R-W2, SHOPLINE): only agents inside one of their schedules get
+    /// automatic work. Off by default; switching it on needs at least one agent with a
+    /// schedule. Agents with no schedule are then never assigned automatically.
+    pub working_hours: bool,
+    /// Automatic reception, offers and redirects (R-R1..R-R4).
+    pub reception: Reception,
+    /// The desk's service hours (R-Q3): outside them, an arriving visitor is offered to leave
+    /// a message. `None`: always open.
+    pub service_hours: Option<ScheduleId>,
 }
 
 impl Default for Config {
@@ -51,6 +61,9 @@ impl Default for Config {
             snoozed_count_toward_load: true,
             sla: Sla::default(),
             inactivity: Inactivity::default(),
+            working_hours: false,
+            reception: Reception::default(),
+            service_hours: None,
         }
     }
 }
@@ -87,10 +100,25 @@ impl Config {
                 self.inactivity.reminder_after_secs,
             ),
             ("inactivity.end_after_secs", self.inactivity.end_after_secs),
+            ("queue.max_wait_secs", self.queue.max_wait_secs),
+            (
+                "reception.first_reply_timeout_secs",
+                self.reception.first_reply_timeout_secs,
+            ),
+            (
+                "reception.offer_timeout_secs",
+                Some(self.reception.offer_timeout_secs),
+            ),
         ] {
             if secs == Some(0) {
                 return Err(invalid(field, "must be at least 1 second"));
             }
+        }
+        if self.queue.max_length == Some(0) {
+            return Err(invalid("queue.max_length", "must be at least 1"));
+        }
+        if self.queue.long_queue_threshold == Some(0) {
+            return Err(invalid("queue.long_queue_threshold", "must be at least 1"));
         }
         if let Some(warn) = self.sla.warn_before_secs {
             let targets = [self.sla.first_reply_secs, self.sla.next_reply_secs];
@@ -160,6 +188,17 @@ pub struct QueueConfig {
     /// conversation of priority 0 that has waited one step ranks with a fresh one of priority 1.
     /// `None` (the default) turns aging off: priority, then arrival.
     pub aging_step_secs: Option<u64>,
+    /// The most conversations a group's queue holds; a visitor arriving at a full queue is
+    /// turned away and offered to leave a message (R-Q3). `None`: no limit.
+    pub max_length: Option<u32>,
+    /// The longest a conversation stays in a queue (each time it enters it); then it is
+    /// turned away and offered to leave a message. `None`: no limit.
+    pub max_wait_secs: Option<u64>,
+    /// An arriving visitor who finds this many or more waiting (itself included) is offered
+    /// to leave a message, and waits unless it takes the offer. `None`: never.
+    pub long_queue_threshold: Option<u32>,
+    /// Whether visitors may leave a message (real-time mode only). Default `true`.
+    pub leave_message: bool,
 }
 
 impl Default for QueueConfig {
@@ -167,6 +206,10 @@ impl Default for QueueConfig {
         Self {
             announce_positions: 10,
             aging_step_secs: None,
+            max_length: None,
+            max_wait_secs: None,
+            long_queue_threshold: None,
+            leave_message: true,
         }
     }
 }
@@ -261,4 +304,38 @@ pub struct Inactivity {
     pub reminder_after_secs: Option<u64>,
     /// Seconds of visitor silence before the conversation ends (reason inactivity).
     pub end_after_secs: Option<u64>,
+}
+
+/// Automatic reception and what happens when an agent does not respond (R-R1..R-R4, Tencent
+/// Cloud Desk reception settings).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Reception {
+    /// On (the default): an assignment makes the conversation active at once. Off: automatic
+    /// assignments and transfers are offers the agent accepts or declines before
+    /// `offer_timeout_secs`; manual assignments and claims are active at once.
+    pub auto_accept: bool,
+    /// How long an offer stands. Default 60 seconds.
+    pub offer_timeout_secs: u64,
+    /// How many redirects a conversation may have before it stops being offered
+    /// automatically and waits for an admin (R-R2). Default 3; `None`: no limit.
+    pub redirect_limit: Option<u32>,
+    /// Set an agent whose offer expired to ShortBreak (R-R3). Default `false`.
+    pub short_break_on_timeout: bool,
+    /// Redirect an active conversation whose agent has not replied within this many seconds
+    /// (R-R4); time snoozed does not count (the limit starts again when the snooze lifts).
+    /// `None` (the default): never.
+    pub first_reply_timeout_secs: Option<u64>,
+}
+
+impl Default for Reception {
+    fn default() -> Self {
+        Self {
+            auto_accept: true,
+            offer_timeout_secs: 60,
+            redirect_limit: Some(3),
+            short_break_on_timeout: false,
+            first_reply_timeout_secs: None,
+        }
+    }
 }

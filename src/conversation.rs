@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
-use crate::event::EndReason;
+use crate::event::{EndReason, TurnAwayReason};
 use crate::ids::{AgentId, ConversationId, VisitorId};
 use crate::routing::QueueKey;
 use crate::store::{AgentKey, ConvKey, GroupKey};
@@ -18,6 +18,13 @@ pub enum ConversationState {
     Queued,
     /// Waiting in the unassigned pool (asynchronous mode, R-P1).
     Pooled,
+    /// Offered to an agent, who must accept it before the offer expires (R-R1).
+    Offered {
+        /// The agent.
+        agent: AgentId,
+        /// When the offer expires.
+        expires: DateTime<Utc>,
+    },
     /// Held by an agent.
     Active {
         /// The agent.
@@ -32,6 +39,14 @@ pub enum ConversationState {
     },
     /// The visitor left the queue before an agent took it.
     Abandoned,
+    /// Turned away from a full queue, or after the queue's maximum wait (R-Q3); the visitor
+    /// may still leave a message.
+    TurnedAway {
+        /// Why.
+        reason: TurnAwayReason,
+    },
+    /// The visitor left a message instead of waiting (R-Q3).
+    LeftMessage,
     /// Ended.
     Ended {
         /// Who or what ended it.
@@ -49,6 +64,10 @@ pub(crate) enum Phase {
     Routing,
     Queued,
     Pooled,
+    Offered {
+        agent: AgentKey,
+        expires: DateTime<Utc>,
+    },
     Active {
         agent: AgentKey,
     },
@@ -57,6 +76,13 @@ pub(crate) enum Phase {
         until: DateTime<Utc>,
     },
     Abandoned {
+        at: DateTime<Utc>,
+    },
+    TurnedAway {
+        at: DateTime<Utc>,
+        reason: TurnAwayReason,
+    },
+    LeftMessage {
         at: DateTime<Utc>,
     },
     Ended {
@@ -73,14 +99,23 @@ impl Phase {
             Phase::Queued => "queued",
             Phase::Pooled => "in the unassigned pool",
             Phase::Snoozed { .. } => "snoozed",
+            Phase::Offered { .. } => "offered",
             Phase::Active { .. } => "active",
             Phase::Abandoned { .. } => "abandoned",
+            Phase::TurnedAway { .. } => "turned away",
+            Phase::LeftMessage { .. } => "left a message",
             Phase::Ended { .. } => "ended",
         }
     }
 
     pub(crate) fn is_open(&self) -> bool {
-        !matches!(self, Phase::Abandoned { .. } | Phase::Ended { .. })
+        !matches!(
+            self,
+            Phase::Abandoned { .. }
+                | Phase::TurnedAway { .. }
+                | Phase::LeftMessage { .. }
+                | Phase::Ended { .. }
+        )
     }
 
     /// Waiting for an agent: in a queue or in the pool.
@@ -88,8 +123,18 @@ impl Phase {
         matches!(self, Phase::Queued | Phase::Pooled)
     }
 
-    /// The agent that holds it, active or snoozed.
+    /// The agent that holds it: offered, active or snoozed.
     pub(crate) fn holder(&self) -> Option<AgentKey> {
+        match self {
+            Phase::Offered { agent, .. }
+            | Phase::Active { agent }
+            | Phase::Snoozed { agent, .. } => Some(*agent),
+            _ => None,
+        }
+    }
+
+    /// The agent that has taken it on: active or snoozed, not merely offered.
+    pub(crate) fn accepted_by(&self) -> Option<AgentKey> {
         match self {
             Phase::Active { agent } | Phase::Snoozed { agent, .. } => Some(*agent),
             _ => None,
@@ -99,7 +144,7 @@ impl Phase {
     /// Whether it counts toward its holder's load (R-A3).
     pub(crate) fn counts_toward_load(&self, config: &Config) -> bool {
         match self {
-            Phase::Active { .. } => true,
+            Phase::Offered { .. } | Phase::Active { .. } => true,
             Phase::Snoozed { .. } => config.snoozed_count_toward_load,
             _ => false,
         }
@@ -116,8 +161,17 @@ pub(crate) struct Conversation {
     pub arrived_at: DateTime<Utc>,
     pub designated_agent: Option<AgentKey>,
     pub designated_group: Option<GroupKey>,
-    /// Agents that must not get it automatically (the agent that transferred it away).
+    /// Agents that must not get it automatically: those that transferred it away, declined
+    /// it, or let its offer or first reply time out (R-R2).
     pub excluded: Vec<AgentKey>,
+    /// Groups it overflowed into after waiting (R-S4).
+    pub overflow: Vec<GroupKey>,
+    /// Times it was redirected after a missed offer or first reply.
+    pub redirects: u32,
+    /// Past the redirect limit: only an admin (or a transfer) moves it now.
+    pub stalled: bool,
+    /// Whether its current agent has replied yet (R-R4).
+    pub replied: bool,
     pub phase: Phase,
     pub first_assigned_at: Option<DateTime<Utc>>,
     /// The open reply goal (R-L1), while its agent owes a reply.
@@ -144,9 +198,19 @@ impl Conversation {
         }
     }
 
-    /// The groups whose queues it waits in while queued: its own, and a designated one.
+    /// The groups whose queues it waits in while waiting: its own, a designated one, and
+    /// those it overflowed into, each once.
     pub(crate) fn waiting_groups(&self) -> impl Iterator<Item = GroupKey> + use<> {
-        let designated = self.designated_group.filter(|g| *g != self.group);
-        std::iter::once(self.group).chain(designated)
+        let mut groups = vec![self.group];
+        for g in self
+            .designated_group
+            .into_iter()
+            .chain(self.overflow.iter().copied())
+        {
+            if !groups.contains(&g) {
+                groups.push(g);
+            }
+        }
+        groups.into_iter()
     }
 }

@@ -41,12 +41,16 @@ impl Engine {
     /// A new engine with no agents, groups or conversations.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] when [`Config::validate`] refuses the config.
+    /// [`Error::InvalidConfig`] when [`Config::validate`] refuses the config;
+    /// [`Error::UnknownSchedule`] when it names service hours (no schedule exists yet);
+    /// [`Error::NoScheduledAgent`] when it switches working-hours routing on (no agent has a
+    /// schedule yet: register agents and schedules, then switch it on with
+    /// [`Command::UpdateConfig`]).
     pub fn new(config: Config) -> Result<Self, Error> {
-        config.validate()?;
-        Ok(Self {
-            state: State::new(config),
-        })
+        let mut state = State::new(Config::default());
+        state.check_config(&config)?;
+        state.config = config;
+        Ok(Self { state })
     }
 
     /// Handles one command at time `now` and returns what happened (R-C2).
@@ -118,7 +122,18 @@ impl Engine {
                 },
                 conv.first_assigned_at.unwrap_or(now),
             ),
+            Phase::Offered { agent, expires } => (
+                ConversationState::Offered {
+                    agent: state.agent(*agent).id.clone(),
+                    expires: *expires,
+                },
+                conv.first_assigned_at.unwrap_or(now),
+            ),
             Phase::Abandoned { at } => (ConversationState::Abandoned, *at),
+            Phase::TurnedAway { at, reason } => {
+                (ConversationState::TurnedAway { reason: *reason }, *at)
+            }
+            Phase::LeftMessage { at } => (ConversationState::LeftMessage, *at),
             Phase::Ended { at, reason, agent } => (
                 ConversationState::Ended {
                     reason: *reason,
@@ -139,6 +154,7 @@ impl Engine {
             priority: conv.priority,
             state: view_state,
             position: state.position(conv),
+            estimated_wait: state.estimated_wait(conv),
             arrived_at: conv.arrived_at,
             waited: waited_until
                 .signed_duration_since(conv.arrived_at)
@@ -146,6 +162,20 @@ impl Engine {
                 .unwrap_or(Duration::ZERO),
             designated,
         }
+    }
+
+    /// The estimated wait of a queued conversation (R-B2); `None` if it is not queued or its
+    /// group has not yet served two conversations from its queue.
+    ///
+    /// The estimator is the engine's own recent service rate: each group remembers when its
+    /// latest 20 conversations left its queue for an agent. With `n` such instants spanning
+    /// `T`, the group serves one waiting conversation every `T / (n - 1)` on average, so the
+    /// conversation at position `p` waits about `p · T / (n - 1)`. It adapts within 20
+    /// services to a change in staffing, needs no handling-time input, and says nothing (None)
+    /// rather than guess before two services.
+    pub fn estimated_wait(&self, id: &ConversationId) -> Option<Duration> {
+        let c = *self.state.conv_ids.get(id)?;
+        self.state.estimated_wait(self.state.conv(c))
     }
 
     /// An agent, or `None` if unknown. O(log agents + held).

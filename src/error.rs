@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::ids::{AgentId, ConversationId, GroupId};
+use crate::ids::{AgentId, ConversationId, GroupId, ScheduleId};
 
 /// Why a command, or one item of a batch command, was refused. The engine is unchanged by a
 /// refused command (R-C4); in a batch, a refused item changes nothing and the others go on
@@ -163,6 +163,74 @@ pub enum Error {
         /// The agent that claimed.
         agent: AgentId,
     },
+    /// A schedule names a time zone that the IANA database does not know.
+    #[error("schedule `{schedule}` names an unknown time zone `{time_zone}`")]
+    UnknownTimeZone {
+        /// The schedule.
+        schedule: ScheduleId,
+        /// The name that was given.
+        time_zone: String,
+    },
+    /// A schedule whose ranges make no sense.
+    #[error("schedule `{schedule}` {problem}")]
+    InvalidSchedule {
+        /// The schedule.
+        schedule: ScheduleId,
+        /// What is wrong.
+        problem: String,
+    },
+    /// No schedule with this id is defined.
+    #[error("unknown schedule `{schedule}`")]
+    UnknownSchedule {
+        /// The id that was given.
+        schedule: ScheduleId,
+    },
+    /// A schedule cannot be removed while agents or the service hours use it.
+    #[error("schedule `{schedule}` is in use ({agents} agent(s), or the service hours)")]
+    ScheduleInUse {
+        /// The schedule.
+        schedule: ScheduleId,
+        /// How many agents link to it.
+        agents: usize,
+    },
+    /// Working-hours routing needs at least one agent with a schedule (SHOPLINE).
+    #[error("working-hours routing needs at least one agent with a schedule")]
+    NoScheduledAgent,
+    /// An offer answered by an agent it was not offered to.
+    #[error("conversation `{conversation}` is not offered to agent `{agent}`")]
+    NotOfferedTo {
+        /// The conversation.
+        conversation: ConversationId,
+        /// The agent that answered.
+        agent: AgentId,
+    },
+    /// An offer answered at or after its expiry.
+    #[error("the offer of conversation `{conversation}` expired at {expired_at}")]
+    OfferExpired {
+        /// The conversation.
+        conversation: ConversationId,
+        /// When the offer expired.
+        expired_at: DateTime<Utc>,
+    },
+    /// A group's overflow setting that makes no sense.
+    #[error("group `{group}` overflow: {problem}")]
+    InvalidOverflow {
+        /// The group.
+        group: GroupId,
+        /// What is wrong.
+        problem: String,
+    },
+    /// A group cannot be removed while another group overflows into it.
+    #[error("group `{group}` is an overflow group of `{of}`")]
+    OverflowTarget {
+        /// The group to remove.
+        group: GroupId,
+        /// The group that overflows into it.
+        of: GroupId,
+    },
+    /// Leave-a-message is switched off in the config.
+    #[error("leave-a-message is switched off")]
+    LeaveMessageOff,
     /// The config was refused by [`Config::validate`](crate::Config::validate).
     #[error("invalid config: `{field}` {problem}")]
     InvalidConfig {

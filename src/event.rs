@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::agent::AgentStatus;
 use crate::command::Target;
 use crate::config::ReceptionMode;
-use crate::ids::{AgentId, ConversationId, GroupId, VisitorId};
+use crate::ids::{AgentId, ConversationId, GroupId, ScheduleId, VisitorId};
 use crate::routing::Strategy;
 
 /// A fact the engine reports. The host persists or dispatches them (notify the visitor, open
@@ -54,6 +54,96 @@ pub enum Event {
         group: GroupId,
         /// Its new 1-based position.
         position: u32,
+    },
+    /// A conversation is offered to an agent, who must accept it by `expires_at` (R-R1:
+    /// automatic reception off). It counts toward the agent's load meanwhile.
+    ConversationOffered {
+        /// The conversation.
+        conversation: ConversationId,
+        /// The agent.
+        agent: AgentId,
+        /// Why this agent (R-B1).
+        reason: AssignReason,
+        /// When the offer expires.
+        expires_at: DateTime<Utc>,
+        /// The agent's load with the offer.
+        load: u32,
+        /// The agent's limit.
+        limit: u32,
+    },
+    /// The agent accepted the offer; the conversation is active.
+    OfferAccepted {
+        /// The conversation.
+        conversation: ConversationId,
+        /// The agent.
+        agent: AgentId,
+    },
+    /// The agent declined the offer; a redirect follows (R-R2).
+    OfferDeclined {
+        /// The conversation.
+        conversation: ConversationId,
+        /// The agent.
+        agent: AgentId,
+    },
+    /// The offer expired unanswered; a redirect follows (R-R2).
+    OfferExpired {
+        /// The conversation.
+        conversation: ConversationId,
+        /// The agent who let it expire.
+        agent: AgentId,
+        /// Whether the agent was set to ShortBreak for it (R-R3); an
+        /// [`Event::AgentStatusChanged`] follows.
+        short_break: bool,
+    },
+    /// The offer was taken back because the agent stopped being eligible (R-A2); the
+    /// conversation is routed again.
+    OfferWithdrawn {
+        /// The conversation.
+        conversation: ConversationId,
+        /// The agent.
+        agent: AgentId,
+    },
+    /// The agent did not reply within the first-reply limit (R-R4); a redirect follows.
+    FirstReplyTimedOut {
+        /// The conversation.
+        conversation: ConversationId,
+        /// The agent.
+        agent: AgentId,
+    },
+    /// The conversation was redirected more often than the limit allows (R-R2): it waits for
+    /// an admin now, and is no longer offered automatically.
+    RedirectLimitReached {
+        /// The conversation.
+        conversation: ConversationId,
+        /// How many redirects it had.
+        redirects: u32,
+    },
+    /// A waiting conversation's overflow groups joined its candidates (R-S4).
+    ConversationOverflowed {
+        /// The conversation.
+        conversation: ConversationId,
+        /// The groups whose agents may now take it.
+        groups: Vec<GroupId>,
+    },
+    /// The visitor may leave a message instead of waiting (R-Q3).
+    LeaveMessageOffered {
+        /// The conversation.
+        conversation: ConversationId,
+        /// Why.
+        reason: LeaveMessageReason,
+    },
+    /// The conversation could not wait: the queue was full, or it reached the maximum wait
+    /// (R-Q3).
+    ConversationTurnedAway {
+        /// The conversation.
+        conversation: ConversationId,
+        /// Why.
+        reason: TurnAwayReason,
+    },
+    /// The visitor left a message and is out of the queue (R-Q3).
+    ConversationLeftMessage {
+        /// The conversation.
+        conversation: ConversationId,
     },
     /// An agent now holds a conversation.
     ConversationAssigned {
@@ -150,6 +240,16 @@ pub enum Event {
         /// When the conversation will end if the visitor stays silent, if ending is set.
         end_at: Option<DateTime<Utc>>,
     },
+    /// A schedule was defined or redefined.
+    ScheduleDefined {
+        /// The schedule.
+        schedule: ScheduleId,
+    },
+    /// A schedule was removed.
+    ScheduleRemoved {
+        /// The schedule.
+        schedule: ScheduleId,
+    },
     /// The reception mode changed (R-M1); conversation moves between queue and pool follow.
     ReceptionModeChanged {
         /// The mode before.
@@ -244,6 +344,53 @@ pub enum AssignReason {
     Transfer,
     /// The agent claimed it from the unassigned pool (R-P2).
     Claimed,
+    /// Redirected within its group after a missed or declined offer or first reply (R-R2).
+    Redirect {
+        /// The group's strategy.
+        strategy: Strategy,
+    },
+    /// An overflow group's strategy chose the agent after the conversation waited (R-S4).
+    Overflow {
+        /// The overflow group.
+        group: GroupId,
+        /// Its strategy.
+        strategy: Strategy,
+    },
+}
+
+/// Why the visitor is offered to leave a message (R-Q3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum LeaveMessageReason {
+    /// The queue is full.
+    QueueFull,
+    /// The conversation waited the queue's maximum wait.
+    MaxWait,
+    /// The queue is long: its length is at or over the threshold.
+    LongQueue,
+    /// Outside the desk's service hours.
+    OutsideServiceHours,
+    /// No agent of the group is eligible at all (all offline, on break or off duty).
+    NoAgentAvailable,
+}
+
+/// Why a conversation could not wait (R-Q3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum TurnAwayReason {
+    /// The queue was full.
+    QueueFull,
+    /// It waited the queue's maximum wait.
+    MaxWait,
+}
+
+impl From<TurnAwayReason> for LeaveMessageReason {
+    fn from(reason: TurnAwayReason) -> Self {
+        match reason {
+            TurnAwayReason::QueueFull => LeaveMessageReason::QueueFull,
+            TurnAwayReason::MaxWait => LeaveMessageReason::MaxWait,
+        }
+    }
 }
 
 /// Why a conversation is in the unassigned pool.
@@ -295,6 +442,8 @@ pub enum DrainTrigger {
     GroupChanged,
     /// The engine-wide config changed.
     ConfigUpdated,
+    /// Its shift started (working hours, R-W2).
+    ShiftStarted,
 }
 
 /// Who or what ended a conversation.

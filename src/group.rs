@@ -1,12 +1,14 @@
 //! What a group is: a strategy, an optional limit, its members' candidate index and its queue.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, VecDeque};
+
+use chrono::{DateTime, Utc};
 
 use serde::{Deserialize, Serialize};
 
 use crate::ids::GroupId;
 use crate::routing::{CandKey, QueueKey, Strategy};
-use crate::store::AgentKey;
+use crate::store::{AgentKey, GroupKey};
 
 /// A group as the engine keeps it. Fields after `cursor` are derived and rebuilt on restore.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -16,6 +18,11 @@ pub(crate) struct Group {
     pub limit: Option<u32>,
     /// Round robin: the agent this group's strategy chose last (0: none yet).
     pub cursor: AgentKey,
+    /// Groups whose agents join after a conversation has waited `overflow_after_secs` (R-S4).
+    pub overflow: Vec<GroupKey>,
+    pub overflow_after_secs: u64,
+    /// When its latest conversations left its queue for an agent, oldest first (R-B2).
+    pub served: VecDeque<DateTime<Utc>>,
     #[serde(skip)]
     pub members: BTreeSet<AgentKey>,
     /// Members that are eligible and below their limit, best first.
@@ -27,6 +34,9 @@ pub(crate) struct Group {
     /// Open conversations that name this group.
     #[serde(skip)]
     pub open: u64,
+    /// Members that are eligible (status, mode, working hours), whatever their load.
+    #[serde(skip)]
+    pub eligible: u32,
 }
 
 impl Group {
@@ -36,10 +46,17 @@ impl Group {
             strategy,
             limit,
             cursor: 0,
+            overflow: Vec::new(),
+            overflow_after_secs: 0,
+            served: VecDeque::new(),
             members: BTreeSet::new(),
             available: BTreeSet::new(),
             queue: BTreeSet::new(),
             open: 0,
+            eligible: 0,
         }
     }
 }
+
+/// How many recent services the estimated wait looks at (R-B2).
+pub(crate) const SERVED_SAMPLES: usize = 20;

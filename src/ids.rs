@@ -67,3 +67,7 @@ id_type!(
     /// the last agent who served it.
     VisitorId
 );
+id_type!(
+    /// A named weekly schedule (working hours or service hours).
+    ScheduleId
+);

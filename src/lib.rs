@@ -144,6 +144,7 @@ mod handle;
 mod ids;
 mod outcome;
 mod routing;
+mod schedule;
 mod store;
 mod timers;
 mod view;

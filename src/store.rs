@@ -13,10 +13,12 @@ use crate::config::{AllocationTarget, Config, ReceptionMode};
 use crate::conversation::{Conversation, Phase};
 use crate::event::{AssignReason, Event, PoolReason, ReplyGoal};
 use crate::group::Group;
-use crate::ids::{AgentId, ConversationId, GroupId, VisitorId};
+use crate::group::SERVED_SAMPLES;
+use crate::ids::{AgentId, ConversationId, GroupId, ScheduleId, VisitorId};
 use crate::outcome::Ctx;
 use crate::routing::{CandKey, QueueKey, Ratio, rank};
-use crate::timers::Timer;
+use crate::schedule::Schedule;
+use crate::timers::{Slot, Timer, TimerKind, after};
 use crate::view::Counters;
 
 /// An agent's internal key: its registration sequence number (never reused).
@@ -25,6 +27,8 @@ pub(crate) type AgentKey = u64;
 pub(crate) type GroupKey = u64;
 /// A conversation's internal key: its arrival sequence number (never reused).
 pub(crate) type ConvKey = u64;
+/// A schedule's internal key: its definition sequence number (never reused).
+pub(crate) type ScheduleKey = u64;
 
 /// The agent who last served a visitor, and when (assignment, or end if it ended).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,6 +50,7 @@ pub(crate) struct State {
     pub agents: BTreeMap<AgentKey, Agent>,
     pub groups: BTreeMap<GroupKey, Group>,
     pub conversations: BTreeMap<ConvKey, Conversation>,
+    pub schedules: BTreeMap<ScheduleKey, Schedule>,
     pub visitors: IndexMap<VisitorId, LastService>,
     pub counters: Counters,
     #[serde(skip)]
@@ -54,6 +59,8 @@ pub(crate) struct State {
     pub group_ids: IndexMap<GroupId, GroupKey>,
     #[serde(skip)]
     pub conv_ids: IndexMap<ConversationId, ConvKey>,
+    #[serde(skip)]
+    pub schedule_ids: IndexMap<ScheduleId, ScheduleKey>,
     /// Every armed timer, earliest first.
     #[serde(skip)]
     pub timers: BTreeSet<Timer>,
@@ -68,6 +75,7 @@ pub(crate) struct State {
 const AGENT: &str = "agent keys held anywhere refer to registered agents";
 const GROUP: &str = "group keys held anywhere refer to registered groups";
 const CONV: &str = "conversation keys held anywhere refer to known conversations";
+const SCHEDULE: &str = "schedule keys held anywhere refer to defined schedules";
 
 impl State {
     pub(crate) fn new(config: Config) -> Self {
@@ -80,11 +88,13 @@ impl State {
             agents: BTreeMap::new(),
             groups: BTreeMap::new(),
             conversations: BTreeMap::new(),
+            schedules: BTreeMap::new(),
             visitors: IndexMap::new(),
             counters: Counters::default(),
             agent_ids: IndexMap::new(),
             group_ids: IndexMap::new(),
             conv_ids: IndexMap::new(),
+            schedule_ids: IndexMap::new(),
             timers: BTreeSet::new(),
             waiting: BTreeSet::new(),
             snoozed: BTreeSet::new(),
@@ -130,6 +140,14 @@ impl State {
         self.conversations.get_mut(&c).expect(CONV)
     }
 
+    pub(crate) fn schedule(&self, s: ScheduleKey) -> &Schedule {
+        self.schedules.get(&s).expect(SCHEDULE)
+    }
+
+    pub(crate) fn schedule_mut(&mut self, s: ScheduleKey) -> &mut Schedule {
+        self.schedules.get_mut(&s).expect(SCHEDULE)
+    }
+
     // ---- agents' candidate indexes -------------------------------------------------------
 
     /// The limit that applies to an agent (R-A3): its own, else the largest of its groups',
@@ -148,17 +166,24 @@ impl State {
     }
 
     /// Whether the agent may take automatic work: an assignable status, except in
-    /// asynchronous mode with all agents as the target, where status is ignored (R-M2).
+    /// asynchronous mode with all agents as the target, where status is ignored (R-M2); and,
+    /// with working-hours routing on, on duty (R-W2).
     pub(crate) fn eligible(&self, agent: &Agent) -> bool {
-        match (self.config.mode, self.config.allocation_target) {
+        let status = match (self.config.mode, self.config.allocation_target) {
             (ReceptionMode::Asynchronous, AllocationTarget::AllAgents) => true,
             _ => agent.status.assignable(&self.config).unwrap_or(false),
-        }
+        };
+        status && (!self.config.working_hours || agent.on_duty)
     }
 
     /// Takes the agent out of its groups' candidate indexes. O(groups · log agents).
     pub(crate) fn unlist(&mut self, a: AgentKey) {
         let agent = self.agents.get_mut(&a).expect(AGENT);
+        if std::mem::take(&mut agent.counted_eligible) {
+            for m in &agent.groups {
+                self.groups.get_mut(&m.group).expect(GROUP).eligible -= 1;
+            }
+        }
         let Some(listing) = agent.listed.take() else {
             return;
         };
@@ -174,7 +199,16 @@ impl State {
     pub(crate) fn list(&mut self, a: AgentKey) {
         let agent = self.agent(a);
         debug_assert!(agent.listed.is_none(), "list after unlist");
-        if !self.eligible(agent) || agent.load >= agent.effective_limit {
+        if !self.eligible(agent) {
+            return;
+        }
+        let agent = self.agents.get_mut(&a).expect(AGENT);
+        agent.counted_eligible = true;
+        for m in &agent.groups {
+            self.groups.get_mut(&m.group).expect(GROUP).eligible += 1;
+        }
+        let agent = self.agent(a);
+        if agent.load >= agent.effective_limit {
             return;
         }
         let listing = Listing {
@@ -239,6 +273,7 @@ impl State {
         }
         self.waiting.insert(key);
         self.counters.waiting += 1;
+        self.arm_overflow(ctx, c);
         if self.config.mode == ReceptionMode::Asynchronous {
             self.conv_mut(c).phase = Phase::Pooled;
             self.counters.pooled += 1;
@@ -251,6 +286,9 @@ impl State {
         }
         self.conv_mut(c).phase = Phase::Queued;
         self.counters.queued += 1;
+        if let Some(secs) = self.config.queue.max_wait_secs {
+            self.arm(c, after(ctx.now, secs), TimerKind::MaxWait);
+        }
         let position = position_of(rank(&self.group(home).queue, &key));
         ctx.entered.insert(c, position);
         ctx.emit(Event::ConversationQueued {
@@ -275,6 +313,21 @@ impl State {
         }
         self.waiting.remove(&key);
         self.counters.waiting -= 1;
+        self.disarm(c, Slot::Wait);
+        self.disarm(c, Slot::Overflow);
+    }
+
+    /// Arms the overflow timer of a waiting conversation whose group has overflow groups it
+    /// has not joined yet (R-S4): at its arrival plus the group's overflow time, or now if
+    /// that has passed.
+    pub(crate) fn arm_overflow(&mut self, ctx: &Ctx, c: ConvKey) {
+        let conv = self.conv(c);
+        let group = self.group(conv.group);
+        if group.overflow.is_empty() || !conv.overflow.is_empty() || conv.stalled {
+            return;
+        }
+        let at = after(conv.arrived_at, group.overflow_after_secs).max(ctx.now);
+        self.arm(c, at, TimerKind::Overflow);
     }
 
     /// The 1-based position of a queued conversation in its own group's queue.
@@ -318,16 +371,33 @@ impl State {
 
     // ---- holding conversations ---------------------------------------------------------------
 
-    /// Gives a waiting or fresh conversation to an agent, and opens its first-reply goal.
-    /// O(groups · log agents + log n).
+    /// Gives a waiting or fresh conversation to an agent: as an offer when automatic reception
+    /// is off (except for manual assignments and claims), else active at once. A designation
+    /// has done its job once the conversation is served and is dropped. O(groups · log agents
+    /// + log n).
     pub(crate) fn attach(&mut self, ctx: &mut Ctx, c: ConvKey, a: AgentKey, reason: AssignReason) {
         if self.conv(c).phase.is_waiting() {
             self.dequeue(ctx, c);
+            let home = self.conv(c).group;
+            let served = &mut self.group_mut(home).served;
+            served.push_back(ctx.now);
+            if served.len() > SERVED_SAMPLES {
+                served.pop_front();
+            }
         }
-        let manual = matches!(
+        let conv = self.conv(c);
+        if conv.designated_agent.is_some() || conv.designated_group.is_some() {
+            self.release_groups(c);
+            let conv = self.conv_mut(c);
+            conv.designated_agent = None;
+            conv.designated_group = None;
+            self.claim_groups(c);
+        }
+        let direct = matches!(
             reason,
-            AssignReason::Manual | AssignReason::ManualToGroup { .. }
+            AssignReason::Manual | AssignReason::ManualToGroup { .. } | AssignReason::Claimed
         );
+        let offer = !direct && !self.config.reception.auto_accept;
         self.unlist(a);
         self.assignment_seq += 1;
         let seq = self.assignment_seq;
@@ -340,7 +410,6 @@ impl State {
         self.list(a);
         let now = ctx.now;
         let conv = self.conv_mut(c);
-        conv.phase = Phase::Active { agent: a };
         conv.first_assigned_at.get_or_insert(now);
         let (conv_id, visitor) = (conv.id.clone(), conv.visitor.clone());
         self.visitors.insert(
@@ -350,20 +419,51 @@ impl State {
                 at: now,
             },
         );
-        self.counters.active += 1;
-        self.sla_start(ctx, c, ReplyGoal::FirstReply);
-        if manual {
+        if direct && !matches!(reason, AssignReason::Claimed) {
             self.counters.assigned_manually += 1;
         } else {
             self.counters.assigned_automatically += 1;
         }
-        ctx.emit(Event::ConversationAssigned {
-            conversation: conv_id,
-            agent: agent_id,
-            reason,
-            load,
-            limit,
-        });
+        if offer {
+            let expires_at = after(now, self.config.reception.offer_timeout_secs);
+            self.conv_mut(c).phase = Phase::Offered {
+                agent: a,
+                expires: expires_at,
+            };
+            self.arm(c, expires_at, TimerKind::OfferExpires);
+            self.counters.offered += 1;
+            self.counters.offers += 1;
+            ctx.emit(Event::ConversationOffered {
+                conversation: conv_id,
+                agent: agent_id,
+                reason,
+                expires_at,
+                load,
+                limit,
+            });
+        } else {
+            ctx.emit(Event::ConversationAssigned {
+                conversation: conv_id,
+                agent: agent_id,
+                reason,
+                load,
+                limit,
+            });
+            self.activate(ctx, c, a);
+        }
+    }
+
+    /// The conversation becomes active with its agent: a new stint, with its first-reply goal
+    /// (R-L1) and first-reply limit (R-R4).
+    pub(crate) fn activate(&mut self, ctx: &Ctx, c: ConvKey, a: AgentKey) {
+        let conv = self.conv_mut(c);
+        conv.phase = Phase::Active { agent: a };
+        conv.replied = false;
+        self.counters.active += 1;
+        self.sla_start(ctx, c, ReplyGoal::FirstReply);
+        if let Some(secs) = self.config.reception.first_reply_timeout_secs {
+            self.arm(c, after(ctx.now, secs), TimerKind::FirstReplyTimeout);
+        }
     }
 
     /// Takes a held (active or snoozed) conversation from its agent and returns the agent;
@@ -380,6 +480,7 @@ impl State {
                 self.snoozed.remove(&(until, c));
                 self.counters.snoozed -= 1;
             }
+            Phase::Offered { .. } => self.counters.offered -= 1,
             _ => self.counters.active -= 1,
         }
         self.unlist(a);
@@ -432,11 +533,33 @@ impl State {
         self.timers.clear();
         self.waiting.clear();
         self.snoozed.clear();
+        self.schedule_ids.clear();
+        for (k, s) in &mut self.schedules {
+            s.reload().map_err(|e| e.to_string())?;
+            s.members.clear();
+            if s.timer
+                .is_some_and(|t| t.subject != *k || t.seq > self.timer_seq)
+            {
+                return Err(format!(
+                    "schedule `{}` has a foreign timer",
+                    s.spec.schedule
+                ));
+            }
+            self.timers.extend(s.timer);
+            if self
+                .schedule_ids
+                .insert(s.spec.schedule.clone(), *k)
+                .is_some()
+            {
+                return Err(format!("schedule `{}` appears twice", s.spec.schedule));
+            }
+        }
         for (k, g) in &mut self.groups {
             g.members.clear();
             g.available.clear();
             g.queue.clear();
             g.open = 0;
+            g.eligible = 0;
             if self.group_ids.insert(g.id.clone(), *k).is_some() {
                 return Err(format!("group `{}` appears twice", g.id));
             }
@@ -445,6 +568,7 @@ impl State {
             a.load = 0;
             a.conversations.clear();
             a.listed = None;
+            a.counted_eligible = false;
             a.designated.clear();
             if self.agent_ids.insert(a.id.clone(), *k).is_some() {
                 return Err(format!("agent `{}` appears twice", a.id));
@@ -462,8 +586,20 @@ impl State {
                     .ok_or_else(|| format!("agent `{}` names a missing group", a.id))?;
                 group.members.insert(*k);
             }
+            for s in &a.schedules {
+                let schedule = self
+                    .schedules
+                    .get_mut(s)
+                    .ok_or_else(|| format!("agent `{}` names a missing schedule", a.id))?;
+                schedule.members.insert(*k);
+            }
         }
-        let (mut waiting, mut active, mut snoozed) = (0, 0, 0);
+        if let Some(id) = &self.config.service_hours
+            && !self.schedule_ids.contains_key(id)
+        {
+            return Err(format!("the service hours name a missing schedule `{id}`"));
+        }
+        let (mut waiting, mut active, mut snoozed, mut offered) = (0, 0, 0, 0);
         for (k, c) in &self.conversations {
             if *k != c.key {
                 return Err(format!(
@@ -487,7 +623,7 @@ impl State {
             }
             if c.timers
                 .iter()
-                .any(|t| t.conv != *k || t.seq > self.timer_seq)
+                .any(|t| t.subject != *k || t.seq > self.timer_seq)
             {
                 return Err(format!("conversation `{}` has a foreign timer", c.id));
             }
@@ -514,12 +650,16 @@ impl State {
                         agent.designated.insert(key);
                     }
                 }
-                Phase::Active { agent } | Phase::Snoozed { agent, .. } => {
-                    if let Phase::Snoozed { until, .. } = c.phase {
-                        snoozed += 1;
-                        self.snoozed.insert((until, *k));
-                    } else {
-                        active += 1;
+                Phase::Offered { agent, .. }
+                | Phase::Active { agent }
+                | Phase::Snoozed { agent, .. } => {
+                    match c.phase {
+                        Phase::Snoozed { until, .. } => {
+                            snoozed += 1;
+                            self.snoozed.insert((until, *k));
+                        }
+                        Phase::Offered { .. } => offered += 1,
+                        _ => active += 1,
                     }
                     let counted = c.phase.counts_toward_load(&self.config);
                     let a = self.agents.get_mut(agent).ok_or_else(|| missing("agent"))?;
@@ -531,13 +671,17 @@ impl State {
                 Phase::Routing => {
                     return Err(format!("conversation `{}` was saved mid-route", c.id));
                 }
-                Phase::Abandoned { .. } | Phase::Ended { .. } => {}
+                Phase::Abandoned { .. }
+                | Phase::TurnedAway { .. }
+                | Phase::LeftMessage { .. }
+                | Phase::Ended { .. } => {}
             }
         }
         let highest = [
             self.conversations.keys().next_back(),
             self.agents.keys().next_back(),
             self.groups.keys().next_back(),
+            self.schedules.keys().next_back(),
         ];
         if highest.into_iter().flatten().any(|k| *k > self.last_key) {
             return Err("a key lies beyond the counter that hands keys out".into());
@@ -545,6 +689,7 @@ impl State {
         self.counters.waiting = waiting;
         self.counters.active = active;
         self.counters.snoozed = snoozed;
+        self.counters.offered = offered;
         let keys: Vec<AgentKey> = self.agents.keys().copied().collect();
         for a in keys {
             let limit = self.effective_limit(self.agent(a));

@@ -26,6 +26,9 @@ pub struct ConversationView {
     pub state: ConversationState,
     /// Its 1-based position in its group's queue while queued.
     pub position: Option<u32>,
+    /// While queued, the estimated wait from its position and the group's recent service
+    /// rate (R-B2): see [`Engine::estimated_wait`](crate::Engine::estimated_wait).
+    pub estimated_wait: Option<Duration>,
     /// When it arrived.
     pub arrived_at: DateTime<Utc>,
     /// How long it waited for its first agent: until now (the engine's clock) while it still
@@ -109,4 +112,18 @@ pub struct Counters {
     pub active: u64,
     /// Conversations snoozed now.
     pub snoozed: u64,
+    /// Conversations offered and not yet answered now.
+    pub offered: u64,
+    /// Offers made.
+    pub offers: u64,
+    /// Offers declined.
+    pub offers_declined: u64,
+    /// Offers that expired.
+    pub offers_expired: u64,
+    /// Redirects after a missed or declined offer or first reply.
+    pub redirects: u64,
+    /// Conversations turned away (full queue, maximum wait).
+    pub turned_away: u64,
+    /// Visitors who left a message.
+    pub left_message: u64,
 }

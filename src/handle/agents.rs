@@ -4,9 +4,9 @@ use crate::agent::{Agent, AgentStatus, Member};
 use crate::command::{AgentSpec, AgentUpdate, Limit, Membership};
 use crate::error::Error;
 use crate::event::{DrainTrigger, Event};
-use crate::ids::AgentId;
+use crate::ids::{AgentId, ScheduleId};
 use crate::outcome::Ctx;
-use crate::store::{ConvKey, State};
+use crate::store::{AgentKey, ConvKey, ScheduleKey, State};
 
 impl State {
     /// Checks memberships: known groups, priorities 1..=5, no group twice.
@@ -49,6 +49,7 @@ impl State {
             return Err(Error::DuplicateAgent { agent: spec.agent });
         }
         let members = self.members(&spec.agent, &spec.groups)?;
+        let schedules = self.schedule_keys(&spec.schedules)?;
         let limit = agent_limit(&spec.agent, spec.limit)?;
         self.check_status(&spec.status)?;
 
@@ -60,6 +61,7 @@ impl State {
         }
         self.agents.insert(a, agent);
         self.agent_ids.insert(spec.agent.clone(), a);
+        self.link_schedules(ctx, a, schedules);
         self.refresh(a);
         ctx.emit(Event::AgentRegistered {
             agent: spec.agent,
@@ -69,11 +71,16 @@ impl State {
         Ok(())
     }
 
-    /// `UpdateAgent`: O(groups · log agents), plus the work the agent takes.
+    /// `UpdateAgent`: O(groups · log agents), plus the work the agent takes or the offers it
+    /// loses.
     pub(crate) fn update_agent(&mut self, ctx: &mut Ctx, update: AgentUpdate) -> Result<(), Error> {
         let a = self.agent_key(&update.agent)?;
         let members = match &update.groups {
             Some(groups) => Some(self.members(&update.agent, groups)?),
+            None => None,
+        };
+        let schedules = match &update.schedules {
+            Some(schedules) => Some(self.schedule_keys(schedules)?),
             None => None,
         };
         let limit = match update.limit {
@@ -81,27 +88,56 @@ impl State {
             None => None,
         };
 
-        self.unlist(a);
-        if let Some(members) = members {
-            let old = std::mem::replace(&mut self.agent_mut(a).groups, members);
-            for m in old {
-                self.group_mut(m.group).members.remove(&a);
+        let change = |state: &mut State, ctx: &mut Ctx| {
+            if let Some(members) = members {
+                let old = std::mem::replace(&mut state.agent_mut(a).groups, members);
+                for m in old {
+                    state.group_mut(m.group).members.remove(&a);
+                }
+                let new = state.agent(a).groups.clone();
+                for m in new {
+                    state.group_mut(m.group).members.insert(a);
+                }
             }
-            let new = self.agent(a).groups.clone();
-            for m in new {
-                self.group_mut(m.group).members.insert(a);
+            if let Some(schedules) = schedules {
+                state.link_schedules(ctx, a, schedules);
             }
-        }
-        if let Some(limit) = limit {
-            self.agent_mut(a).limit = limit;
-        }
-        self.refresh(a);
-        ctx.emit(Event::AgentUpdated {
-            agent: update.agent,
-            limit: self.agent(a).effective_limit,
-        });
-        self.drain(ctx, a, DrainTrigger::AgentUpdated);
+            if let Some(limit) = limit {
+                state.agent_mut(a).limit = limit;
+            }
+            state.refresh(a);
+            ctx.emit(Event::AgentUpdated {
+                agent: update.agent,
+                limit: state.agent(a).effective_limit,
+            });
+        };
+        self.set_eligibility(ctx, a, change, DrainTrigger::AgentUpdated);
         Ok(())
+    }
+
+    /// Resolves schedule ids to keys.
+    fn schedule_keys(&self, schedules: &[ScheduleId]) -> Result<Vec<ScheduleKey>, Error> {
+        let mut keys: Vec<ScheduleKey> = Vec::with_capacity(schedules.len());
+        for id in schedules {
+            let s = self.schedule_key(id)?;
+            if !keys.contains(&s) {
+                keys.push(s);
+            }
+        }
+        Ok(keys)
+    }
+
+    /// Replaces an agent's schedules and re-evaluates its duty (without re-listing it).
+    fn link_schedules(&mut self, ctx: &Ctx, a: AgentKey, schedules: Vec<ScheduleKey>) {
+        let old = std::mem::replace(&mut self.agent_mut(a).schedules, schedules.clone());
+        for s in old {
+            self.schedule_mut(s).members.remove(&a);
+        }
+        for s in schedules {
+            self.schedule_mut(s).members.insert(a);
+        }
+        let on_duty = self.duty_now(ctx, a);
+        self.agent_mut(a).on_duty = on_duty;
     }
 
     /// `RemoveAgent`: O(groups · log agents + held · route).
@@ -112,6 +148,10 @@ impl State {
         let groups = std::mem::take(&mut self.agent_mut(a).groups);
         for m in groups {
             self.group_mut(m.group).members.remove(&a);
+        }
+        let schedules = std::mem::take(&mut self.agent_mut(a).schedules);
+        for s in schedules {
+            self.schedule_mut(s).members.remove(&a);
         }
         let designated = std::mem::take(&mut self.agent_mut(a).designated);
         for key in designated {
@@ -140,8 +180,9 @@ impl State {
         self.route(ctx, c);
     }
 
-    /// `AgentStatusChanged`: O(groups · log agents), plus the work the agent takes (or, under
-    /// `requeue_when_unassignable`, the conversations it gives back).
+    /// `AgentStatusChanged`: O(groups · log agents), plus the work the agent takes (or the
+    /// offers it loses and, under `requeue_when_unassignable`, the conversations it gives
+    /// back).
     pub(crate) fn agent_status_changed(
         &mut self,
         ctx: &mut Ctx,
@@ -150,30 +191,57 @@ impl State {
     ) -> Result<(), Error> {
         let a = self.agent_key(id)?;
         self.check_status(&status)?;
-        let from = self.agent(a).status.clone();
-        if from == status {
+        if self.agent(a).status == status {
             return Ok(());
         }
-        let was_eligible = self.eligible(self.agent(a));
 
-        self.unlist(a);
-        self.agent_mut(a).status = status.clone();
-        self.refresh(a);
+        self.set_status(ctx, a, status);
+        Ok(())
+    }
+
+    /// Changes an agent's status (a checked one) and reports it.
+    pub(crate) fn set_status(&mut self, ctx: &mut Ctx, a: AgentKey, status: AgentStatus) {
         ctx.emit(Event::AgentStatusChanged {
-            agent: id.clone(),
-            from,
-            to: status,
+            agent: self.agent(a).id.clone(),
+            from: self.agent(a).status.clone(),
+            to: status.clone(),
         });
-        if self.eligible(self.agent(a)) {
-            self.drain(ctx, a, DrainTrigger::BecameAssignable);
-        } else if was_eligible && self.config.requeue_when_unassignable {
-            let held: Vec<ConvKey> = self.agent(a).conversations.iter().copied().collect();
-            for c in held {
-                self.detach(ctx, c);
-                self.requeue(ctx, c, id.clone());
+        self.set_eligibility(
+            ctx,
+            a,
+            |state, _| state.agent_mut(a).status = status,
+            DrainTrigger::BecameAssignable,
+        );
+    }
+
+    /// Applies a change to agent `a` that may change its limit, groups or eligibility
+    /// (status, duty). With room, it takes waiting work (R-D1); ceasing to be eligible, it
+    /// loses its pending offers (R-A2) and, under `requeue_when_unassignable`, what it holds.
+    pub(crate) fn set_eligibility(
+        &mut self,
+        ctx: &mut Ctx,
+        a: AgentKey,
+        change: impl FnOnce(&mut State, &mut Ctx),
+        trigger: DrainTrigger,
+    ) {
+        let was_eligible = self.eligible(self.agent(a));
+        self.unlist(a);
+        change(self, ctx);
+        self.refresh(a);
+        let eligible = self.eligible(self.agent(a));
+        if eligible {
+            self.drain(ctx, a, trigger);
+        } else if was_eligible {
+            self.withdraw_offers(ctx, a);
+            if self.config.requeue_when_unassignable {
+                let id = self.agent(a).id.clone();
+                let held: Vec<ConvKey> = self.agent(a).conversations.iter().copied().collect();
+                for c in held {
+                    self.detach(ctx, c);
+                    self.requeue(ctx, c, id.clone());
+                }
             }
         }
-        Ok(())
     }
 }
 

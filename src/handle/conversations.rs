@@ -41,6 +41,10 @@ impl State {
             designated_agent,
             designated_group,
             excluded: Vec::new(),
+            overflow: Vec::new(),
+            redirects: 0,
+            stalled: false,
+            replied: false,
             phase: Phase::Routing,
             first_assigned_at: None,
             goal: None,
@@ -59,7 +63,9 @@ impl State {
             group: arrival.group,
             priority: arrival.priority,
         });
-        self.route(ctx, c);
+        if !self.try_assign(ctx, c) {
+            self.arrive_waiting(ctx, c);
+        }
         Ok(())
     }
 
@@ -188,26 +194,37 @@ impl State {
             from: self.agent(from).id.clone(),
             to: target,
         });
-        self.release_groups(c);
-        let conv = self.conv_mut(c);
-        conv.designated_agent = None;
-        conv.designated_group = None;
         match to {
             To::Agent(b) => {
-                self.claim_groups(c);
+                self.rehome(c, None);
                 self.attach(ctx, c, b, AssignReason::Transfer);
             }
             To::Group(g) => {
-                conv.group = g;
+                self.rehome(c, Some(g));
+                let conv = self.conv_mut(c);
                 if !conv.excluded.contains(&from) {
                     conv.excluded.push(from);
                 }
-                self.claim_groups(c);
                 self.route(ctx, c);
             }
         }
         self.drain(ctx, from, DrainTrigger::CapacityFreed);
         Ok(())
+    }
+
+    /// Moves a conversation that is neither waiting nor held to a new own group (if given),
+    /// dropping its designations and overflow groups.
+    pub(crate) fn rehome(&mut self, c: ConvKey, group: Option<GroupKey>) {
+        self.release_groups(c);
+        let conv = self.conv_mut(c);
+        if let Some(g) = group {
+            conv.group = g;
+        }
+        conv.designated_agent = None;
+        conv.designated_group = None;
+        conv.overflow.clear();
+        conv.stalled = false;
+        self.claim_groups(c);
     }
 
     /// One item of `Forget`: O(log n).

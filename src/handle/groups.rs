@@ -1,12 +1,12 @@
 //! Registering, updating and removing groups.
 
-use crate::command::{GroupSpec, GroupUpdate, Limit};
+use crate::command::{GroupSpec, GroupUpdate, Limit, Overflow};
 use crate::error::Error;
 use crate::event::{DrainTrigger, Event};
 use crate::group::Group;
 use crate::ids::GroupId;
 use crate::outcome::Ctx;
-use crate::store::{AgentKey, State};
+use crate::store::{AgentKey, GroupKey, State};
 
 impl State {
     /// `RegisterGroup`: O(log groups).
@@ -15,10 +15,18 @@ impl State {
             return Err(Error::DuplicateGroup { group: spec.group });
         }
         let limit = group_limit(&spec.group, spec.limit)?;
+        let overflow = match &spec.overflow {
+            Some(overflow) => Some(self.overflow_groups(&spec.group, None, overflow)?),
+            None => None,
+        };
 
         let g = self.next_key();
-        self.groups
-            .insert(g, Group::new(spec.group.clone(), spec.strategy, limit));
+        let mut group = Group::new(spec.group.clone(), spec.strategy, limit);
+        if let (Some(groups), Some(o)) = (overflow, &spec.overflow) {
+            group.overflow = groups;
+            group.overflow_after_secs = o.after_secs;
+        }
+        self.groups.insert(g, group);
         self.group_ids.insert(spec.group.clone(), g);
         ctx.emit(Event::GroupRegistered { group: spec.group });
         Ok(())
@@ -29,6 +37,13 @@ impl State {
         let g = self.group_key(&update.group)?;
         let limit = match update.limit {
             Some(limit) => Some(group_limit(&update.group, limit)?),
+            None => None,
+        };
+        let overflow = match &update.overflow {
+            Some(overflow) => Some((
+                self.overflow_groups(&update.group, Some(g), overflow)?,
+                overflow.after_secs,
+            )),
             None => None,
         };
 
@@ -42,6 +57,10 @@ impl State {
         }
         if let Some(limit) = limit {
             group.limit = limit;
+        }
+        if let Some((groups, after_secs)) = overflow {
+            group.overflow = groups;
+            group.overflow_after_secs = after_secs;
         }
         for &a in &members {
             self.refresh(a);
@@ -66,6 +85,17 @@ impl State {
             });
         }
 
+        if let Some(of) = self
+            .groups
+            .values()
+            .find(|other| other.overflow.contains(&g))
+        {
+            return Err(Error::OverflowTarget {
+                group: id.clone(),
+                of: of.id.clone(),
+            });
+        }
+
         let members: Vec<AgentKey> = self.group(g).members.iter().copied().collect();
         for &a in &members {
             self.unlist(a);
@@ -81,6 +111,37 @@ impl State {
             self.drain(ctx, a, DrainTrigger::GroupChanged);
         }
         Ok(())
+    }
+}
+
+impl State {
+    /// Checks an overflow setting: known groups, not the group itself, none twice, a wait of
+    /// at least one second (unless it names no groups, which switches overflow off).
+    fn overflow_groups(
+        &self,
+        group: &GroupId,
+        key: Option<GroupKey>,
+        overflow: &Overflow,
+    ) -> Result<Vec<GroupKey>, Error> {
+        let invalid = |problem: String| Error::InvalidOverflow {
+            group: group.clone(),
+            problem,
+        };
+        let mut keys: Vec<GroupKey> = Vec::new();
+        for id in &overflow.groups {
+            if id == group {
+                return Err(invalid("a group cannot overflow into itself".into()));
+            }
+            let k = self.group_key(id)?;
+            if keys.contains(&k) || Some(k) == key {
+                return Err(invalid(format!("`{id}` is named twice")));
+            }
+            keys.push(k);
+        }
+        if !keys.is_empty() && overflow.after_secs == 0 {
+            return Err(invalid("the wait must be at least 1 second".into()));
+        }
+        Ok(keys)
     }
 }
 

@@ -60,14 +60,16 @@ impl State {
     ) -> Result<(), Error> {
         let c = self.conv_key(id)?;
         let conv = self.conv(c);
-        if !(conv.phase.is_waiting() || matches!(conv.phase, Phase::Active { .. })) {
+        if !(conv.phase.is_waiting()
+            || matches!(conv.phase, Phase::Active { .. } | Phase::Offered { .. }))
+        {
             return Err(Error::InvalidState {
                 conversation: id.clone(),
                 state: conv.phase.name(),
                 operation: "assign",
             });
         }
-        let holder = conv.agent();
+        let holder = conv.phase.holder();
         let (agent, reason) = match to {
             To::Agent(a) => (a, AssignReason::Manual),
             To::Group(g) => {
@@ -113,13 +115,15 @@ impl State {
                 self.conv_mut(c).phase = Phase::Routing;
             }
         }
-        if let To::Group(g) = to {
-            self.release_groups(c);
-            let conv = self.conv_mut(c);
-            conv.group = g;
-            conv.designated_group = None;
-            conv.designated_agent = None;
-            self.claim_groups(c);
+        self.rehome(
+            c,
+            match to {
+                To::Group(g) => Some(g),
+                To::Agent(_) => None,
+            },
+        );
+        if let (To::Group(g), AssignReason::ManualToGroup { strategy: Some(_) }) = (to, &reason) {
+            self.group_mut(g).cursor = agent;
         }
         self.attach(ctx, c, agent, reason);
         if let Some(from) = holder {

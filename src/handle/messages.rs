@@ -7,6 +7,7 @@ use crate::event::{ReplyGoal, WakeReason};
 use crate::ids::ConversationId;
 use crate::outcome::Ctx;
 use crate::store::State;
+use crate::timers::Slot;
 
 impl State {
     /// `Message`: O(log t), plus the wake of a snoozed conversation.
@@ -18,7 +19,7 @@ impl State {
     ) -> Result<(), Error> {
         let c = self.conv_key(id)?;
         let phase = &self.conv(c).phase;
-        let held = phase.holder().is_some();
+        let held = phase.accepted_by().is_some();
         let allowed = match from {
             Sender::Visitor => phase.is_open(),
             Sender::AgentReply | Sender::AgentNote => held,
@@ -46,6 +47,8 @@ impl State {
             }
             Sender::AgentReply => {
                 self.wake(ctx, c, WakeReason::AgentMessage);
+                self.conv_mut(c).replied = true;
+                self.disarm(c, Slot::Reception);
                 self.sla_meet(c);
                 self.inactivity_start(ctx, c);
             }

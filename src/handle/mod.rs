@@ -6,7 +6,10 @@ mod conversations;
 mod groups;
 mod manual;
 mod messages;
+mod offers;
+mod schedules;
 mod snooze;
+mod waiting;
 
 use crate::command::Command;
 use crate::config::{Config, ReceptionMode};
@@ -16,6 +19,7 @@ use crate::event::{DrainTrigger, Event, PoolReason, WakeReason};
 use crate::ids::{AgentId, ConversationId, GroupId};
 use crate::outcome::{Ctx, ItemResult};
 use crate::store::{AgentKey, ConvKey, GroupKey, State};
+use crate::timers::{Slot, TimerKind, after};
 
 impl State {
     /// Applies one command. On `Err` nothing has changed.
@@ -53,6 +57,17 @@ impl State {
                 state.end_conversation(ctx, id, reason)
             }),
             Command::Transfer { conversation, to } => self.transfer(ctx, &conversation, to),
+            Command::AcceptOffer {
+                conversation,
+                agent,
+            } => self.accept_offer(ctx, &conversation, &agent),
+            Command::DeclineOffer {
+                conversation,
+                agent,
+            } => self.decline_offer(ctx, &conversation, &agent),
+            Command::LeaveMessage { conversation } => self.leave_message(ctx, &conversation),
+            Command::DefineSchedule(spec) => self.define_schedule(ctx, spec),
+            Command::RemoveSchedule { schedule } => self.remove_schedule(ctx, &schedule),
             Command::Tick => {
                 self.tick(ctx);
                 Ok(())
@@ -121,7 +136,7 @@ impl State {
     /// waiting · log waiting), plus O(conversations) and an event per waiting or snoozed
     /// conversation when the mode changes.
     fn update_config(&mut self, ctx: &mut Ctx, config: Config) -> Result<(), Error> {
-        config.validate()?;
+        self.check_config(&config)?;
         if let Some(agent) = self
             .agents
             .values()
@@ -165,6 +180,22 @@ impl State {
         Ok(())
     }
 
+    /// Checks a config against the state: what [`Config::validate`] checks, plus the
+    /// schedules it names and working-hours routing's need for a scheduled agent (R-W2).
+    pub(crate) fn check_config(&self, config: &Config) -> Result<(), Error> {
+        config.validate()?;
+        if let Some(id) = &config.service_hours {
+            self.schedule_key(id)?;
+        }
+        if config.working_hours
+            && !self.config.working_hours
+            && !self.agents.values().any(|a| !a.schedules.is_empty())
+        {
+            return Err(Error::NoScheduledAgent);
+        }
+        Ok(())
+    }
+
     /// After a mode switch: every waiting conversation, in arrival order, joins the pool or its
     /// queue (the indexes are already re-keyed by the rebuild).
     fn move_waiting(&mut self, ctx: &mut Ctx) {
@@ -175,6 +206,7 @@ impl State {
             let (conversation, group) = (conv.id.clone(), self.group(conv.group).id.clone());
             match self.config.mode {
                 ReceptionMode::Asynchronous => {
+                    self.disarm(c, Slot::Wait);
                     self.conv_mut(c).phase = Phase::Pooled;
                     self.counters.pooled += 1;
                     ctx.emit(Event::ConversationPooled {
@@ -186,6 +218,9 @@ impl State {
                 ReceptionMode::RealTime => {
                     self.conv_mut(c).phase = Phase::Queued;
                     self.counters.queued += 1;
+                    if let Some(secs) = self.config.queue.max_wait_secs {
+                        self.arm(c, after(ctx.now, secs), TimerKind::MaxWait);
+                    }
                     let position = self.position(self.conv(c)).unwrap_or(0);
                     ctx.entered.insert(c, position);
                     ctx.emit(Event::ConversationQueued {

@@ -10,7 +10,7 @@ use crate::event::{DrainTrigger, Event, WakeReason};
 use crate::ids::ConversationId;
 use crate::outcome::Ctx;
 use crate::store::{ConvKey, State};
-use crate::timers::{Slot, TimerKind};
+use crate::timers::{Slot, TimerKind, after};
 
 impl State {
     /// `Snooze`: checks the mode and the time for the whole batch, then snoozes each
@@ -57,6 +57,7 @@ impl State {
 
         self.sla_pause(ctx, c);
         self.disarm(c, Slot::Inactivity);
+        self.disarm(c, Slot::Reception);
         self.conv_mut(c).phase = Phase::Snoozed { agent: a, until };
         self.snoozed.insert((until, c));
         self.arm(c, until, TimerKind::SnoozeEnds);
@@ -101,6 +102,12 @@ impl State {
         self.sla_resume(ctx, c);
         if self.conv(c).silent_since.is_some() {
             self.inactivity_start(ctx, c);
+        }
+        if let (false, Some(secs)) = (
+            self.conv(c).replied,
+            self.config.reception.first_reply_timeout_secs,
+        ) {
+            self.arm(c, after(ctx.now, secs), TimerKind::FirstReplyTimeout);
         }
     }
 }

@@ -82,35 +82,41 @@ impl State {
 
     /// Finds an agent for a conversation that needs one, or queues it.
     pub(crate) fn route(&mut self, ctx: &mut Ctx, c: ConvKey) {
+        if !self.try_assign(ctx, c) {
+            self.enqueue(ctx, c);
+        }
+    }
+
+    /// Finds an agent for a conversation that needs one; `false` when no one may take it.
+    pub(crate) fn try_assign(&mut self, ctx: &mut Ctx, c: ConvKey) -> bool {
         let conv = self.conv(c);
         if let Some(d) = conv.designated_agent
             && self.available_for(d, conv)
         {
-            return self.attach(ctx, c, d, AssignReason::DesignatedAgent);
+            self.attach(ctx, c, d, AssignReason::DesignatedAgent);
+            return true;
         }
         if let Some(h) = conv.designated_group
             && let Some(a) = self.pick(h, &conv.excluded)
         {
             let strategy = self.group(h).strategy;
-            return self.attach_by_strategy(
-                ctx,
-                c,
-                h,
-                a,
-                AssignReason::DesignatedGroup { strategy },
-            );
+            let reason = AssignReason::DesignatedGroup { strategy };
+            self.attach_by_strategy(ctx, c, h, a, reason);
+            return true;
         }
         if let Some(a) = self.last_agent(ctx, conv)
             && self.available_for(a, conv)
         {
-            return self.attach(ctx, c, a, AssignReason::LastAgent);
+            self.attach(ctx, c, a, AssignReason::LastAgent);
+            return true;
         }
         let home = conv.group;
         if let Some(a) = self.pick(home, &conv.excluded) {
             let strategy = self.group(home).strategy;
-            return self.attach_by_strategy(ctx, c, home, a, AssignReason::Strategy { strategy });
+            self.attach_by_strategy(ctx, c, home, a, AssignReason::Strategy { strategy });
+            return true;
         }
-        self.enqueue(ctx, c);
+        false
     }
 
     /// Fills agent `a` with waiting work until it is full or nothing it may take waits.
@@ -120,7 +126,10 @@ impl State {
             if agent.listed.is_none() {
                 return;
             }
-            let allowed = |k: &&QueueKey| !self.conv(k.conv).excluded.contains(&a);
+            let allowed = |k: &&QueueKey| {
+                let conv = self.conv(k.conv);
+                !conv.stalled && !conv.excluded.contains(&a)
+            };
             let best = agent.designated.iter().find(allowed).copied().or_else(|| {
                 agent
                     .groups

@@ -21,7 +21,13 @@ use crate::store::{ConvKey, State};
 /// What happens when a timer fires.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub(crate) enum TimerKind {
+    /// A schedule's next shift start or end; the subject is a schedule key.
+    ShiftBoundary,
     SnoozeEnds,
+    OfferExpires,
+    FirstReplyTimeout,
+    MaxWait,
+    Overflow,
     SlaWarning,
     SlaBreach,
     InactivityReminder,
@@ -29,9 +35,13 @@ pub(crate) enum TimerKind {
 }
 
 impl TimerKind {
+    /// The conversation slot it occupies; shift boundaries live on schedules instead.
     fn slot(self) -> Slot {
         match self {
-            TimerKind::SnoozeEnds => Slot::Snooze,
+            TimerKind::ShiftBoundary | TimerKind::SnoozeEnds => Slot::Snooze,
+            TimerKind::OfferExpires | TimerKind::FirstReplyTimeout => Slot::Reception,
+            TimerKind::MaxWait => Slot::Wait,
+            TimerKind::Overflow => Slot::Overflow,
             TimerKind::SlaWarning | TimerKind::SlaBreach => Slot::Sla,
             TimerKind::InactivityReminder | TimerKind::InactivityEnd => Slot::Inactivity,
         }
@@ -43,7 +53,8 @@ impl TimerKind {
 pub(crate) struct Timer {
     pub at: DateTime<Utc>,
     pub seq: u64,
-    pub conv: ConvKey,
+    /// The conversation it belongs to (a schedule for shift boundaries).
+    pub subject: u64,
     pub kind: TimerKind,
 }
 
@@ -51,14 +62,29 @@ pub(crate) struct Timer {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Slot {
     Snooze,
+    Reception,
+    Wait,
+    Overflow,
     Sla,
     Inactivity,
 }
+
+const SLOTS: [Slot; 6] = [
+    Slot::Snooze,
+    Slot::Reception,
+    Slot::Wait,
+    Slot::Overflow,
+    Slot::Sla,
+    Slot::Inactivity,
+];
 
 /// A conversation's armed timers.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Slots {
     pub snooze: Option<Timer>,
+    pub reception: Option<Timer>,
+    pub wait: Option<Timer>,
+    pub overflow: Option<Timer>,
     pub sla: Option<Timer>,
     pub inactivity: Option<Timer>,
 }
@@ -67,15 +93,25 @@ impl Slots {
     fn get_mut(&mut self, slot: Slot) -> &mut Option<Timer> {
         match slot {
             Slot::Snooze => &mut self.snooze,
+            Slot::Reception => &mut self.reception,
+            Slot::Wait => &mut self.wait,
+            Slot::Overflow => &mut self.overflow,
             Slot::Sla => &mut self.sla,
             Slot::Inactivity => &mut self.inactivity,
         }
     }
 
     pub(crate) fn iter(&self) -> impl Iterator<Item = Timer> + use<> {
-        [self.snooze, self.sla, self.inactivity]
-            .into_iter()
-            .flatten()
+        [
+            self.snooze,
+            self.reception,
+            self.wait,
+            self.overflow,
+            self.sla,
+            self.inactivity,
+        ]
+        .into_iter()
+        .flatten()
     }
 }
 
@@ -89,16 +125,21 @@ pub(crate) fn after(at: DateTime<Utc>, secs: u64) -> DateTime<Utc> {
 }
 
 impl State {
+    /// A new timer, not yet in the index.
+    pub(crate) fn new_timer(&mut self, subject: u64, at: DateTime<Utc>, kind: TimerKind) -> Timer {
+        self.timer_seq += 1;
+        Timer {
+            at,
+            seq: self.timer_seq,
+            subject,
+            kind,
+        }
+    }
+
     /// Arms (or re-arms) a conversation's timer in `kind`'s slot. O(log t).
     pub(crate) fn arm(&mut self, c: ConvKey, at: DateTime<Utc>, kind: TimerKind) {
         self.disarm(c, kind.slot());
-        self.timer_seq += 1;
-        let timer = Timer {
-            at,
-            seq: self.timer_seq,
-            conv: c,
-            kind,
-        };
+        let timer = self.new_timer(c, at, kind);
         self.timers.insert(timer);
         *self.conv_mut(c).timers.get_mut(kind.slot()) = Some(timer);
     }
@@ -112,7 +153,7 @@ impl State {
 
     /// Disarms every timer of a conversation.
     pub(crate) fn disarm_all(&mut self, c: ConvKey) {
-        for slot in [Slot::Snooze, Slot::Sla, Slot::Inactivity] {
+        for slot in SLOTS {
             self.disarm(c, slot);
         }
     }
@@ -130,17 +171,28 @@ impl State {
                 break;
             }
             self.timers.remove(&timer);
-            *self.conv_mut(timer.conv).timers.get_mut(timer.kind.slot()) = None;
+            let c = timer.subject;
+            if timer.kind == TimerKind::ShiftBoundary {
+                self.schedule_mut(c).timer = None;
+                self.shift_boundary(ctx, c);
+                continue;
+            }
+            *self.conv_mut(c).timers.get_mut(timer.kind.slot()) = None;
             match timer.kind {
+                TimerKind::ShiftBoundary => {}
                 TimerKind::SnoozeEnds => {
-                    if matches!(self.conv(timer.conv).phase, Phase::Snoozed { .. }) {
-                        self.wake(ctx, timer.conv, WakeReason::SnoozeEnded);
+                    if matches!(self.conv(c).phase, Phase::Snoozed { .. }) {
+                        self.wake(ctx, c, WakeReason::SnoozeEnded);
                     }
                 }
-                TimerKind::SlaWarning => self.sla_warn(ctx, timer.conv),
-                TimerKind::SlaBreach => self.sla_breach(ctx, timer.conv),
-                TimerKind::InactivityReminder => self.inactivity_remind(ctx, timer.conv),
-                TimerKind::InactivityEnd => self.inactivity_end(ctx, timer.conv),
+                TimerKind::OfferExpires => self.offer_expired(ctx, c),
+                TimerKind::FirstReplyTimeout => self.first_reply_timed_out(ctx, c),
+                TimerKind::MaxWait => self.max_wait_reached(ctx, c),
+                TimerKind::Overflow => self.overflow(ctx, c),
+                TimerKind::SlaWarning => self.sla_warn(ctx, c),
+                TimerKind::SlaBreach => self.sla_breach(ctx, c),
+                TimerKind::InactivityReminder => self.inactivity_remind(ctx, c),
+                TimerKind::InactivityEnd => self.inactivity_end(ctx, c),
             }
         }
     }

@@ -1,0 +1,188 @@
+//! What happens to a conversation while it waits: queue limits and leave-a-message (R-Q3),
+//! overflow groups joining after a wait (R-S4), and the estimated wait (R-B2).
+
+use std::time::Duration;
+
+use crate::config::ReceptionMode;
+use crate::conversation::{Conversation, Phase};
+use crate::error::Error;
+use crate::event::{AssignReason, Event, LeaveMessageReason, TurnAwayReason};
+use crate::ids::ConversationId;
+use crate::outcome::Ctx;
+use crate::store::{ConvKey, GroupKey, State};
+
+impl State {
+    /// A new conversation that no agent took: it waits, unless the queue is full; a visitor
+    /// who may wait a long time is offered to leave a message (R-Q3).
+    pub(crate) fn arrive_waiting(&mut self, ctx: &mut Ctx, c: ConvKey) {
+        let realtime = self.config.mode == ReceptionMode::RealTime;
+        let home = self.conv(c).group;
+        let full = self
+            .config
+            .queue
+            .max_length
+            .is_some_and(|max| self.group(home).queue.len() >= max as usize);
+        if realtime && full {
+            self.turn_away(ctx, c, TurnAwayReason::QueueFull);
+            return;
+        }
+        self.enqueue(ctx, c);
+        if !realtime || !self.config.queue.leave_message {
+            return;
+        }
+        let outside_hours = self.config.service_hours.as_ref().is_some_and(|id| {
+            self.schedule_ids
+                .get(id)
+                .is_some_and(|s| !self.schedule(*s).on_duty(ctx.now))
+        });
+        let long = self
+            .config
+            .queue
+            .long_queue_threshold
+            .is_some_and(|n| self.group(home).queue.len() >= n as usize);
+        let reason = if outside_hours {
+            Some(LeaveMessageReason::OutsideServiceHours)
+        } else if self.group(home).eligible == 0 {
+            Some(LeaveMessageReason::NoAgentAvailable)
+        } else if long {
+            Some(LeaveMessageReason::LongQueue)
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            ctx.emit(Event::LeaveMessageOffered {
+                conversation: self.conv(c).id.clone(),
+                reason,
+            });
+        }
+    }
+
+    /// The conversation cannot wait: it is turned away, and offered to leave a message.
+    fn turn_away(&mut self, ctx: &mut Ctx, c: ConvKey, reason: TurnAwayReason) {
+        self.release_groups(c);
+        self.disarm_all(c);
+        self.conv_mut(c).phase = Phase::TurnedAway {
+            at: ctx.now,
+            reason,
+        };
+        self.counters.turned_away += 1;
+        let conversation = self.conv(c).id.clone();
+        ctx.emit(Event::ConversationTurnedAway {
+            conversation: conversation.clone(),
+            reason,
+        });
+        if self.config.queue.leave_message {
+            ctx.emit(Event::LeaveMessageOffered {
+                conversation,
+                reason: reason.into(),
+            });
+        }
+    }
+
+    /// A queued conversation reached the queue's maximum wait.
+    pub(crate) fn max_wait_reached(&mut self, ctx: &mut Ctx, c: ConvKey) {
+        if !matches!(self.conv(c).phase, Phase::Queued) {
+            return;
+        }
+        self.dequeue(ctx, c);
+        self.turn_away(ctx, c, TurnAwayReason::MaxWait);
+    }
+
+    /// `LeaveMessage`: O(log n).
+    pub(crate) fn leave_message(
+        &mut self,
+        ctx: &mut Ctx,
+        id: &ConversationId,
+    ) -> Result<(), Error> {
+        if self.config.mode != ReceptionMode::RealTime {
+            return Err(Error::WrongMode {
+                operation: "leave a message",
+                mode: self.config.mode.name(),
+            });
+        }
+        if !self.config.queue.leave_message {
+            return Err(Error::LeaveMessageOff);
+        }
+        let c = self.conv_key(id)?;
+        let phase = &self.conv(c).phase;
+        let queued = matches!(phase, Phase::Queued);
+        if !queued && !matches!(phase, Phase::TurnedAway { .. }) {
+            return Err(Error::InvalidState {
+                conversation: id.clone(),
+                state: phase.name(),
+                operation: "leave a message for",
+            });
+        }
+
+        if queued {
+            self.dequeue(ctx, c);
+            self.release_groups(c);
+            self.disarm_all(c);
+        }
+        self.conv_mut(c).phase = Phase::LeftMessage { at: ctx.now };
+        self.counters.left_message += 1;
+        ctx.emit(Event::ConversationLeftMessage {
+            conversation: id.clone(),
+        });
+        Ok(())
+    }
+
+    /// A waiting conversation has waited its group's overflow time: the overflow groups' agents
+    /// become candidates (R-S4), and the first of them with room takes it.
+    pub(crate) fn overflow(&mut self, ctx: &mut Ctx, c: ConvKey) {
+        let conv = self.conv(c);
+        if !conv.phase.is_waiting() || conv.stalled {
+            return;
+        }
+        let waiting: Vec<GroupKey> = conv.waiting_groups().collect();
+        let added: Vec<GroupKey> = self
+            .group(conv.group)
+            .overflow
+            .iter()
+            .copied()
+            .filter(|g| !waiting.contains(g))
+            .collect();
+        if added.is_empty() {
+            return;
+        }
+        let key = conv.queue_key(&self.config);
+        self.release_groups(c);
+        self.conv_mut(c).overflow = added.clone();
+        self.claim_groups(c);
+        for &g in &added {
+            self.touch(ctx, g);
+            self.group_mut(g).queue.insert(key);
+        }
+        ctx.emit(Event::ConversationOverflowed {
+            conversation: self.conv(c).id.clone(),
+            groups: added.iter().map(|g| self.group(*g).id.clone()).collect(),
+        });
+        for g in added {
+            if let Some(a) = self.pick(g, &self.conv(c).excluded) {
+                let group = self.group(g);
+                let reason = AssignReason::Overflow {
+                    group: group.id.clone(),
+                    strategy: group.strategy,
+                };
+                self.group_mut(g).cursor = a;
+                self.attach(ctx, c, a, reason);
+                return;
+            }
+        }
+    }
+
+    /// The estimated wait of a queued conversation (R-B2): its position times the mean
+    /// interval between the latest conversations that left its group's queue for an agent.
+    /// `None` until two have.
+    pub(crate) fn estimated_wait(&self, conv: &Conversation) -> Option<Duration> {
+        let position = self.position(conv)?;
+        let served = &self.group(conv.group).served;
+        let (first, last) = (served.front()?, served.back()?);
+        let intervals = u32::try_from(served.len().checked_sub(1)?).ok()?;
+        if intervals == 0 {
+            return None;
+        }
+        let span = last.signed_duration_since(*first).to_std().ok()?;
+        Some(span / intervals * position)
+    }
+}
