@@ -4,8 +4,8 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 use switchboard::{
-    AgentSpec, AgentStatus, Arrival, AssignReason, Command, Config, Engine, EndReason, Error,
-    Event, GroupSpec, Outcome, Strategy,
+    AgentSpec, AgentStatus, AgentView, Arrival, AssignReason, Command, Config, ConversationId,
+    EndReason, Engine, Error, Event, GroupSpec, Outcome, Strategy, Target,
 };
 
 /// Monday 2 March 2026, 09:00 UTC: the start of every story.
@@ -91,7 +91,9 @@ impl Desk {
     }
 
     pub fn group(&mut self, id: &str, strategy: Strategy) -> Outcome {
-        self.run(Command::RegisterGroup(GroupSpec::new(id).strategy(strategy)))
+        self.run(Command::RegisterGroup(
+            GroupSpec::new(id).strategy(strategy),
+        ))
     }
 
     /// Registers an Online agent with a fixed limit in the given groups (priority 3).
@@ -164,5 +166,54 @@ pub fn pairs(events: &[Event]) -> Vec<(String, String)> {
     assignments(events)
         .into_iter()
         .map(|(c, a, _)| (c, a))
+        .collect()
+}
+
+// ---- Helpers for the agent, strategy, preference and manual-operation stories ----------------
+
+impl Desk {
+    /// Registers an agent from a full spec (any status, limit, groups and priorities).
+    pub fn register(&mut self, spec: AgentSpec) -> Outcome {
+        self.run(Command::RegisterAgent(spec))
+    }
+
+    /// A visitor arrives with a full `Arrival` (priority, designated agent or group).
+    pub fn arrive_as(&mut self, arrival: Arrival) -> Outcome {
+        self.run(Command::VisitorArrives(arrival))
+    }
+
+    /// An admin assigns conversations to an agent or a group (R-X1).
+    pub fn assign(&mut self, conversations: &[&str], target: Target) -> Outcome {
+        self.run(Command::AssignManually {
+            conversations: conversation_ids(conversations),
+            target,
+        })
+    }
+
+    /// An agent's view; panics if the agent is unknown.
+    pub fn agent_view(&self, agent: &str) -> AgentView {
+        self.engine
+            .agent(&agent.into())
+            .unwrap_or_else(|| panic!("agent `{agent}` is registered"))
+    }
+
+    /// An agent's (load, limit).
+    pub fn load(&self, agent: &str) -> (u32, u32) {
+        let view = self.agent_view(agent);
+        (view.load, view.limit)
+    }
+}
+
+/// Conversation ids from strings.
+pub fn conversation_ids(ids: &[&str]) -> Vec<ConversationId> {
+    ids.iter().map(|id| ConversationId::from(*id)).collect()
+}
+
+/// A batch outcome's per-item results, as (conversation, result).
+pub fn item_results(outcome: &Outcome) -> Vec<(String, Result<(), Error>)> {
+    outcome
+        .results
+        .iter()
+        .map(|r| (r.conversation.to_string(), r.result.clone()))
         .collect()
 }
