@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::command::Target;
 use crate::config::Config;
 use crate::event::{EndReason, TurnAwayReason};
 use crate::ids::{AgentId, ConversationId, VisitorId};
@@ -159,6 +160,9 @@ pub(crate) struct Conversation {
     pub group: GroupKey,
     pub priority: u8,
     pub arrived_at: DateTime<Utc>,
+    /// What the visitor designated at arrival, as given (for the record).
+    pub designated: Option<Target>,
+    /// The designation while it still routes: until the conversation is first served.
     pub designated_agent: Option<AgentKey>,
     pub designated_group: Option<GroupKey>,
     /// Agents that must not get it automatically: those that transferred it away, declined

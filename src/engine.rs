@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::agent::AgentStatus;
-use crate::command::{Command, Membership, Target};
+use crate::command::{Command, Membership};
 use crate::config::Config;
 use crate::conversation::{Conversation, ConversationState, Phase};
 use crate::error::Error;
@@ -142,15 +142,14 @@ impl Engine {
                 conv.first_assigned_at.unwrap_or(*at),
             ),
         };
-        let designated = match (conv.designated_agent, conv.designated_group) {
-            (Some(a), _) => Some(Target::Agent(state.agent(a).id.clone())),
-            (None, Some(g)) => Some(Target::Group(state.group(g).id.clone())),
-            (None, None) => None,
-        };
         ConversationView {
             id: conv.id.clone(),
             visitor: conv.visitor.clone(),
-            group: state.group(conv.group).id.clone(),
+            group: state
+                .group_names
+                .get(&conv.group)
+                .expect("every conversation's group is in the group names")
+                .clone(),
             priority: conv.priority,
             state: view_state,
             position: state.position(conv),
@@ -160,7 +159,7 @@ impl Engine {
                 .signed_duration_since(conv.arrived_at)
                 .to_std()
                 .unwrap_or(Duration::ZERO),
-            designated,
+            designated: conv.designated.clone(),
         }
     }
 

@@ -51,6 +51,9 @@ pub(crate) struct State {
     pub groups: BTreeMap<GroupKey, Group>,
     pub conversations: BTreeMap<ConvKey, Conversation>,
     pub schedules: BTreeMap<ScheduleKey, Schedule>,
+    /// Every group ever registered, removed ones included: finished conversations may name a
+    /// group that is gone.
+    pub group_names: BTreeMap<GroupKey, GroupId>,
     pub visitors: IndexMap<VisitorId, LastService>,
     pub counters: Counters,
     #[serde(skip)]
@@ -89,6 +92,7 @@ impl State {
             groups: BTreeMap::new(),
             conversations: BTreeMap::new(),
             schedules: BTreeMap::new(),
+            group_names: BTreeMap::new(),
             visitors: IndexMap::new(),
             counters: Counters::default(),
             agent_ids: IndexMap::new(),
@@ -514,6 +518,18 @@ impl State {
         }
     }
 
+    /// A conversation that is no longer waiting or held is done routing: it stops counting
+    /// against its groups, its timers go, and its designation keys are dropped (they may name
+    /// agents or groups that are later removed).
+    pub(crate) fn retire(&mut self, c: ConvKey) {
+        self.release_groups(c);
+        self.disarm_all(c);
+        let conv = self.conv_mut(c);
+        conv.designated_agent = None;
+        conv.designated_group = None;
+        conv.overflow.clear();
+    }
+
     /// Undoes [`State::claim_groups`].
     pub(crate) fn release_groups(&mut self, c: ConvKey) {
         let groups: Vec<GroupKey> = self.conv(c).waiting_groups().collect();
@@ -555,6 +571,9 @@ impl State {
             }
         }
         for (k, g) in &mut self.groups {
+            if self.group_names.get(k) != Some(&g.id) {
+                return Err(format!("group `{}` is missing from the group names", g.id));
+            }
             g.members.clear();
             g.available.clear();
             g.queue.clear();
@@ -611,15 +630,18 @@ impl State {
                 return Err(format!("conversation `{}` appears twice", c.id));
             }
             let missing = |what: &str| format!("conversation `{}` names a missing {what}", c.id);
-            for g in std::iter::once(c.group).chain(c.designated_group) {
-                if !self.groups.contains_key(&g) {
+            if !self.group_names.contains_key(&c.group) {
+                return Err(missing("group"));
+            }
+            if c.phase.is_open() {
+                if c.waiting_groups().any(|g| !self.groups.contains_key(&g)) {
                     return Err(missing("group"));
                 }
-            }
-            if let Some(d) = c.designated_agent
-                && !self.agents.contains_key(&d)
-            {
-                return Err(missing("agent"));
+                if c.designated_agent
+                    .is_some_and(|d| !self.agents.contains_key(&d))
+                {
+                    return Err(missing("agent"));
+                }
             }
             if c.timers
                 .iter()
@@ -685,6 +707,32 @@ impl State {
         ];
         if highest.into_iter().flatten().any(|k| *k > self.last_key) {
             return Err("a key lies beyond the counter that hands keys out".into());
+        }
+        // A live engine never comes near these; a snapshot that does would overflow later.
+        const HUGE: u64 = 1 << 62;
+        let numbers = [
+            self.last_key,
+            self.assignment_seq,
+            self.timer_seq,
+            self.counters.largest(),
+        ];
+        let agents = self
+            .agents
+            .values()
+            .map(|a| a.assigned_total.max(a.last_assignment));
+        let cursors = self.groups.values().map(|g| g.cursor);
+        let redirects = self
+            .conversations
+            .values()
+            .map(|c| u64::from(c.redirects) << 31);
+        if numbers
+            .into_iter()
+            .chain(agents)
+            .chain(cursors)
+            .chain(redirects)
+            .any(|n| n > HUGE)
+        {
+            return Err("a sequence number or counter is out of range".into());
         }
         self.counters.waiting = waiting;
         self.counters.active = active;

@@ -34,7 +34,9 @@ pub struct ConversationView {
     /// How long it waited for its first agent: until now (the engine's clock) while it still
     /// waits, until its first assignment, or until it was abandoned or ended unserved.
     pub waited: Duration,
-    /// The agent or group designated at arrival, while that designation stands.
+    /// The agent or group designated at arrival, as given; cleared when a transfer or manual
+    /// assignment gives the conversation a new home. It routes only until the conversation is
+    /// first served.
     pub designated: Option<Target>,
 }
 
@@ -126,4 +128,40 @@ pub struct Counters {
     pub turned_away: u64,
     /// Visitors who left a message.
     pub left_message: u64,
+}
+
+impl Counters {
+    /// The largest counter, to check a restored snapshot's numbers.
+    pub(crate) fn largest(&self) -> u64 {
+        [
+            self.arrived,
+            self.queued,
+            self.assigned_automatically,
+            self.assigned_manually,
+            self.transferred,
+            self.requeued,
+            self.abandoned,
+            self.ended,
+            self.pooled,
+            self.claimed,
+            self.snoozes,
+            self.sla_warnings,
+            self.sla_breaches,
+            self.inactivity_reminders,
+            self.ended_for_inactivity,
+            self.waiting,
+            self.active,
+            self.snoozed,
+            self.offered,
+            self.offers,
+            self.offers_declined,
+            self.offers_expired,
+            self.redirects,
+            self.turned_away,
+            self.left_message,
+        ]
+        .into_iter()
+        .max()
+        .unwrap_or(0)
+    }
 }

@@ -60,6 +60,7 @@ fn update_agent(agent: &str, limit: Option<Limit>, groups: Option<Vec<Membership
         agent: agent.into(),
         limit,
         groups,
+        schedules: None,
     })
 }
 
@@ -149,6 +150,7 @@ fn r_c5_unknown_group_is_refused_everywhere() {
             group: "ghost".into(),
             strategy: Some(Strategy::RoundRobin),
             limit: None,
+            overflow: None,
         }),
         Command::RemoveGroup {
             group: "ghost".into(),
@@ -282,6 +284,7 @@ fn r_c5_a_zero_limit_is_refused() {
             group: "support".into(),
             strategy: Some(Strategy::LeastLoaded),
             limit: Some(Limit::Fixed(0)),
+            overflow: None,
         })),
         Error::ZeroGroupLimit {
             group: "support".into()
@@ -671,6 +674,7 @@ fn r_c4_a_command_valid_in_part_changes_nothing() {
         group: "support".into(),
         strategy: Some(Strategy::RoundRobin),
         limit: Some(Limit::Fixed(0)),
+        overflow: None,
     }));
     assert_eq!(
         desk.engine

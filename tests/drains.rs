@@ -101,6 +101,7 @@ fn r_d1_a_raised_agent_limit_fills_the_agent_until_full() {
             agent: "ana".into(),
             limit: Some(Limit::Fixed(3)),
             groups: None,
+            schedules: None,
         }))
         .events;
     assert_eq!(
@@ -135,6 +136,7 @@ fn r_d1_a_raised_group_limit_drains_into_its_members() {
             group: "support".into(),
             strategy: None,
             limit: Some(Limit::Fixed(2)),
+            overflow: None,
         }))
         .events;
     // Members drain in registration order, each until full.
@@ -262,6 +264,7 @@ fn r_d1_joining_a_group_drains_its_queue() {
             agent: "bo".into(),
             limit: None,
             groups: Some(vec![Membership::new("billing"), Membership::new("support")]),
+            schedules: None,
         }))
         .events;
     assert_eq!(
@@ -317,6 +320,7 @@ fn r_d1_an_agent_in_several_groups_takes_the_best_conversation_across_them() {
             agent: "ana".into(),
             limit: Some(Limit::Fixed(6)),
             groups: None,
+            schedules: None,
         }))
         .events;
     let order: Vec<String> = taken(&events).into_iter().map(|(c, _, _)| c).collect();

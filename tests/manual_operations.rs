@@ -267,7 +267,6 @@ fn r_x1_manual_assignment_to_a_group_picks_the_best_eligible_member_else_the_lea
 /// assignment events name (`ManualToGroup { strategy: Some(RoundRobin) }`), and the rotation
 /// goes on from there for automatic work.
 #[test]
-#[ignore = "engine bug: manual assignment to a round-robin group never moves the cursor, so every item goes to the same agent"]
 fn r_x1_manual_assignment_to_a_round_robin_group_follows_the_rotation() {
     let mut desk = desk_with_waiting(&["m1", "m2", "m3"]);
     desk.group("rr", Strategy::RoundRobin);

@@ -377,12 +377,14 @@ fn r_b1_every_assignment_event_says_why() {
         agent: "dan".into(),
         limit: Some(Limit::Fixed(2)),
         groups: None,
+        schedules: None,
     })); // dan takes c9
     desk.arrive("c10", "v10", "support");
     desk.run(Command::UpdateGroup(GroupUpdate {
         group: "back".into(),
         strategy: None,
         limit: Some(Limit::Fixed(2)),
+        overflow: None,
     })); // cy takes c10
     desk.arrive("c11", "v11", "support");
     let mut config = desk.engine.config().clone();

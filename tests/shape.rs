@@ -37,6 +37,7 @@ fn morning() -> Desk {
         queue: QueueConfig {
             announce_positions: 3,
             aging_step_secs: Some(120),
+            ..QueueConfig::default()
         },
         ..Config::default()
     });
@@ -80,6 +81,7 @@ fn morning() -> Desk {
         agent: "ana".into(),
         limit: Some(Limit::Fixed(3)),
         groups: Some(vec![Membership::new("support"), Membership::new("sales")]),
+        schedules: None,
     }));
     desk.status("cy", AgentStatus::Online);
     desk.arrive("c9", "v-c1", "support");
@@ -97,6 +99,7 @@ fn morning() -> Desk {
         group: "sales".into(),
         strategy: Some(Strategy::AgentPriority),
         limit: Some(Limit::Fixed(4)),
+        overflow: None,
     }));
     desk.arrive("c10", "v10", "sales");
     desk
@@ -270,6 +273,7 @@ fn r_c4_refusals_in_the_middle_of_a_story_leave_no_trace() {
             agent: "ana".into(),
             limit: Some(Limit::Fixed(9)),
             groups: Some(vec![Membership::with_priority("support", 9)]),
+            schedules: None,
         }),
         Command::AgentStatusChanged {
             agent: "cy".into(),
@@ -319,6 +323,7 @@ fn r_c5_edge_timestamps_and_extreme_values_do_not_panic() {
             queue: QueueConfig {
                 announce_positions: u32::MAX,
                 aging_step_secs: aging,
+                ..QueueConfig::default()
             },
             last_agent: LastAgent {
                 enabled: true,
@@ -379,6 +384,7 @@ fn r_c5_edge_timestamps_and_extreme_values_do_not_panic() {
                 group: "g".into(),
                 strategy: Some(Strategy::LeastLoaded),
                 limit: Some(Limit::Fixed(u32::MAX)),
+                overflow: None,
             }),
         );
         let err = engine
@@ -531,6 +537,7 @@ fn r_c7_queries_report_conversations_agents_groups_queues_and_counters() {
             ended: 1,
             waiting: 1,
             active: 2,
+            ..Counters::default()
         }
     );
     let ended = desk.engine.conversation(&"c1".into()).expect("known");
@@ -635,7 +642,6 @@ fn r_c8_batches_report_one_result_per_item_and_go_on_past_bad_ones() {
 // R-C5: removing an agent that holds a conversation which designated it, with no one else free,
 // requeues the conversation; it must not panic.
 #[test]
-#[ignore = "engine bug: RemoveAgent panics ('agent keys held anywhere refer to registered agents') when a conversation it holds designated it and must queue"]
 fn r_c5_removing_an_agent_designated_by_a_conversation_it_holds_does_not_panic() {
     let mut desk = Desk::new();
     desk.group("support", Strategy::LeastRecentlyAssigned);
@@ -652,13 +658,16 @@ fn r_c5_removing_an_agent_designated_by_a_conversation_it_holds_does_not_panic()
     outcome.expect("a known agent is removed");
     let d1 = desk.engine.conversation(&"d1".into()).expect("known");
     assert_eq!(d1.state, ConversationState::Queued);
-    assert_eq!(d1.designated, None, "the designation fell with the agent");
+    assert_eq!(
+        d1.designated,
+        Some(Target::Agent("cy".into())),
+        "the view keeps the designation as a record; it no longer routes"
+    );
 }
 
 // R-C5, R-C7: a finished conversation stays queryable after its group, its designated group or
 // its designated agent is removed.
 #[test]
-#[ignore = "engine bug: engine.conversation() panics on a finished conversation whose group, designated group or designated agent was removed"]
 fn r_c7_a_finished_conversation_stays_queryable_after_removals() {
     let mut desk = Desk::new();
     desk.group("support", Strategy::LeastRecentlyAssigned);

@@ -23,6 +23,7 @@ fn config() -> Config {
         queue: QueueConfig {
             announce_positions: 2,
             aging_step_secs: Some(90),
+            ..QueueConfig::default()
         },
         last_agent: LastAgent {
             enabled: true,
@@ -39,6 +40,7 @@ fn config() -> Config {
             },
         ],
         requeue_when_unassignable: true,
+        ..Config::default()
     }
 }
 
@@ -139,6 +141,7 @@ fn busy_day() -> Desk {
             Membership::with_priority("vip", 2),
             Membership::new("support"),
         ]),
+        schedules: None,
     }));
     desk.advance(minute * 5);
     desk.status("ana", AgentStatus::Online);
@@ -146,6 +149,7 @@ fn busy_day() -> Desk {
         group: "vip".into(),
         strategy: Some(Strategy::LeastLoaded),
         limit: Some(Limit::Fixed(3)),
+        overflow: None,
     }));
     for (c, v, g, p) in [
         ("c11", "v12", "sales", 2),
@@ -160,6 +164,7 @@ fn busy_day() -> Desk {
         queue: QueueConfig {
             announce_positions: 5,
             aging_step_secs: None,
+            ..QueueConfig::default()
         },
         ..config()
     }));
@@ -504,7 +509,6 @@ fn round_robin_desk() -> Desk {
 // naming no agent, sequence numbers and counters at their maximum) are refused as corrupt or
 // handled, never a panic.
 #[test]
-#[ignore = "engine bug: a restored snapshot with a round-robin cursor, key or assignment sequence or counter at u64::MAX panics with an arithmetic overflow on the next command"]
 fn r_c5_restored_edge_numbers_never_panic() {
     let desk = round_robin_desk();
     let value = serde_json::to_value(desk.engine.snapshot()).expect("serializes");
@@ -555,7 +559,6 @@ fn r_c5_restored_edge_numbers_never_panic() {
 // twice and file a new group or conversation over an existing one; restore must refuse it (or
 // the engine must not clobber what exists).
 #[test]
-#[ignore = "engine bug: restore accepts last_key below the keys in use; the next RegisterGroup overwrites an existing group and arrivals queue in the wrong group"]
 fn r_c6_a_key_counter_below_the_keys_in_use_is_refused() {
     let desk = round_robin_desk();
     let mut value = serde_json::to_value(desk.engine.snapshot()).expect("serializes");
@@ -648,7 +651,6 @@ fn restore_own(desk: &Desk) -> Result<Engine, Error> {
 // R-C6: an engine's own snapshot restores after an agent that a finished conversation had
 // designated is removed.
 #[test]
-#[ignore = "engine bug: RemoveAgent leaves a dangling designated_agent on conversations no longer waiting; the engine's own snapshot is then CorruptSnapshot"]
 fn r_c6_the_snapshot_after_removing_a_designated_agent_restores() {
     let mut desk = Desk::new();
     desk.group("support", Strategy::LeastRecentlyAssigned);
@@ -665,7 +667,6 @@ fn r_c6_the_snapshot_after_removing_a_designated_agent_restores() {
 // R-C6: an engine's own snapshot restores after a group that only finished conversations name
 // (as their group or their designated group) is removed.
 #[test]
-#[ignore = "engine bug: RemoveGroup leaves finished conversations naming the removed group; the engine's own snapshot is then CorruptSnapshot"]
 fn r_c6_the_snapshot_after_removing_a_group_of_finished_conversations_restores() {
     let mut desk = Desk::new();
     desk.group("support", Strategy::LeastRecentlyAssigned);

@@ -308,6 +308,7 @@ fn r_s1_agent_priority_is_per_group_and_follows_updates() {
             Membership::with_priority("vip", 1),
             Membership::with_priority("support", 1),
         ]),
+        schedules: None,
     }));
     // Now a tie in vip: bo's last assignment (v3) is older than ana's (s2), so bo, then ana.
     assert_eq!(serve(&mut desk, "vip", &["v4", "v5"]), ["bo", "ana"]);
@@ -336,6 +337,7 @@ fn r_s1_changing_a_groups_strategy_changes_the_next_choice() {
         group: "support".into(),
         strategy: Some(Strategy::AgentPriority),
         limit: None,
+        overflow: None,
     }));
     let out = desk.arrive("c3", "v3", "support");
     assert_eq!(
@@ -347,6 +349,7 @@ fn r_s1_changing_a_groups_strategy_changes_the_next_choice() {
         group: "support".into(),
         strategy: Some(Strategy::LeastLoaded),
         limit: None,
+        overflow: None,
     }));
     let out = desk.arrive("c4", "v4", "support");
     assert_eq!(

@@ -164,6 +164,7 @@ fn command(step: &Step, setup: &Setup, next_id: &mut usize, ids: &mut Vec<String
             agent: agent_id(agent % setup.agents.len()).into(),
             limit: Some(Limit::Fixed(*limit)),
             groups: None,
+            schedules: None,
         }),
         Op::Wait { .. } => Command::Tick,
     }

@@ -38,6 +38,7 @@ impl State {
             group,
             priority: arrival.priority,
             arrived_at: ctx.now,
+            designated: arrival.designated.clone(),
             designated_agent,
             designated_group,
             excluded: Vec::new(),
@@ -86,7 +87,7 @@ impl State {
         }
 
         self.dequeue(ctx, c);
-        self.release_groups(c);
+        self.retire(c);
         self.conv_mut(c).phase = Phase::Abandoned { at: ctx.now };
         self.counters.abandoned += 1;
         let group = self.group(self.conv(c).group).id.clone();
@@ -128,7 +129,7 @@ impl State {
         } else {
             Some(self.detach(ctx, c))
         };
-        self.release_groups(c);
+        self.retire(c);
         let agent = freed.map(|a| self.agent(a).id.clone());
         self.conv_mut(c).phase = Phase::Ended {
             at: ctx.now,
@@ -220,6 +221,7 @@ impl State {
         if let Some(g) = group {
             conv.group = g;
         }
+        conv.designated = None;
         conv.designated_agent = None;
         conv.designated_group = None;
         conv.overflow.clear();

@@ -28,6 +28,7 @@ impl State {
         }
         self.groups.insert(g, group);
         self.group_ids.insert(spec.group.clone(), g);
+        self.group_names.insert(g, spec.group.clone());
         ctx.emit(Event::GroupRegistered { group: spec.group });
         Ok(())
     }

@@ -59,8 +59,7 @@ impl State {
 
     /// The conversation cannot wait: it is turned away, and offered to leave a message.
     fn turn_away(&mut self, ctx: &mut Ctx, c: ConvKey, reason: TurnAwayReason) {
-        self.release_groups(c);
-        self.disarm_all(c);
+        self.retire(c);
         self.conv_mut(c).phase = Phase::TurnedAway {
             at: ctx.now,
             reason,
@@ -116,8 +115,7 @@ impl State {
 
         if queued {
             self.dequeue(ctx, c);
-            self.release_groups(c);
-            self.disarm_all(c);
+            self.retire(c);
         }
         self.conv_mut(c).phase = Phase::LeftMessage { at: ctx.now };
         self.counters.left_message += 1;

@@ -31,7 +31,13 @@ impl State {
         let allowed = |k: &&CandKey| !excluded.contains(&k.agent);
         let found = match group.strategy {
             Strategy::RoundRobin => {
-                let after = CandKey::new(Strategy::RoundRobin, Ratio::ZERO, 0, 0, group.cursor + 1);
+                let after = CandKey::new(
+                    Strategy::RoundRobin,
+                    Ratio::ZERO,
+                    0,
+                    0,
+                    group.cursor.saturating_add(1),
+                );
                 group
                     .available
                     .range(after..)

@@ -17,7 +17,8 @@ use crate::store::ConvKey;
 /// the earlier arrival (`conv` is the arrival sequence number).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub(crate) struct QueueKey {
-    pub rank: i64,
+    /// Wide enough that `arrived - priority * step` is exact for every step and priority.
+    pub rank: i128,
     pub conv: ConvKey,
 }
 
@@ -34,22 +35,20 @@ impl QueueKey {
             ReceptionMode::RealTime => queue_rank(priority, arrived, config.queue.aging_step_secs),
             ReceptionMode::Asynchronous => match config.pool_order {
                 PoolOrder::OldestFirst => 0,
-                PoolOrder::NewestFirst => i64::try_from(conv).map_or(i64::MIN, |c| -c),
-                PoolOrder::PriorityThenOldest => -i64::from(priority),
+                PoolOrder::NewestFirst => -i128::from(conv),
+                PoolOrder::PriorityThenOldest => -i128::from(priority),
             },
         };
         QueueKey { rank, conv }
     }
 }
 
-fn queue_rank(priority: u8, arrived: DateTime<Utc>, aging_step_secs: Option<u64>) -> i64 {
+fn queue_rank(priority: u8, arrived: DateTime<Utc>, aging_step_secs: Option<u64>) -> i128 {
     match aging_step_secs {
-        None => -i64::from(priority),
+        None => -i128::from(priority),
         Some(step) => {
-            let step_ms = i64::try_from(step.saturating_mul(1000)).unwrap_or(i64::MAX);
-            arrived
-                .timestamp_millis()
-                .saturating_sub(i64::from(priority).saturating_mul(step_ms))
+            let step_ms = i128::from(step) * 1000;
+            i128::from(arrived.timestamp_millis()) - i128::from(priority) * step_ms
         }
     }
 }
