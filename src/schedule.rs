@@ -2,7 +2,8 @@
 //! so that daylight-saving changes and overnight ranges come out right.
 
 use chrono::{
-    DateTime, Datelike, NaiveDateTime, NaiveTime, TimeDelta, TimeZone, Timelike, Utc, Weekday,
+    DateTime, Datelike, NaiveDateTime, NaiveTime, Offset, TimeDelta, TimeZone, Timelike, Utc,
+    Weekday,
 };
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
@@ -150,7 +151,9 @@ impl Schedule {
 
     /// Whether `at` falls inside any range.
     pub(crate) fn on_duty(&self, at: DateTime<Utc>) -> bool {
-        let local = at.with_timezone(&self.tz);
+        let Some(local) = self.local(at) else {
+            return false;
+        };
         let (day, time) = (local.weekday(), local.time());
         self.spec.ranges.iter().any(|r| {
             if r.overnight() {
@@ -166,7 +169,7 @@ impl Schedule {
     /// next eight days. A local time that a daylight-saving change skips is taken at the end
     /// of the gap; one that occurs twice, at its first occurrence.
     pub(crate) fn next_boundary(&self, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        let today = after.with_timezone(&self.tz).date_naive();
+        let today = self.local(after)?.date();
         let mut best: Option<DateTime<Utc>> = None;
         for offset in -1..=8 {
             let Some(date) = today.checked_add_signed(TimeDelta::days(offset)) else {
@@ -196,6 +199,13 @@ impl Schedule {
             }
         }
         best
+    }
+
+    /// The local wall-clock time of an instant; `None` at the very ends of chrono's range,
+    /// where local time does not exist.
+    fn local(&self, at: DateTime<Utc>) -> Option<NaiveDateTime> {
+        let offset = self.tz.offset_from_utc_datetime(&at.naive_utc()).fix();
+        at.naive_utc().checked_add_offset(offset)
     }
 
     /// The UTC instant of a local wall-clock time.
@@ -319,5 +329,36 @@ mod tests {
         ));
         let adjacent = WeeklyRange::new(&[Weekday::Mon], hm(17, 0), hm(18, 0));
         assert!(schedule("UTC", vec![ok, adjacent]).is_ok());
+    }
+}
+
+#[cfg(test)]
+mod edge_tests {
+    use super::*;
+
+    #[test]
+    fn the_ends_of_time_do_not_panic() {
+        let s = Schedule::new(ScheduleSpec {
+            schedule: "s".into(),
+            time_zone: "Pacific/Kiritimati".into(),
+            ranges: vec![WeeklyRange::new(
+                &[Weekday::Mon, Weekday::Sun],
+                NaiveTime::from_hms_opt(23, 0, 0).expect("valid"),
+                NaiveTime::from_hms_opt(1, 0, 0).expect("valid"),
+            )],
+        })
+        .expect("valid");
+        let w = Schedule::new(ScheduleSpec {
+            schedule: "w".into(),
+            time_zone: "America/Adak".into(),
+            ranges: s.spec.ranges.clone(),
+        })
+        .expect("valid");
+        for at in [DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC] {
+            for s in [&s, &w] {
+                let _ = s.on_duty(at);
+                let _ = s.next_boundary(at);
+            }
+        }
     }
 }

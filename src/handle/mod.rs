@@ -176,6 +176,21 @@ impl State {
             ctx.emit(Event::ReceptionModeChanged { from, to });
             self.move_waiting(ctx);
         }
+        let offering: Vec<AgentKey> = self
+            .agents
+            .iter()
+            .filter(|(_, agent)| !self.eligible(agent))
+            .filter(|(_, agent)| {
+                agent
+                    .conversations
+                    .iter()
+                    .any(|c| matches!(self.conv(*c).phase, Phase::Offered { .. }))
+            })
+            .map(|(a, _)| *a)
+            .collect();
+        for a in offering {
+            self.withdraw_offers(ctx, a);
+        }
         self.drain_all(ctx, DrainTrigger::ConfigUpdated);
         Ok(())
     }
