@@ -74,31 +74,104 @@
 //!    service lies within the optional window;
 //! 4. the conversation's **group**, through its [`Strategy`]: least recently assigned (the
 //!    default), round robin, least loaded, or agent priority; each ends in a total tie-break;
-//! 5. with no one available, the conversation **queues** in its group (and in its designated
-//!    group, and for its designated agent) by priority, then arrival, with optional aging.
+//! 5. with no one available, the conversation **waits**: in its group's queue in real-time
+//!    mode, in the unassigned pool in asynchronous mode.
 //!
 //! An agent is *eligible* when its status is assignable (Online, or a custom status marked
-//! assignable). Its *limit* is its own, else the largest limit of its groups, else
-//! [`Config::default_limit`]; its *load* is the conversations it holds. Every assignment event
-//! says which step chose the agent ([`AssignReason`], R-B1).
+//! assignable; in asynchronous mode with [`AllocationTarget::AllAgents`] status is ignored),
+//! and, with working-hours routing on, when it is inside one of its schedules. Its *limit* is
+//! its own, else the largest limit of its groups, else [`Config::default_limit`]; its *load*
+//! is the conversations it holds: offered, active, and snoozed unless
+//! [`Config::snoozed_count_toward_load`] is off. Every assignment event says which step chose
+//! the agent ([`AssignReason`], R-B1). A designation routes only until the conversation is
+//! first served.
 //!
-//! Whenever an agent gains room (a conversation ended or left it, it became assignable, its
-//! limit rose, it joined a group, it was registered) it takes the best waiting work at once:
-//! first conversations that designated it, then the best head among its groups' queues, until
-//! it is full (R-D1). So after every command no conversation waits while an eligible agent
-//! with room could take it (R-Q4).
+//! Whenever an agent gains room (a conversation ended or left it, it became eligible, its
+//! shift started, its limit rose, it joined a group, it was registered) it takes the best
+//! waiting work at once: first conversations that designated it, then the best head among its
+//! groups' queues, until it is full (R-D1). So after every command no conversation waits while
+//! an eligible agent with room could take it (R-Q4). Two documented exceptions: an agent never
+//! gets automatically a conversation it transferred away, declined or let time out, and a
+//! conversation redirected more often than [`Reception::redirect_limit`] waits for an admin.
 //!
-//! Manual assignment ([`Command::AssignManually`]) is the admin's override: it ignores status
-//! and limit and always succeeds for a known agent; the agent may go over its limit and then
-//! gets no automatic work until it is below it again (R-X1, R-A4).
+//! Manual assignment ([`Command::AssignManually`]) is the admin's override: it ignores status,
+//! limit and working hours and always succeeds for a known agent; the agent may go over its
+//! limit and then gets no automatic work until it is below it again (R-X1, R-A4).
+//!
+//! ## The two reception modes
+//!
+//! **Real-time** (the default, R-M1): a visitor with no agent free waits in its group's queue,
+//! ordered by priority then arrival, with optional aging ([`QueueConfig::aging_step_secs`])
+//! that never re-sorts. The engine announces positions to the first few
+//! ([`Event::QueuePositionChanged`]) and offers leave-a-message ([`Event::LeaveMessageOffered`])
+//! when the queue is full, long, outside service hours or without any eligible agent (R-Q3).
+//!
+//! **Asynchronous** ([`ReceptionMode::Asynchronous`], Sobot): the conversation is accepted at
+//! once, assigned or put in the unassigned pool ([`Event::ConversationPooled`]); agents claim
+//! from the pool ([`Command::Claim`]) and snooze conversations they cannot finish yet
+//! ([`Command::Snooze`]). A snoozed conversation keeps its agent, has no reply-goal clock,
+//! reminder or automatic end, and wakes at its time, on a visitor message or an agent reply.
+//! Switch at run time with [`Command::SetReceptionMode`]: queued conversations move to the pool
+//! in arrival order and back; snoozes lift.
+//!
+//! ```
+//! use chrono::{DateTime, TimeDelta, Utc};
+//! use switchboard::{
+//!     AgentSpec, Arrival, Command, Config, ConversationState, Engine, Event, GroupSpec,
+//!     ReceptionMode, Sender, WakeReason,
+//! };
+//!
+//! let t0: DateTime<Utc> = "2026-03-02T09:00:00Z".parse().unwrap();
+//! let config = Config { mode: ReceptionMode::Asynchronous, ..Config::default() };
+//! let mut engine = Engine::new(config).unwrap();
+//! engine.handle(t0, Command::RegisterGroup(GroupSpec::new("billing"))).unwrap();
+//! // Offline, but asynchronous mode assigns to all agents by default.
+//! engine.handle(t0, Command::RegisterAgent(AgentSpec::new("ana").limit(1).group("billing"))).unwrap();
+//!
+//! engine.handle(t0, Command::VisitorArrives(Arrival::new("c1", "v1", "billing"))).unwrap();
+//! let outcome = engine.handle(t0, Command::VisitorArrives(Arrival::new("c2", "v2", "billing"))).unwrap();
+//! assert!(matches!(outcome.events[1], Event::ConversationPooled { .. }));
+//!
+//! // ana parks c1 until the afternoon; it stays hers and still counts toward her limit.
+//! let until = t0 + TimeDelta::hours(5);
+//! let outcome = engine.handle(t0, Command::Snooze { conversations: vec!["c1".into()], until }).unwrap();
+//! assert_eq!(outcome.next_deadline, Some(until));
+//! assert!(matches!(engine.conversation(&"c1".into()).unwrap().state, ConversationState::Snoozed { .. }));
+//!
+//! // The visitor writes back: the snooze lifts at once.
+//! let message = Command::Message { conversation: "c1".into(), from: Sender::Visitor };
+//! let outcome = engine.handle(t0 + TimeDelta::hours(1), message).unwrap();
+//! assert!(matches!(outcome.events[0],
+//!     Event::ConversationWoke { reason: WakeReason::VisitorMessage, .. }));
+//! ```
+//!
+//! ## Reception, timers and working hours
+//!
+//! - **Offers** ([`Reception::auto_accept`] off, R-R1): automatic assignments and transfers are
+//!   offers the agent accepts or declines before a deadline; a missed or declined offer goes to
+//!   another agent of the group, never back, or returns to its original place; a redirect limit
+//!   ends ping-pong (R-R2); optionally the agent goes on ShortBreak (R-R3), and an active
+//!   conversation with no first reply in time is redirected the same way (R-R4).
+//! - **Reply goals** ([`Sla`], R-L1) and **visitor inactivity** ([`Inactivity`], R-L2) are
+//!   driven by [`Command::Message`]; internal notes are not replies; snoozed time does not
+//!   count.
+//! - **Working hours** ([`Config::working_hours`], R-W1, R-W2): named weekly schedules in an IANA
+//!   time zone ([`ScheduleSpec`]), daylight saving and overnight ranges handled; only on-duty
+//!   agents are eligible, and a shift start drains waiting work at that instant.
+//! - **Overflow groups** ([`GroupSpec::overflow`], R-S4) join a conversation's candidates once it
+//!   has waited a set time; **estimated waits** ([`Engine::estimated_wait`], R-B2) come from
+//!   the group's recent service rate.
 //!
 //! ## Time
 //!
 //! Every command carries `now`, a [`chrono::DateTime<Utc>`]. Time never runs backwards: a
 //! command stamped earlier than the engine's clock is handled at the engine's clock (R-C3).
-//! The engine schedules deadlines only for behaviours that need them and reports the earliest
-//! as [`Engine::next_deadline`]; a [`Command::Tick`] that comes early or twice does nothing
-//! (R-C2). In this release nothing is scheduled yet, so `next_deadline` is `None`.
+//! Deadlines (snooze ends, offer expiries, reply goals, reminders, maximum waits, overflow,
+//! shift boundaries) live in one ordered index; [`Engine::next_deadline`] is its first entry,
+//! exact. They fire only on [`Command::Tick`], earliest first, so a `Tick` costs in proportion
+//! to what is due; a `Tick` that comes early or twice does nothing (R-C2). Send `Tick` at the
+//! deadline: until then the engine acts on the state as of the last deadline it handled.
+//! Deadline arithmetic saturates at the end of chrono's range and never panics.
 //!
 //! ## Determinism, snapshots, errors and panics
 //!
@@ -106,11 +179,12 @@
 //!   it never iterates in hash order. The same commands give the same events, bit for bit
 //!   (R-C1). The crate does not even enable chrono's clock.
 //! - [`Engine::snapshot`] captures the whole state as a versioned [`Snapshot`] (serde);
-//!   [`Engine::restore`] continues from it exactly as if never stopped (R-C6).
+//!   [`Engine::restore`] rebuilds the indexes and continues exactly as if never stopped
+//!   (R-C6). Restore checks the snapshot's parts against each other.
 //! - A command either succeeds or returns an [`Error`] that names the ids involved, and then
-//!   the engine is exactly as before (R-C4). Batch commands (assign, end, forget many) report
-//!   one result per item; a bad item does not stop the others (R-C8). Business outcomes (no
-//!   agent free) are events, never errors.
+//!   the engine is exactly as before (R-C4). Batch commands (assign, end, snooze, forget many)
+//!   report one result per item; a bad item does not stop the others (R-C8). Business
+//!   outcomes (no agent free, queue full) are events, never errors.
 //! - No input panics the engine (R-C5). A panic would be a bug in switchboard: please report
 //!   it with the command log.
 //!
@@ -119,14 +193,8 @@
 //! Choosing an agent and choosing the next waiting conversation are lookups in ordered
 //! indexes (B-trees): an arrival costs O(g · log a) where `a` is the number of agents and `g`
 //! the number of groups of the chosen agent; an end that frees an agent costs O(g · log n) per
-//! conversation the agent then takes, however long the queues. Each command's docs give its
-//! cost.
-//!
-//! ## What is not here yet
-//!
-//! Asynchronous reception (the unassigned pool, snooze), offers with accept/decline, SLA and
-//! inactivity timers, working hours, leave-a-message and estimated waits are planned; see the
-//! README's feature table. [`Command::Snooze`] answers [`Error::WrongMode`] until then.
+//! conversation the agent then takes, however long the queues; a `Tick` costs O(log t) per
+//! deadline due. Each command's handler documents its cost; see also `BENCHMARKS.md`.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -151,18 +219,19 @@ mod view;
 
 pub use agent::AgentStatus;
 pub use command::{
-    AgentSpec, AgentUpdate, Arrival, Command, GroupSpec, GroupUpdate, Limit, Membership, Sender,
-    Target,
+    AgentSpec, AgentUpdate, Arrival, Command, GroupSpec, GroupUpdate, Limit, Membership, Overflow,
+    Sender, Target,
 };
 pub use config::{
     AllocationTarget, Config, CustomStatus, Inactivity, LastAgent, PoolOrder, QueueConfig,
-    ReceptionMode, Sla,
+    Reception, ReceptionMode, Sla,
 };
 pub use conversation::ConversationState;
 pub use engine::{Engine, SNAPSHOT_VERSION, Snapshot};
 pub use error::Error;
 pub use event::{AssignReason, DrainTrigger, EndReason, Event, PoolReason, ReplyGoal, WakeReason};
-pub use ids::{AgentId, ConversationId, GroupId, VisitorId};
+pub use ids::{AgentId, ConversationId, GroupId, ScheduleId, VisitorId};
 pub use outcome::{ItemResult, Outcome};
 pub use routing::Strategy;
+pub use schedule::{ScheduleSpec, WeeklyRange};
 pub use view::{AgentView, ConversationView, Counters, GroupView};
