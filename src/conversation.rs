@@ -179,7 +179,7 @@ pub(crate) struct Conversation {
     pub phase: Phase,
     pub first_assigned_at: Option<DateTime<Utc>>,
     /// The open reply goal (R-L1), while its agent owes a reply.
-    pub goal: Option<Goal>,
+    pub goal: Option<Box<Goal>>,
     /// Since when the visitor has been silent after the agent's reply (R-L2).
     pub silent_since: Option<DateTime<Utc>>,
     /// Whether the inactivity reminder for the current silence went out.

@@ -46,7 +46,7 @@ impl State {
         let end_at = self
             .conv(c)
             .timers
-            .inactivity
+            .get(Slot::Inactivity)
             .filter(|t| t.kind == TimerKind::InactivityEnd)
             .map(|t| t.at);
         let (conversation, agent) = self.conv_and_holder_ids(c);

@@ -69,49 +69,32 @@ pub(crate) enum Slot {
     Inactivity,
 }
 
-const SLOTS: [Slot; 6] = [
-    Slot::Snooze,
-    Slot::Reception,
-    Slot::Wait,
-    Slot::Overflow,
-    Slot::Sla,
-    Slot::Inactivity,
-];
-
-/// A conversation's armed timers.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Slots {
-    pub snooze: Option<Timer>,
-    pub reception: Option<Timer>,
-    pub wait: Option<Timer>,
-    pub overflow: Option<Timer>,
-    pub sla: Option<Timer>,
-    pub inactivity: Option<Timer>,
-}
+/// A conversation's armed timers, at most one per [`Slot`]. A short vector: most
+/// conversations have none or one, and an empty one takes no heap.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub(crate) struct Slots(Vec<Timer>);
 
 impl Slots {
-    fn get_mut(&mut self, slot: Slot) -> &mut Option<Timer> {
-        match slot {
-            Slot::Snooze => &mut self.snooze,
-            Slot::Reception => &mut self.reception,
-            Slot::Wait => &mut self.wait,
-            Slot::Overflow => &mut self.overflow,
-            Slot::Sla => &mut self.sla,
-            Slot::Inactivity => &mut self.inactivity,
-        }
+    /// The timer in `slot`, if armed.
+    pub(crate) fn get(&self, slot: Slot) -> Option<Timer> {
+        self.0.iter().find(|t| t.kind.slot() == slot).copied()
     }
 
-    pub(crate) fn iter(&self) -> impl Iterator<Item = Timer> + use<> {
-        [
-            self.snooze,
-            self.reception,
-            self.wait,
-            self.overflow,
-            self.sla,
-            self.inactivity,
-        ]
-        .into_iter()
-        .flatten()
+    /// Takes the timer out of `slot`.
+    fn take(&mut self, slot: Slot) -> Option<Timer> {
+        let i = self.0.iter().position(|t| t.kind.slot() == slot)?;
+        Some(self.0.swap_remove(i))
+    }
+
+    /// Puts a timer in its slot, which must be empty.
+    fn put(&mut self, timer: Timer) {
+        debug_assert!(self.get(timer.kind.slot()).is_none(), "one timer per slot");
+        self.0.push(timer);
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = Timer> + '_ {
+        self.0.iter().copied()
     }
 }
 
@@ -141,20 +124,21 @@ impl State {
         self.disarm(c, kind.slot());
         let timer = self.new_timer(c, at, kind);
         self.timers.insert(timer);
-        *self.conv_mut(c).timers.get_mut(kind.slot()) = Some(timer);
+        self.conv_mut(c).timers.put(timer);
     }
 
     /// Disarms a conversation's timer in `slot`, if armed. O(log t).
     pub(crate) fn disarm(&mut self, c: ConvKey, slot: Slot) {
-        if let Some(timer) = self.conv_mut(c).timers.get_mut(slot).take() {
+        if let Some(timer) = self.conv_mut(c).timers.take(slot) {
             self.timers.remove(&timer);
         }
     }
 
     /// Disarms every timer of a conversation.
     pub(crate) fn disarm_all(&mut self, c: ConvKey) {
-        for slot in SLOTS {
-            self.disarm(c, slot);
+        let Slots(timers) = std::mem::take(&mut self.conv_mut(c).timers);
+        for timer in timers {
+            self.timers.remove(&timer);
         }
     }
 
@@ -177,7 +161,7 @@ impl State {
                 self.shift_boundary(ctx, c);
                 continue;
             }
-            *self.conv_mut(c).timers.get_mut(timer.kind.slot()) = None;
+            self.conv_mut(c).timers.take(timer.kind.slot());
             match timer.kind {
                 TimerKind::ShiftBoundary => {}
                 TimerKind::SnoozeEnds => {

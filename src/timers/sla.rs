@@ -52,14 +52,14 @@ impl State {
         let Some(target) = target else {
             return;
         };
-        self.conv_mut(c).goal = Some(Goal {
+        self.conv_mut(c).goal = Some(Box::new(Goal {
             kind,
             target_ms: secs_to_ms(target),
             spent_ms: 0,
             running_since: Some(ctx.now),
             warned: false,
             breached: false,
-        });
+        }));
         self.sla_arm(c);
     }
 
