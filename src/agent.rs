@@ -86,8 +86,9 @@ pub(crate) struct Agent {
     pub load: u32,
     #[serde(skip)]
     pub effective_limit: u32,
+    /// What it holds (offered, active, snoozed), by arrival sequence number and key.
     #[serde(skip)]
-    pub conversations: BTreeSet<ConvKey>,
+    pub conversations: BTreeSet<(u64, ConvKey)>,
     /// `Some` while the agent is eligible and below its limit, i.e. while it is in the
     /// candidate index of each of its groups.
     #[serde(skip)]
@@ -118,6 +119,11 @@ impl Agent {
             counted_eligible: false,
             designated: BTreeSet::new(),
         }
+    }
+
+    /// The conversations it holds, in arrival order.
+    pub(crate) fn held(&self) -> impl Iterator<Item = ConvKey> + '_ {
+        self.conversations.iter().map(|(_, c)| *c)
     }
 
     pub(crate) fn priority_in(&self, group: GroupKey) -> Option<u8> {

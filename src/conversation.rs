@@ -186,13 +186,16 @@ pub(crate) struct Conversation {
     pub reminded: bool,
     /// The deadlines armed for it, one per kind of timer.
     pub timers: Slots,
-    /// Its arrival sequence number, the key the engine files it under.
+    /// Where the engine files it (reused after it is forgotten).
     pub key: ConvKey,
+    /// Its arrival sequence number, unique for the engine's lifetime: the tie-break of every
+    /// order that says "earlier arrival first".
+    pub seq: u64,
 }
 
 impl Conversation {
     pub(crate) fn queue_key(&self, config: &Config) -> QueueKey {
-        QueueKey::new(self.priority, self.arrived_at, self.key, config)
+        QueueKey::new(self.priority, self.arrived_at, self.seq, self.key, config)
     }
 
     pub(crate) fn agent(&self) -> Option<AgentKey> {

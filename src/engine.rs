@@ -191,11 +191,7 @@ impl Engine {
                 .iter()
                 .map(|m| Membership::with_priority(state.group(m.group).id.clone(), m.priority))
                 .collect(),
-            conversations: agent
-                .conversations
-                .iter()
-                .map(|c| state.conv(*c).id.clone())
-                .collect(),
+            conversations: agent.held().map(|c| state.conv(c).id.clone()).collect(),
             assigned_total: agent.assigned_total,
         })
     }
@@ -217,13 +213,7 @@ impl Engine {
         id: &AgentId,
     ) -> Option<impl Iterator<Item = &ConversationId> + '_> {
         let a = *self.state.agent_ids.get(id)?;
-        Some(
-            self.state
-                .agent(a)
-                .conversations
-                .iter()
-                .map(|c| &self.state.conv(*c).id),
-        )
+        Some(self.state.agent(a).held().map(|c| &self.state.conv(c).id))
     }
 
     /// A group, or `None` if unknown. O(members).
@@ -282,7 +272,8 @@ impl Engine {
             .map(|(until, c)| (&self.state.conv(*c).id, *until))
     }
 
-    /// Every known conversation's id, in arrival order.
+    /// Every known conversation's id (open and finished, until forgotten), in storage order:
+    /// arrival order until conversations are forgotten, whose places are then reused.
     pub fn conversations(&self) -> impl Iterator<Item = &ConversationId> + '_ {
         self.state.conversations.values().map(|c| &c.id)
     }

@@ -213,6 +213,7 @@ mod ids;
 mod outcome;
 mod routing;
 mod schedule;
+mod slab;
 mod store;
 mod timers;
 mod view;

@@ -18,6 +18,7 @@ use crate::ids::{AgentId, ConversationId, GroupId, ScheduleId, VisitorId};
 use crate::outcome::Ctx;
 use crate::routing::{CandKey, QueueKey, Ratio, rank};
 use crate::schedule::Schedule;
+use crate::slab::Slab;
 use crate::timers::{Slot, Timer, TimerKind, after};
 use crate::view::Counters;
 
@@ -49,7 +50,7 @@ pub(crate) struct State {
     pub timer_seq: u64,
     pub agents: BTreeMap<AgentKey, Agent>,
     pub groups: BTreeMap<GroupKey, Group>,
-    pub conversations: BTreeMap<ConvKey, Conversation>,
+    pub conversations: Slab<Conversation>,
     pub schedules: BTreeMap<ScheduleKey, Schedule>,
     /// Every group ever registered, removed ones included: finished conversations may name a
     /// group that is gone.
@@ -90,7 +91,7 @@ impl State {
             timer_seq: 0,
             agents: BTreeMap::new(),
             groups: BTreeMap::new(),
-            conversations: BTreeMap::new(),
+            conversations: Slab::default(),
             schedules: BTreeMap::new(),
             group_names: BTreeMap::new(),
             visitors: IndexMap::new(),
@@ -137,11 +138,11 @@ impl State {
     }
 
     pub(crate) fn conv(&self, c: ConvKey) -> &Conversation {
-        self.conversations.get(&c).expect(CONV)
+        self.conversations.get(c).expect(CONV)
     }
 
     pub(crate) fn conv_mut(&mut self, c: ConvKey) -> &mut Conversation {
-        self.conversations.get_mut(&c).expect(CONV)
+        self.conversations.get_mut(c).expect(CONV)
     }
 
     pub(crate) fn schedule(&self, s: ScheduleKey) -> &Schedule {
@@ -405,9 +406,10 @@ impl State {
         self.unlist(a);
         self.assignment_seq += 1;
         let seq = self.assignment_seq;
+        let arrival = self.conv(c).seq;
         let agent = self.agent_mut(a);
         agent.load += 1;
-        agent.conversations.insert(c);
+        agent.conversations.insert((arrival, c));
         agent.last_assignment = seq;
         agent.assigned_total += 1;
         let (agent_id, load, limit) = (agent.id.clone(), agent.load, agent.effective_limit);
@@ -479,6 +481,7 @@ impl State {
             .holder()
             .expect("detach is called on held conversations only");
         let counted = phase.counts_toward_load(&self.config);
+        let arrival = self.conv(c).seq;
         match phase {
             Phase::Snoozed { until, .. } => {
                 self.snoozed.remove(&(until, c));
@@ -492,7 +495,7 @@ impl State {
         if counted {
             agent.load -= 1;
         }
-        agent.conversations.remove(&c);
+        agent.conversations.remove(&(arrival, c));
         let agent_id = agent.id.clone();
         self.list(a);
         self.disarm_all(c);
@@ -501,7 +504,7 @@ impl State {
         conv.goal = None;
         conv.silent_since = None;
         conv.reminded = false;
-        let visitor = &self.conversations.get(&c).expect(CONV).visitor;
+        let visitor = &self.conversations.get(c).expect(CONV).visitor;
         if let Some(last) = self.visitors.get_mut(visitor)
             && last.agent == agent_id
         {
@@ -619,7 +622,11 @@ impl State {
             return Err(format!("the service hours name a missing schedule `{id}`"));
         }
         let (mut waiting, mut active, mut snoozed, mut offered) = (0, 0, 0, 0);
-        for (k, c) in &self.conversations {
+        if !self.conversations.is_consistent() {
+            return Err("the conversations' free list is inconsistent".into());
+        }
+        for (k, c) in self.conversations.iter() {
+            let k = &k;
             if *k != c.key {
                 return Err(format!(
                     "conversation `{}` is filed under another key",
@@ -688,7 +695,7 @@ impl State {
                     if counted {
                         a.load += 1;
                     }
-                    a.conversations.insert(*k);
+                    a.conversations.insert((c.seq, *k));
                 }
                 Phase::Routing => {
                     return Err(format!("conversation `{}` was saved mid-route", c.id));
@@ -700,7 +707,7 @@ impl State {
             }
         }
         let highest = [
-            self.conversations.keys().next_back(),
+            self.conversations.values().map(|c| &c.seq).max(),
             self.agents.keys().next_back(),
             self.groups.keys().next_back(),
             self.schedules.keys().next_back(),

@@ -326,17 +326,21 @@ fn r_c6_a_snapshot_of_another_version_is_unsupported() {
     ));
 }
 
-/// The JSON key of the first conversation in `value` whose phase matches `phase`.
+/// The slab index (as a string) and id of the first conversation in `value` whose phase
+/// matches `phase`.
 fn conversation_key(value: &Value, phase: &str) -> (String, String) {
-    let conversations = value["state"]["conversations"].as_object().expect("a map");
+    let conversations = value["state"]["conversations"]["entries"]
+        .as_array()
+        .expect("the conversations' slab");
     conversations
         .iter()
+        .enumerate()
         .find(|(_, c)| match &c["phase"] {
             Value::String(s) => s == phase,
             Value::Object(o) => o.contains_key(phase),
             _ => false,
         })
-        .map(|(k, c)| (k.clone(), c["id"].as_str().expect("an id").to_string()))
+        .map(|(k, c)| (k.to_string(), c["id"].as_str().expect("an id").to_string()))
         .unwrap_or_else(|| panic!("a {phase} conversation"))
 }
 
@@ -365,7 +369,9 @@ fn r_c6_a_corrupted_snapshot_is_refused_as_corrupt() {
             Box::new({
                 let active = active.clone();
                 move |v| {
-                    v["state"]["conversations"][&active]["phase"]["Active"]["agent"] = 9999.into()
+                    v["state"]["conversations"]["entries"]
+                        [active.parse::<usize>().expect("an index")]["phase"]["Active"]["agent"] =
+                        9999.into()
                 }
             }),
             Some(active_id.clone()),
@@ -374,7 +380,10 @@ fn r_c6_a_corrupted_snapshot_is_refused_as_corrupt() {
             "a conversation's group is missing",
             Box::new({
                 let queued = queued.clone();
-                move |v| v["state"]["conversations"][&queued]["group"] = 9999.into()
+                move |v| {
+                    v["state"]["conversations"]["entries"]
+                        [queued.parse::<usize>().expect("an index")]["group"] = 9999.into()
+                }
             }),
             Some(queued_id.clone()),
         ),
@@ -382,7 +391,11 @@ fn r_c6_a_corrupted_snapshot_is_refused_as_corrupt() {
             "a conversation's designated agent is missing",
             Box::new({
                 let queued = queued.clone();
-                move |v| v["state"]["conversations"][&queued]["designated_agent"] = 9999.into()
+                move |v| {
+                    v["state"]["conversations"]["entries"]
+                        [queued.parse::<usize>().expect("an index")]["designated_agent"] =
+                        9999.into()
+                }
             }),
             Some(queued_id.clone()),
         ),
@@ -390,7 +403,10 @@ fn r_c6_a_corrupted_snapshot_is_refused_as_corrupt() {
             "a conversation is filed under another key",
             Box::new({
                 let queued = queued.clone();
-                move |v| v["state"]["conversations"][&queued]["key"] = 9999.into()
+                move |v| {
+                    v["state"]["conversations"]["entries"]
+                        [queued.parse::<usize>().expect("an index")]["key"] = 9999.into()
+                }
             }),
             Some(queued_id.clone()),
         ),
@@ -398,7 +414,11 @@ fn r_c6_a_corrupted_snapshot_is_refused_as_corrupt() {
             "two conversations share an id",
             Box::new({
                 let (active, queued_id) = (active.clone(), queued_id.clone());
-                move |v| v["state"]["conversations"][&active]["id"] = queued_id.clone().into()
+                move |v| {
+                    v["state"]["conversations"]["entries"]
+                        [active.parse::<usize>().expect("an index")]["id"] =
+                        queued_id.clone().into()
+                }
             }),
             Some(queued_id.clone()),
         ),
@@ -449,7 +469,10 @@ fn r_c6_a_corrupted_snapshot_is_refused_as_corrupt() {
             "a conversation was saved mid-route",
             Box::new({
                 let queued = queued.clone();
-                move |v| v["state"]["conversations"][&queued]["phase"] = "Routing".into()
+                move |v| {
+                    v["state"]["conversations"]["entries"]
+                        [queued.parse::<usize>().expect("an index")]["phase"] = "Routing".into()
+                }
             }),
             Some(queued_id.clone()),
         ),

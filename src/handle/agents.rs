@@ -157,7 +157,7 @@ impl State {
         for key in designated {
             self.conv_mut(key.conv).designated_agent = None;
         }
-        let held: Vec<ConvKey> = self.agent(a).conversations.iter().copied().collect();
+        let held: Vec<ConvKey> = self.agent(a).held().collect();
         for &c in &held {
             self.detach(ctx, c);
         }
@@ -235,7 +235,7 @@ impl State {
             self.withdraw_offers(ctx, a);
             if self.config.requeue_when_unassignable {
                 let id = self.agent(a).id.clone();
-                let held: Vec<ConvKey> = self.agent(a).conversations.iter().copied().collect();
+                let held: Vec<ConvKey> = self.agent(a).held().collect();
                 for c in held {
                     self.detach(ctx, c);
                     self.requeue(ctx, c, id.clone());

@@ -31,7 +31,8 @@ impl State {
             Some(Target::Group(group)) => (None, Some(self.group_key(group)?)),
         };
 
-        let c = self.next_key();
+        let c = self.conversations.vacant_key();
+        let seq = self.next_key();
         let conv = Conversation {
             id: arrival.conversation.clone(),
             visitor: arrival.visitor.clone(),
@@ -53,8 +54,9 @@ impl State {
             reminded: false,
             timers: Slots::default(),
             key: c,
+            seq,
         };
-        self.conversations.insert(c, conv);
+        self.conversations.insert(conv);
         self.conv_ids.insert(arrival.conversation.clone(), c);
         self.claim_groups(c);
         self.counters.arrived += 1;
@@ -238,7 +240,7 @@ impl State {
             });
         }
 
-        self.conversations.remove(&c);
+        self.conversations.remove(c);
         self.conv_ids.swap_remove(id);
         ctx.emit(Event::ConversationForgotten {
             conversation: id.clone(),

@@ -182,9 +182,8 @@ impl State {
             .filter(|(_, agent)| !self.eligible(agent))
             .filter(|(_, agent)| {
                 agent
-                    .conversations
-                    .iter()
-                    .any(|c| matches!(self.conv(*c).phase, Phase::Offered { .. }))
+                    .held()
+                    .any(|c| matches!(self.conv(c).phase, Phase::Offered { .. }))
             })
             .map(|(a, _)| *a)
             .collect();
@@ -214,9 +213,10 @@ impl State {
     /// After a mode switch: every waiting conversation, in arrival order, joins the pool or its
     /// queue (the indexes are already re-keyed by the rebuild).
     fn move_waiting(&mut self, ctx: &mut Ctx) {
-        let mut waiting: Vec<ConvKey> = self.waiting.iter().map(|k| k.conv).collect();
+        let mut waiting: Vec<(u64, ConvKey)> =
+            self.waiting.iter().map(|k| (k.seq, k.conv)).collect();
         waiting.sort_unstable();
-        for c in waiting {
+        for (_, c) in waiting {
             let conv = self.conv(c);
             let (conversation, group) = (conv.id.clone(), self.group(conv.group).id.clone());
             match self.config.mode {

@@ -157,9 +157,7 @@ impl State {
     pub(crate) fn withdraw_offers(&mut self, ctx: &mut Ctx, a: AgentKey) {
         let offered: Vec<ConvKey> = self
             .agent(a)
-            .conversations
-            .iter()
-            .copied()
+            .held()
             .filter(|c| matches!(self.conv(*c).phase, Phase::Offered { .. }))
             .collect();
         for c in offered {

@@ -14,11 +14,13 @@ use crate::store::ConvKey;
 /// effective priority at time `t` is `priority + (t - arrived) / step`, and comparing two of
 /// them at the same `t` reduces to comparing `arrived - priority * step`, which does not depend
 /// on `t`: the order never changes while they wait, so aging needs no re-sorting. Ties go to
-/// the earlier arrival (`conv` is the arrival sequence number).
+/// the earlier arrival (`seq`, the arrival sequence number).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub(crate) struct QueueKey {
     /// Wide enough that `arrived - priority * step` is exact for every step and priority.
     pub rank: i128,
+    /// The arrival sequence number.
+    pub seq: u64,
     pub conv: ConvKey,
 }
 
@@ -28,6 +30,7 @@ impl QueueKey {
     pub(crate) fn new(
         priority: u8,
         arrived: DateTime<Utc>,
+        seq: u64,
         conv: ConvKey,
         config: &Config,
     ) -> Self {
@@ -35,11 +38,11 @@ impl QueueKey {
             ReceptionMode::RealTime => queue_rank(priority, arrived, config.queue.aging_step_secs),
             ReceptionMode::Asynchronous => match config.pool_order {
                 PoolOrder::OldestFirst => 0,
-                PoolOrder::NewestFirst => -i128::from(conv),
+                PoolOrder::NewestFirst => -i128::from(seq),
                 PoolOrder::PriorityThenOldest => -i128::from(priority),
             },
         };
-        QueueKey { rank, conv }
+        QueueKey { rank, seq, conv }
     }
 }
 
@@ -80,11 +83,27 @@ mod tests {
 
     #[test]
     fn rank_matches_a_linear_count_from_either_end() {
-        let queue: BTreeSet<QueueKey> = (0..9).map(|c| QueueKey { rank: 0, conv: c }).collect();
+        let queue: BTreeSet<QueueKey> = (0..9)
+            .map(|c| QueueKey {
+                rank: 0,
+                seq: c,
+                conv: c,
+            })
+            .collect();
         for (i, key) in queue.iter().enumerate() {
             assert_eq!(rank(&queue, key), Some(i));
         }
-        assert_eq!(rank(&queue, &QueueKey { rank: 0, conv: 99 }), None);
+        assert_eq!(
+            rank(
+                &queue,
+                &QueueKey {
+                    rank: 0,
+                    seq: 99,
+                    conv: 99
+                }
+            ),
+            None
+        );
     }
 
     #[test]
@@ -92,11 +111,11 @@ mod tests {
         let t0 = DateTime::<Utc>::from_timestamp(1_000_000, 0).expect("valid");
         let mut config = Config::default();
         config.queue.aging_step_secs = Some(60);
-        let old = QueueKey::new(0, t0, 1, &config);
+        let old = QueueKey::new(0, t0, 1, 1, &config);
         let later = t0 + chrono::TimeDelta::seconds(61);
-        let fresh_high = QueueKey::new(1, later, 2, &config);
+        let fresh_high = QueueKey::new(1, later, 2, 2, &config);
         assert!(old < fresh_high, "61 s of waiting outweighs one level");
-        let fresh_higher = QueueKey::new(2, later, 3, &config);
+        let fresh_higher = QueueKey::new(2, later, 3, 3, &config);
         assert!(fresh_higher < old);
     }
 }
