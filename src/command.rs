@@ -19,8 +19,13 @@ use crate::schedule::ScheduleSpec;
 #[non_exhaustive]
 pub enum Command {
     /// A visitor asks for a human: a new conversation to route (R-S1, R-S2, R-Q1).
+    ///
+    /// Cost: O(g · log a) to find and assign an agent (`a` agents, `g` groups of the chosen
+    /// agent), or O(log n + min(ahead, behind)) to queue (`n` waiting).
     VisitorArrives(Arrival),
     /// A waiting visitor gives up and leaves the queue (abandons).
+    ///
+    /// Cost: O(log n).
     VisitorLeaves {
         /// The waiting conversation.
         conversation: ConversationId,
@@ -28,6 +33,8 @@ pub enum Command {
     /// An agent's status changes (R-A2). To an assignable status, the agent takes waiting work
     /// (R-D1); away from one, it keeps what it holds unless
     /// [`Config::requeue_when_unassignable`] is set.
+    ///
+    /// Cost: O(g · log a), plus O(g · log n) per conversation the agent then takes.
     AgentStatusChanged {
         /// The agent.
         agent: AgentId,
@@ -39,6 +46,8 @@ pub enum Command {
     /// lifts (at `until`, or on a visitor message or agent reply, R-Z2). Asynchronous
     /// reception mode only; `until` must lie after the engine's time. One result per
     /// conversation.
+    ///
+    /// Cost per conversation: O(log t) (`t` armed deadlines).
     Snooze {
         /// The conversations.
         conversations: Vec<ConversationId>,
@@ -48,6 +57,9 @@ pub enum Command {
     /// An admin assigns one or many conversations to an agent or a group (R-X1). Highest
     /// priority: ignores status, limit and eligibility, and always succeeds for a known agent.
     /// One result per conversation.
+    ///
+    /// Cost per conversation: O(g · log a); to a group with no eligible member, O(members) to
+    /// find the least loaded one.
     AssignManually {
         /// The conversations, in the order to assign them.
         conversations: Vec<ConversationId>,
@@ -55,6 +67,9 @@ pub enum Command {
         target: Target,
     },
     /// End one or many conversations (R-X2), from any open state. One result per conversation.
+    ///
+    /// Cost per conversation: O(g · log a + log t), plus O(g · log n) per conversation the freed
+    /// agent then takes.
     EndConversations {
         /// The conversations.
         conversations: Vec<ConversationId>,
@@ -64,6 +79,8 @@ pub enum Command {
     /// An agent hands an active conversation to another agent, or to a group (R-X2). Respects
     /// eligibility: a named agent must be able to take it now; a group with no one free queues
     /// it. The handing agent is never chosen again for it by the group route.
+    ///
+    /// Cost: O(g · log a) for each agent involved, plus the work the first agent then takes.
     Transfer {
         /// The active conversation.
         conversation: ConversationId,
@@ -73,6 +90,8 @@ pub enum Command {
     /// A message in a conversation (R-Z2, R-L1, R-L2). The engine keeps no text; the message
     /// lifts a snooze (not an internal note), starts or meets a reply goal, and starts or stops
     /// the visitor-inactivity clock. Agent messages are from the conversation's agent.
+    ///
+    /// Cost: O(log t).
     Message {
         /// The conversation.
         conversation: ConversationId,
@@ -81,6 +100,8 @@ pub enum Command {
     },
     /// An agent takes a conversation from the unassigned pool (R-P2), within its limit and
     /// status (under the allocation target). Asynchronous mode only.
+    ///
+    /// Cost: O(g · log a + log n).
     Claim {
         /// The agent.
         agent: AgentId,
@@ -89,11 +110,16 @@ pub enum Command {
     },
     /// Switch the reception mode (R-M1): queued conversations move to the pool in arrival
     /// order, or pooled ones to the queue; snoozes lift when leaving asynchronous mode.
+    ///
+    /// Cost: a rebuild, O((a · g) log a + n log n), plus an event per waiting or snoozed
+    /// conversation.
     SetReceptionMode {
         /// The new mode.
         mode: ReceptionMode,
     },
     /// The agent accepts an offer (R-R1).
+    ///
+    /// Cost: O(log t).
     AcceptOffer {
         /// The offered conversation.
         conversation: ConversationId,
@@ -101,6 +127,8 @@ pub enum Command {
         agent: AgentId,
     },
     /// The agent declines an offer; it goes to another agent of the group (R-R2).
+    ///
+    /// Cost: O(g · log a), plus the redirect and the work the agent then takes.
     DeclineOffer {
         /// The offered conversation.
         conversation: ConversationId,
@@ -109,44 +137,68 @@ pub enum Command {
     },
     /// A queued visitor leaves a message instead of waiting, or a turned-away one takes the
     /// offer (R-Q3). Real-time mode only.
+    ///
+    /// Cost: O(log n).
     LeaveMessage {
         /// The conversation.
         conversation: ConversationId,
     },
     /// Define a schedule, or replace the ranges of one (R-W1).
+    ///
+    /// Cost: O(r) to check the ranges, plus O(g · log a) per linked agent whose duty changes.
     DefineSchedule(ScheduleSpec),
     /// Remove a schedule no agent and no service hours use.
+    ///
+    /// Cost: O(log s).
     RemoveSchedule {
         /// The schedule.
         schedule: ScheduleId,
     },
     /// Time passes: fire every deadline at or before `now`. Early or repeated ticks are
     /// harmless (R-C2).
+    ///
+    /// Cost: O(log t) per deadline due, plus what each does; nothing is scanned.
     Tick,
     /// Register an agent (R-A1).
+    ///
+    /// Cost: O(g · log a), plus the work the agent takes.
     RegisterAgent(AgentSpec),
     /// Change an agent's limit or groups (R-A1, R-A3).
+    ///
+    /// Cost: O(g · log a), plus the work the agent takes or the offers it loses.
     UpdateAgent(AgentUpdate),
     /// Remove an agent. The conversations it holds go back to their queues at their original
     /// place and are routed again.
+    ///
+    /// Cost: O(g · log a), plus a route per conversation it held.
     RemoveAgent {
         /// The agent.
         agent: AgentId,
     },
     /// Register a group (R-A1).
+    ///
+    /// Cost: O(log groups).
     RegisterGroup(GroupSpec),
     /// Change a group's strategy or limit.
+    ///
+    /// Cost: O(members · g · log a), plus the work members take.
     UpdateGroup(GroupUpdate),
     /// Remove a group that no open conversation names. Its agents stay, without it.
+    ///
+    /// Cost: O(members · g · log a), plus the work members take.
     RemoveGroup {
         /// The group.
         group: GroupId,
     },
     /// Replace the engine-wide config (validated first). Waiting work is re-ordered and
     /// re-routed under the new settings.
+    ///
+    /// Cost: a rebuild, O((a · g) log a + n log n), then a drain of every agent with room.
     UpdateConfig(Config),
     /// Drop finished conversations (ended, abandoned, left a message) from memory. Their ids
     /// become free again. One result per conversation.
+    ///
+    /// Cost per conversation: O(1).
     Forget {
         /// The conversations.
         conversations: Vec<ConversationId>,
