@@ -78,7 +78,8 @@ pub enum Command {
     },
     /// An agent hands an active conversation to another agent, or to a group (R-X2). Respects
     /// eligibility: a named agent must be able to take it now; a group with no one free queues
-    /// it. The handing agent is never chosen again for it by the group route.
+    /// it. The handing agent is never given it again automatically (only by hand), also when
+    /// the receiving agent declines or misses it.
     ///
     /// Cost: O(g · log a) for each agent involved, plus the work the first agent then takes.
     Transfer {
@@ -99,7 +100,9 @@ pub enum Command {
         from: Sender,
     },
     /// An agent takes a conversation from the unassigned pool (R-P2), within its limit and
-    /// status (under the allocation target). Asynchronous mode only.
+    /// status (under the allocation target). Asynchronous mode only. The agent need not belong
+    /// to the conversation's group: claiming is its own choice, and an agent with room already
+    /// gets the pooled work of its groups automatically.
     ///
     /// Cost: O(g · log a + log n).
     Claim {

@@ -7,6 +7,12 @@ use crate::ids::ScheduleId;
 
 /// Engine-wide settings. Every field has a default that matches what a contact-center product
 /// does out of the box; [`Config::validate`] checks a config before the engine accepts it.
+///
+/// Changed at run time ([`Command::UpdateConfig`](crate::Command::UpdateConfig)), waiting work
+/// is re-ordered and re-routed at once. A timed feature switched off (both reply targets,
+/// inactivity, the maximum wait, the first-reply limit) stops its running timers; changed
+/// values apply to timers armed after the change: a reply goal keeps the target it opened
+/// with, as Sobot applies SLA edits to later conversations only.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
@@ -42,8 +48,9 @@ pub struct Config {
     pub working_hours: bool,
     /// Automatic reception, offers and redirects (R-R1..R-R4).
     pub reception: Reception,
-    /// The desk's service hours (R-Q3): outside them, an arriving visitor is offered to leave
-    /// a message. `None`: always open.
+    /// The desk's service hours (R-Q3): outside them, an arriving visitor who has to wait is
+    /// offered to leave a message (one an agent takes at once is simply served). `None`:
+    /// always open.
     pub service_hours: Option<ScheduleId>,
 }
 

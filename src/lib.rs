@@ -170,7 +170,10 @@
 //! shift boundaries) live in one ordered index; [`Engine::next_deadline`] is its first entry,
 //! exact. They fire only on [`Command::Tick`], earliest first, so a `Tick` costs in proportion
 //! to what is due; a `Tick` that comes early or twice does nothing (R-C2). Send `Tick` at the
-//! deadline: until then the engine acts on the state as of the last deadline it handled.
+//! deadline: until then the engine acts on the state as of the last deadline it handled, and
+//! a command that makes a timer moot before its `Tick` cancels it unreported (an agent reply
+//! after the breach time but before the `Tick` reports no breach). A late `Tick` fires what is
+//! due at the `Tick`'s time: a snooze woken late resumes its clocks from then.
 //! Deadline arithmetic saturates at the end of chrono's range and never panics.
 //!
 //! ## Determinism, snapshots, errors and panics

@@ -149,56 +149,47 @@ impl Schedule {
         Ok(())
     }
 
-    /// Whether `at` falls inside any range.
+    /// Whether `at` falls inside any range: between the instants a range occurrence starts
+    /// and ends (see [`Schedule::instant`]), so that duty and shift boundaries always agree,
+    /// also in the hour a daylight-saving change repeats or skips.
     pub(crate) fn on_duty(&self, at: DateTime<Utc>) -> bool {
-        let Some(local) = self.local(at) else {
-            return false;
-        };
-        let (day, time) = (local.weekday(), local.time());
-        self.spec.ranges.iter().any(|r| {
-            if r.overnight() {
-                (r.days.contains(&day) && time >= r.start)
-                    || (r.days.contains(&day.pred()) && time < r.end)
-            } else {
-                r.days.contains(&day) && r.start <= time && time < r.end
-            }
-        })
+        self.occurrences(at, -2..=1)
+            .any(|(start, end)| start <= at && at < end)
     }
 
     /// The first instant after `after` at which a range starts or ends, if any within the
-    /// next eight days. A local time that a daylight-saving change skips is taken at the end
-    /// of the gap; one that occurs twice, at its first occurrence.
+    /// next eight days.
     pub(crate) fn next_boundary(&self, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        let today = self.local(after)?.date();
-        let mut best: Option<DateTime<Utc>> = None;
-        for offset in -1..=8 {
-            let Some(date) = today.checked_add_signed(TimeDelta::days(offset)) else {
-                continue;
-            };
-            for r in &self.spec.ranges {
-                if !r.days.contains(&date.weekday()) {
-                    continue;
-                }
-                let end_date = if r.overnight() {
-                    date.succ_opt()
-                } else {
-                    Some(date)
-                };
-                let edges = [
-                    Some(date.and_time(r.start)),
-                    end_date.map(|d| d.and_time(r.end)),
-                ];
-                for local in edges.into_iter().flatten() {
-                    if let Some(instant) = self.instant(local)
-                        && instant > after
-                        && best.is_none_or(|b| instant < b)
-                    {
-                        best = Some(instant);
+        self.occurrences(after, -1..=8)
+            .flat_map(|(start, end)| [start, end])
+            .filter(|instant| *instant > after)
+            .min()
+    }
+
+    /// The `[start, end)` instants of every range occurrence that starts on a local date
+    /// `days` away from `around`'s local date.
+    fn occurrences(
+        &self,
+        around: DateTime<Utc>,
+        days: std::ops::RangeInclusive<i64>,
+    ) -> impl Iterator<Item = (DateTime<Utc>, DateTime<Utc>)> + '_ {
+        let today = self.local(around).map(|l| l.date());
+        days.filter_map(move |offset| today?.checked_add_signed(TimeDelta::days(offset)))
+            .flat_map(move |date| {
+                self.spec.ranges.iter().filter_map(move |r| {
+                    if !r.days.contains(&date.weekday()) {
+                        return None;
                     }
-                }
-            }
-        }
-        best
+                    let end_date = if r.overnight() {
+                        date.succ_opt()?
+                    } else {
+                        date
+                    };
+                    let start = self.instant(date.and_time(r.start))?;
+                    let end = self.instant(end_date.and_time(r.end))?;
+                    Some((start, end))
+                })
+            })
     }
 
     /// The local wall-clock time of an instant; `None` at the very ends of chrono's range,
@@ -208,16 +199,27 @@ impl Schedule {
         at.naive_utc().checked_add_offset(offset)
     }
 
-    /// The UTC instant of a local wall-clock time.
+    /// The UTC instant of a local wall-clock time. A time that occurs twice (the hour a
+    /// daylight-saving change repeats) is taken at its first occurrence; one that does not
+    /// occur (the hour it skips) at the end of the gap, the instant the clocks jump.
     fn instant(&self, local: NaiveDateTime) -> Option<DateTime<Utc>> {
-        let mut probe = local;
-        for _ in 0..=16 {
-            if let Some(t) = self.tz.from_local_datetime(&probe).earliest() {
-                return Some(t.with_timezone(&Utc));
-            }
-            probe = probe.checked_add_signed(TimeDelta::minutes(15))?;
+        if let Some(t) = self.tz.from_local_datetime(&local).earliest() {
+            return Some(t.with_timezone(&Utc));
         }
-        None
+        // In a gap: the first instant whose local time is at or after `local`. Local time
+        // rises with UTC except at such jumps, so a binary search over a day finds it.
+        let guess = local.and_utc().timestamp();
+        let at = |secs: i64| DateTime::<Utc>::from_timestamp(secs, 0);
+        let (mut lo, mut hi) = (guess.checked_sub(86_400)?, guess.checked_add(86_400)?);
+        while hi - lo > 1 {
+            let mid = lo + (hi - lo) / 2;
+            if self.local(at(mid)?)? >= local {
+                hi = mid;
+            } else {
+                lo = mid;
+            }
+        }
+        at(hi)
     }
 }
 

@@ -749,9 +749,6 @@ fn r_r2_in_asynchronous_mode_a_missed_offer_returns_to_its_place_in_the_pool() {
 }
 
 #[test]
-#[ignore = "engine bug: the short break withdraws the agent's other offer and re-routes it \
-            before the expired offer is redirected, so the later arrival takes the free agent \
-            and the conversation that timed out (and waited longer) goes back to the queue"]
 fn r_r2_r_r3_the_timed_out_offer_is_redirected_before_the_short_break_withdraws_the_others() {
     let mut config = offers_config(30);
     config.reception.short_break_on_timeout = true;

@@ -197,19 +197,18 @@ impl State {
             from: self.agent(from).id.clone(),
             to: target,
         });
+        let group = match to {
+            To::Agent(_) => None,
+            To::Group(g) => Some(g),
+        };
+        self.rehome(c, group);
+        let conv = self.conv_mut(c);
+        if !conv.excluded.contains(&from) {
+            conv.excluded.push(from);
+        }
         match to {
-            To::Agent(b) => {
-                self.rehome(c, None);
-                self.attach(ctx, c, b, AssignReason::Transfer);
-            }
-            To::Group(g) => {
-                self.rehome(c, Some(g));
-                let conv = self.conv_mut(c);
-                if !conv.excluded.contains(&from) {
-                    conv.excluded.push(from);
-                }
-                self.route(ctx, c);
-            }
+            To::Agent(b) => self.attach(ctx, c, b, AssignReason::Transfer),
+            To::Group(_) => self.route(ctx, c),
         }
         self.drain(ctx, from, DrainTrigger::CapacityFreed);
         Ok(())

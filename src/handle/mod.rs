@@ -176,6 +176,7 @@ impl State {
             ctx.emit(Event::ReceptionModeChanged { from, to });
             self.move_waiting(ctx);
         }
+        self.stop_switched_off_timers();
         let offering: Vec<AgentKey> = self
             .agents
             .iter()
@@ -208,6 +209,62 @@ impl State {
             return Err(Error::NoScheduledAgent);
         }
         Ok(())
+    }
+
+    /// A feature switched off stops its running timers: reply goals, visitor-inactivity
+    /// clocks, first-reply limits, maximum waits. Changed values apply to timers armed after
+    /// the change. O(conversations) when something was switched off.
+    fn stop_switched_off_timers(&mut self) {
+        let config = &self.config;
+        let off: Vec<Slot> = [
+            (
+                config.sla.first_reply_secs.is_none() && config.sla.next_reply_secs.is_none(),
+                Slot::Sla,
+            ),
+            (
+                config.inactivity.reminder_after_secs.is_none()
+                    && config.inactivity.end_after_secs.is_none(),
+                Slot::Inactivity,
+            ),
+            (config.queue.max_wait_secs.is_none(), Slot::Wait),
+        ]
+        .into_iter()
+        .filter_map(|(off, slot)| off.then_some(slot))
+        .collect();
+        let first_reply_off = config.reception.first_reply_timeout_secs.is_none();
+        let armed: Vec<ConvKey> = self
+            .conversations
+            .iter()
+            .filter(|(_, c)| {
+                c.timers.iter().any(|t| {
+                    off.contains(&t.kind.slot())
+                        || (first_reply_off && t.kind == TimerKind::FirstReplyTimeout)
+                })
+            })
+            .map(|(k, _)| k)
+            .collect();
+        for c in armed {
+            for &slot in &off {
+                self.disarm(c, slot);
+            }
+            if first_reply_off
+                && self
+                    .conv(c)
+                    .timers
+                    .get(Slot::Reception)
+                    .is_some_and(|t| t.kind == TimerKind::FirstReplyTimeout)
+            {
+                self.disarm(c, Slot::Reception);
+            }
+            let conv = self.conv_mut(c);
+            if off.contains(&Slot::Sla) {
+                conv.goal = None;
+            }
+            if off.contains(&Slot::Inactivity) {
+                conv.silent_since = None;
+                conv.reminded = false;
+            }
+        }
     }
 
     /// After a mode switch: every waiting conversation, in arrival order, joins the pool or its

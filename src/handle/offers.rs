@@ -96,10 +96,12 @@ impl State {
             agent: self.agent(a).id.clone(),
             short_break,
         });
+        // The conversation that waited longest is redirected first; then the short break
+        // withdraws the agent's other offers.
+        self.redirect(ctx, c, a);
         if short_break {
             self.set_status(ctx, a, AgentStatus::ShortBreak);
         }
-        self.redirect(ctx, c, a);
         self.drain(ctx, a, DrainTrigger::CapacityFreed);
     }
 

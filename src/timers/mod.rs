@@ -36,7 +36,7 @@ pub(crate) enum TimerKind {
 
 impl TimerKind {
     /// The conversation slot it occupies; shift boundaries live on schedules instead.
-    fn slot(self) -> Slot {
+    pub(crate) fn slot(self) -> Slot {
         match self {
             TimerKind::ShiftBoundary | TimerKind::SnoozeEnds => Slot::Snooze,
             TimerKind::OfferExpires | TimerKind::FirstReplyTimeout => Slot::Reception,
