@@ -1,0 +1,2047 @@
+//! A reference model of the routing rules, written from `SPEC.md` and the crate's documented
+//! rules (crate docs, command, config, event and strategy docs), not from the engine's code.
+//!
+//! It keeps plain vectors and answers every question by a scan: an agent's load is the number
+//! of conversations that name it as their holder, a group's queue is the waiting conversations
+//! that wait in it, sorted. It is slow on purpose and meant to be read next to the SPEC.
+//!
+//! Covered: agents (status, custom statuses, limit, groups with priorities), groups (the four
+//! strategies with their documented tie-breaks, limits, overflow groups), designated agent or
+//! group, last agent with window, the queue (priority then arrival, aging) and the pool (its
+//! three orders), drains (R-D1), manual assignment, transfer, end, abandon, leave a message,
+//! maximum length and maximum wait, snooze, claims, offers with accept, decline, expiry,
+//! withdrawal, redirects and the redirect limit, short break on timeout, first-reply timeout,
+//! reply goals (paused while snoozed), visitor inactivity, mode switches, config changes and
+//! forgetting. Left out: working hours and service hours (schedules), estimated waits and the
+//! announcements of changed queue positions (checked from the event stream instead).
+//!
+//! Where the SPEC is silent the model follows what the crate documents; where neither says
+//! (the order of validation, the tie between two deadlines at the same instant) it takes the
+//! natural reading, noted at the place.
+
+#![allow(dead_code)]
+
+pub mod projection;
+
+use std::cmp::Ordering;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use switchboard::{
+    AgentId, AgentSpec, AgentStatus, AgentUpdate, AllocationTarget, Arrival, AssignReason, Command,
+    Config, ConversationId, DrainTrigger, EndReason, Error, GroupId, GroupSpec, GroupUpdate, Limit,
+    PoolOrder, ReceptionMode, ReplyGoal, Sender, Strategy, Target, VisitorId, WakeReason,
+};
+
+/// A sequence number: registration order for agents and groups, arrival order for
+/// conversations. Only the order matters.
+pub type Seq = u64;
+
+/// Where a conversation is, in the model.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Place {
+    /// Between two steps of one command only.
+    Routing,
+    Queued,
+    Pooled,
+    Offered {
+        agent: Seq,
+        expires: DateTime<Utc>,
+    },
+    Active {
+        agent: Seq,
+    },
+    Snoozed {
+        agent: Seq,
+        until: DateTime<Utc>,
+    },
+    Abandoned,
+    /// `"QueueFull"` or `"MaxWait"`.
+    TurnedAway(&'static str),
+    LeftMessage,
+    Ended {
+        reason: EndReason,
+        agent: Option<AgentId>,
+    },
+}
+
+impl Place {
+    pub fn is_open(&self) -> bool {
+        !matches!(
+            self,
+            Place::Abandoned | Place::TurnedAway(_) | Place::LeftMessage | Place::Ended { .. }
+        )
+    }
+
+    pub fn is_waiting(&self) -> bool {
+        matches!(self, Place::Queued | Place::Pooled)
+    }
+
+    pub fn holder(&self) -> Option<Seq> {
+        match self {
+            Place::Offered { agent, .. }
+            | Place::Active { agent }
+            | Place::Snoozed { agent, .. } => Some(*agent),
+            _ => None,
+        }
+    }
+}
+
+/// What a deadline does when it comes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimerKind {
+    SnoozeEnds,
+    OfferExpires,
+    FirstReplyTimeout,
+    MaxWait,
+    Overflow,
+    SlaWarning,
+    SlaBreach,
+    InactivityReminder,
+    InactivityEnd,
+}
+
+impl TimerKind {
+    /// A conversation has at most one deadline per purpose: the snooze, the reception (offer
+    /// or first reply), the wait, the overflow, the reply goal, the visitor's silence.
+    fn purpose(self) -> u8 {
+        match self {
+            TimerKind::SnoozeEnds => 0,
+            TimerKind::OfferExpires | TimerKind::FirstReplyTimeout => 1,
+            TimerKind::MaxWait => 2,
+            TimerKind::Overflow => 3,
+            TimerKind::SlaWarning | TimerKind::SlaBreach => 4,
+            TimerKind::InactivityReminder | TimerKind::InactivityEnd => 5,
+        }
+    }
+}
+
+/// A pending deadline. Two at the same instant fire in the order they were set (the natural
+/// reading of "earliest first"; the SPEC does not say).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Deadline {
+    pub at: DateTime<Utc>,
+    pub set: u64,
+    pub kind: TimerKind,
+}
+
+/// An open reply goal (R-L1): its clock runs except while snoozed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Goal {
+    pub kind: ReplyGoal,
+    pub target_ms: i64,
+    pub spent_ms: i64,
+    pub running_since: Option<DateTime<Utc>>,
+    pub warned: bool,
+    pub breached: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct MAgent {
+    pub id: AgentId,
+    pub seq: Seq,
+    pub status: AgentStatus,
+    pub own_limit: Option<u32>,
+    pub groups: Vec<(GroupId, u8)>,
+    /// The assignment number of its latest assignment (0: never).
+    pub last: u64,
+    pub total: u64,
+}
+
+#[derive(Clone, Debug)]
+pub struct MGroup {
+    pub id: GroupId,
+    pub seq: Seq,
+    pub strategy: Strategy,
+    pub limit: Option<u32>,
+    pub overflow: Vec<GroupId>,
+    pub overflow_after: u64,
+    /// Round robin: the agent this group's strategy chose last (0: none).
+    pub cursor: Seq,
+}
+
+#[derive(Clone, Debug)]
+pub struct MConv {
+    pub id: ConversationId,
+    pub seq: Seq,
+    pub visitor: VisitorId,
+    pub group: GroupId,
+    pub priority: u8,
+    pub arrived_at: DateTime<Utc>,
+    /// As given at arrival; cleared by a transfer or a manual assignment.
+    pub designated: Option<Target>,
+    /// The designation while it still routes (until first served).
+    pub d_agent: Option<Seq>,
+    pub d_group: Option<GroupId>,
+    /// Agents that must not get it automatically (R-R2, R-X2).
+    pub excluded: Vec<Seq>,
+    /// Overflow groups it joined after waiting (R-S4).
+    pub overflow: Vec<GroupId>,
+    pub redirects: u32,
+    pub stalled: bool,
+    pub replied: bool,
+    pub place: Place,
+    pub goal: Option<Goal>,
+    pub silent_since: Option<DateTime<Utc>>,
+    pub reminded: bool,
+    pub deadlines: Vec<Deadline>,
+}
+
+impl MConv {
+    /// The groups whose queues it waits in: its own, a designated one, overflow groups.
+    pub fn waiting_groups(&self) -> Vec<GroupId> {
+        let mut groups = vec![self.group.clone()];
+        for g in self.d_group.iter().chain(self.overflow.iter()) {
+            if !groups.contains(g) {
+                groups.push(g.clone());
+            }
+        }
+        groups
+    }
+}
+
+/// An event as the model reports it; the engine's events are mapped to these to compare.
+/// Queue position announcements are not modelled (the projection checks them).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MEvent {
+    Arrived(ConversationId, GroupId, u8),
+    Queued(ConversationId, GroupId, u32),
+    Pooled(ConversationId, GroupId, bool),
+    Offered(
+        ConversationId,
+        AgentId,
+        AssignReason,
+        DateTime<Utc>,
+        u32,
+        u32,
+    ),
+    Accepted(ConversationId, AgentId),
+    Declined(ConversationId, AgentId),
+    Expired(ConversationId, AgentId, bool),
+    Withdrawn(ConversationId, AgentId),
+    FirstReplyTimedOut(ConversationId, AgentId),
+    RedirectLimitReached(ConversationId, u32),
+    Overflowed(ConversationId, Vec<GroupId>),
+    LeaveMessageOffered(ConversationId, String),
+    TurnedAway(ConversationId, String),
+    LeftMessage(ConversationId),
+    Assigned(ConversationId, AgentId, AssignReason, u32, u32),
+    Transferred(ConversationId, AgentId, Target),
+    Requeued(ConversationId, AgentId),
+    Abandoned(ConversationId, GroupId),
+    Ended(ConversationId, Option<AgentId>, EndReason),
+    Snoozed(ConversationId, AgentId, DateTime<Utc>),
+    Woke(ConversationId, AgentId, WakeReason),
+    SlaWarning(ConversationId, AgentId, ReplyGoal, DateTime<Utc>),
+    SlaBreached(ConversationId, AgentId, ReplyGoal),
+    InactivityReminder(ConversationId, AgentId, Option<DateTime<Utc>>),
+    ModeChanged(ReceptionMode, ReceptionMode),
+    Forgotten(ConversationId),
+    AgentRegistered(AgentId, u32),
+    AgentUpdated(AgentId, u32),
+    AgentRemoved(AgentId),
+    AgentStatusChanged(AgentId, AgentStatus, AgentStatus),
+    GroupRegistered(GroupId),
+    GroupUpdated(GroupId),
+    GroupRemoved(GroupId),
+    ConfigUpdated,
+}
+
+/// What one command did in the model.
+#[derive(Clone, Debug, Default)]
+pub struct MOutcome {
+    pub events: Vec<MEvent>,
+    /// One entry per batch item: `None` when it succeeded, else the error's variant name.
+    pub items: Vec<Option<&'static str>>,
+}
+
+/// The model's answer: the outcome, or the name of the error variant.
+pub type MResult = Result<MOutcome, &'static str>;
+
+#[derive(Clone, Debug)]
+pub struct Model {
+    pub config: Config,
+    pub clock: Option<DateTime<Utc>>,
+    pub now: DateTime<Utc>,
+    next_seq: Seq,
+    assignments: u64,
+    deadlines_set: u64,
+    pub agents: Vec<MAgent>,
+    pub groups: Vec<MGroup>,
+    pub convs: Vec<MConv>,
+    /// The agent who last served each visitor, and when (R-S2).
+    pub last_service: Vec<(VisitorId, AgentId, DateTime<Utc>)>,
+    pub arrived: u64,
+    /// The engine's storage order of conversations (`Engine::conversations`, documented as
+    /// storage order), told by the harness before each command. Used only where the engine
+    /// breaks a tie by it, which it does not document: snoozed conversations waking at the
+    /// same instant.
+    pub storage_order: Vec<ConversationId>,
+    out: MOutcome,
+}
+
+/// The variant name of an engine error, to compare with the model's.
+pub fn error_name(error: &Error) -> &'static str {
+    match error {
+        Error::UnknownAgent { .. } => "UnknownAgent",
+        Error::UnknownGroup { .. } => "UnknownGroup",
+        Error::UnknownConversation { .. } => "UnknownConversation",
+        Error::DuplicateConversation { .. } => "DuplicateConversation",
+        Error::DuplicateAgent { .. } => "DuplicateAgent",
+        Error::DuplicateGroup { .. } => "DuplicateGroup",
+        Error::DuplicateMembership { .. } => "DuplicateMembership",
+        Error::InvalidPriority { .. } => "InvalidPriority",
+        Error::ZeroAgentLimit { .. } => "ZeroAgentLimit",
+        Error::ZeroGroupLimit { .. } => "ZeroGroupLimit",
+        Error::UnknownStatus { .. } => "UnknownStatus",
+        Error::EmptyBatch => "EmptyBatch",
+        Error::InvalidState { .. } => "InvalidState",
+        Error::AlreadyAssigned { .. } => "AlreadyAssigned",
+        Error::AgentUnavailable { .. } => "AgentUnavailable",
+        Error::EmptyGroup { .. } => "EmptyGroup",
+        Error::GroupInUse { .. } => "GroupInUse",
+        Error::StillOpen { .. } => "StillOpen",
+        Error::WrongMode { .. } => "WrongMode",
+        Error::SnoozeNotInFuture { .. } => "SnoozeNotInFuture",
+        Error::PoolEmpty { .. } => "PoolEmpty",
+        Error::NotOfferedTo { .. } => "NotOfferedTo",
+        Error::OfferExpired { .. } => "OfferExpired",
+        Error::InvalidOverflow { .. } => "InvalidOverflow",
+        Error::OverflowTarget { .. } => "OverflowTarget",
+        Error::LeaveMessageOff => "LeaveMessageOff",
+        Error::InvalidConfig { .. } => "InvalidConfig",
+        Error::UnknownSchedule { .. } => "UnknownSchedule",
+        Error::NoScheduledAgent => "NoScheduledAgent",
+        _ => "other",
+    }
+}
+
+/// `at + secs`, saturating at the end of chrono's range.
+pub fn after(at: DateTime<Utc>, secs: u64) -> DateTime<Utc> {
+    i64::try_from(secs)
+        .ok()
+        .and_then(TimeDelta::try_seconds)
+        .and_then(|d| at.checked_add_signed(d))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+fn at_ms(at: DateTime<Utc>, ms: i64) -> DateTime<Utc> {
+    at.checked_add_signed(TimeDelta::milliseconds(ms))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+fn secs_ms(secs: u64) -> i64 {
+    i64::try_from(secs).map_or(i64::MAX, |s| s.saturating_mul(1000))
+}
+
+/// `a / b < c / d`, exactly.
+fn fraction_cmp(a: u32, b: u32, c: u32, d: u32) -> Ordering {
+    (u64::from(a) * u64::from(d)).cmp(&(u64::from(c) * u64::from(b)))
+}
+
+impl Model {
+    pub fn new(config: Config) -> Self {
+        Self {
+            config,
+            clock: None,
+            now: DateTime::<Utc>::MIN_UTC,
+            next_seq: 0,
+            assignments: 0,
+            deadlines_set: 0,
+            agents: Vec::new(),
+            groups: Vec::new(),
+            convs: Vec::new(),
+            last_service: Vec::new(),
+            arrived: 0,
+            storage_order: Vec::new(),
+            out: MOutcome::default(),
+        }
+    }
+
+    fn seq(&mut self) -> Seq {
+        self.next_seq += 1;
+        self.next_seq
+    }
+
+    fn emit(&mut self, event: MEvent) {
+        self.out.events.push(event);
+    }
+
+    // ---- lookups -------------------------------------------------------------------------
+
+    pub fn agent_by_id(&self, id: &AgentId) -> Option<&MAgent> {
+        self.agents.iter().find(|a| &a.id == id)
+    }
+
+    pub fn agent(&self, seq: Seq) -> &MAgent {
+        self.agents
+            .iter()
+            .find(|a| a.seq == seq)
+            .expect("the model holds only registered agents")
+    }
+
+    fn agent_mut(&mut self, seq: Seq) -> &mut MAgent {
+        self.agents
+            .iter_mut()
+            .find(|a| a.seq == seq)
+            .expect("the model holds only registered agents")
+    }
+
+    pub fn group(&self, id: &GroupId) -> Option<&MGroup> {
+        self.groups.iter().find(|g| &g.id == id)
+    }
+
+    fn group_mut(&mut self, id: &GroupId) -> &mut MGroup {
+        self.groups
+            .iter_mut()
+            .find(|g| &g.id == id)
+            .expect("routing names registered groups only")
+    }
+
+    pub fn conv_index(&self, id: &ConversationId) -> Option<usize> {
+        self.convs.iter().position(|c| &c.id == id)
+    }
+
+    pub fn conv(&self, id: &ConversationId) -> Option<&MConv> {
+        self.convs.iter().find(|c| &c.id == id)
+    }
+
+    // ---- agents: limit, load, eligibility ----------------------------------------------
+
+    /// Whether a status gets automatic work; `None` for a custom status the config lacks.
+    pub fn assignable(config: &Config, status: &AgentStatus) -> Option<bool> {
+        match status {
+            AgentStatus::Online => Some(true),
+            AgentStatus::Busy | AgentStatus::ShortBreak | AgentStatus::Offline => Some(false),
+            AgentStatus::Custom(name) => config
+                .custom_statuses
+                .iter()
+                .find(|s| &s.name == name)
+                .map(|s| s.assignable),
+        }
+    }
+
+    /// Eligible for automatic work (working hours are not modelled): an assignable status,
+    /// or any status in asynchronous mode with all agents as the target (R-M2).
+    pub fn eligible(&self, a: &MAgent) -> bool {
+        Self::eligible_under(&self.config, &a.status)
+    }
+
+    pub fn eligible_under(config: &Config, status: &AgentStatus) -> bool {
+        (config.mode == ReceptionMode::Asynchronous
+            && config.allocation_target == AllocationTarget::AllAgents)
+            || Self::assignable(config, status).unwrap_or(false)
+    }
+
+    /// R-A3: its own limit, else the largest of its groups', else the default.
+    pub fn limit(&self, a: &MAgent) -> u32 {
+        a.own_limit
+            .or_else(|| {
+                a.groups
+                    .iter()
+                    .filter_map(|(g, _)| self.group(g).and_then(|g| g.limit))
+                    .max()
+            })
+            .unwrap_or(self.config.default_limit)
+    }
+
+    /// R-A3: offered + active (+ snoozed unless configured otherwise).
+    pub fn load(&self, a: Seq) -> u32 {
+        self.convs
+            .iter()
+            .filter(|c| match c.place {
+                Place::Offered { agent, .. } | Place::Active { agent } => agent == a,
+                Place::Snoozed { agent, .. } => agent == a && self.config.snoozed_count_toward_load,
+                _ => false,
+            })
+            .count() as u32
+    }
+
+    /// The conversations an agent holds, in arrival order.
+    pub fn held(&self, a: Seq) -> Vec<usize> {
+        (0..self.convs.len())
+            .filter(|&i| self.convs[i].place.holder() == Some(a))
+            .collect()
+    }
+
+    /// Eligible and below its limit.
+    pub fn available(&self, a: &MAgent) -> bool {
+        self.eligible(a) && self.load(a.seq) < self.limit(a)
+    }
+
+    fn available_for(&self, a: Seq, conv: &MConv) -> bool {
+        self.agents
+            .iter()
+            .find(|x| x.seq == a)
+            .is_some_and(|agent| self.available(agent))
+            && !conv.excluded.contains(&a)
+    }
+
+    fn priority_in(a: &MAgent, g: &GroupId) -> Option<u8> {
+        a.groups.iter().find(|(x, _)| x == g).map(|(_, p)| *p)
+    }
+
+    // ---- waiting order -------------------------------------------------------------------
+
+    /// The order of waiting work, smallest first: in real-time mode priority (higher first)
+    /// then arrival, with aging counting `aging_step_secs` of waiting as one level (R-Q1);
+    /// in asynchronous mode the pool order (R-P1).
+    pub fn key(&self, c: &MConv) -> (i128, Seq) {
+        let rank = match self.config.mode {
+            ReceptionMode::RealTime => match self.config.queue.aging_step_secs {
+                None => -i128::from(c.priority),
+                Some(step) => {
+                    i128::from(c.arrived_at.timestamp_millis())
+                        - i128::from(c.priority) * i128::from(step) * 1000
+                }
+            },
+            ReceptionMode::Asynchronous => match self.config.pool_order {
+                PoolOrder::OldestFirst => 0,
+                PoolOrder::NewestFirst => -i128::from(c.seq),
+                PoolOrder::PriorityThenOldest => -i128::from(c.priority),
+            },
+        };
+        (rank, c.seq)
+    }
+
+    /// A group's queue, best first: the waiting conversations that wait in it.
+    pub fn queue(&self, g: &GroupId) -> Vec<usize> {
+        let mut q: Vec<usize> = (0..self.convs.len())
+            .filter(|&i| {
+                let c = &self.convs[i];
+                c.place.is_waiting() && c.waiting_groups().contains(g)
+            })
+            .collect();
+        q.sort_by_key(|&i| self.key(&self.convs[i]));
+        q
+    }
+
+    /// The pool, in pool order (empty in real-time mode).
+    pub fn pool(&self) -> Vec<usize> {
+        if self.config.mode != ReceptionMode::Asynchronous {
+            return Vec::new();
+        }
+        let mut q: Vec<usize> = (0..self.convs.len())
+            .filter(|&i| self.convs[i].place.is_waiting())
+            .collect();
+        q.sort_by_key(|&i| self.key(&self.convs[i]));
+        q
+    }
+
+    /// 1-based position in its own group's queue, while queued.
+    pub fn position(&self, i: usize) -> Option<u32> {
+        if self.convs[i].place != Place::Queued {
+            return None;
+        }
+        let q = self.queue(&self.convs[i].group);
+        q.iter().position(|&x| x == i).map(|p| p as u32 + 1)
+    }
+
+    // ---- choosing an agent (R-S1) ------------------------------------------------------------
+
+    /// The group's choice among its members that are eligible, below their limit and not
+    /// excluded, under the group's strategy and its documented tie-breaks.
+    pub fn pick(&self, g: &GroupId, excluded: &[Seq]) -> Option<Seq> {
+        let group = self.group(g)?;
+        let mut candidates: Vec<&MAgent> = self
+            .agents
+            .iter()
+            .filter(|a| Self::priority_in(a, g).is_some())
+            .filter(|a| self.available(a) && !excluded.contains(&a.seq))
+            .collect();
+        candidates.sort_by_key(|a| a.seq);
+        let chosen = match group.strategy {
+            Strategy::LeastRecentlyAssigned => candidates.iter().min_by_key(|a| (a.last, a.seq)),
+            Strategy::RoundRobin => candidates
+                .iter()
+                .find(|a| a.seq > group.cursor)
+                .or_else(|| candidates.first()),
+            Strategy::LeastLoaded => candidates.iter().min_by(|a, b| {
+                fraction_cmp(
+                    self.load(a.seq),
+                    self.limit(a),
+                    self.load(b.seq),
+                    self.limit(b),
+                )
+                .then((a.last, a.seq).cmp(&(b.last, b.seq)))
+            }),
+            Strategy::AgentPriority => candidates
+                .iter()
+                .min_by_key(|a| (Self::priority_in(a, g), a.last, a.seq)),
+        };
+        chosen.map(|a| a.seq)
+    }
+
+    /// The visitor's last agent, if the preference is on, the service lies within the window
+    /// and the agent belongs to a group the conversation waits in.
+    fn last_agent(&self, conv: &MConv) -> Option<Seq> {
+        let setting = &self.config.last_agent;
+        if !setting.enabled {
+            return None;
+        }
+        let (_, agent, at) = self
+            .last_service
+            .iter()
+            .find(|(v, _, _)| v == &conv.visitor)?;
+        if let Some(window) = setting.window_secs
+            && after(*at, window) < self.now
+        {
+            return None;
+        }
+        let agent = self.agent_by_id(agent)?;
+        let groups = conv.waiting_groups();
+        groups
+            .iter()
+            .any(|g| Self::priority_in(agent, g).is_some())
+            .then_some(agent.seq)
+    }
+
+    // ---- deadlines -----------------------------------------------------------------------
+
+    fn set_deadline(&mut self, i: usize, at: DateTime<Utc>, kind: TimerKind) {
+        self.deadlines_set += 1;
+        let set = self.deadlines_set;
+        let conv = &mut self.convs[i];
+        conv.deadlines
+            .retain(|d| d.kind.purpose() != kind.purpose());
+        conv.deadlines.push(Deadline { at, set, kind });
+    }
+
+    fn clear_deadline(&mut self, i: usize, purpose_of: TimerKind) {
+        self.convs[i]
+            .deadlines
+            .retain(|d| d.kind.purpose() != purpose_of.purpose());
+    }
+
+    /// The snoozed bucket: soonest to wake first, ties in storage order.
+    pub fn snoozed(&self) -> Vec<usize> {
+        let place = |id: &ConversationId| self.storage_order.iter().position(|x| x == id);
+        let mut snoozed: Vec<(DateTime<Utc>, Option<usize>, Seq, usize)> = (0..self.convs.len())
+            .filter_map(|i| match self.convs[i].place {
+                Place::Snoozed { until, .. } => {
+                    Some((until, place(&self.convs[i].id), self.convs[i].seq, i))
+                }
+                _ => None,
+            })
+            .collect();
+        snoozed.sort();
+        snoozed.into_iter().map(|(_, _, _, i)| i).collect()
+    }
+
+    /// The earliest pending deadline.
+    pub fn next_deadline(&self) -> Option<DateTime<Utc>> {
+        self.convs
+            .iter()
+            .flat_map(|c| c.deadlines.iter())
+            .map(|d| d.at)
+            .min()
+    }
+
+    // ---- the routing pipeline --------------------------------------------------------------
+
+    /// Gives conversation `i` to agent `a`: an offer when automatic reception is off (not for
+    /// manual assignments and claims), else active.
+    fn attach(&mut self, i: usize, a: Seq, reason: AssignReason) {
+        if self.convs[i].place.is_waiting() {
+            self.clear_deadline(i, TimerKind::MaxWait);
+            self.clear_deadline(i, TimerKind::Overflow);
+        }
+        // A designation routes only until the conversation is first served.
+        self.convs[i].d_agent = None;
+        self.convs[i].d_group = None;
+        let direct = matches!(
+            reason,
+            AssignReason::Manual | AssignReason::ManualToGroup { .. } | AssignReason::Claimed
+        );
+        let offer = !direct && !self.config.reception.auto_accept;
+        self.assignments += 1;
+        let n = self.assignments;
+        let agent = self.agent_mut(a);
+        agent.last = n;
+        agent.total += 1;
+        let agent_id = agent.id.clone();
+        let now = self.now;
+        let visitor = self.convs[i].visitor.clone();
+        self.last_service.retain(|(v, _, _)| v != &visitor);
+        self.last_service.push((visitor, agent_id.clone(), now));
+        let conv_id = self.convs[i].id.clone();
+        if offer {
+            let expires = after(now, self.config.reception.offer_timeout_secs);
+            self.convs[i].place = Place::Offered { agent: a, expires };
+            self.set_deadline(i, expires, TimerKind::OfferExpires);
+            let (load, limit) = (self.load(a), self.limit(self.agent(a)));
+            self.emit(MEvent::Offered(
+                conv_id, agent_id, reason, expires, load, limit,
+            ));
+        } else {
+            self.convs[i].place = Place::Active { agent: a };
+            let (load, limit) = (self.load(a), self.limit(self.agent(a)));
+            self.emit(MEvent::Assigned(conv_id, agent_id, reason, load, limit));
+            self.activate(i);
+        }
+    }
+
+    /// A new stint with an agent: no reply yet, a first-reply goal, a first-reply limit.
+    fn activate(&mut self, i: usize) {
+        let (Place::Offered { agent, .. } | Place::Active { agent }) = self.convs[i].place else {
+            unreachable!("activate an offered or active conversation");
+        };
+        self.convs[i].place = Place::Active { agent };
+        self.convs[i].replied = false;
+        self.goal_start(i, ReplyGoal::FirstReply);
+        if let Some(secs) = self.config.reception.first_reply_timeout_secs {
+            self.set_deadline(i, after(self.now, secs), TimerKind::FirstReplyTimeout);
+        }
+    }
+
+    /// Takes a held conversation from its agent; its deadlines, reply goal and silence go.
+    fn detach(&mut self, i: usize) -> Seq {
+        let a = self.convs[i]
+            .place
+            .holder()
+            .expect("detach a held conversation");
+        let conv = &mut self.convs[i];
+        conv.place = Place::Routing;
+        conv.deadlines.clear();
+        conv.goal = None;
+        conv.silent_since = None;
+        conv.reminded = false;
+        let agent_id = self.agent(a).id.clone();
+        let now = self.now;
+        let visitor = self.convs[i].visitor.clone();
+        for (v, agent, at) in &mut self.last_service {
+            if *v == visitor && *agent == agent_id {
+                *at = now;
+            }
+        }
+        a
+    }
+
+    /// R-S2, R-S1: designated agent, designated group, last agent, own group.
+    fn try_assign(&mut self, i: usize) -> bool {
+        let conv = self.convs[i].clone();
+        if let Some(d) = conv.d_agent
+            && self.available_for(d, &conv)
+        {
+            self.attach(i, d, AssignReason::DesignatedAgent);
+            return true;
+        }
+        if let Some(h) = &conv.d_group
+            && let Some(a) = self.pick(h, &conv.excluded)
+        {
+            let strategy = self.group(h).expect("designated group").strategy;
+            self.group_mut(h).cursor = a;
+            self.attach(i, a, AssignReason::DesignatedGroup { strategy });
+            return true;
+        }
+        if let Some(a) = self.last_agent(&conv)
+            && self.available_for(a, &conv)
+        {
+            self.attach(i, a, AssignReason::LastAgent);
+            return true;
+        }
+        if let Some(a) = self.pick(&conv.group, &conv.excluded) {
+            let strategy = self.group(&conv.group).expect("own group").strategy;
+            self.group_mut(&conv.group).cursor = a;
+            self.attach(i, a, AssignReason::Strategy { strategy });
+            return true;
+        }
+        false
+    }
+
+    fn route(&mut self, i: usize) {
+        if !self.try_assign(i) {
+            self.enqueue(i);
+        }
+    }
+
+    /// Waits: in the queue (real-time) or the pool (asynchronous).
+    fn enqueue(&mut self, i: usize) {
+        let conv = &self.convs[i];
+        let (id, group) = (conv.id.clone(), conv.group.clone());
+        if let Some(g) = self.group(&group)
+            && !g.overflow.is_empty()
+            && conv.overflow.is_empty()
+            && !conv.stalled
+        {
+            let at = after(conv.arrived_at, g.overflow_after).max(self.now);
+            self.set_deadline(i, at, TimerKind::Overflow);
+        }
+        match self.config.mode {
+            ReceptionMode::Asynchronous => {
+                self.convs[i].place = Place::Pooled;
+                self.emit(MEvent::Pooled(id, group, false));
+            }
+            ReceptionMode::RealTime => {
+                self.convs[i].place = Place::Queued;
+                if let Some(secs) = self.config.queue.max_wait_secs {
+                    self.set_deadline(i, after(self.now, secs), TimerKind::MaxWait);
+                }
+                let position = self.position(i).expect("just queued");
+                self.emit(MEvent::Queued(id, group, position));
+            }
+        }
+    }
+
+    fn unqueue(&mut self, i: usize) {
+        self.clear_deadline(i, TimerKind::MaxWait);
+        self.clear_deadline(i, TimerKind::Overflow);
+        self.convs[i].place = Place::Routing;
+    }
+
+    /// No longer waiting or held: deadlines and routing links go.
+    fn retire(&mut self, i: usize) {
+        let conv = &mut self.convs[i];
+        conv.deadlines.clear();
+        conv.d_agent = None;
+        conv.d_group = None;
+        conv.overflow.clear();
+    }
+
+    /// R-D1: an agent with room takes the best waiting work it may have (conversations that
+    /// designated it first, then the best of its groups' queues) until full.
+    fn drain(&mut self, a: Seq, trigger: DrainTrigger) {
+        loop {
+            let Some(agent) = self.agents.iter().find(|x| x.seq == a) else {
+                return;
+            };
+            if !self.available(agent) {
+                return;
+            }
+            let groups: Vec<GroupId> = agent.groups.iter().map(|(g, _)| g.clone()).collect();
+            let allowed =
+                |c: &MConv| c.place.is_waiting() && !c.stalled && !c.excluded.contains(&a);
+            let designated = (0..self.convs.len())
+                .filter(|&i| allowed(&self.convs[i]) && self.convs[i].d_agent == Some(a))
+                .min_by_key(|&i| self.key(&self.convs[i]));
+            let best = designated.or_else(|| {
+                (0..self.convs.len())
+                    .filter(|&i| {
+                        allowed(&self.convs[i])
+                            && self.convs[i]
+                                .waiting_groups()
+                                .iter()
+                                .any(|g| groups.contains(g))
+                    })
+                    .min_by_key(|&i| self.key(&self.convs[i]))
+            });
+            let Some(i) = best else {
+                return;
+            };
+            self.attach(i, a, AssignReason::Drain { trigger });
+        }
+    }
+
+    /// Drains every agent with room, in registration order.
+    fn drain_all(&mut self, trigger: DrainTrigger) {
+        let ready: Vec<Seq> = self
+            .agents
+            .iter()
+            .filter(|a| self.available(a))
+            .map(|a| a.seq)
+            .collect();
+        for a in ready {
+            self.drain(a, trigger);
+        }
+    }
+
+    // ---- reply goals and silence (R-L1, R-L2) ------------------------------------------
+
+    fn goal_start(&mut self, i: usize, kind: ReplyGoal) {
+        let target = match kind {
+            ReplyGoal::FirstReply => self.config.sla.first_reply_secs,
+            ReplyGoal::NextReply => self.config.sla.next_reply_secs,
+        };
+        let Some(target) = target else {
+            return;
+        };
+        self.convs[i].goal = Some(Goal {
+            kind,
+            target_ms: secs_ms(target),
+            spent_ms: 0,
+            running_since: Some(self.now),
+            warned: false,
+            breached: false,
+        });
+        self.goal_arm(i);
+    }
+
+    fn breach_at(goal: &Goal, since: DateTime<Utc>) -> DateTime<Utc> {
+        at_ms(since, goal.target_ms.saturating_sub(goal.spent_ms))
+    }
+
+    /// The goal's next deadline: the warning (not before the clock started), else the breach.
+    fn goal_arm(&mut self, i: usize) {
+        let warn = self.config.sla.warn_before_secs.map(secs_ms);
+        let Some(goal) = self.convs[i].goal.clone() else {
+            return;
+        };
+        let Some(since) = goal.running_since else {
+            return;
+        };
+        if goal.breached {
+            return;
+        }
+        let breach = Self::breach_at(&goal, since);
+        match warn {
+            Some(warn) if !goal.warned => {
+                let at = at_ms(breach, -warn).max(since);
+                self.set_deadline(i, at, TimerKind::SlaWarning);
+            }
+            _ => self.set_deadline(i, breach, TimerKind::SlaBreach),
+        }
+    }
+
+    fn goal_pause(&mut self, i: usize) {
+        self.clear_deadline(i, TimerKind::SlaBreach);
+        let now = self.now;
+        if let Some(goal) = &mut self.convs[i].goal
+            && let Some(since) = goal.running_since.take()
+        {
+            let ran = now.signed_duration_since(since).num_milliseconds().max(0);
+            goal.spent_ms = goal.spent_ms.saturating_add(ran);
+        }
+    }
+
+    fn goal_resume(&mut self, i: usize) {
+        let now = self.now;
+        if let Some(goal) = &mut self.convs[i].goal {
+            goal.running_since = Some(now);
+        }
+        self.goal_arm(i);
+    }
+
+    fn silence_start(&mut self, i: usize) {
+        self.convs[i].silent_since = Some(self.now);
+        self.convs[i].reminded = false;
+        self.silence_arm(i);
+    }
+
+    fn silence_arm(&mut self, i: usize) {
+        let setting = self.config.inactivity.clone();
+        let conv = &self.convs[i];
+        let Some(since) = conv.silent_since else {
+            return;
+        };
+        match (setting.reminder_after_secs, setting.end_after_secs) {
+            (Some(r), _) if !conv.reminded => {
+                self.set_deadline(i, after(since, r), TimerKind::InactivityReminder)
+            }
+            (_, Some(e)) => self.set_deadline(i, after(since, e), TimerKind::InactivityEnd),
+            _ => self.clear_deadline(i, TimerKind::InactivityEnd),
+        }
+    }
+
+    // ---- the commands ------------------------------------------------------------------------
+
+    /// Applies one command at `now`, like `Engine::handle`. On `Err` the model is unchanged.
+    pub fn handle(&mut self, now: DateTime<Utc>, command: &Command) -> MResult {
+        let now = match self.clock {
+            Some(clock) if clock > now => clock,
+            _ => now,
+        };
+        let saved = self.clone();
+        self.now = now;
+        self.out = MOutcome::default();
+        match self.apply(command) {
+            Ok(()) => {
+                self.clock = Some(now);
+                Ok(std::mem::take(&mut self.out))
+            }
+            Err(e) => {
+                *self = saved;
+                Err(e)
+            }
+        }
+    }
+
+    fn apply(&mut self, command: &Command) -> Result<(), &'static str> {
+        match command {
+            Command::VisitorArrives(arrival) => self.arrive(arrival),
+            Command::VisitorLeaves { conversation } => self.leave(conversation),
+            Command::AgentStatusChanged { agent, status } => self.status(agent, status),
+            Command::Snooze {
+                conversations,
+                until,
+            } => self.snooze(conversations, *until),
+            Command::AssignManually {
+                conversations,
+                target,
+            } => self.assign_manually(conversations, target),
+            Command::EndConversations {
+                conversations,
+                reason,
+            } => self.end_many(conversations, *reason),
+            Command::Transfer { conversation, to } => self.transfer(conversation, to),
+            Command::Message { conversation, from } => self.message(conversation, *from),
+            Command::Claim {
+                agent,
+                conversation,
+            } => self.claim(agent, conversation.as_ref()),
+            Command::SetReceptionMode { mode } => {
+                let config = Config {
+                    mode: *mode,
+                    ..self.config.clone()
+                };
+                self.update_config(&config)
+            }
+            Command::AcceptOffer {
+                conversation,
+                agent,
+            } => self.accept(conversation, agent),
+            Command::DeclineOffer {
+                conversation,
+                agent,
+            } => self.decline(conversation, agent),
+            Command::LeaveMessage { conversation } => self.leave_message(conversation),
+            Command::Tick => {
+                self.tick();
+                Ok(())
+            }
+            Command::RegisterAgent(spec) => self.register_agent(spec),
+            Command::UpdateAgent(update) => self.update_agent(update),
+            Command::RemoveAgent { agent } => self.remove_agent(agent),
+            Command::RegisterGroup(spec) => self.register_group(spec),
+            Command::UpdateGroup(update) => self.update_group(update),
+            Command::RemoveGroup { group } => self.remove_group(group),
+            Command::UpdateConfig(config) => self.update_config(config),
+            Command::Forget { conversations } => self.forget_many(conversations),
+            other => panic!("the model does not cover {other:?}"),
+        }
+    }
+
+    fn known_conv(&self, id: &ConversationId) -> Result<usize, &'static str> {
+        self.conv_index(id).ok_or("UnknownConversation")
+    }
+
+    fn known_agent(&self, id: &AgentId) -> Result<Seq, &'static str> {
+        self.agent_by_id(id).map(|a| a.seq).ok_or("UnknownAgent")
+    }
+
+    fn known_group(&self, id: &GroupId) -> Result<(), &'static str> {
+        self.group(id).map(|_| ()).ok_or("UnknownGroup")
+    }
+
+    fn arrive(&mut self, arrival: &Arrival) -> Result<(), &'static str> {
+        if self.conv_index(&arrival.conversation).is_some() {
+            return Err("DuplicateConversation");
+        }
+        self.known_group(&arrival.group)?;
+        let (d_agent, d_group) = match &arrival.designated {
+            None => (None, None),
+            Some(Target::Agent(a)) => (Some(self.known_agent(a)?), None),
+            Some(Target::Group(g)) => {
+                self.known_group(g)?;
+                (None, Some(g.clone()))
+            }
+        };
+        let seq = self.seq();
+        self.convs.push(MConv {
+            id: arrival.conversation.clone(),
+            seq,
+            visitor: arrival.visitor.clone(),
+            group: arrival.group.clone(),
+            priority: arrival.priority,
+            arrived_at: self.now,
+            designated: arrival.designated.clone(),
+            d_agent,
+            d_group,
+            excluded: Vec::new(),
+            overflow: Vec::new(),
+            redirects: 0,
+            stalled: false,
+            replied: false,
+            place: Place::Routing,
+            goal: None,
+            silent_since: None,
+            reminded: false,
+            deadlines: Vec::new(),
+        });
+        self.arrived += 1;
+        let i = self.convs.len() - 1;
+        self.emit(MEvent::Arrived(
+            arrival.conversation.clone(),
+            arrival.group.clone(),
+            arrival.priority,
+        ));
+        if self.try_assign(i) {
+            return Ok(());
+        }
+        // R-Q3: a full queue turns the visitor away; a long one, no eligible agent, or
+        // outside service hours offers to leave a message (real-time mode only).
+        let realtime = self.config.mode == ReceptionMode::RealTime;
+        let waiting = self.queue(&arrival.group).len();
+        if realtime
+            && self
+                .config
+                .queue
+                .max_length
+                .is_some_and(|m| waiting >= m as usize)
+        {
+            self.turn_away(i, "QueueFull");
+            return Ok(());
+        }
+        self.enqueue(i);
+        if !realtime || !self.config.queue.leave_message {
+            return Ok(());
+        }
+        let nobody = !self
+            .agents
+            .iter()
+            .any(|a| Self::priority_in(a, &arrival.group).is_some() && self.eligible(a));
+        let long = self
+            .config
+            .queue
+            .long_queue_threshold
+            .is_some_and(|n| self.queue(&arrival.group).len() >= n as usize);
+        let id = arrival.conversation.clone();
+        if nobody {
+            self.emit(MEvent::LeaveMessageOffered(id, "NoAgentAvailable".into()));
+        } else if long {
+            self.emit(MEvent::LeaveMessageOffered(id, "LongQueue".into()));
+        }
+        Ok(())
+    }
+
+    fn turn_away(&mut self, i: usize, reason: &'static str) {
+        self.retire(i);
+        self.convs[i].place = Place::TurnedAway(reason);
+        let id = self.convs[i].id.clone();
+        self.emit(MEvent::TurnedAway(id.clone(), reason.into()));
+        if self.config.queue.leave_message {
+            self.emit(MEvent::LeaveMessageOffered(id, reason.into()));
+        }
+    }
+
+    fn leave(&mut self, id: &ConversationId) -> Result<(), &'static str> {
+        let i = self.known_conv(id)?;
+        if !self.convs[i].place.is_waiting() {
+            return Err("InvalidState");
+        }
+        self.unqueue(i);
+        self.retire(i);
+        self.convs[i].place = Place::Abandoned;
+        let group = self.convs[i].group.clone();
+        self.emit(MEvent::Abandoned(id.clone(), group));
+        Ok(())
+    }
+
+    fn leave_message(&mut self, id: &ConversationId) -> Result<(), &'static str> {
+        if self.config.mode != ReceptionMode::RealTime {
+            return Err("WrongMode");
+        }
+        if !self.config.queue.leave_message {
+            return Err("LeaveMessageOff");
+        }
+        let i = self.known_conv(id)?;
+        match self.convs[i].place {
+            Place::Queued => {
+                self.unqueue(i);
+                self.retire(i);
+            }
+            Place::TurnedAway(_) => {}
+            _ => return Err("InvalidState"),
+        }
+        self.convs[i].place = Place::LeftMessage;
+        self.emit(MEvent::LeftMessage(id.clone()));
+        Ok(())
+    }
+
+    fn check_status(&self, status: &AgentStatus) -> Result<(), &'static str> {
+        Self::assignable(&self.config, status)
+            .map(|_| ())
+            .ok_or("UnknownStatus")
+    }
+
+    fn status(&mut self, id: &AgentId, status: &AgentStatus) -> Result<(), &'static str> {
+        let a = self.known_agent(id)?;
+        self.check_status(status)?;
+        if &self.agent(a).status == status {
+            return Ok(());
+        }
+        self.set_status(a, status.clone());
+        Ok(())
+    }
+
+    fn set_status(&mut self, a: Seq, status: AgentStatus) {
+        let agent = self.agent(a);
+        self.emit(MEvent::AgentStatusChanged(
+            agent.id.clone(),
+            agent.status.clone(),
+            status.clone(),
+        ));
+        let was = self.eligible(self.agent(a));
+        self.agent_mut(a).status = status;
+        self.after_agent_change(a, was, DrainTrigger::BecameAssignable);
+    }
+
+    /// After a change to an agent: eligible, it takes waiting work (R-D1); no longer
+    /// eligible, its offers are withdrawn and re-routed (R-A2), and under
+    /// `requeue_when_unassignable` what it holds goes back to be routed again.
+    fn after_agent_change(&mut self, a: Seq, was: bool, trigger: DrainTrigger) {
+        if self.eligible(self.agent(a)) {
+            self.drain(a, trigger);
+        } else if was {
+            self.withdraw_offers(a);
+            if self.config.requeue_when_unassignable {
+                let id = self.agent(a).id.clone();
+                for i in self.held(a) {
+                    self.detach(i);
+                    self.emit(MEvent::Requeued(self.convs[i].id.clone(), id.clone()));
+                    self.route(i);
+                }
+            }
+        }
+    }
+
+    fn withdraw_offers(&mut self, a: Seq) {
+        let offered: Vec<usize> = self
+            .held(a)
+            .into_iter()
+            .filter(|&i| matches!(self.convs[i].place, Place::Offered { .. }))
+            .collect();
+        let id = self.agent(a).id.clone();
+        for i in offered {
+            self.detach(i);
+            self.emit(MEvent::Withdrawn(self.convs[i].id.clone(), id.clone()));
+            self.route(i);
+        }
+    }
+
+    fn memberships(
+        &self,
+        groups: &[switchboard::Membership],
+    ) -> Result<Vec<(GroupId, u8)>, &'static str> {
+        let mut out: Vec<(GroupId, u8)> = Vec::new();
+        for m in groups {
+            self.known_group(&m.group)?;
+            if !(1..=5).contains(&m.priority) {
+                return Err("InvalidPriority");
+            }
+            if out.iter().any(|(g, _)| g == &m.group) {
+                return Err("DuplicateMembership");
+            }
+            out.push((m.group.clone(), m.priority));
+        }
+        Ok(out)
+    }
+
+    fn agent_limit(limit: Limit) -> Result<Option<u32>, &'static str> {
+        match limit {
+            Limit::Inherit => Ok(None),
+            Limit::Fixed(0) => Err("ZeroAgentLimit"),
+            Limit::Fixed(n) => Ok(Some(n)),
+        }
+    }
+
+    fn register_agent(&mut self, spec: &AgentSpec) -> Result<(), &'static str> {
+        if self.agent_by_id(&spec.agent).is_some() {
+            return Err("DuplicateAgent");
+        }
+        let groups = self.memberships(&spec.groups)?;
+        if !spec.schedules.is_empty() {
+            return Err("UnknownSchedule");
+        }
+        let own_limit = Self::agent_limit(spec.limit)?;
+        self.check_status(&spec.status)?;
+        let seq = self.seq();
+        self.agents.push(MAgent {
+            id: spec.agent.clone(),
+            seq,
+            status: spec.status.clone(),
+            own_limit,
+            groups,
+            last: 0,
+            total: 0,
+        });
+        let limit = self.limit(self.agent(seq));
+        self.emit(MEvent::AgentRegistered(spec.agent.clone(), limit));
+        self.drain(seq, DrainTrigger::Registered);
+        Ok(())
+    }
+
+    fn update_agent(&mut self, update: &AgentUpdate) -> Result<(), &'static str> {
+        let a = self.known_agent(&update.agent)?;
+        let groups = match &update.groups {
+            Some(groups) => Some(self.memberships(groups)?),
+            None => None,
+        };
+        if update.schedules.as_ref().is_some_and(|s| !s.is_empty()) {
+            return Err("UnknownSchedule");
+        }
+        let limit = match update.limit {
+            Some(limit) => Some(Self::agent_limit(limit)?),
+            None => None,
+        };
+        let was = self.eligible(self.agent(a));
+        let agent = self.agent_mut(a);
+        if let Some(groups) = groups {
+            agent.groups = groups;
+        }
+        if let Some(limit) = limit {
+            agent.own_limit = limit;
+        }
+        let limit = self.limit(self.agent(a));
+        self.emit(MEvent::AgentUpdated(update.agent.clone(), limit));
+        self.after_agent_change(a, was, DrainTrigger::AgentUpdated);
+        Ok(())
+    }
+
+    fn remove_agent(&mut self, id: &AgentId) -> Result<(), &'static str> {
+        let a = self.known_agent(id)?;
+        for c in &mut self.convs {
+            if c.d_agent == Some(a) {
+                c.d_agent = None;
+            }
+        }
+        let held = self.held(a);
+        for &i in &held {
+            self.detach(i);
+        }
+        self.agents.retain(|x| x.seq != a);
+        self.emit(MEvent::AgentRemoved(id.clone()));
+        for i in held {
+            self.emit(MEvent::Requeued(self.convs[i].id.clone(), id.clone()));
+            self.route(i);
+        }
+        Ok(())
+    }
+
+    fn group_limit(limit: Limit) -> Result<Option<u32>, &'static str> {
+        match limit {
+            Limit::Inherit => Ok(None),
+            Limit::Fixed(0) => Err("ZeroGroupLimit"),
+            Limit::Fixed(n) => Ok(Some(n)),
+        }
+    }
+
+    fn overflow_groups(
+        &self,
+        group: &GroupId,
+        overflow: &switchboard::Overflow,
+    ) -> Result<Vec<GroupId>, &'static str> {
+        let mut out: Vec<GroupId> = Vec::new();
+        for g in &overflow.groups {
+            if g == group {
+                return Err("InvalidOverflow");
+            }
+            self.known_group(g)?;
+            if out.contains(g) {
+                return Err("InvalidOverflow");
+            }
+            out.push(g.clone());
+        }
+        if !out.is_empty() && overflow.after_secs == 0 {
+            return Err("InvalidOverflow");
+        }
+        Ok(out)
+    }
+
+    fn register_group(&mut self, spec: &GroupSpec) -> Result<(), &'static str> {
+        if self.group(&spec.group).is_some() {
+            return Err("DuplicateGroup");
+        }
+        let limit = Self::group_limit(spec.limit)?;
+        let overflow = match &spec.overflow {
+            Some(o) => (self.overflow_groups(&spec.group, o)?, o.after_secs),
+            None => (Vec::new(), 0),
+        };
+        let seq = self.seq();
+        self.groups.push(MGroup {
+            id: spec.group.clone(),
+            seq,
+            strategy: spec.strategy,
+            limit,
+            overflow: overflow.0,
+            overflow_after: overflow.1,
+            cursor: 0,
+        });
+        self.emit(MEvent::GroupRegistered(spec.group.clone()));
+        Ok(())
+    }
+
+    fn members(&self, g: &GroupId) -> Vec<Seq> {
+        self.agents
+            .iter()
+            .filter(|a| Self::priority_in(a, g).is_some())
+            .map(|a| a.seq)
+            .collect()
+    }
+
+    fn update_group(&mut self, update: &GroupUpdate) -> Result<(), &'static str> {
+        self.known_group(&update.group)?;
+        let limit = match update.limit {
+            Some(limit) => Some(Self::group_limit(limit)?),
+            None => None,
+        };
+        let overflow = match &update.overflow {
+            Some(o) => Some((self.overflow_groups(&update.group, o)?, o.after_secs)),
+            None => None,
+        };
+        let group = self.group_mut(&update.group);
+        if let Some(strategy) = update.strategy {
+            group.strategy = strategy;
+        }
+        if let Some(limit) = limit {
+            group.limit = limit;
+        }
+        if let Some((groups, after)) = overflow {
+            group.overflow = groups;
+            group.overflow_after = after;
+        }
+        self.emit(MEvent::GroupUpdated(update.group.clone()));
+        for a in self.members(&update.group) {
+            self.drain(a, DrainTrigger::GroupChanged);
+        }
+        Ok(())
+    }
+
+    fn remove_group(&mut self, id: &GroupId) -> Result<(), &'static str> {
+        self.known_group(id)?;
+        if self
+            .convs
+            .iter()
+            .any(|c| c.place.is_open() && c.waiting_groups().contains(id))
+        {
+            return Err("GroupInUse");
+        }
+        if self.groups.iter().any(|g| g.overflow.contains(id)) {
+            return Err("OverflowTarget");
+        }
+        let members = self.members(id);
+        for a in &members {
+            self.agent_mut(*a).groups.retain(|(g, _)| g != id);
+        }
+        self.groups.retain(|g| &g.id != id);
+        self.emit(MEvent::GroupRemoved(id.clone()));
+        for a in members {
+            self.drain(a, DrainTrigger::GroupChanged);
+        }
+        Ok(())
+    }
+
+    fn update_config(&mut self, config: &Config) -> Result<(), &'static str> {
+        config.validate().map_err(|e| error_name(&e))?;
+        if config.service_hours.is_some() {
+            return Err("UnknownSchedule");
+        }
+        if config.working_hours && !self.config.working_hours {
+            return Err("NoScheduledAgent");
+        }
+        if self
+            .agents
+            .iter()
+            .any(|a| Self::assignable(config, &a.status).is_none())
+        {
+            return Err("InvalidConfig");
+        }
+        let (from, to) = (self.config.mode, config.mode);
+        if from == ReceptionMode::Asynchronous && to == ReceptionMode::RealTime {
+            // Snoozes lift when leaving asynchronous mode, soonest first.
+            for i in self.snoozed() {
+                self.wake(i, WakeReason::ModeChanged);
+            }
+        }
+        self.config = config.clone();
+        self.emit(MEvent::ConfigUpdated);
+        if from != to {
+            self.emit(MEvent::ModeChanged(from, to));
+            // Waiting work moves between queue and pool in arrival order.
+            for i in 0..self.convs.len() {
+                if !self.convs[i].place.is_waiting() {
+                    continue;
+                }
+                let (id, group) = (self.convs[i].id.clone(), self.convs[i].group.clone());
+                match to {
+                    ReceptionMode::Asynchronous => {
+                        self.clear_deadline(i, TimerKind::MaxWait);
+                        self.convs[i].place = Place::Pooled;
+                        self.emit(MEvent::Pooled(id, group, true));
+                    }
+                    ReceptionMode::RealTime => {
+                        self.convs[i].place = Place::Queued;
+                        if let Some(secs) = self.config.queue.max_wait_secs {
+                            self.set_deadline(i, after(self.now, secs), TimerKind::MaxWait);
+                        }
+                        let position = self.position(i).expect("queued");
+                        self.emit(MEvent::Queued(id, group, position));
+                    }
+                }
+            }
+        }
+        // A timed feature switched off stops: reply goals, visitor silence, maximum waits,
+        // first-reply limits. Changed values apply to what is armed afterwards.
+        let sla_off =
+            self.config.sla.first_reply_secs.is_none() && self.config.sla.next_reply_secs.is_none();
+        let inactivity_off = self.config.inactivity.reminder_after_secs.is_none()
+            && self.config.inactivity.end_after_secs.is_none();
+        let wait_off = self.config.queue.max_wait_secs.is_none();
+        let first_reply_off = self.config.reception.first_reply_timeout_secs.is_none();
+        for conv in &mut self.convs {
+            conv.deadlines.retain(|d| match d.kind {
+                TimerKind::SlaWarning | TimerKind::SlaBreach => !sla_off,
+                TimerKind::InactivityReminder | TimerKind::InactivityEnd => !inactivity_off,
+                TimerKind::MaxWait => !wait_off,
+                TimerKind::FirstReplyTimeout => !first_reply_off,
+                _ => true,
+            });
+            if sla_off {
+                conv.goal = None;
+            }
+            if inactivity_off {
+                conv.silent_since = None;
+                conv.reminded = false;
+            }
+        }
+        // Agents the new config makes ineligible lose their offers (R-A2).
+        let offering: Vec<Seq> = self
+            .agents
+            .iter()
+            .filter(|a| !self.eligible(a))
+            .filter(|a| {
+                self.held(a.seq)
+                    .iter()
+                    .any(|&i| matches!(self.convs[i].place, Place::Offered { .. }))
+            })
+            .map(|a| a.seq)
+            .collect();
+        for a in offering {
+            self.withdraw_offers(a);
+        }
+        self.drain_all(DrainTrigger::ConfigUpdated);
+        Ok(())
+    }
+
+    fn batch(
+        &mut self,
+        ids: &[ConversationId],
+        mut item: impl FnMut(&mut Self, &ConversationId) -> Result<(), &'static str>,
+    ) -> Result<(), &'static str> {
+        if ids.is_empty() {
+            return Err("EmptyBatch");
+        }
+        for id in ids {
+            // An item that fails changes nothing.
+            let saved_events = self.out.events.len();
+            let saved = (
+                self.convs.clone(),
+                self.agents.clone(),
+                self.groups.clone(),
+                self.last_service.clone(),
+                self.assignments,
+            );
+            let result = item(self, id);
+            if result.is_err() {
+                self.out.events.truncate(saved_events);
+                (
+                    self.convs,
+                    self.agents,
+                    self.groups,
+                    self.last_service,
+                    self.assignments,
+                ) = saved;
+            }
+            self.out.items.push(result.err());
+        }
+        Ok(())
+    }
+
+    fn end_many(&mut self, ids: &[ConversationId], reason: EndReason) -> Result<(), &'static str> {
+        self.batch(ids, |m, id| {
+            let i = m.known_conv(id)?;
+            if !m.convs[i].place.is_open() {
+                return Err("InvalidState");
+            }
+            m.finish(i, reason);
+            Ok(())
+        })
+    }
+
+    fn finish(&mut self, i: usize, reason: EndReason) {
+        let freed = if self.convs[i].place.is_waiting() {
+            self.unqueue(i);
+            None
+        } else {
+            Some(self.detach(i))
+        };
+        self.retire(i);
+        let agent = freed.map(|a| self.agent(a).id.clone());
+        self.convs[i].place = Place::Ended {
+            reason,
+            agent: agent.clone(),
+        };
+        self.emit(MEvent::Ended(self.convs[i].id.clone(), agent, reason));
+        if let Some(a) = freed {
+            self.drain(a, DrainTrigger::CapacityFreed);
+        }
+    }
+
+    /// A transfer or manual assignment gives the conversation a new home: designations,
+    /// overflow and the stall go.
+    fn rehome(&mut self, i: usize, group: Option<&GroupId>) {
+        let conv = &mut self.convs[i];
+        if let Some(g) = group {
+            conv.group = g.clone();
+        }
+        conv.designated = None;
+        conv.d_agent = None;
+        conv.d_group = None;
+        conv.overflow.clear();
+        conv.stalled = false;
+    }
+
+    fn transfer(&mut self, id: &ConversationId, to: &Target) -> Result<(), &'static str> {
+        let i = self.known_conv(id)?;
+        let Place::Active { agent: from } = self.convs[i].place else {
+            return Err("InvalidState");
+        };
+        let target_agent = match to {
+            Target::Agent(b) => {
+                let b = self.known_agent(b)?;
+                if b == from || !self.available(self.agent(b)) {
+                    return Err("AgentUnavailable");
+                }
+                Some(b)
+            }
+            Target::Group(g) => {
+                self.known_group(g)?;
+                None
+            }
+        };
+        self.detach(i);
+        let from_id = self.agent(from).id.clone();
+        self.emit(MEvent::Transferred(id.clone(), from_id, to.clone()));
+        let group = match to {
+            Target::Group(g) => Some(g),
+            Target::Agent(_) => None,
+        };
+        self.rehome(i, group);
+        // The handing agent is never given it again automatically (only by hand).
+        if !self.convs[i].excluded.contains(&from) {
+            self.convs[i].excluded.push(from);
+        }
+        match target_agent {
+            Some(b) => self.attach(i, b, AssignReason::Transfer),
+            None => self.route(i),
+        }
+        self.drain(from, DrainTrigger::CapacityFreed);
+        Ok(())
+    }
+
+    fn assign_manually(
+        &mut self,
+        ids: &[ConversationId],
+        target: &Target,
+    ) -> Result<(), &'static str> {
+        if ids.is_empty() {
+            return Err("EmptyBatch");
+        }
+        match target {
+            Target::Agent(a) => {
+                self.known_agent(a)?;
+            }
+            Target::Group(g) => {
+                self.known_group(g)?;
+                if self.members(g).is_empty() {
+                    return Err("EmptyGroup");
+                }
+            }
+        }
+        self.batch(ids, |m, id| m.assign_one(id, target))
+    }
+
+    /// R-X1: to an agent, always; to a group, its best eligible member, else its least loaded
+    /// member; never back to the agent that holds it.
+    fn assign_one(&mut self, id: &ConversationId, target: &Target) -> Result<(), &'static str> {
+        let i = self.known_conv(id)?;
+        let place = self.convs[i].place.clone();
+        if !(place.is_waiting() || matches!(place, Place::Active { .. } | Place::Offered { .. })) {
+            return Err("InvalidState");
+        }
+        let holder = place.holder();
+        let (agent, reason) = match target {
+            Target::Agent(a) => (self.known_agent(a)?, AssignReason::Manual),
+            Target::Group(g) => {
+                let excluded: Vec<Seq> = holder.into_iter().collect();
+                match self.pick(g, &excluded) {
+                    Some(a) => (
+                        a,
+                        AssignReason::ManualToGroup {
+                            strategy: Some(self.group(g).expect("known").strategy),
+                        },
+                    ),
+                    None => {
+                        let least = self
+                            .agents
+                            .iter()
+                            .filter(|a| Self::priority_in(a, g).is_some())
+                            .filter(|a| Some(a.seq) != holder)
+                            .min_by(|a, b| {
+                                fraction_cmp(
+                                    self.load(a.seq),
+                                    self.limit(a),
+                                    self.load(b.seq),
+                                    self.limit(b),
+                                )
+                                .then((a.last, a.seq).cmp(&(b.last, b.seq)))
+                            })
+                            .map(|a| a.seq);
+                        match least {
+                            Some(a) => (a, AssignReason::ManualToGroup { strategy: None }),
+                            None => return Err("AlreadyAssigned"),
+                        }
+                    }
+                }
+            }
+        };
+        if holder == Some(agent) {
+            return Err("AlreadyAssigned");
+        }
+        match holder {
+            Some(from) => {
+                self.detach(i);
+                let from_id = self.agent(from).id.clone();
+                self.emit(MEvent::Transferred(id.clone(), from_id, target.clone()));
+            }
+            None => self.unqueue(i),
+        }
+        let group = match target {
+            Target::Group(g) => Some(g.clone()),
+            Target::Agent(_) => None,
+        };
+        self.rehome(i, group.as_ref());
+        if let (Some(g), AssignReason::ManualToGroup { strategy: Some(_) }) = (&group, &reason) {
+            self.group_mut(g).cursor = agent;
+        }
+        self.attach(i, agent, reason);
+        if let Some(from) = holder {
+            self.drain(from, DrainTrigger::CapacityFreed);
+        }
+        Ok(())
+    }
+
+    fn snooze(&mut self, ids: &[ConversationId], until: DateTime<Utc>) -> Result<(), &'static str> {
+        if self.config.mode != ReceptionMode::Asynchronous {
+            return Err("WrongMode");
+        }
+        if until <= self.now {
+            return Err("SnoozeNotInFuture");
+        }
+        self.batch(ids, |m, id| {
+            let i = m.known_conv(id)?;
+            let Place::Active { agent } = m.convs[i].place else {
+                return Err("InvalidState");
+            };
+            m.goal_pause(i);
+            m.clear_deadline(i, TimerKind::InactivityEnd);
+            m.clear_deadline(i, TimerKind::FirstReplyTimeout);
+            m.convs[i].place = Place::Snoozed { agent, until };
+            m.set_deadline(i, until, TimerKind::SnoozeEnds);
+            let agent_id = m.agent(agent).id.clone();
+            m.emit(MEvent::Snoozed(id.clone(), agent_id, until));
+            if !m.config.snoozed_count_toward_load {
+                m.drain(agent, DrainTrigger::CapacityFreed);
+            }
+            Ok(())
+        })
+    }
+
+    /// R-Z2: the snooze lifts; the goal's clock runs on, the visitor's silence is timed
+    /// afresh, and the first-reply limit starts again.
+    fn wake(&mut self, i: usize, reason: WakeReason) {
+        let Place::Snoozed { agent, .. } = self.convs[i].place else {
+            return;
+        };
+        self.clear_deadline(i, TimerKind::SnoozeEnds);
+        self.convs[i].place = Place::Active { agent };
+        let agent_id = self.agent(agent).id.clone();
+        self.emit(MEvent::Woke(self.convs[i].id.clone(), agent_id, reason));
+        self.goal_resume(i);
+        if self.convs[i].silent_since.is_some() {
+            self.silence_start(i);
+        }
+        if let (false, Some(secs)) = (
+            self.convs[i].replied,
+            self.config.reception.first_reply_timeout_secs,
+        ) {
+            self.set_deadline(i, after(self.now, secs), TimerKind::FirstReplyTimeout);
+        }
+    }
+
+    fn message(&mut self, id: &ConversationId, from: Sender) -> Result<(), &'static str> {
+        let i = self.known_conv(id)?;
+        let place = self.convs[i].place.clone();
+        let held = matches!(place, Place::Active { .. } | Place::Snoozed { .. });
+        let allowed = match from {
+            Sender::Visitor => place.is_open(),
+            _ => held,
+        };
+        if !allowed {
+            return Err("InvalidState");
+        }
+        match from {
+            Sender::Visitor => {
+                self.wake(i, WakeReason::VisitorMessage);
+                if held {
+                    self.clear_deadline(i, TimerKind::InactivityEnd);
+                    self.convs[i].silent_since = None;
+                    self.convs[i].reminded = false;
+                    if self.convs[i].goal.is_none() {
+                        self.goal_start(i, ReplyGoal::NextReply);
+                    }
+                }
+            }
+            Sender::AgentReply => {
+                self.wake(i, WakeReason::AgentMessage);
+                self.convs[i].replied = true;
+                self.clear_deadline(i, TimerKind::FirstReplyTimeout);
+                self.clear_deadline(i, TimerKind::SlaBreach);
+                self.convs[i].goal = None;
+                self.silence_start(i);
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn claim(&mut self, agent: &AgentId, id: Option<&ConversationId>) -> Result<(), &'static str> {
+        if self.config.mode != ReceptionMode::Asynchronous {
+            return Err("WrongMode");
+        }
+        let a = self.known_agent(agent)?;
+        let i = match id {
+            Some(id) => {
+                let i = self.known_conv(id)?;
+                if !self.convs[i].place.is_waiting() {
+                    return Err("InvalidState");
+                }
+                i
+            }
+            None => *self
+                .pool()
+                .iter()
+                .find(|&&i| !self.convs[i].excluded.contains(&a))
+                .ok_or("PoolEmpty")?,
+        };
+        if !self.available(self.agent(a)) {
+            return Err("AgentUnavailable");
+        }
+        self.attach(i, a, AssignReason::Claimed);
+        Ok(())
+    }
+
+    fn offer_of(&self, id: &ConversationId, agent: &AgentId) -> Result<(usize, Seq), &'static str> {
+        let i = self.known_conv(id)?;
+        let a = self.known_agent(agent)?;
+        let Place::Offered { agent: to, expires } = self.convs[i].place else {
+            return Err("InvalidState");
+        };
+        if to != a {
+            return Err("NotOfferedTo");
+        }
+        if self.now >= expires {
+            return Err("OfferExpired");
+        }
+        Ok((i, a))
+    }
+
+    fn accept(&mut self, id: &ConversationId, agent: &AgentId) -> Result<(), &'static str> {
+        let (i, _) = self.offer_of(id, agent)?;
+        self.clear_deadline(i, TimerKind::OfferExpires);
+        self.emit(MEvent::Accepted(id.clone(), agent.clone()));
+        self.activate(i);
+        Ok(())
+    }
+
+    fn decline(&mut self, id: &ConversationId, agent: &AgentId) -> Result<(), &'static str> {
+        let (i, a) = self.offer_of(id, agent)?;
+        self.detach(i);
+        self.emit(MEvent::Declined(id.clone(), agent.clone()));
+        self.redirect(i, a);
+        self.drain(a, DrainTrigger::CapacityFreed);
+        Ok(())
+    }
+
+    /// R-R2: to another agent of its group, never back to one who missed or declined it;
+    /// with no one free, back to its place; past the redirect limit it waits for an admin.
+    fn redirect(&mut self, i: usize, from: Seq) {
+        let conv = &mut self.convs[i];
+        if !conv.excluded.contains(&from) {
+            conv.excluded.push(from);
+        }
+        conv.redirects += 1;
+        let redirects = conv.redirects;
+        if self
+            .config
+            .reception
+            .redirect_limit
+            .is_some_and(|l| redirects > l)
+        {
+            self.convs[i].stalled = true;
+            self.emit(MEvent::RedirectLimitReached(
+                self.convs[i].id.clone(),
+                redirects,
+            ));
+            self.enqueue(i);
+            return;
+        }
+        let conv = self.convs[i].clone();
+        match self.pick(&conv.group, &conv.excluded) {
+            Some(a) => {
+                let strategy = self.group(&conv.group).expect("own group").strategy;
+                self.group_mut(&conv.group).cursor = a;
+                self.attach(i, a, AssignReason::Redirect { strategy });
+            }
+            None => self.enqueue(i),
+        }
+    }
+
+    fn forget_many(&mut self, ids: &[ConversationId]) -> Result<(), &'static str> {
+        self.batch(ids, |m, id| {
+            let i = m.known_conv(id)?;
+            if m.convs[i].place.is_open() {
+                return Err("StillOpen");
+            }
+            m.convs.remove(i);
+            m.emit(MEvent::Forgotten(id.clone()));
+            Ok(())
+        })
+    }
+
+    // ---- time ------------------------------------------------------------------------------
+
+    /// Fires every deadline at or before now, earliest first.
+    fn tick(&mut self) {
+        loop {
+            let due = (0..self.convs.len())
+                .flat_map(|i| {
+                    self.convs[i]
+                        .deadlines
+                        .iter()
+                        .map(move |d| (d.at, d.set, i))
+                })
+                .filter(|(at, _, _)| *at <= self.now)
+                .min();
+            let Some((_, set, i)) = due else {
+                return;
+            };
+            let d = *self.convs[i]
+                .deadlines
+                .iter()
+                .find(|d| d.set == set)
+                .expect("found above");
+            self.convs[i].deadlines.retain(|x| x.set != set);
+            self.fire(i, d.kind);
+        }
+    }
+
+    fn fire(&mut self, i: usize, kind: TimerKind) {
+        let id = self.convs[i].id.clone();
+        match kind {
+            TimerKind::SnoozeEnds => self.wake(i, WakeReason::SnoozeEnded),
+            TimerKind::OfferExpires => {
+                let Place::Offered { agent: a, .. } = self.convs[i].place else {
+                    return;
+                };
+                self.detach(i);
+                let short_break = self.config.reception.short_break_on_timeout
+                    && self.agent(a).status != AgentStatus::ShortBreak;
+                let agent_id = self.agent(a).id.clone();
+                self.emit(MEvent::Expired(id, agent_id, short_break));
+                // The conversation that waited longest is redirected first; then the short
+                // break withdraws the agent's other offers.
+                self.redirect(i, a);
+                if short_break {
+                    self.set_status(a, AgentStatus::ShortBreak);
+                }
+                self.drain(a, DrainTrigger::CapacityFreed);
+            }
+            TimerKind::FirstReplyTimeout => {
+                let (Place::Active { agent: a }, false) =
+                    (self.convs[i].place.clone(), self.convs[i].replied)
+                else {
+                    return;
+                };
+                self.detach(i);
+                let agent_id = self.agent(a).id.clone();
+                self.emit(MEvent::FirstReplyTimedOut(id, agent_id));
+                self.redirect(i, a);
+                self.drain(a, DrainTrigger::CapacityFreed);
+            }
+            TimerKind::MaxWait => {
+                if self.convs[i].place != Place::Queued {
+                    return;
+                }
+                self.unqueue(i);
+                self.turn_away(i, "MaxWait");
+            }
+            TimerKind::Overflow => self.overflow(i),
+            TimerKind::SlaWarning => {
+                let Some(goal) = &mut self.convs[i].goal else {
+                    return;
+                };
+                goal.warned = true;
+                let goal = goal.clone();
+                let breach = Self::breach_at(&goal, goal.running_since.unwrap_or(self.now));
+                self.goal_arm(i);
+                let agent = self.holder_id(i);
+                self.emit(MEvent::SlaWarning(id, agent, goal.kind, breach));
+            }
+            TimerKind::SlaBreach => {
+                let Some(goal) = &mut self.convs[i].goal else {
+                    return;
+                };
+                goal.breached = true;
+                let kind = goal.kind;
+                let agent = self.holder_id(i);
+                self.emit(MEvent::SlaBreached(id, agent, kind));
+            }
+            TimerKind::InactivityReminder => {
+                self.convs[i].reminded = true;
+                self.silence_arm(i);
+                let end_at = self.convs[i]
+                    .deadlines
+                    .iter()
+                    .find(|d| d.kind == TimerKind::InactivityEnd)
+                    .map(|d| d.at);
+                let agent = self.holder_id(i);
+                self.emit(MEvent::InactivityReminder(id, agent, end_at));
+            }
+            TimerKind::InactivityEnd => self.finish(i, EndReason::Inactivity),
+        }
+    }
+
+    fn holder_id(&self, i: usize) -> AgentId {
+        let a = self.convs[i].place.holder().expect("a held conversation");
+        self.agent(a).id.clone()
+    }
+
+    /// R-S4: the group's overflow groups join the conversation's candidates; the first of
+    /// them with someone free takes it.
+    fn overflow(&mut self, i: usize) {
+        let conv = self.convs[i].clone();
+        if !conv.place.is_waiting() || conv.stalled {
+            return;
+        }
+        let waiting = conv.waiting_groups();
+        let added: Vec<GroupId> = self
+            .group(&conv.group)
+            .map(|g| g.overflow.clone())
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|g| !waiting.contains(g))
+            .collect();
+        if added.is_empty() {
+            return;
+        }
+        self.convs[i].overflow = added.clone();
+        self.emit(MEvent::Overflowed(conv.id.clone(), added.clone()));
+        for g in added {
+            if let Some(a) = self.pick(&g, &conv.excluded) {
+                let strategy = self.group(&g).expect("overflow group").strategy;
+                self.group_mut(&g).cursor = a;
+                self.attach(i, a, AssignReason::Overflow { group: g, strategy });
+                return;
+            }
+        }
+    }
+}
