@@ -24,6 +24,9 @@ use switchboard::{
 const CLIENTS: usize = 12;
 const PER_CLIENT: usize = 15;
 const AGENTS: usize = 4;
+/// What a round sends when nothing stops it: each client's arrivals, every third one's visitor
+/// message, every fifth one's end.
+const COMMANDS: usize = CLIENTS * (PER_CLIENT + PER_CLIENT / 3 + PER_CLIENT / 5);
 
 /// An acknowledged command: its journal entry and what was sent.
 type Ack = (u64, Command);
@@ -148,10 +151,7 @@ fn a_crash_loses_no_acknowledged_command_and_deadlines_still_fire() {
 
     // Round 1: concurrent clients, then snoozes that lift a few seconds from now.
     let mut acks = clients(&service.addr, "r1");
-    assert_eq!(
-        acks.len(),
-        CLIENTS * (PER_CLIENT + PER_CLIENT / 3 + PER_CLIENT / 5)
-    );
+    assert_eq!(acks.len(), COMMANDS);
     let held: Vec<String> = service.get("/agents/a0").json()["conversations"]
         .as_array()
         .expect("a list")
@@ -202,7 +202,7 @@ fn a_crash_loses_no_acknowledged_command_and_deadlines_still_fire() {
     });
     assert!(!round2.is_empty());
     assert!(
-        round2.len() < CLIENTS * PER_CLIENT,
+        round2.len() < COMMANDS,
         "the crash came while clients were sending"
     );
     assert_journaled(&db, &round2);

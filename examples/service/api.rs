@@ -301,8 +301,18 @@ fn desk_state(engine: &Engine, seq: u64) -> Value {
         "groups": groups,
         "pool": views(engine, engine.pool()),
         "snoozed": views(engine, engine.snoozed().map(|(id, _)| id)),
-        "agents": engine.agents().filter_map(|id| engine.agent(id)).collect::<Vec<_>>(),
+        "agents": agent_views(engine),
     })
+}
+
+/// Every agent, in registration order.
+fn agent_views(engine: &Engine) -> Value {
+    json!(
+        engine
+            .agents()
+            .filter_map(|id| engine.agent(id))
+            .collect::<Vec<_>>()
+    )
 }
 
 fn views<'a>(engine: &Engine, ids: impl Iterator<Item = &'a ConversationId>) -> Value {
@@ -331,15 +341,7 @@ async fn snoozed(State(desk): State<Desk>) -> Response {
 }
 
 async fn agents(State(desk): State<Desk>) -> Response {
-    read(&desk, |engine, _| {
-        Ok(json!(
-            engine
-                .agents()
-                .filter_map(|id| engine.agent(id))
-                .collect::<Vec<_>>()
-        ))
-    })
-    .await
+    read(&desk, |engine, _| Ok(agent_views(engine))).await
 }
 
 async fn agent(State(desk): State<Desk>, Path(id): Path<String>) -> Response {

@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use switchboard::{Command, Engine, Error, Event, ItemResult, Outcome};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
-use crate::store::{Entry, Store};
+use crate::store::{Entry, Recovered, Store};
 
 /// Most requests handled in one group commit.
 const MAX_GROUP: usize = 256;
@@ -80,8 +80,14 @@ pub struct Desk {
 }
 
 impl Desk {
-    /// Starts the writer thread on a recovered engine whose last journal entry is `seq`.
-    pub fn start(engine: Engine, store: Store, seq: u64, snapshot_every: u64) -> Desk {
+    /// Starts the writer thread on what recovery rebuilt from `store`.
+    pub fn start(recovered: Recovered, store: Store, snapshot_every: u64) -> Desk {
+        let Recovered {
+            engine,
+            seq,
+            replayed,
+            ..
+        } = recovered;
         let (requests, receiver) = mpsc::channel(QUEUE_DEPTH);
         let (events, _) = broadcast::channel(4096);
         let (deadline_tx, deadline) = watch::channel(engine.next_deadline());
@@ -89,7 +95,7 @@ impl Desk {
             engine,
             store,
             seq,
-            since_snapshot: 0,
+            since_snapshot: replayed,
             snapshot_every,
             events: events.clone(),
             deadline: deadline_tx,
@@ -98,7 +104,15 @@ impl Desk {
         };
         std::thread::Builder::new()
             .name("switchboard-writer".into())
-            .spawn(move || writer.run(receiver))
+            .spawn(move || {
+                let run = std::panic::AssertUnwindSafe(|| writer.run(receiver));
+                if std::panic::catch_unwind(run).is_err() {
+                    // A panic is a bug in switchboard (or here). The command that caused it was
+                    // not journaled: stop, and let the supervisor restart from the journal.
+                    eprintln!("switchboard: the writer panicked; stopping");
+                    std::process::exit(70);
+                }
+            })
             .expect("the writer thread starts");
         Desk {
             requests,

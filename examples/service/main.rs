@@ -112,11 +112,12 @@ fn main() {
     let options = match Options::parse(std::env::args().skip(1)) {
         Ok(options) => options,
         Err(problem) => {
-            if !problem.is_empty() {
-                eprintln!("service: {problem}");
+            if problem.is_empty() {
+                println!("{USAGE}");
+                std::process::exit(0);
             }
-            eprintln!("{USAGE}");
-            std::process::exit(if problem.is_empty() { 0 } else { 2 });
+            eprintln!("service: {problem}\n{USAGE}");
+            std::process::exit(2);
         }
     };
     if let Err(problem) = run(options) {
@@ -158,12 +159,7 @@ fn run(options: Options) -> Result<(), String> {
 
     let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("tokio: {e}"))?;
     runtime.block_on(async move {
-        let desk = Desk::start(
-            recovered.engine,
-            store,
-            recovered.seq,
-            options.snapshot_every,
-        );
+        let desk = Desk::start(recovered, store, options.snapshot_every);
         let address = format!("{}:{}", options.bind, options.port);
         let listener = tokio::net::TcpListener::bind(&address)
             .await
