@@ -1,0 +1,366 @@
+//! Simulate a contact-center day on the switchboard engine and print the report a desk
+//! manager reads: service level, waits, abandonment, occupancy, fairness, and the engine's
+//! speed; with `--compare`, the same day under each strategy and each reception mode.
+//!
+//! ```sh
+//! cargo run --release --example simulate                                  # the default day
+//! cargo run --release --example simulate -- examples/scenarios/erlang_c.toml
+//! cargo run --release --example simulate -- --compare
+//! ```
+//!
+//! The engine stays what it is in production: deterministic and clock-free. This host owns
+//! time (a calendar of what visitors and agents will do, plus a `Command::Tick` at each
+//! `engine.next_deadline()`) and chance (a seeded xoshiro256++ generator, `rng.rs`), so a
+//! scenario and a seed always give the same day.
+//!
+//! Modules: `scenario` reads and checks the file, `sim` runs the day, `report` writes the
+//! table and the Erlang C check (`erlang`, `stats`), `chart` draws the SVG.
+
+mod chart;
+mod erlang;
+mod report;
+mod rng;
+mod scenario;
+mod sim;
+mod stats;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use switchboard::{ReceptionMode, Strategy};
+
+use scenario::{ClockTime, Scenario};
+use sim::Variant;
+
+const DEFAULT_SCENARIO: &str = "examples/scenarios/default.toml";
+const DEFAULT_TEXT: &str = include_str!("../scenarios/default.toml");
+
+const USAGE: &str = "\
+usage: cargo run --release --example simulate -- [SCENARIO] [OPTIONS]
+
+  SCENARIO        a scenario file, .toml or .json (default: examples/scenarios/default.toml)
+  --compare       run it under each strategy and each reception mode, side by side
+  --seed N        use this seed instead of the scenario's
+  --days N        simulate this many days instead of the scenario's
+  --quick         only the first two hours of the first day (a smoke test)
+  --chart PATH    where to write the SVG chart (default: target/simulate/<scenario>.svg)
+  --no-chart      write no chart
+  -h, --help      this help";
+
+struct Options {
+    scenario: Option<String>,
+    compare: bool,
+    seed: Option<u64>,
+    days: Option<u32>,
+    quick: bool,
+    chart: Option<PathBuf>,
+    no_chart: bool,
+}
+
+fn parse_args(args: impl Iterator<Item = String>) -> Result<Option<Options>, String> {
+    let mut options = Options {
+        scenario: None,
+        compare: false,
+        seed: None,
+        days: None,
+        quick: false,
+        chart: None,
+        no_chart: false,
+    };
+    let mut args = args.peekable();
+    while let Some(arg) = args.next() {
+        let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
+        match arg.as_str() {
+            "-h" | "--help" => return Ok(None),
+            "--compare" => options.compare = true,
+            "--quick" => options.quick = true,
+            "--no-chart" => options.no_chart = true,
+            "--seed" => {
+                let v = value("--seed")?;
+                options.seed = Some(
+                    v.parse()
+                        .map_err(|_| format!("--seed: `{v}` is not a whole number"))?,
+                );
+            }
+            "--days" => {
+                let v = value("--days")?;
+                options.days = Some(
+                    v.parse()
+                        .map_err(|_| format!("--days: `{v}` is not a whole number"))?,
+                );
+            }
+            "--chart" => options.chart = Some(PathBuf::from(value("--chart")?)),
+            other if other.starts_with('-') => return Err(format!("unknown option `{other}`")),
+            path => {
+                if options.scenario.replace(path.to_owned()).is_some() {
+                    return Err("give one scenario file".into());
+                }
+            }
+        }
+    }
+    Ok(Some(options))
+}
+
+fn main() -> ExitCode {
+    match parse_args(std::env::args().skip(1)) {
+        Ok(None) => {
+            println!("{USAGE}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}\n\n{USAGE}");
+            ExitCode::from(2)
+        }
+        Ok(Some(options)) => match run(&options) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        },
+    }
+}
+
+/// Loads the scenario and applies the command-line overrides.
+fn load(options: &Options) -> Result<(Scenario, String), String> {
+    let (source, text) = match &options.scenario {
+        None => (DEFAULT_SCENARIO.to_owned(), DEFAULT_TEXT.to_owned()),
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("{path}: cannot read it: {e}"))?;
+            (path.clone(), text)
+        }
+    };
+    let mut sc = scenario::parse(&source, &text)?;
+    if let Some(seed) = options.seed {
+        sc.seed = seed;
+    }
+    if let Some(days) = options.days {
+        sc.days = days;
+    }
+    if options.quick {
+        sc.days = 1;
+        sc.close = ClockTime(sc.close.0.min(sc.open.0 + 120));
+        sc.warmup_minutes = sc.warmup_minutes.min(30);
+        let hours = sc.profile_hours();
+        for group in &mut sc.groups {
+            if let Some(hourly) = &mut group.arrivals.hourly {
+                hourly.truncate(hours);
+            }
+        }
+    }
+    sc.validate()
+        .map_err(|e| format!("{source} with the command-line options: {e}"))?;
+    Ok((sc, source))
+}
+
+/// Where charts go: `target/simulate/` of this crate, or of `CARGO_TARGET_DIR`.
+fn chart_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"))
+        .join("simulate")
+}
+
+/// The path as the user would type it from here.
+fn shown(path: &Path) -> String {
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
+        .unwrap_or_else(|| path.to_path_buf())
+        .display()
+        .to_string()
+}
+
+fn slug(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
+fn variants(sc: &Scenario, compare: bool) -> Vec<Variant> {
+    if !compare {
+        return vec![Variant::as_written()];
+    }
+    let mut out: Vec<Variant> = [
+        Strategy::LeastRecentlyAssigned,
+        Strategy::RoundRobin,
+        Strategy::LeastLoaded,
+        Strategy::AgentPriority,
+    ]
+    .into_iter()
+    .map(|s| Variant {
+        label: report::strategy_name(s).into(),
+        strategy: Some(s),
+        mode: None,
+    })
+    .collect();
+    let other = match sc.engine.mode {
+        ReceptionMode::RealTime => ReceptionMode::Asynchronous,
+        ReceptionMode::Asynchronous => ReceptionMode::RealTime,
+    };
+    out.push(Variant {
+        label: format!("{} mode", report::mode_name(other)),
+        strategy: None,
+        mode: Some(other),
+    });
+    out
+}
+
+fn run(options: &Options) -> Result<(), String> {
+    let (sc, source) = load(options)?;
+    let variants = variants(&sc, options.compare);
+    let stem = Path::new(&source)
+        .file_stem()
+        .map_or("scenario".into(), |s| s.to_string_lossy().into_owned());
+    let style = ProgressStyle::with_template("{prefix:>24} [{bar:40}] {msg} ({elapsed})")
+        .expect("a valid template")
+        .progress_chars("=> ");
+
+    let mut results = Vec::new();
+    let mut charts = Vec::new();
+    for variant in &variants {
+        let bar = ProgressBar::new(1).with_style(style.clone());
+        bar.set_prefix(if variants.len() == 1 {
+            "simulating".to_owned()
+        } else {
+            variant.label.clone()
+        });
+        let result = sim::run(&sc, variant, &bar)?;
+        bar.finish_and_clear();
+        if !options.no_chart {
+            let path = match (&options.chart, variants.len()) {
+                (Some(path), 1) => path.clone(),
+                (Some(path), _) => path.with_file_name(format!(
+                    "{}-{}.svg",
+                    path.file_stem()
+                        .map_or("chart".into(), |s| s.to_string_lossy()),
+                    slug(&variant.label)
+                )),
+                (None, 1) => chart_dir().join(format!("{stem}.svg")),
+                (None, _) => chart_dir().join(format!("{stem}-{}.svg", slug(&variant.label))),
+            };
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| format!("{}: cannot create it: {e}", dir.display()))?;
+            }
+            let title = if variants.len() == 1 {
+                sc.name.clone()
+            } else {
+                format!("{} ({})", sc.name, variant.label)
+            };
+            chart::draw(&path, &title, &result.chart)?;
+            charts.push((variant.label.clone(), path));
+        }
+        results.push(result);
+    }
+
+    println!("{}", report::heading(&sc, &source, &results));
+    print!("{}", report::table(&results));
+    let late: u64 = results.iter().map(|r| r.late_actions).sum();
+    if late > 0 {
+        println!(
+            "\n({} host actions came too late and the engine refused them, as it would in production:\n an agent accepting an offer that had just expired or gone to someone else.)",
+            report::count(late)
+        );
+    }
+    if !options.compare {
+        println!(
+            "\n{}",
+            report::erlang_section(&sc.erlang_fit(), &results[0])
+        );
+    } else {
+        println!();
+    }
+    for (label, path) in &charts {
+        if charts.len() == 1 {
+            println!(
+                "Chart of queue length and waiting time through the day: {}",
+                shown(path)
+            );
+        } else {
+            println!("Chart, {label}: {}", shown(path));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(line: &str) -> Result<Option<Options>, String> {
+        parse_args(line.split_whitespace().map(String::from))
+    }
+
+    #[test]
+    fn options_parse_and_bad_ones_say_what_is_wrong() {
+        let o = args("x.toml --compare --seed 9 --days 3")
+            .expect("valid")
+            .expect("not help");
+        assert_eq!(o.scenario.as_deref(), Some("x.toml"));
+        assert!(o.compare && !o.quick);
+        assert_eq!((o.seed, o.days), (Some(9), Some(3)));
+        assert!(args("--help").expect("valid").is_none());
+        assert_eq!(
+            args("--seed").err().as_deref(),
+            Some("--seed needs a value")
+        );
+        assert_eq!(
+            args("--seed ten").err().as_deref(),
+            Some("--seed: `ten` is not a whole number")
+        );
+        assert_eq!(
+            args("--fast").err().as_deref(),
+            Some("unknown option `--fast`")
+        );
+        assert_eq!(
+            args("a.toml b.toml").err().as_deref(),
+            Some("give one scenario file")
+        );
+    }
+
+    #[test]
+    fn the_shipped_scenarios_are_valid() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/scenarios");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(&dir).expect("the scenarios folder") {
+            let path = entry.expect("an entry").path();
+            let text = std::fs::read_to_string(&path).expect("readable");
+            scenario::parse(&path.display().to_string(), &text).unwrap_or_else(|e| panic!("{e}"));
+            seen += 1;
+        }
+        assert!(seen >= 3, "{seen} scenarios");
+        let erlang = std::fs::read_to_string(dir.join("erlang_c.toml")).expect("shipped");
+        let sc = scenario::parse("erlang_c.toml", &erlang).expect("valid");
+        assert!(sc.erlang_fit().is_ok(), "{:?}", sc.erlang_fit());
+    }
+
+    #[test]
+    fn a_quick_run_is_deterministic_and_adds_up() {
+        let options = args("--quick").expect("valid").expect("not help");
+        let (sc, _) = load(&options).expect("the default scenario");
+        let bar = ProgressBar::hidden();
+        let a = sim::run(&sc, &Variant::as_written(), &bar).expect("runs");
+        let b = sim::run(&sc, &Variant::as_written(), &bar).expect("runs");
+        assert!(a.conversations > 50, "{}", a.conversations);
+        // Everything but the engine's speed (the last line) repeats exactly.
+        let figures = |r| report::figures(r)[..report::LABELS.len() - 1].to_vec();
+        assert_eq!(figures(&a), figures(&b));
+        assert_eq!(a.waits, b.waits);
+        // Every measured conversation ends up somewhere.
+        assert_eq!(
+            a.answered + a.abandoned + a.left_message + a.turned_away + a.unfinished,
+            a.conversations
+        );
+        let occupancy = a.busy_slot_ms / a.staffed_slot_ms;
+        assert!(occupancy > 0.0 && occupancy <= 1.0, "{occupancy}");
+    }
+}

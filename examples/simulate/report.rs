@@ -1,0 +1,416 @@
+//! The report a desk manager reads: one column per run, one line per figure; and the Erlang C
+//! check beside the simulated figures, with the noise a run of this length has.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use switchboard::{ReceptionMode, Strategy};
+
+use crate::erlang::Prediction;
+use crate::scenario::{ErlangFit, Scenario};
+use crate::sim::{BATCHES, RunResult};
+use crate::stats::{half_width_95, jain, mean, percentile};
+
+pub fn strategy_name(strategy: Strategy) -> &'static str {
+    match strategy {
+        Strategy::LeastRecentlyAssigned => "least recently assigned",
+        Strategy::RoundRobin => "round robin",
+        Strategy::LeastLoaded => "least loaded",
+        Strategy::AgentPriority => "agent priority",
+    }
+}
+
+pub fn mode_name(mode: ReceptionMode) -> &'static str {
+    match mode {
+        ReceptionMode::RealTime => "real-time",
+        ReceptionMode::Asynchronous => "asynchronous",
+    }
+}
+
+/// 12,345
+pub fn count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn percent(part: u64, whole: u64) -> String {
+    if whole == 0 {
+        "-".into()
+    } else {
+        format!("{:.1}%", 100.0 * part as f64 / whole as f64)
+    }
+}
+
+fn count_share(part: u64, whole: u64) -> String {
+    format!("{} ({})", count(part), percent(part, whole))
+}
+
+/// A wait in seconds, as a person reads it: 0 s, 14.2 s, 3 m 05 s, 1 h 02 m.
+pub fn wait(secs: f64) -> String {
+    if secs < 0.05 {
+        "0 s".into()
+    } else if secs < 60.0 {
+        format!("{secs:.1} s")
+    } else if secs < 3600.0 {
+        let s = secs.round() as u64;
+        format!("{} m {:02} s", s / 60, s % 60)
+    } else {
+        let m = (secs / 60.0).round() as u64;
+        format!("{} h {:02} m", m / 60, m % 60)
+    }
+}
+
+fn rate(commands: u64, time: Duration) -> String {
+    let secs = time.as_secs_f64();
+    if secs <= 0.0 {
+        return "-".into();
+    }
+    let per_sec = commands as f64 / secs;
+    if per_sec >= 1e6 {
+        format!("{:.2} M/s", per_sec / 1e6)
+    } else {
+        format!("{:.0} k/s", per_sec / 1e3)
+    }
+}
+
+/// The figures of one run, in the order of [`LABELS`].
+pub fn figures(r: &RunResult) -> Vec<String> {
+    let n = r.conversations;
+    let waits = &r.waits;
+    let q = |p: f64| percentile(waits, p).map_or("-".into(), wait);
+    let answered: Vec<f64> = r.per_agent.iter().map(|(_, a, _)| *a as f64).collect();
+    let per_hour: Vec<f64> = r
+        .per_agent
+        .iter()
+        .filter(|(_, _, online)| *online > 0)
+        .map(|(_, a, online)| *a as f64 / (*online as f64 / 3_600_000.0))
+        .collect();
+    let fewest = answered.iter().copied().fold(f64::INFINITY, f64::min);
+    let most = answered.iter().copied().fold(0.0, f64::max);
+    let index = |v: &[f64]| jain(v).map_or("-".into(), |j| format!("{j:.3}"));
+    vec![
+        count(n),
+        count_share(r.answered, n),
+        count_share(r.abandoned, n),
+        count_share(r.left_message, n),
+        count_share(r.turned_away, n),
+        count(r.unfinished),
+        percent(r.within_20, n),
+        percent(r.within_60, n),
+        percent(r.waited, n),
+        mean(waits).map_or("-".into(), wait),
+        q(0.5),
+        q(0.9),
+        q(0.99),
+        if r.staffed_slot_ms > 0.0 {
+            format!("{:.1}%", 100.0 * r.busy_slot_ms / r.staffed_slot_ms)
+        } else {
+            "-".into()
+        },
+        format!("{} / {}", count(fewest as u64), count(most as u64)),
+        format!("{} / {}", index(&answered), index(&per_hour)),
+        count(r.counters.redirects),
+        count(r.counters.sla_breaches),
+        count(r.counters.snoozes),
+        rate(r.commands, r.engine_time),
+    ]
+}
+
+/// The report's lines, each explained in the README's "Reading the report".
+pub const LABELS: [&str; 20] = [
+    "Conversations",
+    "  answered by an agent",
+    "  abandoned in the queue",
+    "  left a message",
+    "  turned away, no message",
+    "  still waiting at the end",
+    "Service level: answered within 20 s",
+    "Service level: answered within 60 s",
+    "Had to wait at all",
+    "Wait until answered: average",
+    "  median (p50)",
+    "  90th percentile (p90)",
+    "  99th percentile (p99)",
+    "Agent occupancy",
+    "Answered per agent: fewest / most",
+    "Fairness (Jain): per agent / per hour online",
+    "Redirects",
+    "SLA breaches",
+    "Snoozes",
+    "Engine speed (commands per second)",
+];
+
+/// The table, one column per run.
+pub fn table(results: &[RunResult]) -> String {
+    let columns: Vec<Vec<String>> = results.iter().map(figures).collect();
+    let label_width = LABELS.iter().map(|l| l.len()).max().unwrap_or(0);
+    // Each column is as wide as its widest figure or the longest word of its heading; the
+    // heading wraps onto as many lines as it needs.
+    let widths: Vec<usize> = results
+        .iter()
+        .zip(&columns)
+        .map(|(r, col)| {
+            col.iter()
+                .map(|v| v.chars().count())
+                .chain(r.variant.label.split(' ').map(str::len))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let headings: Vec<Vec<String>> = results
+        .iter()
+        .zip(&widths)
+        .map(|(r, w)| wrap(&r.variant.label, *w))
+        .collect();
+    let heading_lines = headings.iter().map(Vec::len).max().unwrap_or(0);
+    let mut out = String::new();
+    if results.len() > 1 {
+        for line in 0..heading_lines {
+            let _ = write!(out, "{:label_width$}", "");
+            for (heading, w) in headings.iter().zip(&widths) {
+                // Bottom-aligned, so the last line of every heading sits on the same row.
+                let skip = heading_lines - heading.len();
+                let text = line.checked_sub(skip).map_or("", |i| heading[i].as_str());
+                let _ = write!(out, "  {text:>w$}");
+            }
+            out.push('\n');
+        }
+    }
+    for (i, label) in LABELS.iter().enumerate() {
+        let _ = write!(out, "{label:label_width$}");
+        for (col, w) in columns.iter().zip(&widths) {
+            let _ = write!(out, "  {:>w$}", col[i]);
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Words joined into lines of at most `width` characters (a longer word gets its own line).
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for word in text.split(' ') {
+        match lines.last_mut() {
+            Some(line) if line.len() + 1 + word.len() <= width => {
+                line.push(' ');
+                line.push_str(word);
+            }
+            _ => lines.push(word.to_owned()),
+        }
+    }
+    lines
+}
+
+/// The heading: what was simulated.
+pub fn heading(sc: &Scenario, source: &str, results: &[RunResult]) -> String {
+    let agents = sc.agent_ids().len();
+    let mut out = format!("switchboard simulate: {}\n", sc.name);
+    if !sc.description.is_empty() {
+        let _ = writeln!(out, "  {}", sc.description.trim());
+    }
+    let days = if sc.days == 1 {
+        format!("{}", sc.date.0)
+    } else {
+        format!("{} days from {}", sc.days, sc.date.0)
+    };
+    let _ = writeln!(
+        out,
+        "  {source} · seed {} · {days}, visitors {} to {} UTC · {} group{} · {agents} agent{}",
+        sc.seed,
+        sc.open,
+        sc.close,
+        sc.groups.len(),
+        if sc.groups.len() == 1 { "" } else { "s" },
+        if agents == 1 { "" } else { "s" },
+    );
+    if results.len() == 1 {
+        let groups: Vec<String> = sc
+            .groups
+            .iter()
+            .map(|g| format!("{} {}", g.id, strategy_name(g.strategy)))
+            .collect();
+        let _ = writeln!(
+            out,
+            "  {} reception · {}",
+            mode_name(sc.engine.mode),
+            groups.join(", ")
+        );
+    }
+    if sc.warmup_minutes > 0 {
+        let _ = writeln!(
+            out,
+            "  figures leave out the first {} minutes (warm-up)",
+            sc.warmup_minutes
+        );
+    }
+    let wall: Duration = results.iter().map(|r| r.wall_time).sum();
+    let commands: u64 = results.iter().map(|r| r.commands).sum();
+    let _ = writeln!(
+        out,
+        "  {} engine commands in {:.2} s of wall time",
+        count(commands),
+        wall.as_secs_f64()
+    );
+    out
+}
+
+/// Erlang C beside the simulation, with the noise expected from this run's length, or why it
+/// does not apply.
+pub fn erlang_section(fit: &Result<ErlangFit, String>, r: &RunResult) -> String {
+    let fit = match fit {
+        Ok(fit) => fit,
+        Err(reason) => {
+            return format!("Erlang C check: does not apply here ({reason}).\n");
+        }
+    };
+    let Some(p) = Prediction::new(fit.agents, fit.per_hour, fit.handling_secs) else {
+        return "Erlang C check: the desk is overloaded.\n".into();
+    };
+    let n = r.conversations.max(1) as f64;
+    let b = &r.batches;
+    let rows = [
+        (
+            "P(wait), the share that waits",
+            p.p_wait,
+            r.waited as f64 / n,
+            half_width_95(&b.p_wait()),
+            true,
+        ),
+        (
+            "Mean wait, all visitors",
+            p.mean_wait,
+            r.waits.iter().sum::<f64>() / n,
+            half_width_95(&b.mean_wait()),
+            false,
+        ),
+        (
+            "Answered within 20 s",
+            p.answered_within(20.0),
+            r.within_20 as f64 / n,
+            half_width_95(&b.service_level_20()),
+            true,
+        ),
+        (
+            "Agent occupancy",
+            p.occupancy,
+            if r.staffed_slot_ms > 0.0 {
+                r.busy_slot_ms / r.staffed_slot_ms
+            } else {
+                0.0
+            },
+            half_width_95(&b.occupancy()),
+            true,
+        ),
+    ];
+    let show = |v: f64, share: bool| {
+        if share {
+            format!("{:.2}%", 100.0 * v)
+        } else {
+            format!("{v:.1} s")
+        }
+    };
+    let noise = |v: f64, share: bool| {
+        if share {
+            format!("±{:.2} pt", 100.0 * v)
+        } else {
+            format!("±{v:.1} s")
+        }
+    };
+    let mut out = format!(
+        "Erlang C check: {} agents of limit 1, Poisson arrivals at {}/h, exponential handling of {} on average, nobody abandons\n  offered traffic {:.2} Erlangs; {} conversations measured, cut into {BATCHES} batches of {} for the noise\n\n",
+        fit.agents,
+        fit.per_hour,
+        wait(fit.handling_secs),
+        p.traffic,
+        count(r.conversations),
+        wait(r.batches_width_secs()),
+    );
+    let _ = writeln!(
+        out,
+        "  {:32}{:>10}{:>11}{:>13}   verdict",
+        "", "Erlang C", "simulated", "95% noise"
+    );
+    let mut all_agree = true;
+    for (label, predicted, simulated, half, share) in rows {
+        let (noise_text, verdict) = match half {
+            Some(h) => {
+                let agrees = (simulated - predicted).abs() <= h;
+                all_agree &= agrees;
+                let z = if h > 0.0 {
+                    (simulated - predicted) / (h / 1.96)
+                } else {
+                    0.0
+                };
+                (
+                    noise(h, share),
+                    format!(
+                        "{} (off by {:.1} standard errors)",
+                        if agrees { "agrees" } else { "OUTSIDE" },
+                        z.abs()
+                    ),
+                )
+            }
+            None => ("-".into(), "too short to tell".into()),
+        };
+        let _ = writeln!(
+            out,
+            "  {label:32}{:>10}{:>11}{:>13}   {verdict}",
+            show(predicted, share),
+            show(simulated, share),
+            noise_text,
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\n  \"95% noise\" is the half-width of the 95% confidence interval from batch means: the\n  run is cut into {BATCHES} equal stretches, and the spread of their figures shows how far this\n  run's figure may lie from the truth. Another seed lands within it 19 times in 20; quadruple\n  the days to halve it. {}",
+        if all_agree {
+            "Every figure agrees with Erlang C within it."
+        } else {
+            "A figure outside it is a 1-in-20 event per line; try another seed before suspecting the engine."
+        }
+    );
+    out
+}
+
+impl RunResult {
+    /// The length of one batch, in seconds.
+    pub fn batches_width_secs(&self) -> f64 {
+        self.batch_width_ms as f64 / 1000.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_read_as_a_person_writes_them() {
+        assert_eq!(count(0), "0");
+        assert_eq!(count(999), "999");
+        assert_eq!(count(1_000), "1,000");
+        assert_eq!(count(1_234_567), "1,234,567");
+        assert_eq!(percent(1, 3), "33.3%");
+        assert_eq!(percent(1, 0), "-");
+        assert_eq!(wait(0.0), "0 s");
+        assert_eq!(wait(14.25), "14.2 s");
+        assert_eq!(wait(185.0), "3 m 05 s");
+        assert_eq!(wait(3720.0), "1 h 02 m");
+    }
+
+    #[test]
+    fn headings_wrap_at_word_boundaries() {
+        assert_eq!(
+            wrap("least recently assigned", 14),
+            ["least recently", "assigned"]
+        );
+        assert_eq!(wrap("round robin", 14), ["round robin"]);
+        assert_eq!(wrap("asynchronous mode", 5), ["asynchronous", "mode"]);
+    }
+}
