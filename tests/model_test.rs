@@ -123,7 +123,7 @@ fn config_pick() -> impl Strategy<Value = ConfigPick> {
             1 => Just(Some((Some(200), Some(100)))),
         ],
         prop_oneof![1 => Just(true), 1 => Just(false)],
-        prop_oneof![Just(30u64), Just(60)],
+        prop_oneof![Just(30u64), Just(60), Just(600)],
         prop_oneof![Just(None), Just(Some(0u32)), Just(Some(1)), Just(Some(3))],
         any::<bool>(),
         prop_oneof![3 => Just(None), 1 => Just(Some(150u64)), 1 => Just(Some(60))],
@@ -503,11 +503,11 @@ fn op() -> impl Strategy<Value = Op> {
         12 => (convs(), 0usize..4).prop_map(|(c, r)| Op::End(c, r)),
         3 => (conv_pick(), to()).prop_map(|(c, t)| Op::Transfer(c, t)),
         3 => (convs(), to()).prop_map(|(c, t)| Op::Assign(c, t)),
-        3 => (convs(), prop_oneof![1 => -10i64..=0, 6 => 1i64..600]).prop_map(|(c, s)| Op::Snooze(c, s)),
-        5 => (conv_pick(), 0usize..3).prop_map(|(c, s)| Op::Message(c, s)),
-        2 => (0usize..5, prop_oneof![Just(None), conv_pick().prop_map(Some)])
+        5 => (convs(), prop_oneof![1 => -10i64..=0, 6 => 1i64..600]).prop_map(|(c, s)| Op::Snooze(c, s)),
+        8 => (conv_pick(), 0usize..3).prop_map(|(c, s)| Op::Message(c, s)),
+        4 => (0usize..5, prop_oneof![Just(None), conv_pick().prop_map(Some)])
             .prop_map(|(a, c)| Op::Claim(a, c)),
-        5 => (conv_pick(), any::<bool>(), prop_oneof![4 => Just(true), 1 => Just(false)], 0usize..5)
+        10 => (conv_pick(), any::<bool>(), prop_oneof![4 => Just(true), 1 => Just(false)], 0usize..5)
             .prop_map(|(conv, accept, right, agent)| Op::Answer { conv, accept, right, agent }),
         1 => conv_pick().prop_map(Op::LeaveMessage),
         2 => any::<bool>().prop_map(Op::Mode),
@@ -1219,39 +1219,10 @@ impl Run {
         }
         self.model.storage_order = self.engine.conversations().cloned().collect();
         let expected = self.model.handle(at, &command);
-        if std::env::var("MODEL_STATS").is_ok() {
-            match &expected {
-                Ok(o) => {
-                    for e in &o.events {
-                        let name = format!("{e:?}");
-                        let name = name.split('(').next().unwrap_or("");
-                        let extra = match e {
-                            MEvent::Assigned(_, _, r, _, _) | MEvent::Offered(_, _, r, _, _, _) => {
-                                format!("{r:?}").split(' ').next().unwrap_or("").to_string()
-                            }
-                            MEvent::Woke(_, _, r) => format!("{r:?}"),
-                            MEvent::LeaveMessageOffered(_, r) | MEvent::TurnedAway(_, r) => {
-                                r.clone()
-                            }
-                            _ => String::new(),
-                        };
-                        eprintln!("STAT ev {name} {extra}");
-                    }
-                    for i in &o.items {
-                        eprintln!("STAT item {:?}", i);
-                    }
-                }
-                Err(e) => eprintln!(
-                    "STAT err {} {}",
-                    e,
-                    format!("{:?}", command)
-                        .split(|c: char| !c.is_alphanumeric())
-                        .next()
-                        .unwrap_or("")
-                ),
-            }
+        if std::env::var_os("MODEL_STATS").is_some() {
+            print_stats(&command, &expected);
         }
-        outcome_agrees(&result, &expected).map_err(|e| format!("model disagrees: {e}"))?;
+        // The invariants first, each on its own, then the model's agreement.
         match &result {
             Err(_) => inv9_refusal_changes_nothing(&before, &self.engine)?,
             Ok(outcome) => {
@@ -1271,11 +1242,12 @@ impl Run {
                 )?;
             }
         }
-        model_agrees_with_engine(&self.engine, &self.model)
-            .map_err(|e| format!("model disagrees: {e}"))?;
         inv1_conservation(&self.projection, &self.engine)?;
         inv4_work_conservation(&self.projection, &self.engine)?;
         inv10_events_are_a_complete_account(&self.projection, &self.engine)?;
+        outcome_agrees(&result, &expected).map_err(|e| format!("model disagrees: {e}"))?;
+        model_agrees_with_engine(&self.engine, &self.model)
+            .map_err(|e| format!("model disagrees: {e}"))?;
         Ok(())
     }
 
@@ -1289,6 +1261,37 @@ impl Run {
             return Err("determinism: the twin ended in another state".into());
         }
         Ok(())
+    }
+}
+
+/// With `MODEL_STATS` set, prints one line per modelled event, item result and refusal, to
+/// see what the generated cases exercise:
+/// `MODEL_STATS=1 cargo test --test model_test engine_matches -- --nocapture | grep ^STAT | sort | uniq -c`.
+fn print_stats(command: &Command, expected: &MResult) {
+    match expected {
+        Ok(outcome) => {
+            for e in &outcome.events {
+                let text = format!("{e:?}");
+                let name = text.split('(').next().unwrap_or("");
+                let detail = match e {
+                    MEvent::Assigned(_, _, r, _, _) | MEvent::Offered(_, _, r, _, _, _) => {
+                        format!("{r:?}").split(' ').next().unwrap_or("").to_string()
+                    }
+                    MEvent::Woke(_, _, r) => format!("{r:?}"),
+                    MEvent::LeaveMessageOffered(_, r) | MEvent::TurnedAway(_, r) => r.clone(),
+                    _ => String::new(),
+                };
+                println!("STAT event {name} {detail}");
+            }
+            for item in &outcome.items {
+                println!("STAT item {item:?}");
+            }
+        }
+        Err(e) => {
+            let command = format!("{command:?}");
+            let name = command.split(|c: char| !c.is_alphanumeric()).next();
+            println!("STAT refused {e} {}", name.unwrap_or(""));
+        }
     }
 }
 
@@ -1553,5 +1556,67 @@ fn rerouted_overflowed_conversation_goes_to_an_overflow_agent_with_room() {
         desk.state("c2"),
         ConversationState::Active { agent: "a1".into() },
         "c2 waits in g0's queue while a1 of g0 has room"
+    );
+}
+
+/// R-L1, `Config` docs: "a timed feature switched off stops its running timers". A reply goal
+/// paused by a snooze when the reply targets are switched off must not come back and breach
+/// after the snooze lifts.
+#[test]
+#[ignore = "engine bug: a reply goal paused by a snooze survives switching SLA off and breaches after the wake (R-L1)"]
+fn reply_goal_paused_by_snooze_does_not_breach_after_sla_is_switched_off() {
+    let mut config = Config {
+        mode: ReceptionMode::Asynchronous,
+        ..Config::default()
+    };
+    config.sla.first_reply_secs = Some(60);
+    let mut desk = Desk::new(config.clone());
+    desk.run(Command::RegisterGroup(GroupSpec::new("g0")));
+    let spec = AgentSpec::new("a0").status(AgentStatus::Online).group("g0");
+    desk.run(Command::RegisterAgent(spec));
+    desk.arrive("c0", "g0"); // active with a0, first-reply goal of 60 s running
+    desk.now += TimeDelta::seconds(10);
+    desk.run(Command::Snooze {
+        conversations: vec!["c0".into()],
+        until: desk.now + TimeDelta::seconds(100),
+    });
+    config.sla.first_reply_secs = None;
+    desk.run(Command::UpdateConfig(config));
+    let mut events = desk.wait(100).events; // the snooze lifts
+    events.extend(desk.wait(3600).events);
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, Event::SlaBreached { .. } | Event::SlaWarning { .. })),
+        "reply-goal events after SLA was switched off: {events:?}"
+    );
+}
+
+/// R-S4: overflow groups join a conversation's candidates "once it has waited a set time".
+/// Setting overflow on a group must apply to the conversations already waiting there.
+#[test]
+#[ignore = "engine bug: overflow set by UpdateGroup never applies to conversations already waiting (R-S4)"]
+fn overflow_set_on_a_group_applies_to_conversations_already_waiting() {
+    let mut desk = Desk::new(Config::default());
+    desk.run(Command::RegisterGroup(GroupSpec::new("g0")));
+    desk.run(Command::RegisterGroup(GroupSpec::new("g1")));
+    let spec = AgentSpec::new("a0").status(AgentStatus::Online).group("g0");
+    desk.run(Command::RegisterAgent(spec));
+    desk.arrive("c0", "g1"); // nobody in g1: waits
+    desk.now += TimeDelta::seconds(600);
+    desk.run(Command::UpdateGroup(GroupUpdate {
+        group: "g1".into(),
+        strategy: None,
+        limit: None,
+        overflow: Some(Overflow {
+            groups: vec!["g0".into()],
+            after_secs: 60,
+        }),
+    }));
+    desk.wait(3600);
+    assert_eq!(
+        desk.state("c0"),
+        ConversationState::Active { agent: "a0".into() },
+        "c0 has waited over an hour; g1 overflows into g0 after a minute, and a0 of g0 is free"
     );
 }

@@ -9,10 +9,10 @@
 use chrono::{DateTime, Utc};
 use switchboard::{
     AgentId, AgentStatus, AssignReason, Command, Config, ConversationId, ConversationState,
-    EndReason, Engine, Event, GroupId, PoolOrder, ReceptionMode, Target, WakeReason,
+    Counters, EndReason, Engine, Event, GroupId, PoolOrder, ReceptionMode, Target, WakeReason,
 };
 
-use super::{Model, after};
+use super::{KNOWN_BUG_1_OVERFLOW_REROUTE, Model, after};
 
 /// Where a conversation is, as the events tell it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -85,6 +85,8 @@ pub struct Projection {
     pub arrived: u64,
     /// Visitors who left a message after being turned away, forgotten ones included.
     pub left_after_turn_away: u64,
+    /// The running counters, as the events account for them.
+    pub counters: Counters,
 }
 
 /// What the fold needs to know about the command whose events it reads.
@@ -164,7 +166,57 @@ impl Projection {
         Ok(())
     }
 
+    /// What each event adds to the running counters (`Counters` docs).
+    fn count(&mut self, event: &Event) {
+        let n = &mut self.counters;
+        match event {
+            Event::ConversationArrived { .. } => n.arrived += 1,
+            Event::ConversationQueued { .. } => n.queued += 1,
+            Event::ConversationPooled { .. } => n.pooled += 1,
+            Event::ConversationAssigned { reason, .. }
+            | Event::ConversationOffered { reason, .. } => {
+                if is_manual(reason) {
+                    n.assigned_manually += 1;
+                } else {
+                    n.assigned_automatically += 1;
+                }
+                if *reason == AssignReason::Claimed {
+                    n.claimed += 1;
+                }
+                if matches!(event, Event::ConversationOffered { .. }) {
+                    n.offers += 1;
+                }
+            }
+            Event::ConversationTransferred { .. } => n.transferred += 1,
+            Event::ConversationRequeued { .. } => n.requeued += 1,
+            Event::ConversationAbandoned { .. } => n.abandoned += 1,
+            Event::ConversationEnded { reason, .. } => {
+                n.ended += 1;
+                if *reason == EndReason::Inactivity {
+                    n.ended_for_inactivity += 1;
+                }
+            }
+            Event::ConversationSnoozed { .. } => n.snoozes += 1,
+            Event::SlaWarning { .. } => n.sla_warnings += 1,
+            Event::SlaBreached { .. } => n.sla_breaches += 1,
+            Event::InactivityReminder { .. } => n.inactivity_reminders += 1,
+            Event::OfferDeclined { .. } => {
+                n.offers_declined += 1;
+                n.redirects += 1;
+            }
+            Event::OfferExpired { .. } => {
+                n.offers_expired += 1;
+                n.redirects += 1;
+            }
+            Event::FirstReplyTimedOut { .. } => n.redirects += 1,
+            Event::ConversationTurnedAway { .. } => n.turned_away += 1,
+            Event::ConversationLeftMessage { .. } => n.left_message += 1,
+            _ => {}
+        }
+    }
+
     fn fold(&mut self, ctx: &Context, event: &Event) -> Result<(), String> {
+        self.count(event);
         let config = ctx.engine.config();
         match event {
             Event::ConversationArrived {
@@ -728,6 +780,20 @@ pub fn inv10_events_are_a_complete_account(p: &Projection, engine: &Engine) -> R
             ));
         }
     }
+    // The running counters are the events counted (the gauges are invariant 1's).
+    let mut counters = engine.counters().clone();
+    (
+        counters.waiting,
+        counters.active,
+        counters.snoozed,
+        counters.offered,
+    ) = (0, 0, 0, 0);
+    if counters != p.counters {
+        return Err(format!(
+            "invariant 10: the engine counts {counters:?}, the events {:?}",
+            p.counters
+        ));
+    }
     let agents: Vec<AgentId> = engine.agents().cloned().collect();
     let projected: Vec<AgentId> = p.agents.iter().map(|(a, _)| a.clone()).collect();
     if agents != projected {
@@ -830,17 +896,11 @@ pub fn inv10_events_are_a_complete_account(p: &Projection, engine: &Engine) -> R
     Ok(())
 }
 
-/// Engine bug 1: a conversation routed again after it joined an overflow group (redirect,
-/// requeue, withdrawn offer) is only offered to its own group; overflow-group agents with room
-/// do not take it. Set to `false` once the engine is fixed (and make the model try the
-/// overflow groups too).
-pub const TOLERATE_OVERFLOW_REROUTE_BUG: bool = true;
-
 /// Invariant 4 (R-Q4): after every command no waiting conversation has an eligible agent with
 /// room that may take it. The documented exceptions: an agent excluded from the conversation
 /// (it transferred it away, declined or missed it) and a conversation past the redirect limit.
 ///
-/// While [`TOLERATE_OVERFLOW_REROUTE_BUG`] is set, an agent that could take the conversation
+/// While [`KNOWN_BUG_1_OVERFLOW_REROUTE`] is set, an agent that could take the conversation
 /// only through an overflow group it joined earlier is not counted (engine bug 1, see
 /// `rerouted_overflowed_conversation_goes_to_an_overflow_agent_with_room`).
 pub fn inv4_work_conservation(p: &Projection, engine: &Engine) -> Result<(), String> {
@@ -857,7 +917,7 @@ pub fn inv4_work_conservation(p: &Projection, engine: &Engine) -> Result<(), Str
                 && !c.excluded.contains(id)
                 && (c.d_agent.as_ref() == Some(id)
                     || a.groups.iter().any(|m| groups.contains(&m.group)))
-                && !(TOLERATE_OVERFLOW_REROUTE_BUG && only_by_overflow);
+                && !(KNOWN_BUG_1_OVERFLOW_REROUTE && only_by_overflow);
             if could {
                 return Err(format!(
                     "invariant 4: {} waits ({:?}, groups {groups:?}) while {id} is {:?} with room ({}/{}) in {:?}",
