@@ -56,7 +56,9 @@ impl Engine {
     /// Handles one command at time `now` and returns what happened (R-C2).
     ///
     /// A `now` earlier than the engine's clock is taken as the engine's clock: time never runs
-    /// backwards (R-C3). The engine's clock advances to `now` only when the command succeeds.
+    /// backwards (R-C3). The engine's clock advances to `now` only when the command succeeds;
+    /// a batch whose every item is refused changes nothing, not even the clock, so a host may
+    /// leave it out of its journal.
     ///
     /// # Errors
     /// Any [`Error`] variant that names a problem with this command: an unknown or duplicate
@@ -70,7 +72,11 @@ impl Engine {
         };
         let mut ctx = Ctx::new(now);
         self.state.apply(&mut ctx, command)?;
-        self.state.clock = Some(now);
+        let all_refused =
+            !ctx.results.is_empty() && ctx.results.iter().all(|item| item.result.is_err());
+        if !all_refused {
+            self.state.clock = Some(now);
+        }
         self.state.announce_positions(&mut ctx);
         Ok(Outcome {
             events: ctx.events,
@@ -239,8 +245,10 @@ impl Engine {
     }
 
     /// A group's queue, best first: the order in which its agents take waiting work. It holds
-    /// the group's own conversations and those that designated it. `None` if the group is
-    /// unknown. Lazy: O(log n) to start, O(1) per item.
+    /// the group's own conversations, those that designated it and those that overflowed into
+    /// it. In asynchronous mode these are the group's part of the unassigned pool, in pool
+    /// order ([`Engine::pool`] lists them all). `None` if the group is unknown. Lazy: O(log n)
+    /// to start, O(1) per item.
     pub fn queue(&self, id: &GroupId) -> Option<impl Iterator<Item = &ConversationId> + '_> {
         let g = *self.state.group_ids.get(id)?;
         Some(
