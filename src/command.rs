@@ -23,7 +23,9 @@ pub enum Command {
     /// Cost: O(g · log a) to find and assign an agent (`a` agents, `g` groups of the chosen
     /// agent), or O(log n + min(ahead, behind)) to queue (`n` waiting).
     VisitorArrives(Arrival),
-    /// A waiting visitor gives up and leaves the queue (abandons).
+    /// A visitor gives up before an agent took the conversation on (abandons): from the queue,
+    /// the pool, or while it is offered to an agent who has not accepted yet (the offer is
+    /// withdrawn and the agent takes other work).
     ///
     /// Cost: O(log n).
     VisitorLeaves {

@@ -177,7 +177,8 @@ pub enum Event {
         /// The agent it left.
         from: AgentId,
     },
-    /// A waiting visitor left the queue.
+    /// A visitor gave up before an agent took the conversation on (from a queue, the pool or
+    /// an offer).
     ConversationAbandoned {
         /// The conversation.
         conversation: ConversationId,

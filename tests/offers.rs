@@ -780,3 +780,40 @@ fn r_r2_r_r3_the_timed_out_offer_is_redirected_before_the_short_break_withdraws_
     assert_eq!(offered(&events), vec![pair("c1", "bo")], "{events:?}");
     assert_eq!(desk.queue("support"), vec!["c2"]);
 }
+
+// R-R1, R-Q3: a visitor may give up while its conversation is offered; the offer is withdrawn,
+// the conversation counts as abandoned and the agent's room goes to waiting work.
+#[test]
+fn r_r1_a_visitor_may_abandon_while_its_conversation_is_offered() {
+    let mut desk = offer_desk();
+    assert_eq!(
+        state(&desk, "c1"),
+        ConversationState::Offered {
+            agent: "ana".into(),
+            expires: desk.now + TimeDelta::seconds(30),
+        }
+    );
+    desk.arrive("c2", "v2", "support"); // offered to bo
+    desk.arrive("c3", "v3", "support"); // waits
+    let events = desk
+        .run(Command::VisitorLeaves {
+            conversation: "c1".into(),
+        })
+        .events;
+    assert!(
+        matches!(&events[0], Event::ConversationAbandoned { conversation, .. } if conversation.as_str() == "c1")
+    );
+    assert_eq!(
+        offered(&events),
+        [pair("c3", "ana")],
+        "ana's room goes to c3"
+    );
+    assert_eq!(state(&desk, "c1"), ConversationState::Abandoned);
+    assert_eq!(desk.engine.counters().abandoned, 1);
+    assert_eq!(desk.engine.counters().offered, 2);
+    let error = desk.refuse(Command::AcceptOffer {
+        conversation: "c1".into(),
+        agent: "ana".into(),
+    });
+    assert!(matches!(error, Error::InvalidState { .. }), "{error:?}");
+}

@@ -72,7 +72,8 @@ impl State {
         Ok(())
     }
 
-    /// `VisitorLeaves`: O(log n).
+    /// `VisitorLeaves`: O(log n) from a queue or the pool; from an offer, O(g · log a) plus the
+    /// work the agent then takes.
     pub(crate) fn visitor_leaves(
         &mut self,
         ctx: &mut Ctx,
@@ -80,7 +81,8 @@ impl State {
     ) -> Result<(), Error> {
         let c = self.conv_key(id)?;
         let phase = &self.conv(c).phase;
-        if !phase.is_waiting() {
+        let offered = matches!(phase, Phase::Offered { .. });
+        if !phase.is_waiting() && !offered {
             return Err(Error::InvalidState {
                 conversation: id.clone(),
                 state: phase.name(),
@@ -88,7 +90,12 @@ impl State {
             });
         }
 
-        self.dequeue(ctx, c);
+        let freed = if offered {
+            Some(self.detach(ctx, c))
+        } else {
+            self.dequeue(ctx, c);
+            None
+        };
         self.retire(c);
         self.conv_mut(c).phase = Phase::Abandoned { at: ctx.now };
         self.counters.abandoned += 1;
@@ -97,6 +104,9 @@ impl State {
             conversation: id.clone(),
             group,
         });
+        if let Some(a) = freed {
+            self.drain(ctx, a, DrainTrigger::CapacityFreed);
+        }
         Ok(())
     }
 
