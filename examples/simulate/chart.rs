@@ -54,20 +54,21 @@ fn draw_inner(path: &Path, title: &str, chart: &Chart) -> Result<(), Box<dyn std
         .y_desc("conversations / agents")
         .light_line_style(WHITE.mix(0.0))
         .draw()?;
-    let waiting = RGBColor(200, 60, 40);
-    let online = RGBColor(60, 120, 200);
-    cc.draw_series(LineSeries::new(
-        chart.waiting.iter().enumerate().map(|(i, v)| (mid(i), *v)),
-        waiting.stroke_width(2),
-    ))?
-    .label("waiting in the queue or pool")
-    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], waiting.stroke_width(2)));
-    cc.draw_series(LineSeries::new(
-        chart.online.iter().enumerate().map(|(i, v)| (mid(i), *v)),
-        online.stroke_width(2),
-    ))?
-    .label("agents online")
-    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], online.stroke_width(2)));
+    for (series, color, label) in [
+        (
+            &chart.waiting,
+            RGBColor(200, 60, 40),
+            "waiting in the queue or pool",
+        ),
+        (&chart.online, RGBColor(60, 120, 200), "agents online"),
+    ] {
+        cc.draw_series(LineSeries::new(
+            series.iter().enumerate().map(|(i, v)| (mid(i), *v)),
+            color.stroke_width(2),
+        ))?
+        .label(label)
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+    }
     cc.configure_series_labels()
         .position(SeriesLabelPosition::UpperRight)
         .background_style(WHITE.mix(0.9))

@@ -67,6 +67,15 @@ pub fn wait(secs: f64) -> String {
     }
 }
 
+/// A stretch of time: minutes, hours or days.
+fn span(secs: f64) -> String {
+    if secs >= 2.0 * 86_400.0 {
+        format!("{:.1} days", secs / 86_400.0)
+    } else {
+        wait(secs)
+    }
+}
+
 fn rate(commands: u64, time: Duration) -> String {
     let secs = time.as_secs_f64();
     if secs <= 0.0 {
@@ -117,6 +126,7 @@ pub fn figures(r: &RunResult) -> Vec<String> {
         format!("{} / {}", count(fewest as u64), count(most as u64)),
         format!("{} / {}", index(&answered), index(&per_hour)),
         count(r.counters.redirects),
+        count(r.counters.assigned_manually),
         count(r.counters.sla_breaches),
         count(r.counters.snoozes),
         rate(r.commands, r.engine_time),
@@ -124,7 +134,7 @@ pub fn figures(r: &RunResult) -> Vec<String> {
 }
 
 /// The report's lines, each explained in the README's "Reading the report".
-pub const LABELS: [&str; 20] = [
+pub const LABELS: [&str; 21] = [
     "Conversations",
     "  answered by an agent",
     "  abandoned in the queue",
@@ -142,6 +152,7 @@ pub const LABELS: [&str; 20] = [
     "Answered per agent: fewest / most",
     "Fairness (Jain): per agent / per hour online",
     "Redirects",
+    "  stuck at the redirect limit, assigned by an admin",
     "SLA breaches",
     "Snoozes",
     "Engine speed (commands per second)",
@@ -330,7 +341,7 @@ pub fn erlang_section(fit: &Result<ErlangFit, String>, r: &RunResult) -> String 
         wait(fit.handling_secs),
         p.traffic,
         count(r.conversations),
-        wait(r.batches_width_secs()),
+        span(r.batches_width_secs()),
     );
     let _ = writeln!(
         out,
@@ -369,7 +380,7 @@ pub fn erlang_section(fit: &Result<ErlangFit, String>, r: &RunResult) -> String 
     }
     let _ = writeln!(
         out,
-        "\n  \"95% noise\" is the half-width of the 95% confidence interval from batch means: the\n  run is cut into {BATCHES} equal stretches, and the spread of their figures shows how far this\n  run's figure may lie from the truth. Another seed lands within it 19 times in 20; quadruple\n  the days to halve it. {}",
+        "\n  \"95% noise\" is the half-width of the 95% confidence interval from batch means: the\n  run is cut into {BATCHES} equal stretches, and the spread of their figures shows how far this\n  run's figure may lie from the truth: the true value lies within it 19 times in 20.\n  Quadruple the days to halve it. {}",
         if all_agree {
             "Every figure agrees with Erlang C within it."
         } else {

@@ -205,6 +205,9 @@ pub struct Behaviour {
     pub offer_decline_share: f64,
     /// How long an agent the engine put on ShortBreak (a missed offer) stays there.
     pub short_break_minutes: f64,
+    /// How long until an admin assigns, to its group, a conversation that reached the
+    /// redirect limit; none: no admin, it waits (and may be turned away at the maximum wait).
+    pub admin_after_minutes: Option<f64>,
 }
 
 impl Default for Behaviour {
@@ -215,6 +218,7 @@ impl Default for Behaviour {
             offer_miss_share: 0.0,
             offer_decline_share: 0.0,
             short_break_minutes: 5.0,
+            admin_after_minutes: Some(5.0),
         }
     }
 }
@@ -258,17 +262,10 @@ impl fmt::Display for ClockTime {
 
 impl<'de> Deserialize<'de> for ClockTime {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = ClockTime;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a time of day in quotes, like \"08:30\" (00:00 to 24:00)")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<ClockTime, E> {
-                ClockTime::parse(v).ok_or_else(|| E::invalid_value(de::Unexpected::Str(v), &self))
-            }
-        }
-        deserializer.deserialize_str(V)
+        deserializer.deserialize_str(FromText {
+            expecting: "a time of day in quotes, like \"08:30\" (00:00 to 24:00)",
+            parse: ClockTime::parse,
+        })
     }
 }
 
@@ -278,19 +275,26 @@ pub struct Date(pub NaiveDate);
 
 impl<'de> Deserialize<'de> for Date {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = Date;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a date in quotes, like \"2026-03-02\"")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Date, E> {
-                NaiveDate::parse_from_str(v, "%Y-%m-%d")
-                    .map(Date)
-                    .map_err(|_| E::invalid_value(de::Unexpected::Str(v), &self))
-            }
-        }
-        deserializer.deserialize_str(V)
+        deserializer.deserialize_str(FromText {
+            expecting: "a date in quotes, like \"2026-03-02\"",
+            parse: |text| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok().map(Date),
+        })
+    }
+}
+
+/// Reads a value from a string with `parse`; serde's error says what was `expecting`.
+struct FromText<T> {
+    expecting: &'static str,
+    parse: fn(&str) -> Option<T>,
+}
+
+impl<T> Visitor<'_> for FromText<T> {
+    type Value = T;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(self.expecting)
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<T, E> {
+        (self.parse)(v).ok_or_else(|| E::invalid_value(de::Unexpected::Str(v), &self))
     }
 }
 
@@ -356,13 +360,19 @@ fn check_dist(field: &str, dist: &Dist) -> Result<(), String> {
             dist.mean_secs
         ));
     }
+    if dist.mean_secs > 7.0 * 86_400.0 {
+        return Err(format!(
+            "{field}.mean_secs: at most a week (604800 s), got {}",
+            dist.mean_secs
+        ));
+    }
     match (dist.distribution, dist.cv) {
         (Shape::Lognormal, None) => Err(format!(
             "{field}.cv: a lognormal distribution needs a coefficient of variation (cv)"
         )),
-        (Shape::Lognormal, Some(cv)) if !cv.is_finite() || cv <= 0.0 => {
-            Err(format!("{field}.cv: must be a positive number, got {cv}"))
-        }
+        (Shape::Lognormal, Some(cv)) if !cv.is_finite() || cv <= 0.0 || cv > 10.0 => Err(format!(
+            "{field}.cv: must be a number above 0 and at most 10, got {cv}"
+        )),
         (Shape::Exponential | Shape::Fixed, Some(_)) => Err(format!(
             "{field}.cv: only a lognormal distribution takes a cv (an exponential one has cv 1, a fixed one 0)"
         )),
@@ -671,6 +681,13 @@ impl Scenario {
             );
         }
         check_dist("behaviour.offer_response", &b.offer_response)?;
+        if let Some(minutes) = b.admin_after_minutes
+            && (!minutes.is_finite() || minutes <= 0.0 || minutes > 10_080.0)
+        {
+            return Err(format!(
+                "behaviour.admin_after_minutes: must be a number of minutes above 0 and at most a week, got {minutes}"
+            ));
+        }
         if !b.short_break_minutes.is_finite() || b.short_break_minutes <= 0.0 {
             return Err(format!(
                 "behaviour.short_break_minutes: must be a positive number, got {}",
@@ -877,6 +894,16 @@ stagger_minutes = 15
                 "mean_secs = 120",
                 "mean_secs = 0",
                 "groups[0].patience.mean_secs: must be a positive number",
+            ),
+            (
+                "mean_secs = 120",
+                "mean_secs = 1e9",
+                "groups[0].patience.mean_secs: at most a week",
+            ),
+            (
+                "cv = 0.8",
+                "cv = 50",
+                "groups[0].handling.cv: must be a number above 0 and at most 10, got 50",
             ),
             (
                 "groups = [\"support\"]",

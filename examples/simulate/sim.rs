@@ -17,7 +17,7 @@ use indicatif::ProgressBar;
 use switchboard::{
     AgentId, AgentSpec, AgentStatus, AllocationTarget, Arrival, Command, ConversationId,
     ConversationState, Counters, EndReason, Engine, Event, GroupSpec, GroupUpdate, Limit,
-    Membership, Outcome, ReceptionMode, Sender, Strategy,
+    Membership, Outcome, ReceptionMode, Sender, Strategy, Target,
 };
 
 use crate::rng::Rng;
@@ -189,6 +189,15 @@ impl Batches {
     }
 }
 
+/// What keeps an agent from automatic work: off shift, on a break, or on the short break the
+/// engine imposed after a missed offer.
+#[derive(Clone, Copy, Debug)]
+enum Duty {
+    Shift,
+    Break,
+    ForcedBreak,
+}
+
 /// What the host has scheduled.
 #[derive(Clone, Copy, Debug)]
 enum Ev {
@@ -222,20 +231,15 @@ enum Ev {
         agent: usize,
         accept: bool,
     },
-    ShiftStart {
+    /// An agent's shift, break or forced break starts (`on`) or ends.
+    Duty {
         agent: usize,
+        duty: Duty,
+        on: bool,
     },
-    ShiftEnd {
-        agent: usize,
-    },
-    BreakStart {
-        agent: usize,
-    },
-    BreakEnd {
-        agent: usize,
-    },
-    ForcedBreakEnd {
-        agent: usize,
+    /// An admin assigns a conversation that reached the redirect limit to its group.
+    AdminAssigns {
+        conv: usize,
     },
     WarmupEnd,
     Housekeeping,
@@ -267,6 +271,7 @@ impl Ord for Scheduled {
 /// A visitor's conversation as the host sees it. Its needs are drawn at arrival.
 struct Conv {
     id: ConversationId,
+    group: usize,
     arrived: i64,
     handling: i64,
     reply_after: Option<i64>,
@@ -384,8 +389,10 @@ fn draw(rng: &mut Rng, dist: &Dist) -> f64 {
     }
 }
 
+/// Seconds to whole milliseconds: at least 1, at most a year (a far tail draw stays a long
+/// time, not an overflow).
 fn ms(secs: f64) -> i64 {
-    (secs * 1000.0).round().max(1.0) as i64
+    (secs * 1000.0).round().clamp(1.0, 365.0 * DAY as f64) as i64
 }
 
 /// Runs the scenario under the variant, with `progress` advanced in simulated minutes and its
@@ -588,17 +595,32 @@ impl<'a> Sim<'a> {
             });
             let stagger = i64::from(team.stagger_minutes) * i64::from(k) * MINUTE;
             match team.shift {
-                None => self.schedule(self.run_start, Ev::ShiftStart { agent: a }),
+                None => self.schedule(
+                    self.run_start,
+                    Ev::Duty {
+                        agent: a,
+                        duty: Duty::Shift,
+                        on: true,
+                    },
+                ),
                 Some(shift) => {
                     for day in 0..i64::from(sc.days) {
                         let base = day * DAY;
                         self.schedule(
                             base + i64::from(shift.start.0) * MINUTE,
-                            Ev::ShiftStart { agent: a },
+                            Ev::Duty {
+                                agent: a,
+                                duty: Duty::Shift,
+                                on: true,
+                            },
                         );
                         self.schedule(
                             base + i64::from(shift.end.0) * MINUTE,
-                            Ev::ShiftEnd { agent: a },
+                            Ev::Duty {
+                                agent: a,
+                                duty: Duty::Shift,
+                                on: false,
+                            },
                         );
                     }
                 }
@@ -606,10 +628,21 @@ impl<'a> Sim<'a> {
             for day in 0..i64::from(sc.days) {
                 for b in &team.breaks {
                     let at = day * DAY + i64::from(b.at.0) * MINUTE + stagger;
-                    self.schedule(at, Ev::BreakStart { agent: a });
+                    self.schedule(
+                        at,
+                        Ev::Duty {
+                            agent: a,
+                            duty: Duty::Break,
+                            on: true,
+                        },
+                    );
                     self.schedule(
                         at + i64::from(b.minutes) * MINUTE,
-                        Ev::BreakEnd { agent: a },
+                        Ev::Duty {
+                            agent: a,
+                            duty: Duty::Break,
+                            on: false,
+                        },
                     );
                 }
             }
@@ -851,25 +884,26 @@ impl<'a> Sim<'a> {
                 };
                 self.send_late_ok(command)?;
             }
-            Ev::ShiftStart { agent } => {
-                self.agents[agent].on_shift = true;
+            Ev::Duty { agent, duty, on } => {
+                let a = &mut self.agents[agent];
+                match duty {
+                    Duty::Shift => a.on_shift = on,
+                    Duty::Break => a.on_break = on,
+                    Duty::ForcedBreak => a.forced_break = on,
+                }
                 self.pending_status.push(agent);
             }
-            Ev::ShiftEnd { agent } => {
-                self.agents[agent].on_shift = false;
-                self.pending_status.push(agent);
-            }
-            Ev::BreakStart { agent } => {
-                self.agents[agent].on_break = true;
-                self.pending_status.push(agent);
-            }
-            Ev::BreakEnd { agent } => {
-                self.agents[agent].on_break = false;
-                self.pending_status.push(agent);
-            }
-            Ev::ForcedBreakEnd { agent } => {
-                self.agents[agent].forced_break = false;
-                self.pending_status.push(agent);
+            Ev::AdminAssigns { conv } => {
+                let c = &self.convs[conv];
+                if !c.done && c.working_since.is_none() {
+                    let command = Command::AssignManually {
+                        conversations: vec![c.id.clone()],
+                        target: Target::Group(self.sc.groups[c.group].id.as_str().into()),
+                    };
+                    if !self.send(command)?.all_succeeded() {
+                        self.late_actions += 1;
+                    }
+                }
             }
             Ev::WarmupEnd => {
                 self.counters_at_warmup = self.engine.counters().clone();
@@ -911,6 +945,7 @@ impl<'a> Sim<'a> {
         let measured = self.now >= self.warmup_end && self.now < self.last_close;
         self.convs.push(Conv {
             id: id.clone(),
+            group,
             arrived: self.now,
             handling,
             reply_after,
@@ -948,7 +983,17 @@ impl<'a> Sim<'a> {
         let mut touched: Vec<usize> = Vec::new();
         for event in events {
             match event {
+                // Work starts or resumes.
                 Event::ConversationAssigned {
+                    conversation,
+                    agent,
+                    ..
+                }
+                | Event::OfferAccepted {
+                    conversation,
+                    agent,
+                }
+                | Event::ConversationWoke {
                     conversation,
                     agent,
                     ..
@@ -981,14 +1026,6 @@ impl<'a> Sim<'a> {
                         );
                     }
                 }
-                Event::OfferAccepted {
-                    conversation,
-                    agent,
-                } => {
-                    let a = self.agent_of(agent);
-                    touched.push(a);
-                    self.start_service(Self::conv_index(conversation), a);
-                }
                 Event::OfferDeclined { agent, .. } | Event::OfferWithdrawn { agent, .. } => {
                     touched.push(self.agent_of(agent));
                 }
@@ -1000,21 +1037,23 @@ impl<'a> Sim<'a> {
                     if *short_break {
                         self.agents[a].forced_break = true;
                         let back = ms(self.sc.behaviour.short_break_minutes * 60.0);
-                        self.schedule(self.now + back, Ev::ForcedBreakEnd { agent: a });
+                        self.schedule(
+                            self.now + back,
+                            Ev::Duty {
+                                agent: a,
+                                duty: Duty::ForcedBreak,
+                                on: false,
+                            },
+                        );
                     }
                 }
+                // Work stops: the conversation left its agent.
                 Event::FirstReplyTimedOut {
                     conversation,
-                    agent,
-                } => {
-                    touched.push(self.agent_of(agent));
-                    self.stop_service(Self::conv_index(conversation));
+                    agent: from,
                 }
-                Event::ConversationRequeued { conversation, from } => {
-                    touched.push(self.agent_of(from));
-                    self.stop_service(Self::conv_index(conversation));
-                }
-                Event::ConversationTransferred {
+                | Event::ConversationRequeued { conversation, from }
+                | Event::ConversationTransferred {
                     conversation, from, ..
                 } => {
                     touched.push(self.agent_of(from));
@@ -1074,14 +1113,12 @@ impl<'a> Sim<'a> {
                     self.stop_service(conv);
                     self.convs[conv].snoozes += 1;
                 }
-                Event::ConversationWoke {
-                    conversation,
-                    agent,
-                    ..
-                } => {
-                    let a = self.agent_of(agent);
-                    touched.push(a);
-                    self.start_service(Self::conv_index(conversation), a);
+                Event::RedirectLimitReached { conversation, .. } => {
+                    // It now waits for an admin, who looks at such conversations now and then.
+                    if let Some(minutes) = self.sc.behaviour.admin_after_minutes {
+                        let conv = Self::conv_index(conversation);
+                        self.schedule(self.now + ms(minutes * 60.0), Ev::AdminAssigns { conv });
+                    }
                 }
                 Event::AgentStatusChanged { agent, .. } => {
                     touched.push(self.agent_of(agent));
@@ -1144,7 +1181,8 @@ impl<'a> Sim<'a> {
     }
 
     /// A conversation is over for the host, counted under `outcome` (an index into the
-    /// result counts) unless it was answered.
+    /// result counts) unless it was answered: a conversation an agent answered counts as
+    /// answered however it ends (turned away after a requeue, say).
     fn close(&mut self, conv: usize, outcome: Option<usize>) {
         let c = &mut self.convs[conv];
         if c.done {
@@ -1153,7 +1191,7 @@ impl<'a> Sim<'a> {
         c.done = true;
         self.open -= 1;
         self.finished.push(c.id.clone());
-        if let (Some(i), true) = (outcome, c.measured) {
+        if let (Some(i), true, false) = (outcome, c.measured, c.answered) {
             self.result_counts[i] += 1;
         }
     }
