@@ -278,7 +278,6 @@ impl State {
         }
         self.waiting.insert(key);
         self.counters.waiting += 1;
-        self.arm_overflow(ctx, c);
         if self.config.mode == ReceptionMode::Asynchronous {
             self.conv_mut(c).phase = Phase::Pooled;
             self.counters.pooled += 1;
@@ -287,20 +286,21 @@ impl State {
                 group: self.group(home).id.clone(),
                 reason: PoolReason::NoAgentAvailable,
             });
-            return;
+        } else {
+            self.conv_mut(c).phase = Phase::Queued;
+            self.counters.queued += 1;
+            if let Some(secs) = self.config.queue.max_wait_secs {
+                self.arm(c, after(ctx.now, secs), TimerKind::MaxWait);
+            }
+            let position = position_of(rank(&self.group(home).queue, &key));
+            ctx.entered.insert(c, position);
+            ctx.emit(Event::ConversationQueued {
+                conversation: self.conv(c).id.clone(),
+                group: self.group(home).id.clone(),
+                position,
+            });
         }
-        self.conv_mut(c).phase = Phase::Queued;
-        self.counters.queued += 1;
-        if let Some(secs) = self.config.queue.max_wait_secs {
-            self.arm(c, after(ctx.now, secs), TimerKind::MaxWait);
-        }
-        let position = position_of(rank(&self.group(home).queue, &key));
-        ctx.entered.insert(c, position);
-        ctx.emit(Event::ConversationQueued {
-            conversation: self.conv(c).id.clone(),
-            group: self.group(home).id.clone(),
-            position,
-        });
+        self.arm_overflow(ctx, c);
     }
 
     /// Takes a queued conversation out of every queue it waits in. O(log n).
@@ -323,8 +323,8 @@ impl State {
     }
 
     /// Arms the overflow timer of a waiting conversation whose group has overflow groups it
-    /// has not joined yet (R-S4): at its arrival plus the group's overflow time, or now if
-    /// that has passed.
+    /// has not joined yet (R-S4): at its arrival plus the group's overflow time, or now (the
+    /// next `Tick`) if that has passed.
     pub(crate) fn arm_overflow(&mut self, ctx: &Ctx, c: ConvKey) {
         let conv = self.conv(c);
         let group = self.group(conv.group);

@@ -1637,7 +1637,6 @@ impl Desk {
 /// R-Q4, R-S4: a conversation that joined an overflow group and is routed again (its agent
 /// removed) must go to an agent of that overflow group who has room, not wait beside it.
 #[test]
-#[ignore = "engine bug: a re-routed conversation ignores the overflow groups it joined (R-Q4)"]
 fn rerouted_overflowed_conversation_goes_to_an_overflow_agent_with_room() {
     let mut desk = Desk::new(Config::default());
     desk.run(Command::RegisterGroup(GroupSpec::new("g0")));
@@ -1674,7 +1673,6 @@ fn rerouted_overflowed_conversation_goes_to_an_overflow_agent_with_room() {
 /// paused by a snooze when the reply targets are switched off must not come back and breach
 /// after the snooze lifts.
 #[test]
-#[ignore = "engine bug: a reply goal paused by a snooze survives switching SLA off and breaches after the wake (R-L1)"]
 fn reply_goal_paused_by_snooze_does_not_breach_after_sla_is_switched_off() {
     let mut config = Config {
         mode: ReceptionMode::Asynchronous,
@@ -1706,7 +1704,6 @@ fn reply_goal_paused_by_snooze_does_not_breach_after_sla_is_switched_off() {
 /// R-S4: overflow groups join a conversation's candidates "once it has waited a set time".
 /// Setting overflow on a group must apply to the conversations already waiting there.
 #[test]
-#[ignore = "engine bug: overflow set by UpdateGroup never applies to conversations already waiting (R-S4)"]
 fn overflow_set_on_a_group_applies_to_conversations_already_waiting() {
     let mut desk = Desk::new(Config::default());
     desk.run(Command::RegisterGroup(GroupSpec::new("g0")));

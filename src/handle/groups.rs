@@ -6,7 +6,8 @@ use crate::event::{DrainTrigger, Event};
 use crate::group::Group;
 use crate::ids::GroupId;
 use crate::outcome::Ctx;
-use crate::store::{AgentKey, GroupKey, State};
+use crate::store::{AgentKey, ConvKey, GroupKey, State};
+use crate::timers::Slot;
 
 impl State {
     /// `RegisterGroup`: O(log groups).
@@ -59,6 +60,7 @@ impl State {
         if let Some(limit) = limit {
             group.limit = limit;
         }
+        let overflow_changed = overflow.is_some();
         if let Some((groups, after_secs)) = overflow {
             group.overflow = groups;
             group.overflow_after_secs = after_secs;
@@ -71,6 +73,22 @@ impl State {
         });
         for a in members {
             self.drain(ctx, a, DrainTrigger::GroupChanged);
+        }
+        if overflow_changed {
+            // Conversations already waiting follow the new setting (R-S4).
+            let waiting: Vec<ConvKey> = self
+                .group(g)
+                .queue
+                .iter()
+                .map(|k| k.conv)
+                .filter(|c| self.conv(*c).group == g)
+                .collect();
+            for c in waiting {
+                if self.conv(c).phase.is_waiting() && self.conv(c).overflow.is_empty() {
+                    self.disarm(c, Slot::Overflow);
+                    self.arm_overflow(ctx, c);
+                }
+            }
         }
         Ok(())
     }

@@ -236,10 +236,12 @@ impl State {
             .conversations
             .iter()
             .filter(|(_, c)| {
-                c.timers.iter().any(|t| {
-                    off.contains(&t.kind.slot())
-                        || (first_reply_off && t.kind == TimerKind::FirstReplyTimeout)
-                })
+                (off.contains(&Slot::Sla) && c.goal.is_some())
+                    || (off.contains(&Slot::Inactivity) && c.silent_since.is_some())
+                    || c.timers.iter().any(|t| {
+                        off.contains(&t.kind.slot())
+                            || (first_reply_off && t.kind == TimerKind::FirstReplyTimeout)
+                    })
             })
             .map(|(k, _)| k)
             .collect();

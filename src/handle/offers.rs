@@ -150,7 +150,11 @@ impl State {
                 self.group_mut(home).cursor = a;
                 self.attach(ctx, c, a, AssignReason::Redirect { strategy });
             }
-            None => self.enqueue(ctx, c),
+            None => {
+                if !self.try_overflow_groups(ctx, c) {
+                    self.enqueue(ctx, c);
+                }
+            }
         }
     }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::config::ReceptionMode;
 use crate::conversation::{Conversation, Phase};
 use crate::error::Error;
-use crate::event::{AssignReason, Event, LeaveMessageReason, TurnAwayReason};
+use crate::event::{Event, LeaveMessageReason, TurnAwayReason};
 use crate::ids::ConversationId;
 use crate::outcome::Ctx;
 use crate::store::{ConvKey, GroupKey, State};
@@ -155,18 +155,7 @@ impl State {
             conversation: self.conv(c).id.clone(),
             groups: added.iter().map(|g| self.group(*g).id.clone()).collect(),
         });
-        for g in added {
-            if let Some(a) = self.pick(g, &self.conv(c).excluded) {
-                let group = self.group(g);
-                let reason = AssignReason::Overflow {
-                    group: group.id.clone(),
-                    strategy: group.strategy,
-                };
-                self.group_mut(g).cursor = a;
-                self.attach(ctx, c, a, reason);
-                return;
-            }
-        }
+        self.try_overflow_groups(ctx, c);
     }
 
     /// The estimated wait of a queued conversation (R-B2): its position times the mean

@@ -122,6 +122,23 @@ impl State {
             self.attach_by_strategy(ctx, c, home, a, AssignReason::Strategy { strategy });
             return true;
         }
+        self.try_overflow_groups(ctx, c)
+    }
+
+    /// Offers a conversation to the overflow groups it has joined, in order (R-S4).
+    pub(crate) fn try_overflow_groups(&mut self, ctx: &mut Ctx, c: ConvKey) -> bool {
+        let conv = self.conv(c);
+        for &g in &conv.overflow {
+            if let Some(a) = self.pick(g, &conv.excluded) {
+                let group = self.group(g);
+                let reason = AssignReason::Overflow {
+                    group: group.id.clone(),
+                    strategy: group.strategy,
+                };
+                self.attach_by_strategy(ctx, c, g, a, reason);
+                return true;
+            }
+        }
         false
     }
 

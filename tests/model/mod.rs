@@ -43,17 +43,17 @@ use switchboard::{
 /// withdrawn offer) is offered only to its own group; overflow-group agents with room do not
 /// take it (R-Q4, R-S4). Regression test:
 /// `rerouted_overflowed_conversation_goes_to_an_overflow_agent_with_room`.
-pub const KNOWN_BUG_1_OVERFLOW_REROUTE: bool = true;
+pub const KNOWN_BUG_1_OVERFLOW_REROUTE: bool = false;
 
 /// Bug 2: switching SLA off clears only reply goals with an armed deadline; a goal paused by a
 /// snooze survives and breaches after the wake (R-L1, `Config` docs). Regression test:
 /// `reply_goal_paused_by_snooze_does_not_breach_after_sla_is_switched_off`.
-pub const KNOWN_BUG_2_PAUSED_GOAL_SURVIVES_SLA_OFF: bool = true;
+pub const KNOWN_BUG_2_PAUSED_GOAL_SURVIVES_SLA_OFF: bool = false;
 
 /// Bug 3: overflow set on a group by `UpdateGroup` never applies to conversations already
 /// waiting in it (R-S4). Regression test:
 /// `overflow_set_on_a_group_applies_to_conversations_already_waiting`.
-pub const KNOWN_BUG_3_OVERFLOW_UPDATE_IGNORED: bool = true;
+pub const KNOWN_BUG_3_OVERFLOW_UPDATE_IGNORED: bool = false;
 
 /// A sequence number: registration order for agents and groups, arrival order for
 /// conversations. Only the order matters.
@@ -982,7 +982,11 @@ impl Model {
         self.out = MOutcome::default();
         match self.apply(command) {
             Ok(()) => {
-                self.clock = Some(now);
+                // A batch whose every item is refused changes nothing, not even the clock.
+                let items = &self.out.items;
+                if items.is_empty() || items.iter().any(Option::is_none) {
+                    self.clock = Some(now);
+                }
                 Ok(std::mem::take(&mut self.out))
             }
             Err(e) => {
@@ -1150,16 +1154,26 @@ impl Model {
         }
     }
 
+    /// A visitor gives up from a queue, the pool, or an offer not yet accepted.
     fn leave(&mut self, id: &ConversationId) -> Result<(), &'static str> {
         let i = self.known_conv(id)?;
-        if !self.convs[i].place.is_waiting() {
+        let offered = matches!(self.convs[i].place, Place::Offered { .. });
+        if !self.convs[i].place.is_waiting() && !offered {
             return Err("InvalidState");
         }
-        self.unqueue(i);
+        let freed = if offered {
+            Some(self.detach(i))
+        } else {
+            self.unqueue(i);
+            None
+        };
         self.retire(i);
         self.convs[i].place = Place::Abandoned;
         let group = self.convs[i].group.clone();
         self.emit(MEvent::Abandoned(id.clone(), group));
+        if let Some(a) = freed {
+            self.drain(a, DrainTrigger::CapacityFreed);
+        }
         Ok(())
     }
 
@@ -1435,14 +1449,14 @@ impl Model {
             };
             for i in 0..self.convs.len() {
                 let c = &self.convs[i];
-                if !overflow.is_empty()
-                    && c.group == update.group
-                    && c.place.is_waiting()
-                    && c.overflow.is_empty()
-                    && !c.stalled
-                {
-                    let at = after(c.arrived_at, after_secs).max(self.now);
-                    self.set_deadline(i, at, TimerKind::Overflow);
+                if c.group == update.group && c.place.is_waiting() && c.overflow.is_empty() {
+                    if overflow.is_empty() || c.stalled {
+                        // Overflow switched off: its pending deadline goes.
+                        self.clear_deadline(i, TimerKind::Overflow);
+                    } else {
+                        let at = after(c.arrived_at, after_secs).max(self.now);
+                        self.set_deadline(i, at, TimerKind::Overflow);
+                    }
                 }
             }
         }
