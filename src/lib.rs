@@ -70,8 +70,9 @@
 //! 1. the **designated agent** named at arrival, if eligible and below its limit;
 //! 2. the **designated group** named at arrival, through that group's strategy;
 //! 3. the **last agent** who served the visitor ([`Config::last_agent`], off by default),
-//!    if it belongs to the conversation's group, is eligible and below its limit, and the last
-//!    service lies within the optional window;
+//!    if it belongs to one of the conversation's groups (its own, a designated one or an
+//!    overflow group it joined), is eligible and below its limit, and the last service lies
+//!    within the optional window;
 //! 4. the conversation's **group**, through its [`Strategy`]: least recently assigned (the
 //!    default), round robin, least loaded, or agent priority; each ends in a total tie-break;
 //! 5. with no one available, the conversation **waits**: in its group's queue in real-time

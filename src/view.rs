@@ -82,7 +82,8 @@ pub struct Counters {
     pub arrived: u64,
     /// Times a conversation entered a queue.
     pub queued: u64,
-    /// Automatic assignments (strategy, preferences, drains, transfers).
+    /// Automatic assignments and offers (strategy, preferences, drains, redirects, overflow,
+    /// transfers) and claims from the pool.
     pub assigned_automatically: u64,
     /// Manual assignments.
     pub assigned_manually: u64,
