@@ -207,17 +207,13 @@ impl Conversation {
 
     /// The groups whose queues it waits in while waiting: its own, a designated one, and
     /// those it overflowed into, each once.
-    pub(crate) fn waiting_groups(&self) -> impl Iterator<Item = GroupKey> + use<> {
-        let mut groups = vec![self.group];
-        for g in self
-            .designated_group
-            .into_iter()
-            .chain(self.overflow.iter().copied())
-        {
-            if !groups.contains(&g) {
-                groups.push(g);
-            }
-        }
-        groups.into_iter()
+    pub(crate) fn waiting_groups(&self) -> impl Iterator<Item = GroupKey> + '_ {
+        let own = self.group;
+        let designated = self.designated_group.filter(|g| *g != own);
+        let overflow = self.overflow.iter().enumerate().filter_map(move |(i, g)| {
+            let repeated = *g == own || Some(*g) == designated || self.overflow[..i].contains(g);
+            (!repeated).then_some(*g)
+        });
+        std::iter::once(own).chain(designated).chain(overflow)
     }
 }

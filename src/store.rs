@@ -254,24 +254,19 @@ impl State {
     /// Remembers the first entries of a queue before this command changes it, so that changed
     /// positions can be announced when the command is done. O(announce_positions).
     pub(crate) fn touch(&self, ctx: &mut Ctx, g: GroupKey) {
-        if ctx.touched.contains_key(&g) {
-            return;
-        }
-        let n = self.config.queue.announce_positions as usize;
-        let first = self.group(g).queue.iter().take(n).map(|k| k.conv).collect();
-        ctx.touched.insert(g, first);
+        touch_queue(&self.groups, &self.config, ctx, g);
     }
 
     /// Puts a conversation in the queues it waits in: the queue in real-time mode (announcing
     /// its position), the pool in asynchronous mode. O(log n + min(ahead, behind)).
     pub(crate) fn enqueue(&mut self, ctx: &mut Ctx, c: ConvKey) {
-        let conv = self.conv(c);
+        let conv = self.conversations.get(c).expect(CONV);
         let key = conv.queue_key(&self.config);
         let home = conv.group;
         let designated = conv.designated_agent;
         for g in conv.waiting_groups() {
-            self.touch(ctx, g);
-            self.group_mut(g).queue.insert(key);
+            touch_queue(&self.groups, &self.config, ctx, g);
+            self.groups.get_mut(&g).expect(GROUP).queue.insert(key);
         }
         if let Some(d) = designated {
             self.agent_mut(d).designated.insert(key);
@@ -305,13 +300,13 @@ impl State {
 
     /// Takes a queued conversation out of every queue it waits in. O(log n).
     pub(crate) fn dequeue(&mut self, ctx: &mut Ctx, c: ConvKey) {
-        let conv = self.conv(c);
+        let conv = self.conversations.get(c).expect(CONV);
         debug_assert!(conv.phase.is_waiting());
         let key = conv.queue_key(&self.config);
         let designated = conv.designated_agent;
         for g in conv.waiting_groups() {
-            self.touch(ctx, g);
-            self.group_mut(g).queue.remove(&key);
+            touch_queue(&self.groups, &self.config, ctx, g);
+            self.groups.get_mut(&g).expect(GROUP).queue.remove(&key);
         }
         if let Some(d) = designated {
             self.agent_mut(d).designated.remove(&key);
@@ -515,9 +510,8 @@ impl State {
 
     /// Counts an open conversation against the groups it names (so they cannot be removed).
     pub(crate) fn claim_groups(&mut self, c: ConvKey) {
-        let groups: Vec<GroupKey> = self.conv(c).waiting_groups().collect();
-        for g in groups {
-            self.group_mut(g).open += 1;
+        for g in self.conversations.get(c).expect(CONV).waiting_groups() {
+            self.groups.get_mut(&g).expect(GROUP).open += 1;
         }
     }
 
@@ -535,9 +529,8 @@ impl State {
 
     /// Undoes [`State::claim_groups`].
     pub(crate) fn release_groups(&mut self, c: ConvKey) {
-        let groups: Vec<GroupKey> = self.conv(c).waiting_groups().collect();
-        for g in groups {
-            self.group_mut(g).open -= 1;
+        for g in self.conversations.get(c).expect(CONV).waiting_groups() {
+            self.groups.get_mut(&g).expect(GROUP).open -= 1;
         }
     }
 
@@ -753,6 +746,17 @@ impl State {
         }
         Ok(())
     }
+}
+
+/// [`State::touch`] on the groups alone, for callers that hold a conversation borrowed.
+fn touch_queue(groups: &BTreeMap<GroupKey, Group>, config: &Config, ctx: &mut Ctx, g: GroupKey) {
+    if ctx.touched.contains_key(&g) {
+        return;
+    }
+    let n = config.queue.announce_positions as usize;
+    let queue = &groups.get(&g).expect(GROUP).queue;
+    let first = queue.iter().take(n).map(|k| k.conv).collect();
+    ctx.touched.insert(g, first);
 }
 
 /// A 0-based rank as a 1-based position, saturating at `u32::MAX`.

@@ -60,14 +60,29 @@ impl PartialEq for Ratio {
 
 impl Eq for Ratio {}
 
+impl Ratio {
+    /// The fraction as a 64-bit fixed-point number, `floor(num / den · 2⁶⁴)`, for a fraction
+    /// below 1 (a listed agent's load is below its limit; anything else saturates). The map
+    /// keeps the exact order: two fractions with denominators below 2³² that differ, differ
+    /// by at least 2⁻⁶⁴, so their floors differ; equal fractions have equal floors.
+    fn fixed(self) -> u64 {
+        if self.num >= self.den {
+            return u64::MAX;
+        }
+        let scaled = (u128::from(self.num) << 64) / u128::from(self.den);
+        u64::try_from(scaled).unwrap_or(u64::MAX)
+    }
+}
+
 /// Where an agent stands in one group's candidate index: the smallest key is the best
-/// candidate. Fields a strategy does not use are constant, so the derived order is the
-/// strategy's order followed by the tie-breaks.
+/// candidate. `first` and `second` hold what the strategy orders by (constant when unused),
+/// `agent` (registration order) is the final tie-break, so the derived order is the strategy's
+/// order. Three integers: comparing two keys is three integer comparisons, which matters
+/// because an assignment re-files its agent in each of its groups.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct CandKey {
-    pub ratio: Ratio,
-    pub priority: u8,
-    pub last: u64,
+    first: u64,
+    second: u64,
     pub agent: AgentKey,
 }
 
@@ -79,31 +94,16 @@ impl CandKey {
         last: u64,
         agent: AgentKey,
     ) -> Self {
-        match strategy {
-            Strategy::LeastRecentlyAssigned => CandKey {
-                ratio: Ratio::ZERO,
-                priority: 0,
-                last,
-                agent,
-            },
-            Strategy::RoundRobin => CandKey {
-                ratio: Ratio::ZERO,
-                priority: 0,
-                last: 0,
-                agent,
-            },
-            Strategy::LeastLoaded => CandKey {
-                ratio,
-                priority: 0,
-                last,
-                agent,
-            },
-            Strategy::AgentPriority => CandKey {
-                ratio: Ratio::ZERO,
-                priority,
-                last,
-                agent,
-            },
+        let (first, second) = match strategy {
+            Strategy::LeastRecentlyAssigned => (last, 0),
+            Strategy::RoundRobin => (0, 0),
+            Strategy::LeastLoaded => (ratio.fixed(), last),
+            Strategy::AgentPriority => (u64::from(priority), last),
+        };
+        CandKey {
+            first,
+            second,
+            agent,
         }
     }
 }
@@ -119,6 +119,22 @@ mod tests {
         assert!(r(1, 3) < r(1, 2));
         assert!(r(2, 3) > r(3, 5));
         assert!(r(u32::MAX - 1, u32::MAX) < r(u32::MAX, u32::MAX));
+    }
+
+    #[test]
+    fn fixed_point_ratios_keep_the_exact_order() {
+        let r = |num, den| Ratio { num, den };
+        let pairs = [
+            (r(1, 2), r(2, 4)),
+            (r(1, 3), r(1, 2)),
+            (r(3, 5), r(2, 3)),
+            (r(u32::MAX - 2, u32::MAX - 1), r(u32::MAX - 1, u32::MAX)),
+            (r(0, 7), r(1, u32::MAX)),
+            (r(1, u32::MAX), r(1, u32::MAX - 1)),
+        ];
+        for (a, b) in pairs {
+            assert_eq!(a.cmp(&b), a.fixed().cmp(&b.fixed()), "{a:?} vs {b:?}");
+        }
     }
 
     #[test]
