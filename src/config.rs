@@ -75,6 +75,10 @@ impl Default for Config {
     }
 }
 
+/// The longest aging step (366 days): longer steps age nothing in practice, and the bound keeps
+/// the queue's ordering key in 64 bits.
+pub(crate) const MAX_AGING_STEP_SECS: u64 = 366 * 24 * 60 * 60;
+
 impl Config {
     /// Checks the config as a whole.
     ///
@@ -86,11 +90,20 @@ impl Config {
         if self.default_limit == 0 {
             return Err(invalid("default_limit", "must be at least 1"));
         }
-        if self.queue.aging_step_secs == Some(0) {
-            return Err(invalid(
-                "queue.aging_step_secs",
-                "must be at least 1 second",
-            ));
+        match self.queue.aging_step_secs {
+            Some(0) => {
+                return Err(invalid(
+                    "queue.aging_step_secs",
+                    "must be at least 1 second",
+                ));
+            }
+            Some(step) if step > MAX_AGING_STEP_SECS => {
+                return Err(invalid(
+                    "queue.aging_step_secs",
+                    "must be at most 366 days (31,622,400 seconds)",
+                ));
+            }
+            _ => {}
         }
         if self.last_agent.window_secs == Some(0) {
             return Err(invalid(
@@ -193,7 +206,7 @@ pub struct QueueConfig {
     pub announce_positions: u32,
     /// Aging (R-Q1): every `aging_step_secs` seconds waited count as one priority level, so a
     /// conversation of priority 0 that has waited one step ranks with a fresh one of priority 1.
-    /// `None` (the default) turns aging off: priority, then arrival.
+    /// `None` (the default) turns aging off: priority, then arrival. At most 366 days.
     pub aging_step_secs: Option<u64>,
     /// The most conversations a group's queue holds; a visitor arriving at a full queue is
     /// turned away and offered to leave a message (R-Q3). `None`: no limit.

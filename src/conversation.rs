@@ -160,16 +160,9 @@ pub(crate) struct Conversation {
     pub group: GroupKey,
     pub priority: u8,
     pub arrived_at: DateTime<Utc>,
-    /// What the visitor designated at arrival, as given (for the record).
-    pub designated: Option<Target>,
-    /// The designation while it still routes: until the conversation is first served.
-    pub designated_agent: Option<AgentKey>,
-    pub designated_group: Option<GroupKey>,
-    /// Agents that must not get it automatically: those that transferred it away, declined
-    /// it, or let its offer or first reply time out (R-R2).
-    pub excluded: Vec<AgentKey>,
-    /// Groups it overflowed into after waiting (R-S4).
-    pub overflow: Vec<GroupKey>,
+    /// Designations, exclusions and overflow groups: `None` for most conversations, which
+    /// have none of them, so that the common record stays small (R-Q1 memory).
+    pub routing: Option<Box<Routing>>,
     /// Times it was redirected after a missed offer or first reply.
     pub redirects: u32,
     /// Past the redirect limit: only an admin (or a transfer) moves it now.
@@ -193,7 +186,77 @@ pub(crate) struct Conversation {
     pub seq: u64,
 }
 
+/// The rarer part of a conversation's routing state, kept out of line.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub(crate) struct Routing {
+    /// What the visitor designated at arrival, as given (for the record).
+    pub designated: Option<Target>,
+    /// The designation while it still routes: until the conversation is first served.
+    pub designated_agent: Option<AgentKey>,
+    pub designated_group: Option<GroupKey>,
+    /// Agents that must not get it automatically: those that transferred it away, declined
+    /// it, or let its offer or first reply time out (R-R2).
+    pub excluded: Vec<AgentKey>,
+    /// Groups it overflowed into after waiting (R-S4).
+    pub overflow: Vec<GroupKey>,
+}
+
 impl Conversation {
+    /// What the visitor designated at arrival, as given.
+    pub(crate) fn designation(&self) -> Option<&Target> {
+        self.routing.as_ref()?.designated.as_ref()
+    }
+
+    /// The designated agent while the designation still routes.
+    pub(crate) fn designated_agent(&self) -> Option<AgentKey> {
+        self.routing.as_ref()?.designated_agent
+    }
+
+    /// The designated group while the designation still routes.
+    pub(crate) fn designated_group(&self) -> Option<GroupKey> {
+        self.routing.as_ref()?.designated_group
+    }
+
+    /// Agents that must not get it automatically.
+    pub(crate) fn excluded(&self) -> &[AgentKey] {
+        self.routing.as_ref().map_or(&[], |r| &r.excluded)
+    }
+
+    /// Groups it overflowed into.
+    pub(crate) fn overflow(&self) -> &[GroupKey] {
+        self.routing.as_ref().map_or(&[], |r| &r.overflow)
+    }
+
+    /// Changes the out-of-line routing state, dropping it again when nothing is left in it.
+    pub(crate) fn with_routing<R>(&mut self, change: impl FnOnce(&mut Routing) -> R) -> R {
+        let routing = self.routing.get_or_insert_with(Box::default);
+        let result = change(routing);
+        if **routing == Routing::default() {
+            self.routing = None;
+        }
+        result
+    }
+
+    /// Keeps `agent` from getting it automatically again.
+    pub(crate) fn exclude(&mut self, agent: AgentKey) {
+        self.with_routing(|r| {
+            if !r.excluded.contains(&agent) {
+                r.excluded.push(agent);
+            }
+        });
+    }
+
+    /// Drops the designation's routing effect (the record of what was designated stays).
+    pub(crate) fn drop_designation(&mut self) {
+        if self.routing.is_some() {
+            self.with_routing(|r| {
+                r.designated_agent = None;
+                r.designated_group = None;
+            });
+        }
+    }
+
     pub(crate) fn queue_key(&self, config: &Config) -> QueueKey {
         QueueKey::new(self.priority, self.arrived_at, self.seq, self.key, config)
     }
@@ -209,9 +272,10 @@ impl Conversation {
     /// those it overflowed into, each once.
     pub(crate) fn waiting_groups(&self) -> impl Iterator<Item = GroupKey> + '_ {
         let own = self.group;
-        let designated = self.designated_group.filter(|g| *g != own);
-        let overflow = self.overflow.iter().enumerate().filter_map(move |(i, g)| {
-            let repeated = *g == own || Some(*g) == designated || self.overflow[..i].contains(g);
+        let designated = self.designated_group().filter(|g| *g != own);
+        let joined = self.overflow();
+        let overflow = joined.iter().enumerate().filter_map(move |(i, g)| {
+            let repeated = *g == own || Some(*g) == designated || joined[..i].contains(g);
             (!repeated).then_some(*g)
         });
         std::iter::once(own).chain(designated).chain(overflow)

@@ -165,7 +165,7 @@ impl Engine {
                 .signed_duration_since(conv.arrived_at)
                 .to_std()
                 .unwrap_or(Duration::ZERO),
-            designated: conv.designated.clone(),
+            designated: conv.designation().cloned(),
         }
     }
 

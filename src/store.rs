@@ -31,6 +31,12 @@ pub(crate) type ConvKey = u64;
 /// A schedule's internal key: its definition sequence number (never reused).
 pub(crate) type ScheduleKey = u64;
 
+/// A map keyed by the host's ids. Iteration is insertion order whatever the hasher, so the
+/// engine's behaviour does not depend on it; foldhash is several times faster than SipHash on
+/// short strings, and its per-process random seed keeps keys chosen by visitors from
+/// colliding on purpose.
+pub(crate) type IdMap<K, V> = IndexMap<K, V, foldhash::fast::RandomState>;
+
 /// The agent who last served a visitor, and when (assignment, or end if it ended).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct LastService {
@@ -55,16 +61,16 @@ pub(crate) struct State {
     /// Every group ever registered, removed ones included: finished conversations may name a
     /// group that is gone.
     pub group_names: BTreeMap<GroupKey, GroupId>,
-    pub visitors: IndexMap<VisitorId, LastService>,
+    pub visitors: IdMap<VisitorId, LastService>,
     pub counters: Counters,
     #[serde(skip)]
-    pub agent_ids: IndexMap<AgentId, AgentKey>,
+    pub agent_ids: IdMap<AgentId, AgentKey>,
     #[serde(skip)]
-    pub group_ids: IndexMap<GroupId, GroupKey>,
+    pub group_ids: IdMap<GroupId, GroupKey>,
     #[serde(skip)]
-    pub conv_ids: IndexMap<ConversationId, ConvKey>,
+    pub conv_ids: IdMap<ConversationId, ConvKey>,
     #[serde(skip)]
-    pub schedule_ids: IndexMap<ScheduleId, ScheduleKey>,
+    pub schedule_ids: IdMap<ScheduleId, ScheduleKey>,
     /// Every armed timer, earliest first.
     #[serde(skip)]
     pub timers: BTreeSet<Timer>,
@@ -94,12 +100,12 @@ impl State {
             conversations: Slab::default(),
             schedules: BTreeMap::new(),
             group_names: BTreeMap::new(),
-            visitors: IndexMap::new(),
+            visitors: IdMap::default(),
             counters: Counters::default(),
-            agent_ids: IndexMap::new(),
-            group_ids: IndexMap::new(),
-            conv_ids: IndexMap::new(),
-            schedule_ids: IndexMap::new(),
+            agent_ids: IdMap::default(),
+            group_ids: IdMap::default(),
+            conv_ids: IdMap::default(),
+            schedule_ids: IdMap::default(),
             timers: BTreeSet::new(),
             waiting: BTreeSet::new(),
             snoozed: BTreeSet::new(),
@@ -174,62 +180,20 @@ impl State {
     /// asynchronous mode with all agents as the target, where status is ignored (R-M2); and,
     /// with working-hours routing on, on duty (R-W2).
     pub(crate) fn eligible(&self, agent: &Agent) -> bool {
-        let status = match (self.config.mode, self.config.allocation_target) {
-            (ReceptionMode::Asynchronous, AllocationTarget::AllAgents) => true,
-            _ => agent.status.assignable(&self.config).unwrap_or(false),
-        };
-        status && (!self.config.working_hours || agent.on_duty)
+        eligible(&self.config, agent)
     }
 
     /// Takes the agent out of its groups' candidate indexes. O(groups · log agents).
     pub(crate) fn unlist(&mut self, a: AgentKey) {
         let agent = self.agents.get_mut(&a).expect(AGENT);
-        if std::mem::take(&mut agent.counted_eligible) {
-            for m in &agent.groups {
-                self.groups.get_mut(&m.group).expect(GROUP).eligible -= 1;
-            }
-        }
-        let Some(listing) = agent.listed.take() else {
-            return;
-        };
-        for m in &agent.groups {
-            let group = self.groups.get_mut(&m.group).expect(GROUP);
-            let key = CandKey::new(group.strategy, listing.ratio, m.priority, listing.last, a);
-            group.available.remove(&key);
-        }
+        unlist(&mut self.groups, a, agent);
     }
 
     /// Puts the agent in its groups' candidate indexes if it is eligible and below its limit.
     /// O(groups · log agents).
     pub(crate) fn list(&mut self, a: AgentKey) {
-        let agent = self.agent(a);
-        debug_assert!(agent.listed.is_none(), "list after unlist");
-        if !self.eligible(agent) {
-            return;
-        }
         let agent = self.agents.get_mut(&a).expect(AGENT);
-        agent.counted_eligible = true;
-        for m in &agent.groups {
-            self.groups.get_mut(&m.group).expect(GROUP).eligible += 1;
-        }
-        let agent = self.agent(a);
-        if agent.load >= agent.effective_limit {
-            return;
-        }
-        let listing = Listing {
-            ratio: Ratio {
-                num: agent.load,
-                den: agent.effective_limit,
-            },
-            last: agent.last_assignment,
-        };
-        let agent = self.agents.get_mut(&a).expect(AGENT);
-        agent.listed = Some(listing);
-        for m in &agent.groups {
-            let group = self.groups.get_mut(&m.group).expect(GROUP);
-            let key = CandKey::new(group.strategy, listing.ratio, m.priority, listing.last, a);
-            group.available.insert(key);
-        }
+        list(&mut self.groups, &self.config, a, agent);
     }
 
     /// Re-files an agent after anything that decides its place changed.
@@ -246,7 +210,7 @@ impl State {
         self.agents
             .get(&a)
             .is_some_and(|agent| agent.listed.is_some())
-            && !conv.excluded.contains(&a)
+            && !conv.excluded().contains(&a)
     }
 
     // ---- queues ------------------------------------------------------------------------------
@@ -263,7 +227,7 @@ impl State {
         let conv = self.conversations.get(c).expect(CONV);
         let key = conv.queue_key(&self.config);
         let home = conv.group;
-        let designated = conv.designated_agent;
+        let designated = conv.designated_agent();
         for g in conv.waiting_groups() {
             touch_queue(&self.groups, &self.config, ctx, g);
             self.groups.get_mut(&g).expect(GROUP).queue.insert(key);
@@ -303,7 +267,7 @@ impl State {
         let conv = self.conversations.get(c).expect(CONV);
         debug_assert!(conv.phase.is_waiting());
         let key = conv.queue_key(&self.config);
-        let designated = conv.designated_agent;
+        let designated = conv.designated_agent();
         for g in conv.waiting_groups() {
             touch_queue(&self.groups, &self.config, ctx, g);
             self.groups.get_mut(&g).expect(GROUP).queue.remove(&key);
@@ -323,7 +287,7 @@ impl State {
     pub(crate) fn arm_overflow(&mut self, ctx: &Ctx, c: ConvKey) {
         let conv = self.conv(c);
         let group = self.group(conv.group);
-        if group.overflow.is_empty() || !conv.overflow.is_empty() || conv.stalled {
+        if group.overflow.is_empty() || !conv.overflow().is_empty() || conv.stalled {
             return;
         }
         let at = after(conv.arrived_at, group.overflow_after_secs).max(ctx.now);
@@ -386,11 +350,9 @@ impl State {
             }
         }
         let conv = self.conv(c);
-        if conv.designated_agent.is_some() || conv.designated_group.is_some() {
+        if conv.designated_agent().is_some() || conv.designated_group().is_some() {
             self.release_groups(c);
-            let conv = self.conv_mut(c);
-            conv.designated_agent = None;
-            conv.designated_group = None;
+            self.conv_mut(c).drop_designation();
             self.claim_groups(c);
         }
         let direct = matches!(
@@ -398,17 +360,17 @@ impl State {
             AssignReason::Manual | AssignReason::ManualToGroup { .. } | AssignReason::Claimed
         );
         let offer = !direct && !self.config.reception.auto_accept;
-        self.unlist(a);
         self.assignment_seq += 1;
         let seq = self.assignment_seq;
         let arrival = self.conv(c).seq;
-        let agent = self.agent_mut(a);
+        let agent = self.agents.get_mut(&a).expect(AGENT);
+        unlist(&mut self.groups, a, agent);
         agent.load += 1;
         agent.conversations.insert((arrival, c));
         agent.last_assignment = seq;
         agent.assigned_total += 1;
         let (agent_id, load, limit) = (agent.id.clone(), agent.load, agent.effective_limit);
-        self.list(a);
+        list(&mut self.groups, &self.config, a, agent);
         let now = ctx.now;
         let conv = self.conv_mut(c);
         conv.first_assigned_at.get_or_insert(now);
@@ -485,14 +447,14 @@ impl State {
             Phase::Offered { .. } => self.counters.offered -= 1,
             _ => self.counters.active -= 1,
         }
-        self.unlist(a);
-        let agent = self.agent_mut(a);
+        let agent = self.agents.get_mut(&a).expect(AGENT);
+        unlist(&mut self.groups, a, agent);
         if counted {
             agent.load -= 1;
         }
         agent.conversations.remove(&(arrival, c));
         let agent_id = agent.id.clone();
-        self.list(a);
+        list(&mut self.groups, &self.config, a, agent);
         self.disarm_all(c);
         let conv = self.conv_mut(c);
         conv.phase = Phase::Routing;
@@ -522,9 +484,13 @@ impl State {
         self.release_groups(c);
         self.disarm_all(c);
         let conv = self.conv_mut(c);
-        conv.designated_agent = None;
-        conv.designated_group = None;
-        conv.overflow.clear();
+        if conv.routing.is_some() {
+            conv.with_routing(|r| {
+                r.designated_agent = None;
+                r.designated_group = None;
+                r.overflow.clear();
+            });
+        }
     }
 
     /// Undoes [`State::claim_groups`].
@@ -637,7 +603,7 @@ impl State {
                 if c.waiting_groups().any(|g| !self.groups.contains_key(&g)) {
                     return Err(missing("group"));
                 }
-                if c.designated_agent
+                if c.designated_agent()
                     .is_some_and(|d| !self.agents.contains_key(&d))
                 {
                     return Err(missing("agent"));
@@ -667,7 +633,7 @@ impl State {
                         let group = self.groups.get_mut(&g).ok_or_else(|| missing("group"))?;
                         group.queue.insert(key);
                     }
-                    if let Some(d) = c.designated_agent {
+                    if let Some(d) = c.designated_agent() {
                         let agent = self.agents.get_mut(&d).ok_or_else(|| missing("agent"))?;
                         agent.designated.insert(key);
                     }
@@ -745,6 +711,60 @@ impl State {
             self.list(a);
         }
         Ok(())
+    }
+}
+
+/// [`State::eligible`] on the config alone.
+fn eligible(config: &Config, agent: &Agent) -> bool {
+    let status = match (config.mode, config.allocation_target) {
+        (ReceptionMode::Asynchronous, AllocationTarget::AllAgents) => true,
+        _ => agent.status.assignable(config).unwrap_or(false),
+    };
+    status && (!config.working_hours || agent.on_duty)
+}
+
+/// [`State::unlist`] on the groups and the agent, for callers that hold the agent borrowed.
+fn unlist(groups: &mut BTreeMap<GroupKey, Group>, a: AgentKey, agent: &mut Agent) {
+    if std::mem::take(&mut agent.counted_eligible) {
+        for m in &agent.groups {
+            groups.get_mut(&m.group).expect(GROUP).eligible -= 1;
+        }
+    }
+    let Some(listing) = agent.listed.take() else {
+        return;
+    };
+    for m in &agent.groups {
+        let group = groups.get_mut(&m.group).expect(GROUP);
+        let key = CandKey::new(group.strategy, listing.ratio, m.priority, listing.last, a);
+        group.available.remove(&key);
+    }
+}
+
+/// [`State::list`] on the groups and the agent, for callers that hold the agent borrowed.
+fn list(groups: &mut BTreeMap<GroupKey, Group>, config: &Config, a: AgentKey, agent: &mut Agent) {
+    debug_assert!(agent.listed.is_none(), "list after unlist");
+    if !eligible(config, agent) {
+        return;
+    }
+    agent.counted_eligible = true;
+    for m in &agent.groups {
+        groups.get_mut(&m.group).expect(GROUP).eligible += 1;
+    }
+    if agent.load >= agent.effective_limit {
+        return;
+    }
+    let listing = Listing {
+        ratio: Ratio {
+            num: agent.load,
+            den: agent.effective_limit,
+        },
+        last: agent.last_assignment,
+    };
+    agent.listed = Some(listing);
+    for m in &agent.groups {
+        let group = groups.get_mut(&m.group).expect(GROUP);
+        let key = CandKey::new(group.strategy, listing.ratio, m.priority, listing.last, a);
+        group.available.insert(key);
     }
 }
 

@@ -576,6 +576,17 @@ fn r_c5_invalid_configs_name_their_field() {
         ),
         (
             Config {
+                queue: QueueConfig {
+                    aging_step_secs: Some(366 * 24 * 3600 + 1),
+                    ..QueueConfig::default()
+                },
+                custom_statuses: statuses(),
+                ..Config::default()
+            },
+            "queue.aging_step_secs",
+        ),
+        (
+            Config {
                 last_agent: LastAgent {
                     enabled: true,
                     window_secs: Some(0),

@@ -393,8 +393,8 @@ fn r_c6_a_corrupted_snapshot_is_refused_as_corrupt() {
                 let queued = queued.clone();
                 move |v| {
                     v["state"]["conversations"]["entries"]
-                        [queued.parse::<usize>().expect("an index")]["designated_agent"] =
-                        9999.into()
+                        [queued.parse::<usize>().expect("an index")]["routing"] =
+                        serde_json::json!({ "designated_agent": 9999 })
                 }
             }),
             Some(queued_id.clone()),

@@ -40,7 +40,7 @@ impl State {
             None => self
                 .waiting
                 .iter()
-                .find(|k| !self.conv(k.conv).excluded.contains(&a))
+                .find(|k| !self.conv(k.conv).excluded().contains(&a))
                 .map(|k| k.conv)
                 .ok_or_else(|| Error::PoolEmpty {
                     agent: agent.clone(),

@@ -1,7 +1,7 @@
 //! A conversation's life: arrival, abandon, end, transfer, forget.
 
 use crate::command::{Arrival, Target};
-use crate::conversation::{Conversation, Phase};
+use crate::conversation::{Conversation, Phase, Routing};
 use crate::error::Error;
 use crate::event::{AssignReason, DrainTrigger, EndReason, Event};
 use crate::ids::ConversationId;
@@ -39,11 +39,14 @@ impl State {
             group,
             priority: arrival.priority,
             arrived_at: ctx.now,
-            designated: arrival.designated.clone(),
-            designated_agent,
-            designated_group,
-            excluded: Vec::new(),
-            overflow: Vec::new(),
+            routing: arrival.designated.clone().map(|designated| {
+                Box::new(Routing {
+                    designated: Some(designated),
+                    designated_agent,
+                    designated_group,
+                    ..Routing::default()
+                })
+            }),
             redirects: 0,
             stalled: false,
             replied: false,
@@ -213,9 +216,7 @@ impl State {
         };
         self.rehome(c, group);
         let conv = self.conv_mut(c);
-        if !conv.excluded.contains(&from) {
-            conv.excluded.push(from);
-        }
+        conv.exclude(from);
         match to {
             To::Agent(b) => self.attach(ctx, c, b, AssignReason::Transfer),
             To::Group(_) => self.route(ctx, c),
@@ -232,10 +233,14 @@ impl State {
         if let Some(g) = group {
             conv.group = g;
         }
-        conv.designated = None;
-        conv.designated_agent = None;
-        conv.designated_group = None;
-        conv.overflow.clear();
+        if conv.routing.is_some() {
+            conv.with_routing(|r| {
+                r.designated = None;
+                r.designated_agent = None;
+                r.designated_group = None;
+                r.overflow.clear();
+            });
+        }
         conv.stalled = false;
         self.claim_groups(c);
     }

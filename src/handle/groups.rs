@@ -84,7 +84,7 @@ impl State {
                 .filter(|c| self.conv(*c).group == g)
                 .collect();
             for c in waiting {
-                if self.conv(c).phase.is_waiting() && self.conv(c).overflow.is_empty() {
+                if self.conv(c).phase.is_waiting() && self.conv(c).overflow().is_empty() {
                     self.disarm(c, Slot::Overflow);
                     self.arm_overflow(ctx, c);
                 }

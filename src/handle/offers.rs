@@ -127,9 +127,7 @@ impl State {
     fn redirect(&mut self, ctx: &mut Ctx, c: ConvKey, from: AgentKey) {
         let limit = self.config.reception.redirect_limit;
         let conv = self.conv_mut(c);
-        if !conv.excluded.contains(&from) {
-            conv.excluded.push(from);
-        }
+        conv.exclude(from);
         conv.redirects += 1;
         let redirects = conv.redirects;
         self.counters.redirects += 1;
@@ -144,7 +142,7 @@ impl State {
         }
         let conv = self.conv(c);
         let home = conv.group;
-        match self.pick(home, &conv.excluded) {
+        match self.pick(home, conv.excluded()) {
             Some(a) => {
                 let strategy = self.group(home).strategy;
                 self.group_mut(home).cursor = a;

@@ -145,7 +145,8 @@ impl State {
         }
         let key = conv.queue_key(&self.config);
         self.release_groups(c);
-        self.conv_mut(c).overflow = added.clone();
+        let joined = added.clone();
+        self.conv_mut(c).with_routing(|r| r.overflow = joined);
         self.claim_groups(c);
         for &g in &added {
             self.touch(ctx, g);

@@ -96,14 +96,14 @@ impl State {
     /// Finds an agent for a conversation that needs one; `false` when no one may take it.
     pub(crate) fn try_assign(&mut self, ctx: &mut Ctx, c: ConvKey) -> bool {
         let conv = self.conv(c);
-        if let Some(d) = conv.designated_agent
+        if let Some(d) = conv.designated_agent()
             && self.available_for(d, conv)
         {
             self.attach(ctx, c, d, AssignReason::DesignatedAgent);
             return true;
         }
-        if let Some(h) = conv.designated_group
-            && let Some(a) = self.pick(h, &conv.excluded)
+        if let Some(h) = conv.designated_group()
+            && let Some(a) = self.pick(h, conv.excluded())
         {
             let strategy = self.group(h).strategy;
             let reason = AssignReason::DesignatedGroup { strategy };
@@ -117,7 +117,7 @@ impl State {
             return true;
         }
         let home = conv.group;
-        if let Some(a) = self.pick(home, &conv.excluded) {
+        if let Some(a) = self.pick(home, conv.excluded()) {
             let strategy = self.group(home).strategy;
             self.attach_by_strategy(ctx, c, home, a, AssignReason::Strategy { strategy });
             return true;
@@ -128,8 +128,8 @@ impl State {
     /// Offers a conversation to the overflow groups it has joined, in order (R-S4).
     pub(crate) fn try_overflow_groups(&mut self, ctx: &mut Ctx, c: ConvKey) -> bool {
         let conv = self.conv(c);
-        for &g in &conv.overflow {
-            if let Some(a) = self.pick(g, &conv.excluded) {
+        for &g in conv.overflow() {
+            if let Some(a) = self.pick(g, conv.excluded()) {
                 let group = self.group(g);
                 let reason = AssignReason::Overflow {
                     group: group.id.clone(),
@@ -151,7 +151,7 @@ impl State {
             }
             let allowed = |k: &&QueueKey| {
                 let conv = self.conv(k.conv);
-                !conv.stalled && !conv.excluded.contains(&a)
+                !conv.stalled && !conv.excluded().contains(&a)
             };
             let best = agent.designated.iter().find(allowed).copied().or_else(|| {
                 agent

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::config::{Config, PoolOrder, ReceptionMode};
+use crate::config::{Config, MAX_AGING_STEP_SECS, PoolOrder, ReceptionMode};
 use crate::store::ConvKey;
 
 /// A waiting conversation's place in every queue it waits in; the smallest is served first.
@@ -17,8 +17,9 @@ use crate::store::ConvKey;
 /// the earlier arrival (`seq`, the arrival sequence number).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub(crate) struct QueueKey {
-    /// Wide enough that `arrived - priority * step` is exact for every step and priority.
-    pub rank: i128,
+    /// `arrived - priority * step` in milliseconds is exact in 64 bits: chrono's dates lie
+    /// within ±2⁵³ ms and the step is at most 366 days (see [`Config::validate`]).
+    pub rank: i64,
     /// The arrival sequence number.
     pub seq: u64,
     pub conv: ConvKey,
@@ -38,20 +39,20 @@ impl QueueKey {
             ReceptionMode::RealTime => queue_rank(priority, arrived, config.queue.aging_step_secs),
             ReceptionMode::Asynchronous => match config.pool_order {
                 PoolOrder::OldestFirst => 0,
-                PoolOrder::NewestFirst => -i128::from(seq),
-                PoolOrder::PriorityThenOldest => -i128::from(priority),
+                PoolOrder::NewestFirst => i64::try_from(seq).map_or(i64::MIN, |s| -s),
+                PoolOrder::PriorityThenOldest => -i64::from(priority),
             },
         };
         QueueKey { rank, seq, conv }
     }
 }
 
-fn queue_rank(priority: u8, arrived: DateTime<Utc>, aging_step_secs: Option<u64>) -> i128 {
+fn queue_rank(priority: u8, arrived: DateTime<Utc>, aging_step_secs: Option<u64>) -> i64 {
     match aging_step_secs {
-        None => -i128::from(priority),
+        None => -i64::from(priority),
         Some(step) => {
-            let step_ms = i128::from(step) * 1000;
-            i128::from(arrived.timestamp_millis()) - i128::from(priority) * step_ms
+            let step_ms = i64::try_from(step.min(MAX_AGING_STEP_SECS)).map_or(0, |s| s * 1000);
+            arrived.timestamp_millis() - i64::from(priority) * step_ms
         }
     }
 }
