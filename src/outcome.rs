@@ -52,7 +52,8 @@ impl Ctx {
     pub(crate) fn new(now: DateTime<Utc>) -> Self {
         Self {
             now,
-            events: Vec::new(),
+            // Most commands emit a few events; one allocation covers them.
+            events: Vec::with_capacity(8),
             results: Vec::new(),
             touched: BTreeMap::new(),
             entered: BTreeMap::new(),

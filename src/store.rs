@@ -308,6 +308,7 @@ impl State {
     pub(crate) fn announce_positions(&self, ctx: &mut Ctx) {
         let n = self.config.queue.announce_positions as usize;
         let touched = std::mem::take(&mut ctx.touched);
+        ctx.events.reserve(touched.len() * n.min(64));
         for (g, before) in touched {
             let group = self.group(g);
             for (i, key) in group.queue.iter().take(n).enumerate() {
