@@ -25,7 +25,7 @@ pub struct Engine {
 }
 
 /// The version [`Engine::snapshot`] writes and [`Engine::restore`] reads.
-pub const SNAPSHOT_VERSION: u32 = 1;
+pub const SNAPSHOT_VERSION: u32 = 2;
 
 /// The engine's whole state, for storage (R-C6). Serialize it with any serde format; hand it
 /// back to [`Engine::restore`] to continue exactly where it stopped. Derived indexes are not
