@@ -12,7 +12,10 @@ use crate::ids::ScheduleId;
 /// is re-ordered and re-routed at once. A timed feature switched off (both reply targets,
 /// inactivity, the maximum wait, the first-reply limit) stops its running timers; changed
 /// values apply to timers armed after the change: a reply goal keeps the target it opened
-/// with, as Sobot applies SLA edits to later conversations only.
+/// with, as Sobot applies SLA edits to later conversations only. Inactivity switched off
+/// forgets the visitor's silence where its clock was running; a conversation snoozed after
+/// the agent's reply keeps it and, if inactivity is on again by then, times it afresh when it
+/// wakes, as after any snooze.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {

@@ -1701,6 +1701,49 @@ fn reply_goal_paused_by_snooze_does_not_breach_after_sla_is_switched_off() {
     );
 }
 
+/// R-L2, R-Z2, `Config` docs: switching inactivity off forgets the visitor's silence only
+/// where its clock ran. A reply made while inactivity was off, in a conversation snoozed since,
+/// still leaves the visitor silent after the agent's reply: once inactivity is on again, the
+/// wake times that silence afresh, even if another config change (with inactivity still off)
+/// came in between.
+#[test]
+fn silence_after_a_reply_is_timed_when_a_snooze_lifts_after_inactivity_is_switched_on() {
+    let mut config = Config {
+        mode: ReceptionMode::Asynchronous,
+        ..Config::default()
+    };
+    let mut desk = Desk::new(config.clone());
+    desk.run(Command::RegisterGroup(GroupSpec::new("g0")));
+    let spec = AgentSpec::new("a0").status(AgentStatus::Online).group("g0");
+    desk.run(Command::RegisterAgent(spec));
+    desk.arrive("c0", "g0"); // active with a0
+    desk.run(Command::Message {
+        conversation: "c0".into(),
+        from: Sender::AgentReply,
+    });
+    desk.run(Command::UpdateConfig(config.clone())); // inactivity still off
+    config.inactivity.reminder_after_secs = Some(60);
+    config.inactivity.end_after_secs = Some(180);
+    desk.run(Command::UpdateConfig(config));
+    desk.run(Command::Snooze {
+        conversations: vec!["c0".into()],
+        until: desk.now + TimeDelta::seconds(1),
+    });
+    let woke = desk.wait(1);
+    assert_eq!(
+        woke.next_deadline,
+        Some(desk.now + TimeDelta::seconds(60)),
+        "the silence after the agent's reply is timed from the wake"
+    );
+    let reminded = desk.wait(60).events;
+    assert!(
+        reminded
+            .iter()
+            .any(|e| matches!(e, Event::InactivityReminder { .. })),
+        "no inactivity reminder 60 s after the wake: {reminded:?}"
+    );
+}
+
 /// R-S4: overflow groups join a conversation's candidates "once it has waited a set time".
 /// Setting overflow on a group must apply to the conversations already waiting there.
 #[test]

@@ -237,7 +237,6 @@ impl State {
             .iter()
             .filter(|(_, c)| {
                 (off.contains(&Slot::Sla) && c.goal.is_some())
-                    || (off.contains(&Slot::Inactivity) && c.silent_since.is_some())
                     || c.timers.iter().any(|t| {
                         off.contains(&t.kind.slot())
                             || (first_reply_off && t.kind == TimerKind::FirstReplyTimeout)
@@ -246,6 +245,10 @@ impl State {
             .map(|(k, _)| k)
             .collect();
         for c in armed {
+            // The visitor's silence is forgotten where its clock ran; a snoozed conversation
+            // (clock stopped) or a reply made while inactivity was off keeps it, to be timed
+            // afresh when the conversation wakes, as after any snooze.
+            let silence_ran = self.conv(c).timers.get(Slot::Inactivity).is_some();
             for &slot in &off {
                 self.disarm(c, slot);
             }
@@ -262,7 +265,7 @@ impl State {
             if off.contains(&Slot::Sla) {
                 conv.goal = None;
             }
-            if off.contains(&Slot::Inactivity) {
+            if off.contains(&Slot::Inactivity) && silence_ran {
                 conv.silent_since = None;
                 conv.reminded = false;
             }

@@ -1441,8 +1441,10 @@ impl Model {
             group.overflow_after = after;
         }
         self.emit(MEvent::GroupUpdated(update.group.clone()));
-        if !KNOWN_BUG_3_OVERFLOW_UPDATE_IGNORED {
-            // Conversations already waiting overflow once they have waited the set time.
+        if !KNOWN_BUG_3_OVERFLOW_UPDATE_IGNORED && update.overflow.is_some() {
+            // Conversations already waiting follow an overflow that is set or cleared; an update
+            // that leaves the overflow alone leaves their deadlines alone (an overdue one stays
+            // due at its own time).
             let (overflow, after_secs) = {
                 let g = self.group(&update.group).expect("known");
                 (g.overflow.clone(), g.overflow_after)
