@@ -476,8 +476,8 @@ pub struct GroupUpdate {
     #[serde(default)]
     pub limit: Option<Limit>,
     /// A new overflow setting; one with no groups switches overflow off. Conversations
-    /// already waiting in the group follow it: their overflow deadline is set anew from their
-    /// arrival (or now, if that has passed), or dropped. `None` leaves the setting and their
+    /// already waiting in the group follow it, in arrival order: their overflow deadline is set
+    /// anew from their arrival (or now, if that has passed), or dropped. `None` leaves the setting and their
     /// deadlines as they are.
     #[serde(default)]
     pub overflow: Option<Overflow>,

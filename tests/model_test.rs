@@ -1771,3 +1771,39 @@ fn overflow_set_on_a_group_applies_to_conversations_already_waiting() {
         "c0 has waited over an hour; g1 overflows into g0 after a minute, and a0 of g0 is free"
     );
 }
+
+/// R-S4, R-C1: when an overflow set by `UpdateGroup` makes the deadlines of several waiting
+/// conversations fall at the same instant, they overflow in arrival order (the order the
+/// `GroupUpdate::overflow` docs give), not in queue order.
+#[test]
+fn overflow_deadlines_at_the_same_instant_fire_in_arrival_order() {
+    let mut desk = Desk::new(Config::default());
+    desk.run(Command::RegisterGroup(GroupSpec::new("g0")));
+    desk.run(Command::RegisterGroup(GroupSpec::new("g1")));
+    desk.arrive("early", "g1"); // nobody in g1: waits
+    desk.now += TimeDelta::seconds(30);
+    desk.run(Command::VisitorArrives(
+        Arrival::new("later-but-urgent", "v2", "g1").priority(1),
+    ));
+    desk.now += TimeDelta::seconds(60);
+    desk.run(Command::UpdateGroup(GroupUpdate {
+        group: "g1".into(),
+        strategy: None,
+        limit: None,
+        overflow: Some(Overflow {
+            groups: vec!["g0".into()],
+            after_secs: 60,
+        }),
+    }));
+    // Both waited 60 s or more: both deadlines are now.
+    let overflowed: Vec<String> = desk
+        .wait(0)
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::ConversationOverflowed { conversation, .. } => Some(conversation.to_string()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(overflowed, ["early", "later-but-urgent"]);
+}

@@ -75,15 +75,17 @@ impl State {
             self.drain(ctx, a, DrainTrigger::GroupChanged);
         }
         if overflow_changed {
-            // Conversations already waiting follow the new setting (R-S4).
-            let waiting: Vec<ConvKey> = self
+            // Conversations already waiting follow the new setting (R-S4), in arrival order,
+            // so that deadlines falling at the same instant fire in arrival order.
+            let mut waiting: Vec<(u64, ConvKey)> = self
                 .group(g)
                 .queue
                 .iter()
-                .map(|k| k.conv)
-                .filter(|c| self.conv(*c).group == g)
+                .map(|k| (k.seq, k.conv))
+                .filter(|(_, c)| self.conv(*c).group == g)
                 .collect();
-            for c in waiting {
+            waiting.sort_unstable();
+            for (_, c) in waiting {
                 if self.conv(c).phase.is_waiting() && self.conv(c).overflow().is_empty() {
                     self.disarm(c, Slot::Overflow);
                     self.arm_overflow(ctx, c);
