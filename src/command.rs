@@ -159,8 +159,10 @@ pub enum Command {
         /// The schedule.
         schedule: ScheduleId,
     },
-    /// Time passes: fire every deadline at or before `now`. Early or repeated ticks are
-    /// harmless (R-C2).
+    /// Time passes: fire every deadline at or before `now`, earliest first. Deadlines at the
+    /// same instant fire in the order they were set, except that a conversation's overflow
+    /// (R-S4) comes before its maximum wait (R-Q3). Early or repeated ticks are harmless
+    /// (R-C2).
     ///
     /// Cost: O(log t) per deadline due, plus what each does; nothing is scanned.
     Tick,
@@ -420,7 +422,9 @@ pub struct GroupSpec {
 }
 
 /// Skill relaxation (R-S4): after a conversation has waited `after_secs` since it arrived,
-/// the agents of `groups` become candidates too.
+/// the agents of `groups` become candidates too. If the queue's maximum wait
+/// ([`QueueConfig::max_wait_secs`](crate::QueueConfig::max_wait_secs)) falls at the same
+/// instant, the overflow comes first.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Overflow {

@@ -215,7 +215,9 @@ pub struct QueueConfig {
     /// turned away and offered to leave a message (R-Q3). `None`: no limit.
     pub max_length: Option<u32>,
     /// The longest a conversation stays in a queue (each time it enters it); then it is
-    /// turned away and offered to leave a message. `None`: no limit.
+    /// turned away and offered to leave a message. `None`: no limit. When its group's
+    /// [`Overflow`](crate::Overflow) time falls at the same instant, the overflow comes first:
+    /// the overflow groups' agents get their chance before the visitor is turned away.
     pub max_wait_secs: Option<u64>,
     /// An arriving visitor who finds this many or more waiting (itself included) is offered
     /// to leave a message, and waits unless it takes the offer. `None`: never.

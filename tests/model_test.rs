@@ -1807,3 +1807,63 @@ fn overflow_deadlines_at_the_same_instant_fire_in_arrival_order() {
         .collect();
     assert_eq!(overflowed, ["early", "later-but-urgent"]);
 }
+
+/// R-S4, R-Q3: a conversation whose overflow time and maximum wait fall at the same instant
+/// overflows first, so an overflow agent with room takes it instead of the visitor being
+/// turned away; with no room left, it overflows and then is turned away. The engine arms the
+/// maximum wait before the overflow when a conversation enters the queue, so this fails if
+/// the tie is broken by arming order alone.
+#[test]
+fn overflow_comes_before_max_wait_at_the_same_instant() {
+    let mut desk = Desk::new(Config {
+        queue: QueueConfig {
+            max_wait_secs: Some(60),
+            ..QueueConfig::default()
+        },
+        ..Config::default()
+    });
+    desk.run(Command::RegisterGroup(GroupSpec::new("g0")));
+    desk.run(Command::RegisterGroup(
+        GroupSpec::new("g1").overflow(&["g0"], 60),
+    ));
+    let spec = AgentSpec::new("a0")
+        .status(AgentStatus::Online)
+        .limit(1)
+        .group("g0");
+    desk.run(Command::RegisterAgent(spec));
+    desk.arrive("first", "g1"); // nobody in g1: waits
+    desk.arrive("second", "g1");
+    assert_eq!(
+        desk.engine.next_deadline(),
+        Some(t0() + TimeDelta::seconds(60))
+    );
+    let events = desk.wait(60).events;
+    assert!(
+        matches!(desk.state("first"), ConversationState::Active { ref agent, .. } if agent.as_str() == "a0"),
+        "the overflow agent takes the first: {events:?}"
+    );
+    assert!(
+        matches!(desk.state("second"), ConversationState::TurnedAway { .. }),
+        "the second, with no room left, is turned away: {events:?}"
+    );
+    let second: Vec<&Event> = events
+        .iter()
+        .filter(|e| match e {
+            Event::ConversationOverflowed { conversation, .. }
+            | Event::ConversationTurnedAway { conversation, .. } => {
+                conversation.as_str() == "second"
+            }
+            _ => false,
+        })
+        .collect();
+    assert!(
+        matches!(
+            second.as_slice(),
+            [
+                Event::ConversationOverflowed { .. },
+                Event::ConversationTurnedAway { .. }
+            ]
+        ),
+        "the second overflows before it is turned away: {second:?}"
+    );
+}

@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
+
 use crate::config::ReceptionMode;
 use crate::conversation::{Conversation, Phase};
 use crate::error::Error;
@@ -10,6 +12,7 @@ use crate::event::{Event, LeaveMessageReason, TurnAwayReason};
 use crate::ids::ConversationId;
 use crate::outcome::Ctx;
 use crate::store::{ConvKey, GroupKey, State};
+use crate::timers::Slot;
 
 impl State {
     /// A new conversation that no agent took: it waits, unless the queue is full; a visitor
@@ -78,10 +81,21 @@ impl State {
         }
     }
 
-    /// A queued conversation reached the queue's maximum wait.
-    pub(crate) fn max_wait_reached(&mut self, ctx: &mut Ctx, c: ConvKey) {
+    /// A queued conversation reached the queue's maximum wait. If its overflow time falls at
+    /// the same instant, the overflow comes first: the overflow groups get their chance
+    /// before the visitor is turned away, whichever of the two deadlines was armed first.
+    pub(crate) fn max_wait_reached(&mut self, ctx: &mut Ctx, c: ConvKey, at: DateTime<Utc>) {
         if !matches!(self.conv(c).phase, Phase::Queued) {
             return;
+        }
+        if let Some(timer) = self.conv(c).timers.get(Slot::Overflow)
+            && timer.at <= at
+        {
+            self.disarm(c, Slot::Overflow);
+            self.overflow(ctx, c);
+            if !matches!(self.conv(c).phase, Phase::Queued) {
+                return;
+            }
         }
         self.dequeue(ctx, c);
         self.turn_away(ctx, c, TurnAwayReason::MaxWait);

@@ -171,7 +171,7 @@ impl State {
                 }
                 TimerKind::OfferExpires => self.offer_expired(ctx, c),
                 TimerKind::FirstReplyTimeout => self.first_reply_timed_out(ctx, c),
-                TimerKind::MaxWait => self.max_wait_reached(ctx, c),
+                TimerKind::MaxWait => self.max_wait_reached(ctx, c, timer.at),
                 TimerKind::Overflow => self.overflow(ctx, c),
                 TimerKind::SlaWarning => self.sla_warn(ctx, c),
                 TimerKind::SlaBreach => self.sla_breach(ctx, c),

@@ -2012,6 +2012,18 @@ impl Model {
                 .find(|d| d.set == set)
                 .expect("found above");
             self.convs[i].deadlines.retain(|x| x.set != set);
+            // The crate documents that a conversation whose overflow time and maximum wait
+            // fall at the same instant overflows first, whichever was set first.
+            if d.kind == TimerKind::MaxWait
+                && let Some(o) = self.convs[i]
+                    .deadlines
+                    .iter()
+                    .find(|o| o.kind == TimerKind::Overflow && o.at <= d.at)
+                    .copied()
+            {
+                self.convs[i].deadlines.retain(|x| x.set != o.set);
+                self.fire(i, TimerKind::Overflow);
+            }
             self.fire(i, d.kind);
         }
     }
