@@ -208,6 +208,27 @@ fn main() {
             chunks: (after.1 as f64 - before.1 as f64) / active as f64,
             target: "-",
         });
+        // Forget the visitors too: nothing of the conversations should stay.
+        for k in 0..active {
+            desk.run(Command::ForgetVisitor {
+                visitor: visitor_id(k).into(),
+            });
+        }
+        let after = live();
+        rows.push(Row {
+            what: "… and its visitor forgotten (what stays)".to_string(),
+            count: active,
+            requested: (after.0 as f64 - before.0 as f64) / active as f64,
+            chunks: (after.1 as f64 - before.1 as f64) / active as f64,
+            target: "-",
+        });
+        // What stays is room kept for reuse: as many new conversations fill it again.
+        rows.push(per_item(
+            format!("active conversation, after as many were forgotten ({agents} agents full)"),
+            active,
+            "-",
+            || desk.arrivals(active),
+        ));
     }
     for waiting in [100_000, 1_000_000] {
         // No agent can take work (all Busy): every arrival waits.

@@ -210,6 +210,22 @@ pub enum Command {
         /// The conversations.
         conversations: Vec<ConversationId>,
     },
+    /// Drop what the engine remembers of a visitor: the agent who last served them and when
+    /// (R-S2). The engine keeps it for every visitor an agent has served, even while the
+    /// last-agent preference is off, so that switching the preference on finds the history;
+    /// without this command the table grows by one entry per distinct visitor. Send it when
+    /// the host's own record of the visitor expires, or to erase a visitor (with
+    /// [`Command::Forget`] for their finished conversations).
+    ///
+    /// The visitor's conversations are not touched; a later assignment remembers its agent
+    /// afresh. A visitor no agent has served, or one already forgotten, is
+    /// [`Error::UnknownVisitor`](crate::Error::UnknownVisitor).
+    ///
+    /// Cost: O(1).
+    ForgetVisitor {
+        /// The visitor.
+        visitor: VisitorId,
+    },
 }
 
 /// Who wrote a message.

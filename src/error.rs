@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::ids::{AgentId, ConversationId, GroupId, ScheduleId};
+use crate::ids::{AgentId, ConversationId, GroupId, ScheduleId, VisitorId};
 
 /// Why a command, or one item of a batch command, was refused. The engine is unchanged by a
 /// refused command (R-C4); in a batch, a refused item changes nothing and the others go on
@@ -28,6 +28,13 @@ pub enum Error {
     UnknownConversation {
         /// The id that was given.
         conversation: ConversationId,
+    },
+    /// The engine remembers nothing of this visitor: no agent has served them, or they were
+    /// forgotten ([`Command::ForgetVisitor`](crate::Command::ForgetVisitor)).
+    #[error("unknown visitor `{visitor}`: no agent has served them, or they were forgotten")]
+    UnknownVisitor {
+        /// The id that was given.
+        visitor: VisitorId,
     },
     /// A conversation with this id already exists.
     #[error("conversation `{conversation}` already exists")]

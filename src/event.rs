@@ -263,6 +263,11 @@ pub enum Event {
         /// The conversation.
         conversation: ConversationId,
     },
+    /// What the engine remembered of a visitor (their last agent) was dropped.
+    VisitorForgotten {
+        /// The visitor.
+        visitor: VisitorId,
+    },
     /// An agent was registered.
     AgentRegistered {
         /// The agent.

@@ -80,7 +80,8 @@ id_type!(
 );
 id_type!(
     /// A stable visitor identity (a partner id, or an anonymous visitor id); the engine remembers
-    /// the last agent who served it.
+    /// the last agent who served it, until the host forgets it with
+    /// [`Command::ForgetVisitor`](crate::Command::ForgetVisitor).
     VisitorId
 );
 id_type!(

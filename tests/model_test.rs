@@ -461,6 +461,7 @@ enum Op {
     ),
     RemoveGroup(usize),
     Forget(Vec<ConvPick>),
+    ForgetVisitor(usize),
     Tick,
 }
 
@@ -531,6 +532,7 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(g, s, l, o)| Op::UpdateGroup(g, s, l, o)),
         1 => (0usize..4).prop_map(Op::RemoveGroup),
         4 => convs().prop_map(Op::Forget),
+        1 => (0usize..5).prop_map(Op::ForgetVisitor),
         8 => Just(Op::Tick),
     ]
 }
@@ -768,6 +770,9 @@ fn command(op: &Op, model: &Model, now: DateTime<Utc>) -> Command {
                 .map(|c| resolve(*c, model, Want::Finished))
                 .collect(),
         },
+        Op::ForgetVisitor(v) => Command::ForgetVisitor {
+            visitor: format!("v{v}").into(),
+        },
         Op::Tick => Command::Tick,
     }
 }
@@ -891,6 +896,7 @@ fn normalize(event: &Event) -> Result<Option<MEvent>, String> {
         } => MEvent::InactivityReminder(conversation, agent, end_at),
         Event::ReceptionModeChanged { from, to } => MEvent::ModeChanged(from, to),
         Event::ConversationForgotten { conversation } => MEvent::Forgotten(conversation),
+        Event::VisitorForgotten { visitor } => MEvent::VisitorForgotten(visitor),
         Event::AgentRegistered { agent, limit } => MEvent::AgentRegistered(agent, limit),
         Event::AgentUpdated { agent, limit } => MEvent::AgentUpdated(agent, limit),
         Event::AgentRemoved { agent } => MEvent::AgentRemoved(agent),

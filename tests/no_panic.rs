@@ -397,6 +397,7 @@ fn command() -> BoxedStrategy<Command> {
         1 => id().prop_map(|g| Command::RemoveGroup { group: g.into() }).boxed(),
         2 => prop_oneof![config(), valid_config()].prop_map(Command::UpdateConfig).boxed(),
         1 => batch().prop_map(|c| Command::Forget { conversations: ids(c) }).boxed(),
+        1 => id().prop_map(|v| Command::ForgetVisitor { visitor: v.into() }).boxed(),
     ].boxed()
 }
 

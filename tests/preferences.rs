@@ -235,6 +235,56 @@ fn r_s2_the_last_agent_serves_a_returning_visitor_only_when_enabled() {
     assert!(!Config::default().last_agent.enabled, "off by default");
 }
 
+/// R-S2, R-C4: `ForgetVisitor` drops a visitor's last agent, so a returning visitor is routed
+/// by the strategy; the visitor's conversations stay. A visitor the engine does not remember
+/// (never served, or already forgotten) is a typed error that changes nothing.
+#[test]
+fn r_s2_a_forgotten_visitor_has_no_last_agent() {
+    let mut desk = support_desk(last_agent_on(None), 5, 5);
+    desk.arrive("c1", "v1", "support"); // ana
+    desk.end("c1");
+    let out = desk.run(Command::ForgetVisitor {
+        visitor: "v1".into(),
+    });
+    assert_eq!(
+        out.events,
+        [Event::VisitorForgotten {
+            visitor: "v1".into()
+        }]
+    );
+    assert!(
+        desk.engine.conversation(&"c1".into()).is_some(),
+        "the visitor's conversations are not touched"
+    );
+    let out = desk.arrive("c2", "v1", "support");
+    assert_eq!(
+        assignments(&out.events),
+        [("c2".into(), "bo".into(), LRA)],
+        "without the memory, least recently assigned picks bo, not the last agent ana"
+    );
+    // The new assignment is remembered afresh.
+    desk.end("c2");
+    let out = desk.arrive("c3", "v1", "support");
+    assert_eq!(
+        assignments(&out.events),
+        [("c3".into(), "bo".into(), AssignReason::LastAgent)]
+    );
+
+    desk.run(Command::ForgetVisitor {
+        visitor: "v1".into(),
+    });
+    for visitor in ["v1", "never-served"] {
+        assert_eq!(
+            desk.refuse(Command::ForgetVisitor {
+                visitor: visitor.into()
+            }),
+            Error::UnknownVisitor {
+                visitor: visitor.into()
+            }
+        );
+    }
+}
+
 /// R-S2: the last agent is preferred only when it is a member of the conversation's group, is
 /// assignable, and is below its limit; otherwise the strategy decides.
 #[test]

@@ -244,6 +244,7 @@ fn status_of(error: &Error) -> StatusCode {
         Error::UnknownAgent { .. }
         | Error::UnknownGroup { .. }
         | Error::UnknownConversation { .. }
+        | Error::UnknownVisitor { .. }
         | Error::UnknownSchedule { .. } => StatusCode::NOT_FOUND,
         Error::DuplicateConversation { .. }
         | Error::DuplicateAgent { .. }

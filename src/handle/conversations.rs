@@ -4,7 +4,7 @@ use crate::command::{Arrival, Target};
 use crate::conversation::{Conversation, Phase, Routing};
 use crate::error::Error;
 use crate::event::{AssignReason, DrainTrigger, EndReason, Event};
-use crate::ids::ConversationId;
+use crate::ids::{ConversationId, VisitorId};
 use crate::outcome::Ctx;
 use crate::store::{AgentKey, ConvKey, GroupKey, State};
 use crate::timers::Slots;
@@ -259,6 +259,19 @@ impl State {
         ctx.emit(Event::ConversationForgotten {
             conversation: id.clone(),
         });
+        Ok(())
+    }
+
+    /// `ForgetVisitor`: O(1).
+    pub(crate) fn forget_visitor(
+        &mut self,
+        ctx: &mut Ctx,
+        visitor: VisitorId,
+    ) -> Result<(), Error> {
+        if self.visitors.swap_remove(&visitor).is_none() {
+            return Err(Error::UnknownVisitor { visitor });
+        }
+        ctx.emit(Event::VisitorForgotten { visitor });
         Ok(())
     }
 }

@@ -82,6 +82,7 @@ impl State {
             Command::Forget { conversations } => {
                 self.batch(ctx, conversations, |state, ctx, id| state.forget(ctx, id))
             }
+            Command::ForgetVisitor { visitor } => self.forget_visitor(ctx, visitor),
         }
     }
 

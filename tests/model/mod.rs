@@ -259,6 +259,7 @@ pub enum MEvent {
     InactivityReminder(ConversationId, AgentId, Option<DateTime<Utc>>),
     ModeChanged(ReceptionMode, ReceptionMode),
     Forgotten(ConversationId),
+    VisitorForgotten(VisitorId),
     AgentRegistered(AgentId, u32),
     AgentUpdated(AgentId, u32),
     AgentRemoved(AgentId),
@@ -308,6 +309,7 @@ pub fn error_name(error: &Error) -> &'static str {
         Error::UnknownAgent { .. } => "UnknownAgent",
         Error::UnknownGroup { .. } => "UnknownGroup",
         Error::UnknownConversation { .. } => "UnknownConversation",
+        Error::UnknownVisitor { .. } => "UnknownVisitor",
         Error::DuplicateConversation { .. } => "DuplicateConversation",
         Error::DuplicateAgent { .. } => "DuplicateAgent",
         Error::DuplicateGroup { .. } => "DuplicateGroup",
@@ -1047,6 +1049,7 @@ impl Model {
             Command::RemoveGroup { group } => self.remove_group(group),
             Command::UpdateConfig(config) => self.update_config(config),
             Command::Forget { conversations } => self.forget_many(conversations),
+            Command::ForgetVisitor { visitor } => self.forget_visitor(visitor),
             other => panic!("the model does not cover {other:?}"),
         }
     }
@@ -1987,6 +1990,17 @@ impl Model {
             m.emit(MEvent::Forgotten(id.clone()));
             Ok(())
         })
+    }
+
+    /// `ForgetVisitor`: the visitor's last agent is gone; their conversations stay.
+    fn forget_visitor(&mut self, visitor: &VisitorId) -> Result<(), &'static str> {
+        let before = self.last_service.len();
+        self.last_service.retain(|(v, _, _)| v != visitor);
+        if self.last_service.len() == before {
+            return Err("UnknownVisitor");
+        }
+        self.emit(MEvent::VisitorForgotten(visitor.clone()));
+        Ok(())
     }
 
     // ---- time ------------------------------------------------------------------------------
