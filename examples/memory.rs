@@ -163,14 +163,22 @@ struct Row {
 fn per_item(what: String, count: usize, target: &'static str, grow: impl FnOnce()) -> Row {
     let before = live();
     grow();
+    Row {
+        target,
+        ..since(&what, count, before)
+    }
+}
+
+/// The live heap's growth per item since `before`.
+fn since(what: &str, count: usize, before: (usize, usize)) -> Row {
     let after = live();
     let per = |a: usize, b: usize| (a as f64 - b as f64) / count as f64;
     Row {
-        what,
+        what: what.to_string(),
         count,
         requested: per(after.0, before.0),
         chunks: per(after.1, before.1),
-        target,
+        target: "-",
     }
 }
 
@@ -200,28 +208,22 @@ fn main() {
             reason: EndReason::Agent,
         });
         desk.run(Command::Forget { conversations: ids });
-        let after = live();
-        rows.push(Row {
-            what: "ended and forgotten conversation (what stays)".to_string(),
-            count: active,
-            requested: (after.0 as f64 - before.0 as f64) / active as f64,
-            chunks: (after.1 as f64 - before.1 as f64) / active as f64,
-            target: "-",
-        });
-        // Forget the visitors too: nothing of the conversations should stay.
+        rows.push(since(
+            "ended and forgotten conversation (what stays)",
+            active,
+            before,
+        ));
+        // Forget the visitors too: what stays now is room, not data.
         for k in 0..active {
             desk.run(Command::ForgetVisitor {
                 visitor: visitor_id(k).into(),
             });
         }
-        let after = live();
-        rows.push(Row {
-            what: "… and its visitor forgotten (what stays)".to_string(),
-            count: active,
-            requested: (after.0 as f64 - before.0 as f64) / active as f64,
-            chunks: (after.1 as f64 - before.1 as f64) / active as f64,
-            target: "-",
-        });
+        rows.push(since(
+            "… and its visitor forgotten (what stays)",
+            active,
+            before,
+        ));
         // What stays is room kept for reuse: as many new conversations fill it again.
         rows.push(per_item(
             format!("active conversation, after as many were forgotten ({agents} agents full)"),
