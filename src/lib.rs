@@ -169,8 +169,10 @@
 //! command stamped earlier than the engine's clock is handled at the engine's clock (R-C3).
 //! Deadlines (snooze ends, offer expiries, reply goals, reminders, maximum waits, overflow,
 //! shift boundaries) live in one ordered index; [`Engine::next_deadline`] is its first entry,
-//! exact. They fire only on [`Command::Tick`], earliest first, so a `Tick` costs in proportion
-//! to what is due; a `Tick` that comes early or twice does nothing (R-C2). Send `Tick` at the
+//! exact. They fire only on [`Command::Tick`], earliest first (at the same instant, in the
+//! order they were set, except that a conversation's overflow comes before its maximum wait),
+//! so a `Tick` costs in proportion to what is due; a `Tick` that comes early or twice does
+//! nothing (R-C2). Send `Tick` at the
 //! deadline: until then the engine acts on the state as of the last deadline it handled, and
 //! a command that makes a timer moot before its `Tick` cancels it unreported (an agent reply
 //! after the breach time but before the `Tick` reports no breach). A late `Tick` fires what is
@@ -199,6 +201,10 @@
 //! the number of groups of the chosen agent; an end that frees an agent costs O(g · log n) per
 //! conversation the agent then takes, however long the queues; a `Tick` costs O(log t) per
 //! deadline due. Each command's handler documents its cost; see also `BENCHMARKS.md`.
+//!
+//! Memory is the host's to bound: finished conversations stay until [`Command::Forget`], and
+//! the last agent of every visitor an agent served stays until [`Command::ForgetVisitor`]. The
+//! room they held is reused by new conversations; the engine does not shrink its tables.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
