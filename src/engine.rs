@@ -199,6 +199,12 @@ impl Engine {
                 .collect(),
             conversations: agent.held().map(|c| state.conv(c).id.clone()).collect(),
             assigned_total: agent.assigned_total,
+            schedules: agent
+                .schedules
+                .iter()
+                .map(|s| state.schedule(*s).spec.schedule.clone())
+                .collect(),
+            on_duty: agent.on_duty,
         })
     }
 

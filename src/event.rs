@@ -296,6 +296,17 @@ pub enum Event {
         /// The status now.
         to: AgentStatus,
     },
+    /// An agent's duty changed (R-W1, R-W2): a shift of one of its schedules started or ended,
+    /// its schedules changed (after [`Event::AgentRegistered`] or [`Event::AgentUpdated`]), or
+    /// a schedule it follows was redefined. Only while
+    /// [`Config::working_hours`](crate::Config::working_hours) is on does it change what the
+    /// agent is given.
+    AgentDutyChanged {
+        /// The agent.
+        agent: AgentId,
+        /// Whether it is now inside one of its schedules.
+        on_duty: bool,
+    },
     /// A group was registered.
     GroupRegistered {
         /// The group.

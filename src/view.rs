@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::agent::AgentStatus;
 use crate::command::{Membership, Target};
 use crate::conversation::ConversationState;
-use crate::ids::{AgentId, ConversationId, GroupId, VisitorId};
+use crate::ids::{AgentId, ConversationId, GroupId, ScheduleId, VisitorId};
 use crate::routing::Strategy;
 
 /// A conversation as it stands.
@@ -57,6 +57,12 @@ pub struct AgentView {
     pub conversations: Vec<ConversationId>,
     /// How many conversations it has been assigned in all.
     pub assigned_total: u64,
+    /// The schedules it follows (R-W1), in the order given.
+    pub schedules: Vec<ScheduleId>,
+    /// Whether it is inside one of its schedules, as of the last shift boundary the engine
+    /// handled. Always `false` for an agent with no schedule. It matters only while
+    /// [`Config::working_hours`](crate::Config::working_hours) is on (R-W2).
+    pub on_duty: bool,
 }
 
 /// A group as it stands.

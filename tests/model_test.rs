@@ -18,15 +18,15 @@ mod model;
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, NaiveTime, TimeDelta, Utc, Weekday};
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 use switchboard::{
     AgentId, AgentSpec, AgentStatus, AgentUpdate, AllocationTarget, Arrival, AssignReason, Command,
     Config, ConversationId, ConversationState, CustomStatus, EndReason, Engine, Event, GroupId,
     GroupSpec, GroupUpdate, Inactivity, LastAgent, Limit, Membership, Outcome, Overflow, PoolOrder,
-    PoolReason, QueueConfig, Reception, ReceptionMode, Sender, Sla, Snapshot, Strategy as Routing,
-    Target,
+    PoolReason, QueueConfig, Reception, ReceptionMode, ScheduleId, ScheduleSpec, Sender, Sla,
+    Snapshot, Strategy as Routing, Target, WeeklyRange,
 };
 
 use model::projection::{
@@ -96,6 +96,9 @@ struct ConfigPick {
     short_break: bool,
     first_reply_timeout: Option<u64>,
     custom: u8,
+    working_hours: bool,
+    /// Service hours: a schedule of `SCHEDULES`.
+    service_hours: Option<usize>,
 }
 
 fn config_pick() -> impl Strategy<Value = ConfigPick> {
@@ -135,7 +138,11 @@ fn config_pick() -> impl Strategy<Value = ConfigPick> {
         prop_oneof![3 => Just(None), 1 => Just(Some(150u64)), 1 => Just(Some(60))],
         0u8..4,
     );
-    (routing, timers).prop_map(
+    let hours = (
+        prop_oneof![3 => Just(false), 1 => Just(true)],
+        prop_oneof![3 => Just(None), 1 => (0usize..SCHEDULES.len()).prop_map(Some)],
+    );
+    (routing, timers, hours).prop_map(
         |(
             (
                 mode,
@@ -162,6 +169,7 @@ fn config_pick() -> impl Strategy<Value = ConfigPick> {
                 first_reply_timeout,
                 custom,
             ),
+            (working_hours, service_hours),
         )| ConfigPick {
             mode,
             online_only,
@@ -184,6 +192,8 @@ fn config_pick() -> impl Strategy<Value = ConfigPick> {
             short_break,
             first_reply_timeout,
             custom,
+            working_hours,
+            service_hours,
         },
     )
 }
@@ -246,7 +256,7 @@ impl ConfigPick {
                     end_after_secs: end,
                 },
             },
-            working_hours: false,
+            working_hours: self.working_hours,
             reception: Reception {
                 auto_accept: self.auto_accept,
                 offer_timeout_secs: self.offer_timeout,
@@ -254,9 +264,91 @@ impl ConfigPick {
                 short_break_on_timeout: self.short_break,
                 first_reply_timeout_secs: self.first_reply_timeout,
             },
-            service_hours: None,
+            service_hours: self.service_hours.map(|s| SCHEDULES[s].into()),
         }
     }
+}
+
+/// Schedules: `s2` is never defined by the setup.
+const SCHEDULES: [&str; 3] = ["s0", "s1", "s2"];
+
+/// A schedule: a time zone (UTC, India's fixed +05:30, or one that does not exist) and weekly
+/// ranges near the clock's start (Monday 09:00 UTC), so that shifts start and end during a
+/// run; some ranges are overnight, empty, dayless or overlapping (refused).
+#[derive(Clone, Debug)]
+struct SchedulePick {
+    zone: usize,
+    /// (days, start minute after the zone's base time, length in minutes).
+    ranges: Vec<(Vec<Weekday>, u32, u32)>,
+}
+
+const ZONES: [(&str, u32); 3] = [
+    ("UTC", 9 * 60),
+    ("Asia/Kolkata", 14 * 60 + 30),
+    ("Mars/Olympus_Mons", 0),
+];
+
+fn days() -> impl Strategy<Value = Vec<Weekday>> {
+    prop_oneof![
+        4 => Just(vec![Weekday::Mon]),
+        2 => Just(vec![Weekday::Mon, Weekday::Tue, Weekday::Wed, Weekday::Thu, Weekday::Fri, Weekday::Sat, Weekday::Sun]),
+        1 => Just(vec![Weekday::Tue]),
+        1 => Just(vec![Weekday::Sun]),
+    ]
+}
+
+fn range_pick() -> impl Strategy<Value = (Vec<Weekday>, u32, u32)> {
+    (
+        days(),
+        prop_oneof![4 => 0u32..180, 1 => Just(14 * 60)],
+        prop_oneof![6 => 1u32..90, 1 => Just(1440 - 30), 1 => Just(0)],
+    )
+}
+
+fn schedule_pick() -> impl Strategy<Value = SchedulePick> {
+    (
+        prop_oneof![6 => Just(0usize), 3 => Just(1), 1 => Just(2)],
+        prop_oneof![
+            4 => prop::collection::vec(range_pick(), 1..=1),
+            2 => prop::collection::vec(range_pick(), 2..=3),
+            1 => prop::collection::vec((days(), 0u32..180, 1u32..90), 0..=1).prop_map(|mut r| {
+                if let Some(first) = r.first_mut() {
+                    first.0.clear();
+                }
+                r
+            }),
+        ],
+    )
+        .prop_map(|(zone, ranges)| SchedulePick { zone, ranges })
+}
+
+/// A schedule the setup can define: a known zone and one non-empty range.
+fn valid_schedule_pick() -> impl Strategy<Value = SchedulePick> {
+    (0usize..2, days(), 0u32..180, 1u32..90).prop_map(|(zone, days, start, len)| SchedulePick {
+        zone,
+        ranges: vec![(days, start, len)],
+    })
+}
+
+fn define_schedule(s: usize, pick: &SchedulePick) -> Command {
+    let (zone, base) = ZONES[pick.zone];
+    let time = |minutes: u32| {
+        NaiveTime::from_num_seconds_from_midnight_opt((minutes % 1440) * 60, 0)
+            .expect("a valid time")
+    };
+    Command::DefineSchedule(ScheduleSpec {
+        schedule: SCHEDULES[s].into(),
+        time_zone: zone.into(),
+        ranges: pick
+            .ranges
+            .iter()
+            .map(|(days, start, len)| WeeklyRange {
+                days: days.clone(),
+                start: time(base + start),
+                end: time(base + start + len),
+            })
+            .collect(),
+    })
 }
 
 const STATUSES: usize = 7;
@@ -278,6 +370,7 @@ struct AgentPick {
     status: usize,
     limit: Option<u32>,
     groups: Vec<(usize, u8)>,
+    schedules: Vec<usize>,
 }
 
 fn agent_pick() -> impl Strategy<Value = AgentPick> {
@@ -288,12 +381,27 @@ fn agent_pick() -> impl Strategy<Value = AgentPick> {
             (0usize..4, prop_oneof![6 => 1u8..=5, 1 => Just(0u8)]),
             0..=3,
         ),
+        schedule_refs(),
     )
-        .prop_map(|(status, limit, groups)| AgentPick {
+        .prop_map(|(status, limit, groups, schedules)| AgentPick {
             status,
             limit,
             groups,
+            schedules,
         })
+}
+
+/// An agent's schedules, repeats and the undefined `s2` included.
+fn schedule_refs() -> impl Strategy<Value = Vec<usize>> {
+    prop_oneof![
+        3 => Just(Vec::new()),
+        3 => prop::collection::vec(0usize..2, 1..=2),
+        1 => prop::collection::vec(0usize..SCHEDULES.len(), 1..=2),
+    ]
+}
+
+fn schedule_ids(schedules: &[usize]) -> Vec<ScheduleId> {
+    schedules.iter().map(|s| SCHEDULES[*s].into()).collect()
 }
 
 fn memberships(groups: &[(usize, u8)]) -> Vec<Membership> {
@@ -450,7 +558,12 @@ enum Op {
     Mode(bool),
     Config(Box<ConfigPick>),
     RegisterAgent(usize, AgentPick),
-    UpdateAgent(usize, Option<Option<u32>>, Option<Vec<(usize, u8)>>),
+    UpdateAgent(
+        usize,
+        Option<Option<u32>>,
+        Option<Vec<(usize, u8)>>,
+        Option<Vec<usize>>,
+    ),
     RemoveAgent(usize),
     RegisterGroup(usize, GroupPick),
     UpdateGroup(
@@ -462,6 +575,8 @@ enum Op {
     RemoveGroup(usize),
     Forget(Vec<ConvPick>),
     ForgetVisitor(usize),
+    DefineSchedule(usize, SchedulePick),
+    RemoveSchedule(usize),
     Tick,
 }
 
@@ -522,8 +637,9 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (0usize..5, agent_pick()).prop_map(|(a, p)| Op::RegisterAgent(a, p)),
         2 => (0usize..5,
               prop_oneof![2 => Just(None), 2 => (1u32..=3).prop_map(|l| Some(Some(l))), 1 => Just(Some(None)), 1 => Just(Some(Some(0)))],
-              prop_oneof![2 => Just(None), 1 => prop::collection::vec((0usize..4, 1u8..=5), 0..=3).prop_map(Some)])
-            .prop_map(|(a, l, g)| Op::UpdateAgent(a, l, g)),
+              prop_oneof![2 => Just(None), 1 => prop::collection::vec((0usize..4, 1u8..=5), 0..=3).prop_map(Some)],
+              prop_oneof![3 => Just(None), 1 => schedule_refs().prop_map(Some)])
+            .prop_map(|(a, l, g, s)| Op::UpdateAgent(a, l, g, s)),
         1 => (0usize..5).prop_map(Op::RemoveAgent),
         1 => (0usize..4, group_pick()).prop_map(|(g, p)| Op::RegisterGroup(g, p)),
         1 => (0usize..4, prop::option::of(0..STRATEGIES.len()),
@@ -533,6 +649,8 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (0usize..4).prop_map(Op::RemoveGroup),
         4 => convs().prop_map(Op::Forget),
         1 => (0usize..5).prop_map(Op::ForgetVisitor),
+        1 => (0usize..SCHEDULES.len(), schedule_pick()).prop_map(|(s, p)| Op::DefineSchedule(s, p)),
+        1 => (0usize..SCHEDULES.len()).prop_map(Op::RemoveSchedule),
         8 => Just(Op::Tick),
     ]
 }
@@ -540,6 +658,9 @@ fn op() -> impl Strategy<Value = Op> {
 #[derive(Clone, Debug)]
 struct Setup {
     config: ConfigPick,
+    /// Switch working-hours routing on once the agents are registered (if one is scheduled).
+    working_hours: bool,
+    schedules: Vec<SchedulePick>,
     groups: Vec<GroupPick>,
     agents: Vec<AgentPick>,
 }
@@ -565,50 +686,68 @@ fn setup() -> impl Strategy<Value = Setup> {
         prop_oneof![5 => Just(0usize), 1 => Just(4usize), 2 => 1usize..4],
         prop_oneof![3 => (1u32..=3).prop_map(Some), 1 => Just(None)],
         prop::collection::btree_map(0usize..3, 1u8..=5, 1..=3),
+        prop_oneof![2 => Just(Vec::new()), 1 => prop::collection::vec(0usize..2, 1..=2)],
     )
-        .prop_map(|(status, limit, groups)| AgentPick {
+        .prop_map(|(status, limit, groups, schedules)| AgentPick {
             status,
             limit,
             groups: groups.into_iter().collect(),
+            schedules,
         });
     (
         config_pick().prop_map(|mut c| {
             c.default_limit = c.default_limit.max(1);
+            // Working hours and service hours come with later steps, once schedules exist.
+            c.working_hours = false;
+            c.service_hours = None;
             c
         }),
+        prop::collection::vec(valid_schedule_pick(), 0..=2),
         prop::collection::vec(group, 3..=3),
         prop::collection::vec(agent, 3..=4),
         any::<bool>(),
+        any::<bool>(),
     )
-        .prop_map(|(config, mut groups, mut agents, two)| {
-            if two {
-                // Two groups: no agent in g2 and no overflow into it.
-                groups.truncate(2);
-                for g in &mut groups {
+        .prop_map(
+            |(config, schedules, mut groups, mut agents, two, working_hours)| {
+                if two {
+                    // Two groups: no agent in g2 and no overflow into it.
+                    groups.truncate(2);
+                    for g in &mut groups {
+                        if let Some((targets, _)) = &mut g.overflow {
+                            targets.retain(|t| *t < 2);
+                        }
+                    }
+                    for a in &mut agents {
+                        a.groups.retain(|(g, _)| *g < 2);
+                    }
+                }
+                for (i, g) in groups.iter_mut().enumerate() {
+                    // Overflow only into groups registered before, never into itself.
                     if let Some((targets, _)) = &mut g.overflow {
-                        targets.retain(|t| *t < 2);
+                        targets.retain(|t| *t < i);
                     }
                 }
                 for a in &mut agents {
-                    a.groups.retain(|(g, _)| *g < 2);
+                    // Only schedules the setup defines.
+                    a.schedules.retain(|s| *s < schedules.len());
                 }
-            }
-            for (i, g) in groups.iter_mut().enumerate() {
-                // Overflow only into groups registered before, never into itself.
-                if let Some((targets, _)) = &mut g.overflow {
-                    targets.retain(|t| *t < i);
+                Setup {
+                    config,
+                    working_hours,
+                    schedules,
+                    groups,
+                    agents,
                 }
-            }
-            Setup {
-                config,
-                groups,
-                agents,
-            }
-        })
+            },
+        )
 }
 
 fn setup_commands(setup: &Setup) -> Vec<Command> {
     let mut commands = Vec::new();
+    for (s, pick) in setup.schedules.iter().enumerate() {
+        commands.push(define_schedule(s, pick));
+    }
     for (g, pick) in setup.groups.iter().enumerate() {
         commands.push(Command::RegisterGroup(GroupSpec {
             group: GROUPS[g].into(),
@@ -620,6 +759,11 @@ fn setup_commands(setup: &Setup) -> Vec<Command> {
     for (a, pick) in setup.agents.iter().enumerate() {
         commands.push(register_agent(a, pick));
     }
+    if setup.working_hours && setup.agents.iter().any(|a| !a.schedules.is_empty()) {
+        let mut config = setup.config.config();
+        config.working_hours = true;
+        commands.push(Command::UpdateConfig(config));
+    }
     commands
 }
 
@@ -629,7 +773,7 @@ fn register_agent(a: usize, pick: &AgentPick) -> Command {
         status: status(pick.status),
         limit: limit(pick.limit),
         groups: memberships(&pick.groups),
-        schedules: Vec::new(),
+        schedules: schedule_ids(&pick.schedules),
     })
 }
 
@@ -735,11 +879,11 @@ fn command(op: &Op, model: &Model, now: DateTime<Utc>) -> Command {
         },
         Op::Config(pick) => Command::UpdateConfig(pick.config()),
         Op::RegisterAgent(a, pick) => register_agent(*a, pick),
-        Op::UpdateAgent(a, l, g) => Command::UpdateAgent(AgentUpdate {
+        Op::UpdateAgent(a, l, g, s) => Command::UpdateAgent(AgentUpdate {
             agent: AGENTS[*a].into(),
             limit: l.map(limit),
             groups: g.as_ref().map(|g| memberships(g)),
-            schedules: None,
+            schedules: s.as_ref().map(|s| schedule_ids(s)),
         }),
         Op::RemoveAgent(a) => Command::RemoveAgent {
             agent: AGENTS[*a].into(),
@@ -769,6 +913,10 @@ fn command(op: &Op, model: &Model, now: DateTime<Utc>) -> Command {
                 .iter()
                 .map(|c| resolve(*c, model, Want::Finished))
                 .collect(),
+        },
+        Op::DefineSchedule(s, pick) => define_schedule(*s, pick),
+        Op::RemoveSchedule(s) => Command::RemoveSchedule {
+            schedule: SCHEDULES[*s].into(),
         },
         Op::ForgetVisitor(v) => Command::ForgetVisitor {
             visitor: format!("v{v}").into(),
@@ -907,6 +1055,9 @@ fn normalize(event: &Event) -> Result<Option<MEvent>, String> {
         Event::GroupUpdated { group } => MEvent::GroupUpdated(group),
         Event::GroupRemoved { group } => MEvent::GroupRemoved(group),
         Event::ConfigUpdated => MEvent::ConfigUpdated,
+        Event::AgentDutyChanged { agent, on_duty } => MEvent::DutyChanged(agent, on_duty),
+        Event::ScheduleDefined { schedule } => MEvent::ScheduleDefined(schedule),
+        Event::ScheduleRemoved { schedule } => MEvent::ScheduleRemoved(schedule),
         other => return Err(format!("the model does not know the event {other:?}")),
     }))
 }
@@ -999,6 +1150,8 @@ fn model_agrees_with_engine(engine: &Engine, model: &Model) -> Result<(), String
             &groups,
             &held,
             a.total,
+            &a.schedules,
+            a.on_duty,
         );
         let actual = (
             &view.status,
@@ -1007,10 +1160,12 @@ fn model_agrees_with_engine(engine: &Engine, model: &Model) -> Result<(), String
             &view.groups,
             &view.conversations,
             view.assigned_total,
+            &view.schedules,
+            view.on_duty,
         );
         if actual != expected {
             return Err(format!(
-                "{} (status, load, limit, groups, conversations, assigned): engine {actual:?}, model {expected:?}",
+                "{} (status, load, limit, groups, conversations, assigned, schedules, on duty): engine {actual:?}, model {expected:?}",
                 a.id
             ));
         }
@@ -1290,6 +1445,10 @@ fn print_stats(command: &Command, expected: &MResult) {
                 let text = format!("{e:?}");
                 let name = text.split('(').next().unwrap_or("");
                 let detail = match e {
+                    MEvent::Assigned(_, _, AssignReason::Drain { trigger }, _, _)
+                    | MEvent::Offered(_, _, AssignReason::Drain { trigger }, _, _, _) => {
+                        format!("Drain {trigger:?}")
+                    }
                     MEvent::Assigned(_, _, r, _, _) | MEvent::Offered(_, _, r, _, _, _) => {
                         format!("{r:?}").split(' ').next().unwrap_or("").to_string()
                     }

@@ -291,8 +291,9 @@ fn r_w2_switching_working_hours_on_needs_an_agent_with_a_schedule() {
     assert!(desk.engine.config().working_hours);
 }
 
-#[test]
-fn r_w2_when_on_only_on_duty_agents_are_eligible() {
+/// A `support` group and two Berlin schedules, `days` 09:00-17:00 and `evenings` 17:00-23:00
+/// on weekdays; the clock at t0, Monday 09:00 UTC = 10:00 in Berlin.
+fn days_and_evenings() -> Desk {
     let mut desk = Desk::new();
     desk.group("support", Strategy::LeastRecentlyAssigned);
     // t0 is Monday 09:00 UTC = 10:00 in Berlin.
@@ -306,6 +307,12 @@ fn r_w2_when_on_only_on_duty_agents_are_eligible() {
         "Europe/Berlin",
         &[(WEEKDAYS, "17:00", "23:00")],
     ));
+    desk
+}
+
+#[test]
+fn r_w2_when_on_only_on_duty_agents_are_eligible() {
+    let mut desk = days_and_evenings();
     desk.register(scheduled("dora", 1, &["days"]));
     desk.register(scheduled("evan", 5, &["evenings"]));
     desk.agent("nobody", 5, &["support"]); // no schedule: never assigned automatically
@@ -769,4 +776,103 @@ fn r_w1_r_w2_an_agent_is_not_on_duty_for_a_week_after_a_shift_that_ended_in_the_
     assert_eq!(desk.now, at("2026-10-26T10:10:00Z"));
     let events = desk.arrive("c1", "v1", "support").events;
     assert!(pairs(&events).is_empty(), "ana is off duty: {events:?}");
+}
+
+fn duty_events(events: &[Event]) -> Vec<(String, bool)> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::AgentDutyChanged { agent, on_duty } => Some((agent.to_string(), *on_duty)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// R-W1, R-W2, R-C7: every change of an agent's duty is an event (when it registers inside a
+/// shift, when its schedules change, at each shift boundary, when its schedule is redefined),
+/// reported before the work it takes, and the agent's view shows its schedules and duty.
+#[test]
+fn r_w1_r_w2_duty_changes_are_events_and_the_agent_view_shows_them() {
+    let mut desk = days_and_evenings();
+    let events = desk.register(scheduled("dora", 1, &["days"])).events;
+    assert_eq!(duty_events(&events), [("dora".into(), true)]);
+    assert!(matches!(
+        events.as_slice(),
+        [
+            Event::AgentRegistered { .. },
+            Event::AgentDutyChanged { .. },
+            ..
+        ]
+    ));
+    let events = desk.register(scheduled("evan", 1, &["evenings"])).events;
+    assert_eq!(
+        duty_events(&events),
+        [],
+        "off duty, as every new agent starts"
+    );
+    let view = desk.agent_view("dora");
+    assert_eq!((view.schedules, view.on_duty), (vec!["days".into()], true));
+    let view = desk.agent_view("evan");
+    assert_eq!(
+        (view.schedules, view.on_duty),
+        (vec!["evenings".into()], false)
+    );
+    working_hours(&mut desk, true).expect("both have schedules");
+    desk.arrive("c1", "v1", "support"); // dora
+    desk.arrive("c2", "v2", "support"); // waits: evan is off duty
+
+    // 17:00 in Berlin: dora goes off duty and evan comes on, then takes c2.
+    let events = desk.advance(TimeDelta::hours(7));
+    assert_eq!(
+        duty_events(&events),
+        [("dora".into(), false), ("evan".into(), true)]
+    );
+    let evan_on = events
+        .iter()
+        .position(
+            |e| matches!(e, Event::AgentDutyChanged { agent, .. } if agent.as_str() == "evan"),
+        )
+        .expect("evan came on duty");
+    let takes = events
+        .iter()
+        .position(|e| matches!(e, Event::ConversationAssigned { .. }))
+        .expect("evan takes c2");
+    assert!(
+        evan_on < takes,
+        "the duty change comes before the work: {events:?}"
+    );
+    assert!(!desk.agent_view("dora").on_duty);
+
+    // Moving dora to the evening schedule puts her on duty at once, after the update.
+    let events = desk
+        .run(Command::UpdateAgent(AgentUpdate {
+            agent: "dora".into(),
+            limit: None,
+            groups: None,
+            schedules: Some(vec!["evenings".into()]),
+        }))
+        .events;
+    assert_eq!(duty_events(&events), [("dora".into(), true)]);
+    assert!(matches!(
+        events.as_slice(),
+        [
+            Event::AgentUpdated { .. },
+            Event::AgentDutyChanged { .. },
+            ..
+        ]
+    ));
+
+    // Redefining the evening schedule to end now takes both off duty at once.
+    let events = desk
+        .run(schedule(
+            "evenings",
+            "Europe/Berlin",
+            &[(WEEKDAYS, "18:00", "23:00")],
+        ))
+        .events;
+    assert_eq!(
+        duty_events(&events),
+        [("dora".into(), false), ("evan".into(), false)]
+    );
+    assert!(!desk.agent_view("evan").on_duty);
 }

@@ -61,12 +61,15 @@ impl State {
         }
         self.agents.insert(a, agent);
         self.agent_ids.insert(spec.agent.clone(), a);
-        self.link_schedules(ctx, a, schedules);
+        let duty_changed = self.link_schedules(ctx, a, schedules);
         self.refresh(a);
         ctx.emit(Event::AgentRegistered {
             agent: spec.agent,
             limit: self.agent(a).effective_limit,
         });
+        if duty_changed {
+            self.duty_changed(ctx, a);
+        }
         self.drain(ctx, a, DrainTrigger::Registered);
         Ok(())
     }
@@ -99,9 +102,8 @@ impl State {
                     state.group_mut(m.group).members.insert(a);
                 }
             }
-            if let Some(schedules) = schedules {
-                state.link_schedules(ctx, a, schedules);
-            }
+            let duty_changed =
+                schedules.is_some_and(|schedules| state.link_schedules(ctx, a, schedules));
             if let Some(limit) = limit {
                 state.agent_mut(a).limit = limit;
             }
@@ -110,6 +112,9 @@ impl State {
                 agent: update.agent,
                 limit: state.agent(a).effective_limit,
             });
+            if duty_changed {
+                state.duty_changed(ctx, a);
+            }
         };
         self.set_eligibility(ctx, a, change, DrainTrigger::AgentUpdated);
         Ok(())
@@ -128,7 +133,8 @@ impl State {
     }
 
     /// Replaces an agent's schedules and re-evaluates its duty (without re-listing it).
-    fn link_schedules(&mut self, ctx: &Ctx, a: AgentKey, schedules: Vec<ScheduleKey>) {
+    /// Returns whether the duty changed; the caller reports it.
+    fn link_schedules(&mut self, ctx: &Ctx, a: AgentKey, schedules: Vec<ScheduleKey>) -> bool {
         let old = std::mem::replace(&mut self.agent_mut(a).schedules, schedules.clone());
         for s in old {
             self.schedule_mut(s).members.remove(&a);
@@ -137,7 +143,16 @@ impl State {
             self.schedule_mut(s).members.insert(a);
         }
         let on_duty = self.duty_now(ctx, a);
-        self.agent_mut(a).on_duty = on_duty;
+        std::mem::replace(&mut self.agent_mut(a).on_duty, on_duty) != on_duty
+    }
+
+    /// Reports an agent's duty after it changed.
+    pub(crate) fn duty_changed(&self, ctx: &mut Ctx, a: AgentKey) {
+        let agent = self.agent(a);
+        ctx.emit(Event::AgentDutyChanged {
+            agent: agent.id.clone(),
+            on_duty: agent.on_duty,
+        });
     }
 
     /// `RemoveAgent`: O(groups · log agents + held · route).

@@ -116,7 +116,10 @@ impl State {
         self.set_eligibility(
             ctx,
             a,
-            |state, _| state.agent_mut(a).on_duty = on_duty,
+            |state, ctx| {
+                state.agent_mut(a).on_duty = on_duty;
+                state.duty_changed(ctx, a);
+            },
             DrainTrigger::ShiftStarted,
         );
     }

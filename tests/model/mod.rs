@@ -11,9 +11,14 @@
 //! three orders), drains (R-D1), manual assignment, transfer, end, abandon, leave a message,
 //! maximum length and maximum wait, snooze, claims, offers with accept, decline, expiry,
 //! withdrawal, redirects and the redirect limit, short break on timeout, first-reply timeout,
-//! reply goals (paused while snoozed), visitor inactivity, mode switches, config changes and
-//! forgetting. Left out: working hours and service hours (schedules), estimated waits and the
-//! announcements of changed queue positions (checked from the event stream instead).
+//! reply goals (paused while snoozed), visitor inactivity, mode switches, config changes,
+//! forgetting conversations and visitors, and working hours (R-W1, R-W2): schedules defined,
+//! redefined and removed, agents linked to them, duty re-evaluated at each shift boundary (a
+//! deadline like any other), working-hours routing switched on and off, service hours for
+//! leave-a-message. Schedules are modelled in time zones without daylight saving only (UTC and
+//! a fixed +05:30), as minutes of the week; daylight saving is covered by the scenario tests
+//! in `tests/working_hours.rs`. Left out: estimated waits and the announcements of changed
+//! queue positions (checked from the event stream instead).
 //!
 //! Where the SPEC is silent the model follows what the crate documents; where neither says
 //! (the order of validation, the tie between two deadlines at the same instant) it takes the
@@ -25,12 +30,13 @@ pub mod projection;
 
 use std::cmp::Ordering;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, TimeDelta, Timelike, Utc};
 use switchboard::{
     AgentId, AgentSpec, AgentStatus, AgentUpdate, AllocationTarget, Arrival, AssignReason, Command,
     Config, ConversationId, DrainTrigger, EndReason, Error, GroupId, GroupSpec, GroupUpdate, Limit,
     PoolOrder, ReceptionMode, ReplyGoal, Sender, Strategy, Target, VisitorId, WakeReason,
 };
+use switchboard::{ScheduleId, ScheduleSpec, WeeklyRange};
 
 // ---- known engine bugs ----------------------------------------------------------------------
 //
@@ -168,6 +174,101 @@ pub struct MAgent {
     /// The assignment number of its latest assignment (0: never).
     pub last: u64,
     pub total: u64,
+    /// The schedules it follows, without repeats, in the order given.
+    pub schedules: Vec<ScheduleId>,
+    /// Inside one of its schedules, as of the last time it was evaluated: when its schedules
+    /// change, when one of them is redefined, and at each of their shift boundaries.
+    pub on_duty: bool,
+}
+
+/// A schedule (R-W1). The model knows only time zones without daylight saving, as a fixed
+/// offset; the scenario tests cover daylight saving.
+#[derive(Clone, Debug)]
+pub struct MSchedule {
+    pub id: ScheduleId,
+    pub offset_minutes: i64,
+    pub ranges: Vec<WeeklyRange>,
+    /// Its next shift boundary (a start or an end), and the order it was set in.
+    pub next: Option<(DateTime<Utc>, u64)>,
+}
+
+const WEEK_MINUTES: i64 = 7 * 1440;
+
+/// The fixed offset of the zones the model knows.
+pub fn zone_offset(zone: &str) -> Result<i64, &'static str> {
+    match zone {
+        "UTC" => Ok(0),
+        "Asia/Kolkata" => Ok(330),
+        "Mars/Olympus_Mons" => Err("UnknownTimeZone"),
+        other => panic!("the model does not know the time zone {other}"),
+    }
+}
+
+impl MSchedule {
+    /// Every `[from, to)` span of the week it covers, in local minutes from Monday 00:00
+    /// (`to` may pass the week's end: an overnight range on Sunday).
+    fn spans(ranges: &[WeeklyRange]) -> Vec<(i64, i64)> {
+        let minute = |t: chrono::NaiveTime| i64::from(t.num_seconds_from_midnight() / 60);
+        let mut out = Vec::new();
+        for r in ranges {
+            for d in &r.days {
+                let from = i64::from(d.num_days_from_monday()) * 1440 + minute(r.start);
+                let mut to = i64::from(d.num_days_from_monday()) * 1440 + minute(r.end);
+                if r.end <= r.start {
+                    to += 1440;
+                }
+                out.push((from, to));
+            }
+        }
+        out
+    }
+
+    /// Local minutes since the Monday 00:00 that starts the week of `at` (local), and that
+    /// Monday as an instant.
+    fn week_of(&self, at: DateTime<Utc>) -> (i64, i64) {
+        let local_secs = at.timestamp() + self.offset_minutes * 60;
+        // 1970-01-05 was a Monday.
+        let since_monday = (local_secs - 4 * 86_400).rem_euclid(WEEK_MINUTES * 60);
+        let monday_utc = at.timestamp() - since_monday;
+        (since_monday / 60, monday_utc)
+    }
+
+    pub fn on_duty(&self, at: DateTime<Utc>) -> bool {
+        let (m, _) = self.week_of(at);
+        Self::spans(&self.ranges).iter().any(|&(from, to)| {
+            (from <= m && m < to) || (from <= m + WEEK_MINUTES && m + WEEK_MINUTES < to)
+        })
+    }
+
+    /// The first instant after `after` at which a span starts or ends.
+    pub fn next_boundary(&self, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let (_, monday) = self.week_of(after);
+        Self::spans(&self.ranges)
+            .iter()
+            .flat_map(|&(from, to)| [from, to % WEEK_MINUTES])
+            .flat_map(|p| [0, 1].map(|w| monday + (p + w * WEEK_MINUTES) * 60))
+            .filter_map(|secs| DateTime::<Utc>::from_timestamp(secs, 0))
+            .filter(|t| *t > after)
+            .min()
+    }
+
+    /// The engine's validation, written as a bitmap of the week's minutes.
+    fn validate(ranges: &[WeeklyRange]) -> Result<(), &'static str> {
+        if ranges.is_empty() || ranges.iter().any(|r| r.days.is_empty() || r.start == r.end) {
+            return Err("InvalidSchedule");
+        }
+        let mut covered = vec![false; WEEK_MINUTES as usize];
+        for (from, to) in Self::spans(ranges) {
+            for m in from..to {
+                let slot = &mut covered[(m % WEEK_MINUTES) as usize];
+                if *slot {
+                    return Err("InvalidSchedule");
+                }
+                *slot = true;
+            }
+        }
+        Ok(())
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -259,6 +360,9 @@ pub enum MEvent {
     InactivityReminder(ConversationId, AgentId, Option<DateTime<Utc>>),
     ModeChanged(ReceptionMode, ReceptionMode),
     Forgotten(ConversationId),
+    DutyChanged(AgentId, bool),
+    ScheduleDefined(ScheduleId),
+    ScheduleRemoved(ScheduleId),
     VisitorForgotten(VisitorId),
     AgentRegistered(AgentId, u32),
     AgentUpdated(AgentId, u32),
@@ -291,6 +395,7 @@ pub struct Model {
     deadlines_set: u64,
     pub agents: Vec<MAgent>,
     pub groups: Vec<MGroup>,
+    pub schedules: Vec<MSchedule>,
     pub convs: Vec<MConv>,
     /// The agent who last served each visitor, and when (R-S2).
     pub last_service: Vec<(VisitorId, AgentId, DateTime<Utc>)>,
@@ -336,6 +441,9 @@ pub fn error_name(error: &Error) -> &'static str {
         Error::InvalidConfig { .. } => "InvalidConfig",
         Error::UnknownSchedule { .. } => "UnknownSchedule",
         Error::NoScheduledAgent => "NoScheduledAgent",
+        Error::UnknownTimeZone { .. } => "UnknownTimeZone",
+        Error::InvalidSchedule { .. } => "InvalidSchedule",
+        Error::ScheduleInUse { .. } => "ScheduleInUse",
         _ => "other",
     }
 }
@@ -374,6 +482,7 @@ impl Model {
             deadlines_set: 0,
             agents: Vec::new(),
             groups: Vec::new(),
+            schedules: Vec::new(),
             convs: Vec::new(),
             last_service: Vec::new(),
             arrived: 0,
@@ -445,16 +554,17 @@ impl Model {
         }
     }
 
-    /// Eligible for automatic work (working hours are not modelled): an assignable status,
-    /// or any status in asynchronous mode with all agents as the target (R-M2).
+    /// Eligible for automatic work: an assignable status, or any status in asynchronous mode
+    /// with all agents as the target (R-M2); and on duty while working hours are on (R-W2).
     pub fn eligible(&self, a: &MAgent) -> bool {
-        Self::eligible_under(&self.config, &a.status)
+        Self::eligible_under(&self.config, &a.status, a.on_duty)
     }
 
-    pub fn eligible_under(config: &Config, status: &AgentStatus) -> bool {
-        (config.mode == ReceptionMode::Asynchronous
+    pub fn eligible_under(config: &Config, status: &AgentStatus, on_duty: bool) -> bool {
+        ((config.mode == ReceptionMode::Asynchronous
             && config.allocation_target == AllocationTarget::AllAgents)
-            || Self::assignable(config, status).unwrap_or(false)
+            || Self::assignable(config, status).unwrap_or(false))
+            && (!config.working_hours || on_duty)
     }
 
     /// R-A3: its own limit, else the largest of its groups', else the default.
@@ -658,6 +768,11 @@ impl Model {
             .iter()
             .flat_map(|c| c.deadlines.iter())
             .map(|d| d.at)
+            .chain(
+                self.schedules
+                    .iter()
+                    .filter_map(|s| s.next.map(|(at, _)| at)),
+            )
             .min()
     }
 
@@ -1050,6 +1165,8 @@ impl Model {
             Command::UpdateConfig(config) => self.update_config(config),
             Command::Forget { conversations } => self.forget_many(conversations),
             Command::ForgetVisitor { visitor } => self.forget_visitor(visitor),
+            Command::DefineSchedule(spec) => self.define_schedule(spec),
+            Command::RemoveSchedule { schedule } => self.remove_schedule(schedule),
             other => panic!("the model does not cover {other:?}"),
         }
     }
@@ -1139,7 +1256,12 @@ impl Model {
             .long_queue_threshold
             .is_some_and(|n| self.queue(&arrival.group).len() >= n as usize);
         let id = arrival.conversation.clone();
-        if nobody {
+        if self.outside_service_hours() {
+            self.emit(MEvent::LeaveMessageOffered(
+                id,
+                "OutsideServiceHours".into(),
+            ));
+        } else if nobody {
             self.emit(MEvent::LeaveMessageOffered(id, "NoAgentAvailable".into()));
         } else if long {
             self.emit(MEvent::LeaveMessageOffered(id, "LongQueue".into()));
@@ -1293,9 +1415,7 @@ impl Model {
             return Err("DuplicateAgent");
         }
         let groups = self.memberships(&spec.groups)?;
-        if !spec.schedules.is_empty() {
-            return Err("UnknownSchedule");
-        }
+        let schedules = self.schedule_ids(&spec.schedules)?;
         let own_limit = Self::agent_limit(spec.limit)?;
         self.check_status(&spec.status)?;
         let seq = self.seq();
@@ -1307,9 +1427,16 @@ impl Model {
             groups,
             last: 0,
             total: 0,
+            schedules,
+            on_duty: false,
         });
+        let on_duty = self.duty_now(self.agent(seq));
+        self.agent_mut(seq).on_duty = on_duty;
         let limit = self.limit(self.agent(seq));
         self.emit(MEvent::AgentRegistered(spec.agent.clone(), limit));
+        if on_duty {
+            self.emit(MEvent::DutyChanged(spec.agent.clone(), true));
+        }
         self.drain(seq, DrainTrigger::Registered);
         Ok(())
     }
@@ -1320,14 +1447,16 @@ impl Model {
             Some(groups) => Some(self.memberships(groups)?),
             None => None,
         };
-        if update.schedules.as_ref().is_some_and(|s| !s.is_empty()) {
-            return Err("UnknownSchedule");
-        }
+        let schedules = match &update.schedules {
+            Some(schedules) => Some(self.schedule_ids(schedules)?),
+            None => None,
+        };
         let limit = match update.limit {
             Some(limit) => Some(Self::agent_limit(limit)?),
             None => None,
         };
         let was = self.eligible(self.agent(a));
+        let was_on_duty = self.agent(a).on_duty;
         let agent = self.agent_mut(a);
         if let Some(groups) = groups {
             agent.groups = groups;
@@ -1335,8 +1464,17 @@ impl Model {
         if let Some(limit) = limit {
             agent.own_limit = limit;
         }
+        if let Some(schedules) = schedules {
+            agent.schedules = schedules;
+            let on_duty = self.duty_now(self.agent(a));
+            self.agent_mut(a).on_duty = on_duty;
+        }
         let limit = self.limit(self.agent(a));
         self.emit(MEvent::AgentUpdated(update.agent.clone(), limit));
+        let on_duty = self.agent(a).on_duty;
+        if on_duty != was_on_duty {
+            self.emit(MEvent::DutyChanged(update.agent.clone(), on_duty));
+        }
         self.after_agent_change(a, was, DrainTrigger::AgentUpdated);
         Ok(())
     }
@@ -1497,10 +1635,13 @@ impl Model {
 
     fn update_config(&mut self, config: &Config) -> Result<(), &'static str> {
         config.validate().map_err(|e| error_name(&e))?;
-        if config.service_hours.is_some() {
-            return Err("UnknownSchedule");
+        if let Some(id) = &config.service_hours {
+            self.schedule_index(id)?;
         }
-        if config.working_hours && !self.config.working_hours {
+        if config.working_hours
+            && !self.config.working_hours
+            && self.agents.iter().all(|a| a.schedules.is_empty())
+        {
             return Err("NoScheduledAgent");
         }
         if self
@@ -2003,6 +2144,122 @@ impl Model {
         Ok(())
     }
 
+    // ---- working hours -------------------------------------------------------------------
+
+    fn schedule_index(&self, id: &ScheduleId) -> Result<usize, &'static str> {
+        self.schedules
+            .iter()
+            .position(|s| &s.id == id)
+            .ok_or("UnknownSchedule")
+    }
+
+    /// Resolves an agent's schedules, without repeats.
+    fn schedule_ids(&self, ids: &[ScheduleId]) -> Result<Vec<ScheduleId>, &'static str> {
+        let mut out: Vec<ScheduleId> = Vec::new();
+        for id in ids {
+            self.schedule_index(id)?;
+            if !out.contains(id) {
+                out.push(id.clone());
+            }
+        }
+        Ok(out)
+    }
+
+    /// Sets a schedule's next boundary after now.
+    fn arm_boundary(&mut self, s: usize) {
+        let next = self.schedules[s].next_boundary(self.now);
+        self.schedules[s].next = next.map(|at| {
+            self.deadlines_set += 1;
+            (at, self.deadlines_set)
+        });
+    }
+
+    fn duty_now(&self, a: &MAgent) -> bool {
+        a.schedules.iter().any(|id| {
+            self.schedules
+                .iter()
+                .any(|s| &s.id == id && s.on_duty(self.now))
+        })
+    }
+
+    /// Re-evaluates an agent's duty; a change is reported, and the agent takes work or loses
+    /// offers as its eligibility changes.
+    fn update_duty(&mut self, a: Seq) {
+        let on_duty = self.duty_now(self.agent(a));
+        if on_duty == self.agent(a).on_duty {
+            return;
+        }
+        let was = self.eligible(self.agent(a));
+        self.agent_mut(a).on_duty = on_duty;
+        self.emit(MEvent::DutyChanged(self.agent(a).id.clone(), on_duty));
+        self.after_agent_change(a, was, DrainTrigger::ShiftStarted);
+    }
+
+    /// Members of a schedule, in registration order, re-evaluate their duty.
+    fn update_members(&mut self, s: usize) {
+        let id = self.schedules[s].id.clone();
+        let members: Vec<Seq> = self
+            .agents
+            .iter()
+            .filter(|a| a.schedules.contains(&id))
+            .map(|a| a.seq)
+            .collect();
+        for a in members {
+            self.update_duty(a);
+        }
+    }
+
+    fn shift_boundary(&mut self, s: usize) {
+        self.arm_boundary(s);
+        self.update_members(s);
+    }
+
+    fn define_schedule(&mut self, spec: &ScheduleSpec) -> Result<(), &'static str> {
+        let offset_minutes = zone_offset(&spec.time_zone)?;
+        MSchedule::validate(&spec.ranges)?;
+        let s = match self.schedule_index(&spec.schedule) {
+            Ok(s) => {
+                self.schedules[s].offset_minutes = offset_minutes;
+                self.schedules[s].ranges = spec.ranges.clone();
+                s
+            }
+            Err(_) => {
+                self.schedules.push(MSchedule {
+                    id: spec.schedule.clone(),
+                    offset_minutes,
+                    ranges: spec.ranges.clone(),
+                    next: None,
+                });
+                self.schedules.len() - 1
+            }
+        };
+        self.arm_boundary(s);
+        self.emit(MEvent::ScheduleDefined(spec.schedule.clone()));
+        self.update_members(s);
+        Ok(())
+    }
+
+    fn remove_schedule(&mut self, id: &ScheduleId) -> Result<(), &'static str> {
+        let s = self.schedule_index(id)?;
+        if self.agents.iter().any(|a| a.schedules.contains(id))
+            || self.config.service_hours.as_ref() == Some(id)
+        {
+            return Err("ScheduleInUse");
+        }
+        self.schedules.remove(s);
+        self.emit(MEvent::ScheduleRemoved(id.clone()));
+        Ok(())
+    }
+
+    /// Outside the desk's service hours, if it has them (evaluated at the instant asked).
+    fn outside_service_hours(&self) -> bool {
+        self.config.service_hours.as_ref().is_some_and(|id| {
+            self.schedules
+                .iter()
+                .any(|s| &s.id == id && !s.on_duty(self.now))
+        })
+    }
+
     // ---- time ------------------------------------------------------------------------------
 
     /// Fires every deadline at or before now, earliest first.
@@ -2017,6 +2274,20 @@ impl Model {
                 })
                 .filter(|(at, _, _)| *at <= self.now)
                 .min();
+            let shift = self
+                .schedules
+                .iter()
+                .enumerate()
+                .filter_map(|(s, sch)| sch.next.map(|(at, set)| (at, set, s)))
+                .filter(|(at, _, _)| *at <= self.now)
+                .min();
+            // Ties between a shift boundary and a conversation's deadline: the order set.
+            if let Some((at, set, s)) = shift
+                && due.is_none_or(|(d_at, d_set, _)| (at, set) < (d_at, d_set))
+            {
+                self.shift_boundary(s);
+                continue;
+            }
             let Some((_, set, i)) = due else {
                 return;
             };

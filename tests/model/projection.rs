@@ -87,6 +87,8 @@ impl PConv {
 pub struct Projection {
     pub convs: Vec<PConv>,
     pub agents: Vec<(AgentId, AgentStatus)>,
+    /// Agents on duty (R-W1), as `AgentDutyChanged` tells it.
+    pub on_duty: Vec<AgentId>,
     seq: u64,
     /// Conversations that arrived, forgotten ones included.
     pub arrived: u64,
@@ -464,8 +466,18 @@ impl Projection {
                 };
                 self.agents.push((agent.clone(), spec.status.clone()));
             }
+            Event::AgentDutyChanged { agent, on_duty } => {
+                if self.status(agent).is_none() {
+                    return Err(format!("duty of unknown agent `{agent}`"));
+                }
+                self.on_duty.retain(|a| a != agent);
+                if *on_duty {
+                    self.on_duty.push(agent.clone());
+                }
+            }
             Event::AgentRemoved { agent } => {
                 self.agents.retain(|(a, _)| a != agent);
+                self.on_duty.retain(|a| a != agent);
                 // A new agent under the same id is another agent.
                 for c in &mut self.convs {
                     c.excluded.retain(|a| a != agent);
@@ -570,9 +582,9 @@ pub fn inv3_automatic_assignment_only_to_eligible_agents(
     let status = p
         .status(agent)
         .ok_or_else(|| format!("invariant 3: {conversation} assigned to unknown agent {agent}"))?;
-    if !Model::eligible_under(config, status) {
+    if !Model::eligible_under(config, status, p.on_duty.contains(agent)) {
         return Err(format!(
-            "invariant 3: {conversation} assigned automatically ({reason:?}) to {agent}, whose status {status:?} is not eligible"
+            "invariant 3: {conversation} assigned automatically ({reason:?}) to {agent}, whose status {status:?} is not eligible (or is off duty)"
         ));
     }
     let c = &p.convs[p
@@ -897,6 +909,12 @@ pub fn inv10_events_are_a_complete_account(p: &Projection, engine: &Engine) -> R
                 view.status
             ));
         }
+        if view.on_duty != p.on_duty.contains(id) {
+            return Err(format!(
+                "invariant 10: {id} is on duty: {} by the query, {} by the events",
+                view.on_duty, !view.on_duty
+            ));
+        }
         let held: Vec<ConversationId> = p
             .convs
             .iter()
@@ -1000,7 +1018,7 @@ pub fn inv4_work_conservation(p: &Projection, engine: &Engine) -> Result<(), Str
             let a = engine.agent(id).expect("listed");
             let only_by_overflow = !a.groups.iter().any(|m| direct.contains(&&m.group))
                 && c.d_agent.as_ref() != Some(id);
-            let could = Model::eligible_under(config, &a.status)
+            let could = Model::eligible_under(config, &a.status, a.on_duty)
                 && a.load < a.limit
                 && !c.excluded.contains(id)
                 && (c.d_agent.as_ref() == Some(id)
