@@ -1,7 +1,7 @@
 //! The monitoring page in a real browser: headless Chromium (Debian's `chromium`, driven by
 //! `chromedriver` over WebDriver) loads the page from the service, the test sends commands
 //! over HTTP, and the page must show their effects (agent status and load, queue, pool,
-//! snoozes) as the event stream reports them. Without the browser the test says so and skips,
+//! snoozes, who is on shift) as the event stream reports them. Without the browser the test says so and skips,
 //! unless `SWITCHBOARD_REQUIRE_BROWSER` is set; `.ci/run` installs the browser and sets it.
 
 mod host;
@@ -10,9 +10,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use chrono::TimeDelta;
+use chrono::Weekday::{Fri, Mon, Sat, Sun, Thu, Tue, Wed};
+use chrono::{NaiveTime, TimeDelta, Timelike};
 use host::{Service, free_port, scratch, wait_for, wall};
 use serde_json::{Value, json};
+use switchboard::{AgentSpec, Command as EngineCommand, ScheduleSpec, WeeklyRange};
 
 /// What the page shows, read from its DOM.
 const READ_PAGE: &str = r##"
@@ -23,6 +25,7 @@ return {
   mode: text(document.getElementById("mode")),
   agents: Object.fromEntries([...document.querySelectorAll("#agents [data-agent]")].map((row) => [row.dataset.agent, {
     status: text(row.querySelector(".status")),
+    duty: text(row.querySelector(".duty")),
     load: text(row.querySelector(".load")),
     conversations: text(row.querySelector(".conversations")),
   }])),
@@ -254,6 +257,41 @@ fn the_monitoring_page_follows_the_desk_live() {
             && page["agents"]["bo"]["load"] == "1/2"
             && page["agents"]["bo"]["conversations"] == "c2"
     });
+
+    // Two agents on schedules (R-W1): one inside its shift now, one whose shift starts later.
+    let now = wall();
+    let minute = |d: TimeDelta| {
+        let t = (now + d).time();
+        NaiveTime::from_hms_opt(t.hour(), t.minute(), 0).expect("a valid time")
+    };
+    let every_day = [Mon, Tue, Wed, Thu, Fri, Sat, Sun];
+    for (schedule, from, to) in [
+        ("now", TimeDelta::hours(-1), TimeDelta::hours(1)),
+        ("later", TimeDelta::hours(2), TimeDelta::hours(3)),
+    ] {
+        let define = EngineCommand::DefineSchedule(ScheduleSpec {
+            schedule: schedule.into(),
+            time_zone: "UTC".into(),
+            ranges: vec![WeeklyRange::new(&every_day, minute(from), minute(to))],
+        });
+        let body = serde_json::to_string(&define).expect("a command serializes");
+        service.ok("POST", "/commands", &body);
+    }
+    for (agent, schedule) in [("cy", "now"), ("dan", "later")] {
+        let spec = AgentSpec::new(agent).group("support").schedule(schedule);
+        let body = serde_json::to_string(&EngineCommand::RegisterAgent(spec)).expect("serializes");
+        service.ok("POST", "/commands", &body);
+    }
+    let page = browser.until("cy on shift, dan off shift", |page| {
+        page["agents"]["cy"]["duty"] == "· on shift"
+            && page["agents"]["dan"]["duty"] == "· off shift"
+            && page["agents"]["ana"]["duty"].is_null()
+    });
+    let feed = page["feed"].to_string();
+    assert!(
+        feed.contains("AgentDutyChanged cy on shift"),
+        "the event feed: {feed}"
+    );
 
     drop(browser);
     drop(driver);
