@@ -238,6 +238,14 @@ impl Conversation {
         result
     }
 
+    /// Like [`Conversation::with_routing`] for changes that only clear: nothing to do, and
+    /// nothing allocated, when there is no routing state.
+    fn clear_routing(&mut self, change: impl FnOnce(&mut Routing)) {
+        if self.routing.is_some() {
+            self.with_routing(change);
+        }
+    }
+
     /// Keeps `agent` from getting it automatically again.
     pub(crate) fn exclude(&mut self, agent: AgentKey) {
         self.with_routing(|r| {
@@ -249,12 +257,28 @@ impl Conversation {
 
     /// Drops the designation's routing effect (the record of what was designated stays).
     pub(crate) fn drop_designation(&mut self) {
-        if self.routing.is_some() {
-            self.with_routing(|r| {
-                r.designated_agent = None;
-                r.designated_group = None;
-            });
-        }
+        self.clear_routing(|r| {
+            r.designated_agent = None;
+            r.designated_group = None;
+        });
+    }
+
+    /// Drops a designated agent that is going away.
+    pub(crate) fn drop_designated_agent(&mut self) {
+        self.clear_routing(|r| r.designated_agent = None);
+    }
+
+    /// Drops everything that routes it beyond its own group: the designation's effect and
+    /// the overflow groups it joined; with `record`, also the record of what was designated.
+    pub(crate) fn drop_routes(&mut self, record: bool) {
+        self.clear_routing(|r| {
+            if record {
+                r.designated = None;
+            }
+            r.designated_agent = None;
+            r.designated_group = None;
+            r.overflow.clear();
+        });
     }
 
     pub(crate) fn queue_key(&self, config: &Config) -> QueueKey {

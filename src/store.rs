@@ -484,14 +484,7 @@ impl State {
     pub(crate) fn retire(&mut self, c: ConvKey) {
         self.release_groups(c);
         self.disarm_all(c);
-        let conv = self.conv_mut(c);
-        if conv.routing.is_some() {
-            conv.with_routing(|r| {
-                r.designated_agent = None;
-                r.designated_group = None;
-                r.overflow.clear();
-            });
-        }
+        self.conv_mut(c).drop_routes(false);
     }
 
     /// Undoes [`State::claim_groups`].

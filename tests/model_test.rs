@@ -1784,6 +1784,19 @@ impl Desk {
         )))
     }
 
+    /// `UpdateGroup`: `group` overflows into `into` after 60 s of waiting.
+    fn overflow_after_a_minute(&mut self, group: &str, into: &str) -> Outcome {
+        self.run(Command::UpdateGroup(GroupUpdate {
+            group: group.into(),
+            strategy: None,
+            limit: None,
+            overflow: Some(Overflow {
+                groups: vec![into.into()],
+                after_secs: 60,
+            }),
+        }))
+    }
+
     fn end(&mut self, conversation: &str) -> Outcome {
         self.run(Command::EndConversations {
             conversations: vec![conversation.into()],
@@ -1920,15 +1933,7 @@ fn overflow_set_on_a_group_applies_to_conversations_already_waiting() {
     desk.run(Command::RegisterAgent(spec));
     desk.arrive("c0", "g1"); // nobody in g1: waits
     desk.now += TimeDelta::seconds(600);
-    desk.run(Command::UpdateGroup(GroupUpdate {
-        group: "g1".into(),
-        strategy: None,
-        limit: None,
-        overflow: Some(Overflow {
-            groups: vec!["g0".into()],
-            after_secs: 60,
-        }),
-    }));
+    desk.overflow_after_a_minute("g1", "g0");
     desk.wait(3600);
     assert_eq!(
         desk.state("c0"),
@@ -1951,15 +1956,7 @@ fn overflow_deadlines_at_the_same_instant_fire_in_arrival_order() {
         Arrival::new("later-but-urgent", "v2", "g1").priority(1),
     ));
     desk.now += TimeDelta::seconds(60);
-    desk.run(Command::UpdateGroup(GroupUpdate {
-        group: "g1".into(),
-        strategy: None,
-        limit: None,
-        overflow: Some(Overflow {
-            groups: vec!["g0".into()],
-            after_secs: 60,
-        }),
-    }));
+    desk.overflow_after_a_minute("g1", "g0");
     // Both waited 60 s or more: both deadlines are now.
     let overflowed: Vec<String> = desk
         .wait(0)

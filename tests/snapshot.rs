@@ -318,12 +318,20 @@ fn r_c6_a_snapshot_of_another_version_is_unsupported() {
             supported: SNAPSHOT_VERSION
         }
     );
-    let mut snapshot = desk.engine.snapshot();
-    snapshot.version = 0;
-    assert!(matches!(
-        Engine::restore(snapshot),
-        Err(Error::UnsupportedSnapshot { found: 0, .. })
-    ));
+    // 0 never existed; 1 kept a conversation's designation and overflow groups at the top
+    // level of its record, which version 2 nests under `routing` (see CHANGELOG).
+    for old in [0, 1] {
+        let mut snapshot = desk.engine.snapshot();
+        snapshot.version = old;
+        assert_eq!(
+            Engine::restore(snapshot).err(),
+            Some(Error::UnsupportedSnapshot {
+                found: old,
+                supported: SNAPSHOT_VERSION
+            })
+        );
+    }
+    assert_eq!(SNAPSHOT_VERSION, 2, "a format change bumps the version");
 }
 
 /// The slab index (as a string) and id of the first conversation in `value` whose phase

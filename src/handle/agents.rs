@@ -170,8 +170,7 @@ impl State {
         }
         let designated = std::mem::take(&mut self.agent_mut(a).designated);
         for key in designated {
-            self.conv_mut(key.conv)
-                .with_routing(|r| r.designated_agent = None);
+            self.conv_mut(key.conv).drop_designated_agent();
         }
         let held: Vec<ConvKey> = self.agent(a).held().collect();
         for &c in &held {

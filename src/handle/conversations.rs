@@ -233,14 +233,7 @@ impl State {
         if let Some(g) = group {
             conv.group = g;
         }
-        if conv.routing.is_some() {
-            conv.with_routing(|r| {
-                r.designated = None;
-                r.designated_agent = None;
-                r.designated_group = None;
-                r.overflow.clear();
-            });
-        }
+        conv.drop_routes(true);
         conv.stalled = false;
         self.claim_groups(c);
     }
