@@ -162,7 +162,9 @@ impl Config {
                 "must be shorter than inactivity.end_after_secs",
             ));
         }
-        for (i, status) in self.custom_statuses.iter().enumerate() {
+        // The names seen so far, sorted: O(n log n) for n statuses.
+        let mut seen = std::collections::BTreeSet::new();
+        for status in &self.custom_statuses {
             let name = status.name.as_str();
             if name.trim().is_empty() {
                 return Err(invalid("custom_statuses", "a status name is empty"));
@@ -173,7 +175,7 @@ impl Config {
                     format!("`{name}` is a built-in status"),
                 ));
             }
-            if self.custom_statuses[..i].iter().any(|s| s.name == name) {
+            if !seen.insert(name) {
                 return Err(invalid(
                     "custom_statuses",
                     format!("`{name}` is defined twice"),

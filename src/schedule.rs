@@ -55,20 +55,38 @@ impl WeeklyRange {
         self.end <= self.start
     }
 
-    /// Minutes-of-week intervals `[from, to)` this range covers (`to` may pass the week's end).
-    fn intervals(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
-        let minute = |t: NaiveTime| t.num_seconds_from_midnight() / 60;
-        self.days.iter().map(move |d| {
-            let base = d.num_days_from_monday() * 1440;
-            let from = base + minute(self.start);
-            let to = if self.overnight() {
-                base + 1440 + minute(self.end)
+    /// The intervals `[from, to)` of the week this range covers, in nanoseconds from Monday
+    /// 00:00 local time; an interval that runs past the end of the week (Sunday night into
+    /// Monday) comes as two, one on each side of it. The bounds must not be leap seconds.
+    fn intervals(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
+        self.days.iter().flat_map(move |d| {
+            let base = u64::from(d.num_days_from_monday()) * DAY;
+            let from = base + nanos_of_day(self.start);
+            let to = base + nanos_of_day(self.end) + if self.overnight() { DAY } else { 0 };
+            if to > WEEK {
+                [Some((from, WEEK)), Some((0, to - WEEK))]
             } else {
-                base + minute(self.end)
-            };
-            (from, to)
+                [Some((from, to)), None]
+            }
+            .into_iter()
+            .flatten()
         })
     }
+}
+
+/// A day and a week in nanoseconds: ranges are compared exactly, to the nanosecond that
+/// [`NaiveTime`] keeps, as [`Schedule::on_duty`] evaluates them.
+const DAY: u64 = 86_400 * 1_000_000_000;
+const WEEK: u64 = 7 * DAY;
+
+/// Nanoseconds since midnight; below [`DAY`] for any time that is not a leap second.
+fn nanos_of_day(t: NaiveTime) -> u64 {
+    u64::from(t.num_seconds_from_midnight()) * 1_000_000_000 + u64::from(t.nanosecond())
+}
+
+/// Whether chrono represents `t` as a leap second (`hh:mm:60`).
+fn is_leap_second(t: NaiveTime) -> bool {
+    t.nanosecond() >= 1_000_000_000
 }
 
 /// A validated schedule as the engine keeps it. `tz` and `members` are derived and rebuilt on
@@ -90,8 +108,10 @@ fn utc() -> Tz {
 }
 
 impl Schedule {
-    /// Validates a spec: a known time zone, at least one range, each with days and a non-empty
-    /// span, and no two ranges overlapping.
+    /// Validates a spec: a known time zone, at least one range, each with days, a non-empty
+    /// span and bounds that are not leap seconds, and no two ranges overlapping, compared to
+    /// the nanosecond. Costs O(r log r) in the number of (range, day) pairs: the ranges' spans
+    /// are sorted by start and swept once.
     pub(crate) fn new(spec: ScheduleSpec) -> Result<Self, Error> {
         let invalid = |problem: String| Error::InvalidSchedule {
             schedule: spec.schedule.clone(),
@@ -104,35 +124,46 @@ impl Schedule {
         if spec.ranges.is_empty() {
             return Err(invalid("has no ranges".into()));
         }
-        let mut spans: Vec<(u32, u32)> = Vec::new();
         for (i, range) in spec.ranges.iter().enumerate() {
+            let n = i + 1;
             if range.days.is_empty() {
-                return Err(invalid(format!("range {} names no days", i + 1)));
+                return Err(invalid(format!("range {n} names no days")));
             }
             if range.start == range.end {
                 return Err(invalid(format!(
-                    "range {} is empty: it starts and ends at {}",
-                    i + 1,
+                    "range {n} is empty: it starts and ends at {}",
                     range.start
                 )));
             }
-            for (from, to) in range.intervals() {
-                const WEEK: u32 = 7 * 1440;
-                for (f, t) in &spans {
-                    // Compare on the week's circle: shift one interval by a week both ways.
-                    let overlaps = [0, WEEK].iter().any(|shift| {
-                        (from + shift < *t && *f < to + shift)
-                            || (*f + shift < to && from < *t + shift)
-                    });
-                    if overlaps {
-                        return Err(invalid(format!(
-                            "range {} overlaps another range on {}",
-                            i + 1,
-                            weekday_of(from)
-                        )));
-                    }
+            for (bound, t) in [("starts", range.start), ("ends", range.end)] {
+                if is_leap_second(t) {
+                    return Err(invalid(format!("range {n} {bound} in a leap second ({t})")));
                 }
-                spans.push((from, to));
+            }
+        }
+        // Sort and sweep: with the spans ordered by start, two overlap if and only if some
+        // span starts before the one before it ends (the spans before it do not overlap,
+        // so that one ends last).
+        let mut spans: Vec<(u64, u64, usize)> = spec
+            .ranges
+            .iter()
+            .enumerate()
+            .flat_map(|(i, range)| range.intervals().map(move |(from, to)| (from, to, i)))
+            .collect();
+        spans.sort_unstable();
+        for pair in spans.windows(2) {
+            let [(_, end, first), (from, _, second)] = [pair[0], pair[1]];
+            if from < end {
+                let day = weekday_of(from);
+                return Err(invalid(if first == second {
+                    format!("range {} names {day} twice", first + 1)
+                } else {
+                    format!(
+                        "ranges {} and {} overlap on {day}",
+                        first.min(second) + 1,
+                        first.max(second) + 1
+                    )
+                }));
             }
         }
         Ok(Self {
@@ -223,9 +254,10 @@ impl Schedule {
     }
 }
 
-fn weekday_of(minute_of_week: u32) -> Weekday {
+/// The day of the week on which an instant of the week (in nanoseconds) falls.
+fn weekday_of(nanos_of_week: u64) -> Weekday {
     let mut day = Weekday::Mon;
-    for _ in 0..(minute_of_week / 1440) % 7 {
+    for _ in 0..(nanos_of_week / DAY) % 7 {
         day = day.succ();
     }
     day
