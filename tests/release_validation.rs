@@ -1,7 +1,7 @@
 //! Validation that a release can rely on (issue 13): schedules compared to the second and
 //! beyond, not to the minute (defect 4, R-W1, R-C5), and custom statuses checked for
-//! duplicates by name (defect 7, R-A2). Their speed is measured in `benches/timers.rs`
-//! (`validation`), never here.
+//! duplicates by name (defect 7, R-A2). Their speed is measured in `benches/validation.rs`,
+//! never here.
 
 mod common;
 
@@ -188,7 +188,7 @@ fn tiled(id: &str, per_day: u32) -> ScheduleSpec {
 // Defect 4, R-W1: a large schedule whose ranges tile the whole week, to the second, is
 // accepted (the sweep finds no overlap where ranges only touch) and keeps its agent on duty;
 // the same schedule with one range a second longer is refused, naming the schedule and
-// where. (12,096 range-days here; the speed of the check is in the `validation` bench.)
+// where. (12,096 range-days here; the speed of the check is in `benches/validation.rs`.)
 #[test]
 fn defect_4_r_w1_a_large_schedule_is_checked_to_the_second() {
     let mut desk = Desk::new();
