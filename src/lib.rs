@@ -181,9 +181,15 @@
 //!
 //! ## Determinism, snapshots, errors and panics
 //!
-//! - The engine reads no clock, draws no randomness, does no I/O and keeps no global state;
-//!   it never iterates in hash order. The same commands give the same events, bit for bit
-//!   (R-C1). The crate does not even enable chrono's clock.
+//! - The engine reads no clock, makes no random choices, does no I/O and keeps no global state
+//!   of its own; it never iterates in hash order. The same commands give the same events, bit
+//!   for bit, in any process (R-C1). The crate does not even enable chrono's clock. One input
+//!   below it does vary: the maps from the host's ids to the engine's records hash with
+//!   foldhash's `RandomState`, which seeds itself once per process from memory addresses and
+//!   the system time, and each map from a per-thread counter, so that ids chosen by visitors
+//!   cannot be made to collide on purpose. The seed decides only where an id sits in a hash
+//!   table: these maps iterate in insertion order, so no event, result, view, error or
+//!   snapshot depends on it, only, and slightly, how long a lookup takes.
 //! - [`Engine::snapshot`] captures the whole state as a versioned [`Snapshot`] (serde);
 //!   [`Engine::restore`] rebuilds the indexes and continues exactly as if never stopped
 //!   (R-C6). Restore checks the snapshot's parts against each other.

@@ -1,5 +1,5 @@
 //! The host's random numbers: xoshiro256++ seeded through SplitMix64, written out here so a
-//! run depends on nothing but its seed (the engine itself never draws randomness).
+//! run depends on nothing but its seed (the engine itself makes no random choices).
 //!
 //! Each concern draws from its own stream (one per group for visitors, one for agents'
 //! behaviour), so the same seed gives the same visitors under every strategy and mode: the
