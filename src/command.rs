@@ -62,6 +62,43 @@ pub enum Command {
     ///
     /// Cost per conversation: O(g · log a); to a group with no eligible member, O(members) to
     /// find the least loaded one.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::{DateTime, Utc};
+    /// use switchboard::{
+    ///     AgentId, AgentSpec, AgentStatus, Arrival, AssignReason, Command, Config, Engine, Error,
+    ///     Event, GroupSpec, Target,
+    /// };
+    ///
+    /// let t0: DateTime<Utc> = "2026-03-02T09:00:00Z".parse()?;
+    /// let mut engine = Engine::new(Config::default())?;
+    /// engine.handle(t0, Command::RegisterGroup(GroupSpec::new("support")))?;
+    /// let ana = AgentSpec::new("ana").status(AgentStatus::Online).limit(1).group("support");
+    /// engine.handle(t0, Command::RegisterAgent(ana))?;
+    /// // ana takes c1 and is full; c2 waits.
+    /// for (c, v) in [("c1", "v1"), ("c2", "v2")] {
+    ///     engine.handle(t0, Command::VisitorArrives(Arrival::new(c, v, "support")))?;
+    /// }
+    ///
+    /// // The admin gives c2 to ana anyway, and names a conversation that does not exist.
+    /// let assign = Command::AssignManually {
+    ///     conversations: vec!["c2".into(), "c9".into()],
+    ///     target: Target::Agent("ana".into()),
+    /// };
+    /// let outcome = engine.handle(t0, assign)?;
+    /// assert!(outcome.events.iter().any(|e| matches!(e,
+    ///     Event::ConversationAssigned { conversation, reason: AssignReason::Manual, .. }
+    ///         if conversation.as_str() == "c2")));
+    /// // One result per conversation, in the order given: c9 alone failed.
+    /// assert!(outcome.results[0].result.is_ok());
+    /// assert!(matches!(outcome.results[1].result, Err(Error::UnknownConversation { .. })));
+    /// // ana is over her limit now, and gets no automatic work until she is below it again.
+    /// let ana = engine.agent(&AgentId::from("ana")).expect("registered");
+    /// assert_eq!((ana.load, ana.limit), (2, 1));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     AssignManually {
         /// The conversations, in the order to assign them.
         conversations: Vec<ConversationId>,
@@ -84,6 +121,49 @@ pub enum Command {
     /// the receiving agent declines or misses it.
     ///
     /// Cost: O(g · log a) for each agent involved, plus the work the first agent then takes.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::{DateTime, TimeDelta, Utc};
+    /// use switchboard::{
+    ///     AgentSpec, AgentStatus, Arrival, Command, Config, ConversationId, ConversationState,
+    ///     Engine, Error, Event, GroupSpec, Target,
+    /// };
+    ///
+    /// let t0: DateTime<Utc> = "2026-03-02T09:00:00Z".parse()?;
+    /// let mut engine = Engine::new(Config::default())?;
+    /// for group in ["support", "billing"] {
+    ///     engine.handle(t0, Command::RegisterGroup(GroupSpec::new(group)))?;
+    /// }
+    /// for (agent, group) in [("ana", "support"), ("bo", "billing")] {
+    ///     let spec = AgentSpec::new(agent).status(AgentStatus::Online).limit(1).group(group);
+    ///     engine.handle(t0, Command::RegisterAgent(spec))?;
+    /// }
+    /// engine.handle(t0, Command::VisitorArrives(Arrival::new("c1", "v1", "support")))?;
+    ///
+    /// // The visitor has a billing question: ana hands the conversation to the billing group,
+    /// // whose strategy picks bo.
+    /// let later = t0 + TimeDelta::minutes(2);
+    /// let transfer = Command::Transfer {
+    ///     conversation: "c1".into(),
+    ///     to: Target::Group("billing".into()),
+    /// };
+    /// let outcome = engine.handle(later, transfer)?;
+    /// assert!(outcome.events.iter().any(|e| matches!(e, Event::ConversationTransferred { .. })));
+    /// let c1 = engine.conversation(&ConversationId::from("c1")).expect("known");
+    /// assert!(matches!(c1.state, ConversationState::Active { agent } if agent.as_str() == "bo"));
+    ///
+    /// // Only an active conversation can be transferred: c2 still waits in the queue.
+    /// engine.handle(later, Command::VisitorArrives(Arrival::new("c2", "v2", "billing")))?;
+    /// let transfer = Command::Transfer {
+    ///     conversation: "c2".into(),
+    ///     to: Target::Agent("ana".into()),
+    /// };
+    /// let error = engine.handle(later, transfer).unwrap_err();
+    /// assert!(matches!(error, Error::InvalidState { .. }), "{error}");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     Transfer {
         /// The active conversation.
         conversation: ConversationId,
@@ -150,7 +230,8 @@ pub enum Command {
     },
     /// Define a schedule, or replace the ranges of one (R-W1).
     ///
-    /// Cost: O(r) to check the ranges, plus O(g · log a) per linked agent whose duty changes.
+    /// Cost: O(r log r) to check the ranges (`r` pairs of a range and a day), O(r) to find
+    /// the next shift boundary, plus O(g · log a) per linked agent whose duty changes.
     DefineSchedule(ScheduleSpec),
     /// Remove a schedule no agent and no service hours use.
     ///
@@ -240,6 +321,48 @@ pub enum Sender {
 }
 
 /// A visitor asking for a human.
+///
+/// # Example
+///
+/// A priority puts a conversation ahead in its queue; a designated agent is tried before the
+/// group's strategy.
+///
+/// ```
+/// use chrono::{DateTime, TimeDelta, Utc};
+/// use switchboard::{
+///     AgentId, AgentSpec, AgentStatus, Arrival, AssignReason, Command, Config, Engine, Event,
+///     GroupId, GroupSpec, Target,
+/// };
+///
+/// let t0: DateTime<Utc> = "2026-03-02T09:00:00Z".parse()?;
+/// let mut engine = Engine::new(Config::default())?;
+/// engine.handle(t0, Command::RegisterGroup(GroupSpec::new("support")))?;
+/// let ana = AgentSpec::new("ana").status(AgentStatus::Online).limit(1).group("support");
+/// engine.handle(t0, Command::RegisterAgent(ana))?;
+/// let bo = AgentSpec::new("bo").status(AgentStatus::Online).limit(2).group("support");
+/// engine.handle(t0, Command::RegisterAgent(bo))?;
+///
+/// // A returning customer asks for bo; the group's strategy would have picked ana.
+/// let vip = Arrival::new("c1", "v1", "support").designated(Target::Agent(AgentId::from("bo")));
+/// let outcome = engine.handle(t0, Command::VisitorArrives(vip))?;
+/// assert!(outcome.events.iter().any(|e| matches!(e,
+///     Event::ConversationAssigned { agent, reason: AssignReason::DesignatedAgent, .. }
+///         if agent.as_str() == "bo")));
+///
+/// // Fill the desk, then two visitors wait: the later one, of priority 5, goes first.
+/// for c in ["c2", "c3", "c4"] {
+///     engine.handle(t0, Command::VisitorArrives(Arrival::new(c, c, "support")))?;
+/// }
+/// let urgent = Arrival::new("c5", "v5", "support").priority(5);
+/// engine.handle(t0 + TimeDelta::seconds(30), Command::VisitorArrives(urgent))?;
+/// let queue: Vec<&str> = engine
+///     .queue(&GroupId::from("support"))
+///     .expect("a known group")
+///     .map(|c| c.as_str())
+///     .collect();
+/// assert_eq!(queue, ["c5", "c4"]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Arrival {
@@ -341,6 +464,34 @@ pub enum Limit {
 }
 
 /// A new agent.
+///
+/// # Example
+///
+/// ```
+/// use chrono::{DateTime, Utc};
+/// use switchboard::{AgentId, AgentSpec, AgentStatus, Command, Config, Engine, GroupSpec};
+///
+/// let t0: DateTime<Utc> = "2026-03-02T09:00:00Z".parse()?;
+/// let mut engine = Engine::new(Config::default())?;
+/// engine.handle(t0, Command::RegisterGroup(GroupSpec::new("billing").limit(4)))?;
+/// engine.handle(t0, Command::RegisterGroup(GroupSpec::new("sales")))?;
+///
+/// // Online, at most two conversations at once, in two groups.
+/// let ana = AgentSpec::new("ana")
+///     .status(AgentStatus::Online)
+///     .limit(2)
+///     .group("billing")
+///     .group("sales");
+/// engine.handle(t0, Command::RegisterAgent(ana))?;
+/// // Offline (the default) with no limit of its own: the largest limit of its groups applies.
+/// engine.handle(t0, Command::RegisterAgent(AgentSpec::new("bo").group("billing")))?;
+///
+/// let ana = engine.agent(&AgentId::from("ana")).expect("registered");
+/// assert_eq!((&ana.status, ana.limit, ana.load), (&AgentStatus::Online, 2, 0));
+/// let bo = engine.agent(&AgentId::from("bo")).expect("registered");
+/// assert_eq!((&bo.status, bo.limit), (&AgentStatus::Offline, 4));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AgentSpec {
@@ -421,6 +572,41 @@ pub struct AgentUpdate {
 }
 
 /// A new group.
+///
+/// # Example
+///
+/// A group with its own strategy and limit, whose waiting conversations the agents of
+/// another group may take after two minutes (R-S4).
+///
+/// ```
+/// use chrono::{DateTime, TimeDelta, Utc};
+/// use switchboard::{
+///     AgentSpec, AgentStatus, Arrival, Command, Config, Engine, Event, GroupSpec, Strategy,
+/// };
+///
+/// let t0: DateTime<Utc> = "2026-03-02T09:00:00Z".parse()?;
+/// let mut engine = Engine::new(Config::default())?;
+/// let billing = GroupSpec::new("billing")
+///     .strategy(Strategy::RoundRobin)
+///     .limit(3)
+///     .overflow(&["general"], 120);
+/// engine.handle(t0, Command::RegisterGroup(GroupSpec::new("general")))?;
+/// engine.handle(t0, Command::RegisterGroup(billing))?;
+/// // No one in billing is online; bo in general is.
+/// engine.handle(t0, Command::RegisterAgent(AgentSpec::new("ana").group("billing")))?;
+/// let bo = AgentSpec::new("bo").status(AgentStatus::Online).group("general");
+/// engine.handle(t0, Command::RegisterAgent(bo))?;
+///
+/// let arrival = Arrival::new("c1", "v1", "billing");
+/// let outcome = engine.handle(t0, Command::VisitorArrives(arrival))?;
+/// assert!(outcome.events.iter().any(|e| matches!(e, Event::ConversationQueued { .. })));
+/// // The overflow is a deadline: at it, the host sends a Tick, and bo takes c1.
+/// assert_eq!(outcome.next_deadline, Some(t0 + TimeDelta::seconds(120)));
+/// let outcome = engine.handle(t0 + TimeDelta::seconds(120), Command::Tick)?;
+/// assert!(outcome.events.iter().any(|e| matches!(e,
+///     Event::ConversationAssigned { agent, .. } if agent.as_str() == "bo")));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GroupSpec {

@@ -16,6 +16,42 @@ use crate::ids::ScheduleId;
 /// forgets the visitor's silence where its clock was running; a conversation snoozed after
 /// the agent's reply keeps it and, if inactivity is on again by then, times it afresh when it
 /// wakes, as after any snooze.
+///
+/// # Example
+///
+/// Start from the defaults and set what the desk needs; [`Engine::new`](crate::Engine::new)
+/// and [`Command::UpdateConfig`](crate::Command::UpdateConfig) validate it.
+///
+/// ```
+/// use switchboard::{Config, CustomStatus, Engine, Error, Inactivity, QueueConfig, Sla};
+///
+/// let config = Config {
+///     // Agents with no limit of their own or of their groups serve three at once.
+///     default_limit: 3,
+///     // At most 50 waiting per group; every two minutes waited counts as one priority level.
+///     queue: QueueConfig {
+///         max_length: Some(50),
+///         aging_step_secs: Some(120),
+///         ..QueueConfig::default()
+///     },
+///     // First replies within a minute, with a warning 15 seconds before.
+///     sla: Sla { first_reply_secs: Some(60), warn_before_secs: Some(15), ..Sla::default() },
+///     // Remind a silent visitor after 5 minutes, end the conversation after 10.
+///     inactivity: Inactivity { reminder_after_secs: Some(300), end_after_secs: Some(600) },
+///     // A status of the host's own, in which agents get no automatic work.
+///     custom_statuses: vec![CustomStatus { name: "Training".into(), assignable: false }],
+///     ..Config::default()
+/// };
+/// config.validate()?;
+/// let engine = Engine::new(config)?;
+/// assert_eq!(engine.config().default_limit, 3);
+///
+/// // A warning after the target is refused, naming the field.
+/// let late = Sla { first_reply_secs: Some(60), warn_before_secs: Some(90), ..Sla::default() };
+/// let error = Config { sla: late, ..Config::default() }.validate().unwrap_err();
+/// assert!(matches!(error, Error::InvalidConfig { field: "sla.warn_before_secs", .. }));
+/// # Ok::<(), Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {

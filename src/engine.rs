@@ -298,6 +298,39 @@ impl Engine {
     }
 
     /// The whole state, for storage (R-C6). O(size of the state).
+    ///
+    /// # Example
+    ///
+    /// Store the snapshot with any serde format; the restored engine continues exactly as the
+    /// original would.
+    ///
+    /// ```
+    /// use chrono::{DateTime, TimeDelta, Utc};
+    /// use switchboard::{AgentSpec, AgentStatus, Arrival, Command, Config, Engine, GroupSpec};
+    ///
+    /// let t0: DateTime<Utc> = "2026-03-02T09:00:00Z".parse()?;
+    /// let mut engine = Engine::new(Config::default())?;
+    /// engine.handle(t0, Command::RegisterGroup(GroupSpec::new("support")))?;
+    /// let ana = AgentSpec::new("ana").status(AgentStatus::Online).limit(1).group("support");
+    /// engine.handle(t0, Command::RegisterAgent(ana))?;
+    /// for (c, v) in [("c1", "v1"), ("c2", "v2")] {
+    ///     engine.handle(t0, Command::VisitorArrives(Arrival::new(c, v, "support")))?;
+    /// }
+    ///
+    /// let stored: String = serde_json::to_string(&engine.snapshot())?;
+    /// let mut restored = Engine::restore(serde_json::from_str(&stored)?)?;
+    ///
+    /// // The same command gives the same outcome: ana finishes c1 and takes c2.
+    /// let end = Command::EndConversations {
+    ///     conversations: vec!["c1".into()],
+    ///     reason: switchboard::EndReason::Agent,
+    /// };
+    /// let later = t0 + TimeDelta::minutes(4);
+    /// let original = engine.handle(later, end.clone())?;
+    /// assert_eq!(restored.handle(later, end)?, original);
+    /// assert_eq!(restored.counters(), engine.counters());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn snapshot(&self) -> Snapshot {
         Snapshot {
             version: SNAPSHOT_VERSION,
@@ -312,6 +345,26 @@ impl Engine {
     /// [`Error::UnsupportedSnapshot`] for another format version; [`Error::CorruptSnapshot`]
     /// when its parts contradict each other (an unknown id referenced, a key filed twice) or
     /// its config is invalid.
+    ///
+    /// # Example
+    ///
+    /// A snapshot of another format version is refused, not misread (see
+    /// [`Engine::snapshot`] for a round trip).
+    ///
+    /// ```
+    /// use switchboard::{Config, Engine, Error, SNAPSHOT_VERSION};
+    ///
+    /// let engine = Engine::new(Config::default())?;
+    /// let mut snapshot = engine.snapshot();
+    /// assert_eq!(snapshot.version, SNAPSHOT_VERSION);
+    /// assert!(Engine::restore(snapshot.clone()).is_ok());
+    ///
+    /// snapshot.version = SNAPSHOT_VERSION + 1;
+    /// let error = Engine::restore(snapshot).unwrap_err();
+    /// assert!(matches!(error,
+    ///     Error::UnsupportedSnapshot { found, .. } if found == SNAPSHOT_VERSION + 1));
+    /// # Ok::<(), Error>(())
+    /// ```
     pub fn restore(snapshot: Snapshot) -> Result<Self, Error> {
         if snapshot.version != SNAPSHOT_VERSION {
             return Err(Error::UnsupportedSnapshot {
