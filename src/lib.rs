@@ -63,6 +63,75 @@
 //! assert_eq!(engine.counters().waiting, 0);
 //! ```
 //!
+//! ### The host's loop: inputs and deadlines
+//!
+//! A host waits for two things at once, the next input (a request, a message from the
+//! network) and the engine's next deadline, and hands the engine whichever comes first: the
+//! input as its command, the deadline as a [`Command::Tick`]. raft-rs (`tick`) and str0m
+//! (`Output::Timeout`) are driven the same way. Below, the clock is virtual and the inputs are
+//! a list, so the example runs at once; a real host sleeps where the comment says, for example
+//! with `tokio::select!` over its input channel and `tokio::time::sleep_until(deadline)`.
+//!
+//! ```
+//! use chrono::{DateTime, TimeDelta, Utc};
+//! use switchboard::{
+//!     AgentSpec, AgentStatus, Arrival, Command, Config, EndReason, Engine, Event, GroupSpec,
+//!     Inactivity, Sender,
+//! };
+//!
+//! let t0: DateTime<Utc> = "2026-03-02T09:00:00Z".parse()?;
+//! let at = |secs| t0 + TimeDelta::seconds(secs);
+//! // A silent visitor is reminded after two minutes, and the conversation ends after five.
+//! let config = Config {
+//!     inactivity: Inactivity { reminder_after_secs: Some(120), end_after_secs: Some(300) },
+//!     ..Config::default()
+//! };
+//! let mut engine = Engine::new(config)?;
+//!
+//! // What the network will deliver, and when: ana replies to the visitor, who never answers.
+//! let ana = AgentSpec::new("ana").status(AgentStatus::Online).group("support");
+//! let reply = Command::Message { conversation: "c1".into(), from: Sender::AgentReply };
+//! let mut inputs = vec![
+//!     (at(0), Command::RegisterGroup(GroupSpec::new("support"))),
+//!     (at(0), Command::RegisterAgent(ana)),
+//!     (at(5), Command::VisitorArrives(Arrival::new("c1", "v1", "support"))),
+//!     (at(20), reply),
+//! ]
+//! .into_iter()
+//! .peekable();
+//!
+//! let mut deadline = engine.next_deadline();
+//! let mut log = Vec::new();
+//! loop {
+//!     let next_input = inputs.peek().map(|(time, _)| *time);
+//!     // Nothing to wait for: a real host would now wait for input alone.
+//!     let Some(wake) = next_input.into_iter().chain(deadline).min() else { break };
+//!     // A real host sleeps here until `wake`, or until an input arrives earlier.
+//!     let now = wake;
+//!     let command = match inputs.next_if(|(time, _)| *time <= now) {
+//!         Some((_, input)) => input,
+//!         None => Command::Tick, // the deadline came first
+//!     };
+//!     let outcome = engine.handle(now, command)?;
+//!     // Persist or dispatch the events, then wait for the new deadline.
+//!     for event in outcome.events {
+//!         log.push(((now - t0).num_seconds(), event));
+//!     }
+//!     deadline = outcome.next_deadline;
+//! }
+//!
+//! // The reminder came two minutes after ana's reply, the end three minutes later, each on a
+//! // Tick at its deadline; then nothing was left to wait for.
+//! let ended = |e: &Event| {
+//!     matches!(e, Event::ConversationEnded { reason: EndReason::Inactivity, .. })
+//! };
+//! let reminded = |e: &Event| matches!(e, Event::InactivityReminder { .. });
+//! assert!(log.iter().any(|(secs, e)| *secs == 140 && reminded(e)));
+//! assert!(log.iter().any(|(secs, e)| *secs == 320 && ended(e)));
+//! assert_eq!(engine.next_deadline(), None);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! ## What decides who gets a conversation
 //!
 //! When a conversation needs an agent, the engine tries in order (R-S2, R-S1):
