@@ -32,39 +32,11 @@ fn async_config() -> Config {
     }
 }
 
-fn snooze(conversation: &str, until: DateTime<Utc>) -> Command {
-    Command::Snooze {
-        conversations: vec![conversation.into()],
-        until,
-    }
-}
-
 fn transfer(conversation: &str, to: Target) -> Command {
     Command::Transfer {
         conversation: conversation.into(),
         to,
     }
-}
-
-fn state(desk: &Desk, conversation: &str) -> ConversationState {
-    desk.engine
-        .conversation(&conversation.into())
-        .expect("a known conversation")
-        .state
-}
-
-fn snoozed_with(agent: &str, until: DateTime<Utc>) -> ConversationState {
-    ConversationState::Snoozed {
-        agent: agent.into(),
-        until,
-    }
-}
-
-fn bucket(desk: &Desk) -> Vec<(String, DateTime<Utc>)> {
-    desk.engine
-        .snoozed()
-        .map(|(c, until)| (c.to_string(), until))
-        .collect()
 }
 
 fn transferred(conversation: &str, from: &str, to: Target) -> Event {
@@ -85,20 +57,32 @@ fn assigned(conversation: &str, agent: &str, reason: AssignReason, load: u32, li
     }
 }
 
-fn snoozed(conversation: &str, agent: &str, until: DateTime<Utc>) -> Event {
-    Event::ConversationSnoozed {
-        conversation: conversation.into(),
-        agent: agent.into(),
-        until,
-    }
+/// A snoozed conversation moved without waking, as the events report it (R-X1): the transfer
+/// from `from`, the assignment to `to` (whose load and limit are given), and the snooze under
+/// `to` until the same time.
+fn moved(
+    from: &str,
+    target: Target,
+    to: &str,
+    reason: AssignReason,
+    load: (u32, u32),
+    until: DateTime<Utc>,
+) -> Vec<Event> {
+    vec![
+        transferred("c1", from, target),
+        assigned("c1", to, reason, load.0, load.1),
+        snoozed_event("c1", to, until),
+    ]
 }
 
-fn woke(conversation: &str, agent: &str, reason: WakeReason) -> Event {
-    Event::ConversationWoke {
-        conversation: conversation.into(),
+/// `c1` is snoozed with `agent` until `until`, by the queries: its state and the bucket.
+fn assert_snoozed_with(desk: &Desk, agent: &str, until: DateTime<Utc>) {
+    let expected = ConversationState::Snoozed {
         agent: agent.into(),
-        reason,
-    }
+        until,
+    };
+    assert_eq!(state(desk, "c1"), expected);
+    assert_eq!(bucket(desk), [("c1".to_string(), until)]);
 }
 
 /// Asynchronous desk, group `support`: `ana` and `bo` (limit 2 each, ana registered first so
@@ -113,7 +97,7 @@ fn snoozed_desk(config: Config) -> (Desk, DateTime<Utc>) {
     assert_eq!(desk.holder("c1").as_deref(), Some("ana"));
     desk.now = at(10);
     let until = at(3600);
-    desk.run(snooze("c1", until));
+    desk.run(snooze(&["c1"], until));
     (desk, until)
 }
 
@@ -137,14 +121,16 @@ fn defect_1_admin_reassigns_a_snoozed_conversation() {
     assert_eq!(item_results(&outcome), [("c1".to_string(), Ok(()))]);
     assert_eq!(
         outcome.events,
-        [
-            transferred("c1", "ana", Target::Agent("bo".into())),
-            assigned("c1", "bo", AssignReason::Manual, 1, 2),
-            snoozed("c1", "bo", until),
-        ]
+        moved(
+            "ana",
+            Target::Agent("bo".into()),
+            "bo",
+            AssignReason::Manual,
+            (1, 2),
+            until
+        )
     );
-    assert_eq!(state(&desk, "c1"), snoozed_with("bo", until));
-    assert_eq!(bucket(&desk), [("c1".to_string(), until)]);
+    assert_snoozed_with(&desk, "bo", until);
     assert_eq!(
         desk.engine.next_deadline(),
         Some(until),
@@ -184,11 +170,14 @@ fn defect_1_admin_reassigns_a_snoozed_conversation_to_a_group() {
     };
     assert_eq!(
         outcome.events,
-        [
-            transferred("c1", "ana", Target::Group("billing".into())),
-            assigned("c1", "cy", reason, 1, 1),
-            snoozed("c1", "cy", until),
-        ]
+        moved(
+            "ana",
+            Target::Group("billing".into()),
+            "cy",
+            reason,
+            (1, 1),
+            until
+        )
     );
     let view = desk.engine.conversation(&"c1".into()).expect("known");
     assert_eq!(
@@ -196,11 +185,11 @@ fn defect_1_admin_reassigns_a_snoozed_conversation_to_a_group() {
         "billing",
         "a new home, as for any manual assignment"
     );
-    assert_eq!(view.state, snoozed_with("cy", until));
+    assert_snoozed_with(&desk, "cy", until);
 
     let outcome = desk.assign(&["c1"], Target::Agent("ana".into()));
     assert_eq!(outcome.events.len(), 3);
-    assert_eq!(state(&desk, "c1"), snoozed_with("ana", until));
+    assert_snoozed_with(&desk, "ana", until);
     assert_eq!(desk.load("cy"), (0, 1));
 }
 
@@ -208,14 +197,19 @@ fn defect_1_admin_reassigns_a_snoozed_conversation_to_a_group() {
 // the old agent takes waiting work with the room it frees.
 #[test]
 fn defect_1_reassigning_a_snoozed_conversation_keeps_loads_right() {
+    // ana (limit 1, in support) holds c1 snoozed; bo (limit 1, in no group) is free.
+    let desk_of = |config| {
+        let mut desk = Desk::with_config(config);
+        desk.group("support", LRA);
+        desk.agent("ana", 1, &["support"]);
+        desk.register(AgentSpec::new("bo").status(AgentStatus::Online).limit(1));
+        desk.arrive("c1", "v1", "support");
+        desk.run(snooze(&["c1"], at(600)));
+        desk
+    };
     // Snoozed work counts (the default): ana is full with c1 snoozed, c2 waits in the pool;
     // once c1 moves to bo, ana takes c2.
-    let mut desk = Desk::with_config(async_config());
-    desk.group("support", LRA);
-    desk.agent("ana", 1, &["support"]);
-    desk.register(AgentSpec::new("bo").status(AgentStatus::Online).limit(1));
-    desk.arrive("c1", "v1", "support");
-    desk.run(snooze("c1", at(600)));
+    let mut desk = desk_of(async_config());
     desk.arrive("c2", "v2", "support");
     assert_eq!(desk.engine.pool().count(), 1);
     let outcome = desk.assign(&["c1"], Target::Agent("bo".into()));
@@ -236,12 +230,7 @@ fn defect_1_reassigning_a_snoozed_conversation_keeps_loads_right() {
         snoozed_count_toward_load: false,
         ..async_config()
     };
-    let mut desk = Desk::with_config(config);
-    desk.group("support", LRA);
-    desk.agent("ana", 1, &["support"]);
-    desk.register(AgentSpec::new("bo").status(AgentStatus::Online).limit(1));
-    desk.arrive("c1", "v1", "support");
-    desk.run(snooze("c1", at(600)));
+    let mut desk = desk_of(config);
     assert_eq!(desk.load("ana"), (0, 1));
     let outcome = desk.assign(&["c1"], Target::Agent("bo".into()));
     assert_eq!(
@@ -264,14 +253,16 @@ fn defect_1_transfer_of_a_snoozed_conversation() {
     let outcome = desk.run(transfer("c1", Target::Agent("bo".into())));
     assert_eq!(
         outcome.events,
-        [
-            transferred("c1", "ana", Target::Agent("bo".into())),
-            assigned("c1", "bo", AssignReason::Transfer, 1, 2),
-            snoozed("c1", "bo", until),
-        ]
+        moved(
+            "ana",
+            Target::Agent("bo".into()),
+            "bo",
+            AssignReason::Transfer,
+            (1, 2),
+            until
+        )
     );
-    assert_eq!(state(&desk, "c1"), snoozed_with("bo", until));
-    assert_eq!(bucket(&desk), [("c1".to_string(), until)]);
+    assert_snoozed_with(&desk, "bo", until);
 
     // To a group: its strategy picks a member with room (ana transferred it away before, so
     // only cy qualifies after bo hands it on).
@@ -280,11 +271,14 @@ fn defect_1_transfer_of_a_snoozed_conversation() {
     let outcome = desk.run(transfer("c1", Target::Group("support".into())));
     assert_eq!(
         outcome.events,
-        [
-            transferred("c1", "bo", Target::Group("support".into())),
-            assigned("c1", "cy", AssignReason::Strategy { strategy: LRA }, 1, 2),
-            snoozed("c1", "cy", until),
-        ]
+        moved(
+            "bo",
+            Target::Group("support".into()),
+            "cy",
+            AssignReason::Strategy { strategy: LRA },
+            (1, 2),
+            until
+        )
     );
     assert_eq!(desk.engine.counters().snoozes, 1);
 }
@@ -334,7 +328,7 @@ fn defect_1_transfer_of_a_snoozed_conversation_as_an_offer_wakes_it_first() {
         conversation: "c1".into(),
         agent: "ana".into(),
     });
-    desk.run(snooze("c1", at(600)));
+    desk.run(snooze(&["c1"], at(600)));
     let outcome = desk.run(transfer("c1", Target::Agent("bo".into())));
     assert_eq!(
         outcome.events[..2],
@@ -361,7 +355,7 @@ fn defect_2_mode_switch_reports_the_cause_first() {
         desk.group("support", LRA);
         desk.agent("ana", 1, &["support"]);
         desk.arrive("c1", "v1", "support");
-        desk.run(snooze("c1", at(600)));
+        desk.run(snooze(&["c1"], at(600)));
         desk.arrive("c2", "v2", "support");
         let command = if by_config {
             Command::UpdateConfig(Config::default())

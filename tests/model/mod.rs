@@ -795,16 +795,8 @@ impl Model {
             AssignReason::Manual | AssignReason::ManualToGroup { .. } | AssignReason::Claimed
         );
         let offer = !direct && !self.config.reception.auto_accept;
-        self.assignments += 1;
-        let n = self.assignments;
-        let agent = self.agent_mut(a);
-        agent.last = n;
-        agent.total += 1;
-        let agent_id = agent.id.clone();
+        let agent_id = self.take_on(i, a);
         let now = self.now;
-        let visitor = self.convs[i].visitor.clone();
-        self.last_service.retain(|(v, _, _)| v != &visitor);
-        self.last_service.push((visitor, agent_id.clone(), now));
         let conv_id = self.convs[i].id.clone();
         if offer {
             let expires = after(now, self.config.reception.offer_timeout_secs);
@@ -819,6 +811,38 @@ impl Model {
             let (load, limit) = (self.load(a), self.limit(self.agent(a)));
             self.emit(MEvent::Assigned(conv_id, agent_id, reason, load, limit));
             self.activate(i);
+        }
+    }
+
+    /// Agent `a` takes conversation `i` on: its latest assignment, and the visitor's last agent.
+    fn take_on(&mut self, i: usize, a: Seq) -> AgentId {
+        self.assignments += 1;
+        let n = self.assignments;
+        let agent = self.agent_mut(a);
+        agent.last = n;
+        agent.total += 1;
+        let agent_id = agent.id.clone();
+        let now = self.now;
+        let visitor = self.convs[i].visitor.clone();
+        self.last_service.retain(|(v, _, _)| v != &visitor);
+        self.last_service.push((visitor, agent_id.clone(), now));
+        agent_id
+    }
+
+    /// Agent `a` lets go of conversation `i`: the stint's reply goal and silence go, and the
+    /// visitor's last service by `a` ends now.
+    fn let_go(&mut self, i: usize, a: Seq) {
+        let conv = &mut self.convs[i];
+        conv.goal = None;
+        conv.silent_since = None;
+        conv.reminded = false;
+        let agent_id = self.agent(a).id.clone();
+        let now = self.now;
+        let visitor = self.convs[i].visitor.clone();
+        for (v, agent, at) in &mut self.last_service {
+            if *v == visitor && *agent == agent_id {
+                *at = now;
+            }
         }
     }
 
@@ -844,17 +868,7 @@ impl Model {
         let conv = &mut self.convs[i];
         conv.place = Place::Routing;
         conv.deadlines.clear();
-        conv.goal = None;
-        conv.silent_since = None;
-        conv.reminded = false;
-        let agent_id = self.agent(a).id.clone();
-        let now = self.now;
-        let visitor = self.convs[i].visitor.clone();
-        for (v, agent, at) in &mut self.last_service {
-            if *v == visitor && *agent == agent_id {
-                *at = now;
-            }
-        }
+        self.let_go(i, a);
         a
     }
 
@@ -2049,28 +2063,11 @@ impl Model {
         let Place::Snoozed { agent: a, until } = self.convs[i].place else {
             unreachable!("move a snoozed conversation");
         };
-        let now = self.now;
-        let from_id = self.agent(a).id.clone();
-        let visitor = self.convs[i].visitor.clone();
-        for (v, agent, at) in &mut self.last_service {
-            if *v == visitor && *agent == from_id {
-                *at = now;
-            }
-        }
-        self.assignments += 1;
-        let n = self.assignments;
-        let agent = self.agent_mut(b);
-        agent.last = n;
-        agent.total += 1;
-        let b_id = agent.id.clone();
-        self.last_service.retain(|(v, _, _)| v != &visitor);
-        self.last_service.push((visitor, b_id.clone(), now));
+        self.let_go(i, a);
+        let b_id = self.take_on(i, b);
         let conv = &mut self.convs[i];
         conv.place = Place::Snoozed { agent: b, until };
         conv.replied = false;
-        conv.goal = None;
-        conv.silent_since = None;
-        conv.reminded = false;
         let conv_id = conv.id.clone();
         let (load, limit) = (self.load(b), self.limit(self.agent(b)));
         self.emit(MEvent::Assigned(
