@@ -91,8 +91,8 @@ pub enum Command {
     },
     /// End one or many conversations (R-X2), from any open state. One result per conversation.
     ///
-    /// Cost per conversation: O(g · log a + log t), plus O(g · log n) per conversation the freed
-    /// agent then takes.
+    /// Cost per conversation: O(g · log a + log t), plus O(g · (log n + x)) per conversation the
+    /// freed agent then takes (`x` as for [`Command::AgentStatusChanged`]).
     EndConversations {
         /// The conversations.
         conversations: Vec<ConversationId>,

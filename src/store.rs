@@ -224,7 +224,7 @@ impl State {
 
     /// Puts a conversation in the queues it waits in: the queue in real-time mode (announcing
     /// its position), the pool in asynchronous mode; a stalled one (past the redirect limit)
-    /// in their stalled parts, after the live ones. O(log n + min(ahead, behind)).
+    /// goes to their stalled parts, after the live ones. O(log n + min(ahead, behind)).
     pub(crate) fn enqueue(&mut self, ctx: &mut Ctx, c: ConvKey) {
         let conv = self.conversations.get(c).expect(CONV);
         let key = conv.queue_key(&self.config);
