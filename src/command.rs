@@ -36,7 +36,10 @@ pub enum Command {
     /// (R-D1); away from one, it keeps what it holds unless
     /// [`Config::requeue_when_unassignable`] is set.
     ///
-    /// Cost: O(g · log a), plus O(g · log n) per conversation the agent then takes.
+    /// Cost: O(g · log a), plus O(g · (log n + x)) per conversation the agent then takes, where
+    /// `x` counts the waiting conversations ahead in its queues that it may not take because it
+    /// transferred, declined or missed them (each is stepped over once per look). Conversations
+    /// past the redirect limit wait apart and cost nothing here.
     AgentStatusChanged {
         /// The agent.
         agent: AgentId,
@@ -49,6 +52,12 @@ pub enum Command {
     /// reception mode only; `until` must lie after the engine's time. One result per
     /// conversation.
     ///
+    /// The snooze belongs to the conversation, not to the agent: reassigned by an admin
+    /// ([`Command::AssignManually`]) or transferred to an agent who takes it at once
+    /// ([`Command::Transfer`]), it stays snoozed with its new agent until the same time. It
+    /// lifts early only where it cannot land on an agent (see [`Command::Transfer`]) and when
+    /// the engine leaves asynchronous mode.
+    ///
     /// Cost per conversation: O(log t) (`t` armed deadlines).
     Snooze {
         /// The conversations.
@@ -59,6 +68,18 @@ pub enum Command {
     /// An admin assigns one or many conversations to an agent or a group (R-X1). Highest
     /// priority: ignores status, limit and eligibility, and always succeeds for a known agent.
     /// One result per conversation.
+    ///
+    /// It works from the queue or pool (also for a conversation past the redirect limit, which
+    /// then routes normally again), from an offer, from an agent (then it is a transfer:
+    /// [`Event::ConversationTransferred`](crate::Event::ConversationTransferred) comes first,
+    /// and the previous agent takes waiting work with the room it frees), and from a snooze.
+    /// **A snoozed conversation keeps its snooze**: the new agent holds it snoozed until the
+    /// same time (the same deadline), with no reply-goal clock, reminder or first-reply limit
+    /// until it wakes; then its first-reply goal starts. It counts toward the new agent's load
+    /// as snoozed work does ([`Config::snoozed_count_toward_load`]). The events are
+    /// `ConversationTransferred`, `ConversationAssigned`, then
+    /// [`Event::ConversationSnoozed`](crate::Event::ConversationSnoozed) naming the new agent
+    /// and the same time (not counted as a new snooze in [`Counters`](crate::Counters)).
     ///
     /// Cost per conversation: O(g · log a); to a group with no eligible member, O(members) to
     /// find the least loaded one.
@@ -107,18 +128,29 @@ pub enum Command {
     },
     /// End one or many conversations (R-X2), from any open state. One result per conversation.
     ///
-    /// Cost per conversation: O(g · log a + log t), plus O(g · log n) per conversation the freed
-    /// agent then takes.
+    /// Cost per conversation: O(g · log a + log t), plus O(g · (log n + x)) per conversation the
+    /// freed agent then takes (`x` as for [`Command::AgentStatusChanged`]).
     EndConversations {
         /// The conversations.
         conversations: Vec<ConversationId>,
         /// Who or what ended them.
         reason: EndReason,
     },
-    /// An agent hands an active conversation to another agent, or to a group (R-X2). Respects
-    /// eligibility: a named agent must be able to take it now; a group with no one free queues
-    /// it. The handing agent is never given it again automatically (only by hand), also when
-    /// the receiving agent declines or misses it.
+    /// An agent hands an active or snoozed conversation to another agent, or to a group
+    /// (R-X2). Respects eligibility: a named agent must be able to take it now; a group with
+    /// no one free queues it. The handing agent is never given it again automatically (only by
+    /// hand), also when the receiving agent declines or misses it.
+    ///
+    /// **A snoozed conversation keeps its snooze when it lands on an agent at once**: the named
+    /// agent, or the member of the group its routing chooses, with automatic reception on. The
+    /// new agent holds it snoozed until the same time, as after [`Command::AssignManually`]:
+    /// `ConversationTransferred`, `ConversationAssigned`, then `ConversationSnoozed` naming the
+    /// new agent. Where it cannot land on an agent (the group has no one free, so it must wait
+    /// in the queue or pool; or automatic reception is off, so it would be an offer the new
+    /// agent must answer), the snooze lifts first:
+    /// [`Event::ConversationWoke`](crate::Event::ConversationWoke) with
+    /// [`WakeReason::Reassigned`](crate::WakeReason::Reassigned) comes before
+    /// `ConversationTransferred`, and the transfer goes on as for an active conversation.
     ///
     /// Cost: O(g · log a) for each agent involved, plus the work the first agent then takes.
     ///
@@ -165,7 +197,7 @@ pub enum Command {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     Transfer {
-        /// The active conversation.
+        /// The active or snoozed conversation.
         conversation: ConversationId,
         /// Where it goes.
         to: Target,
@@ -184,9 +216,12 @@ pub enum Command {
     /// An agent takes a conversation from the unassigned pool (R-P2), within its limit and
     /// status (under the allocation target). Asynchronous mode only. The agent need not belong
     /// to the conversation's group: claiming is its own choice, and an agent with room already
-    /// gets the pooled work of its groups automatically.
+    /// gets the pooled work of its groups automatically. Without a conversation it takes the
+    /// first one of [`Engine::pool`](crate::Engine::pool) it may have, so conversations past
+    /// the redirect limit come after every other.
     ///
-    /// Cost: O(g · log a + log n).
+    /// Cost: O(g · log a + log n), plus, without a conversation, one step per pooled
+    /// conversation ahead that the agent transferred, declined or missed.
     Claim {
         /// The agent.
         agent: AgentId,
@@ -196,8 +231,15 @@ pub enum Command {
     /// Switch the reception mode (R-M1): queued conversations move to the pool in arrival
     /// order, or pooled ones to the queue; snoozes lift when leaving asynchronous mode.
     ///
+    /// The cause comes first (R-C2): [`Event::ConfigUpdated`](crate::Event::ConfigUpdated) and
+    /// [`Event::ReceptionModeChanged`](crate::Event::ReceptionModeChanged), then the snoozes
+    /// lifting (`ConversationWoke` with reason `ModeChanged`), the moves
+    /// (`ConversationPooled` or `ConversationQueued`), and the work agents then take. Setting
+    /// the mode already in force changes nothing and says nothing: `Ok` with no events (only
+    /// the engine's clock moves to `now`, as with every command that succeeds).
+    ///
     /// Cost: a rebuild, O((a · g) log a + n log n), plus an event per waiting or snoozed
-    /// conversation.
+    /// conversation; O(1) for the mode already in force.
     SetReceptionMode {
         /// The new mode.
         mode: ReceptionMode,
@@ -279,7 +321,9 @@ pub enum Command {
         group: GroupId,
     },
     /// Replace the engine-wide config (validated first). Waiting work is re-ordered and
-    /// re-routed under the new settings.
+    /// re-routed under the new settings. [`Event::ConfigUpdated`](crate::Event::ConfigUpdated)
+    /// comes first, then (when the mode changes) `ReceptionModeChanged` and everything
+    /// described under [`Command::SetReceptionMode`].
     ///
     /// Cost: a rebuild, O((a · g) log a + n log n), then a drain of every agent with room.
     UpdateConfig(Config),

@@ -253,8 +253,11 @@ impl Engine {
     /// A group's queue, best first: the order in which its agents take waiting work. It holds
     /// the group's own conversations, those that designated it and those that overflowed into
     /// it. In asynchronous mode these are the group's part of the unassigned pool, in pool
-    /// order ([`Engine::pool`] lists them all). `None` if the group is unknown. Lazy: O(log n)
-    /// to start, O(1) per item.
+    /// order ([`Engine::pool`] lists them all). Conversations past the redirect limit, which
+    /// wait for an admin and which no agent takes automatically, come after all the others,
+    /// in the same order among themselves; a queued one's position counts from there (behind
+    /// every live one, so it grows as live ones arrive ahead of it). `None` if the group is
+    /// unknown. Lazy: O(log n) to start, O(1) per item.
     pub fn queue(&self, id: &GroupId) -> Option<impl Iterator<Item = &ConversationId> + '_> {
         let g = *self.state.group_ids.get(id)?;
         Some(
@@ -266,8 +269,9 @@ impl Engine {
         )
     }
 
-    /// The unassigned pool in pool order ([`Config::pool_order`]); empty in real-time mode.
-    /// Lazy: O(1) per item.
+    /// The unassigned pool in pool order ([`Config::pool_order`]), conversations past the
+    /// redirect limit last (as in [`Engine::queue`]); empty in real-time mode. Lazy: O(1) per
+    /// item.
     pub fn pool(&self) -> impl Iterator<Item = &ConversationId> + '_ {
         let pooled = self.state.config.mode == crate::config::ReceptionMode::Asynchronous;
         self.state

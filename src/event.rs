@@ -194,7 +194,9 @@ pub enum Event {
         /// Who or what ended it.
         reason: EndReason,
     },
-    /// An agent parked a conversation until a time (R-Z1). It keeps its agent.
+    /// An agent parked a conversation until a time (R-Z1). It keeps its agent. Also follows
+    /// the assignment of a snoozed conversation that an admin reassigned or an agent
+    /// transferred, naming its new agent and the same time: the snooze moved with it (R-X1).
     ConversationSnoozed {
         /// The conversation.
         conversation: ConversationId,
@@ -432,6 +434,12 @@ pub enum WakeReason {
     AgentMessage,
     /// The engine switched to real-time mode, where there is no snooze.
     ModeChanged,
+    /// The conversation was transferred and could not stay snoozed (R-X2): no agent of the
+    /// target group could take it at once, so it waits in the queue or pool, or it goes as an
+    /// offer (automatic reception off), which its new agent must answer. The wake comes
+    /// before the transfer it makes way for. (A snooze that lands on an agent moves with
+    /// the conversation instead: see [`Command::Transfer`](crate::Command::Transfer).)
+    Reassigned,
 }
 
 /// Which reply goal (R-L1).

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::ids::GroupId;
-use crate::routing::{CandKey, QueueKey, Strategy};
+use crate::routing::{CandKey, Queue, Strategy};
 use crate::store::{AgentKey, GroupKey};
 
 /// A group as the engine keeps it. Fields after `cursor` are derived and rebuilt on restore.
@@ -28,9 +28,10 @@ pub(crate) struct Group {
     /// Members that are eligible and below their limit, best first.
     #[serde(skip)]
     pub available: BTreeSet<CandKey>,
-    /// Conversations waiting for this group (as their own group or as a designated one).
+    /// Conversations waiting for this group (as their own group, a designated one or an
+    /// overflow group), the stalled ones apart.
     #[serde(skip)]
-    pub queue: BTreeSet<QueueKey>,
+    pub queue: Queue,
     /// Open conversations that name this group.
     #[serde(skip)]
     pub open: u64,
@@ -51,7 +52,7 @@ impl Group {
             served: VecDeque::new(),
             members: BTreeSet::new(),
             available: BTreeSet::new(),
-            queue: BTreeSet::new(),
+            queue: Queue::default(),
             open: 0,
             eligible: 0,
         }

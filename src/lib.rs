@@ -163,10 +163,14 @@
 //! an eligible agent with room could take it (R-Q4). Two documented exceptions: an agent never
 //! gets automatically a conversation it transferred away, declined or let time out, and a
 //! conversation redirected more often than [`Reception::redirect_limit`] waits for an admin.
+//! Such a *stalled* conversation waits apart, out of the drains' way: the queries list it
+//! after every live one ([`Engine::queue`], [`Engine::pool`]), and it routes normally again
+//! once an admin assigns it ([`Command::AssignManually`]) or it is transferred.
 //!
 //! Manual assignment ([`Command::AssignManually`]) is the admin's override: it ignores status,
-//! limit and working hours and always succeeds for a known agent; the agent may go over its
-//! limit and then gets no automatic work until it is below it again (R-X1, R-A4).
+//! limit and working hours and always succeeds for a known agent, from the queue or pool, an
+//! offer, an agent or a snooze; the agent may go over its limit and then gets no automatic
+//! work until it is below it again (R-X1, R-A4).
 //!
 //! ## The two reception modes
 //!
@@ -181,8 +185,12 @@
 //! from the pool ([`Command::Claim`]) and snooze conversations they cannot finish yet
 //! ([`Command::Snooze`]). A snoozed conversation keeps its agent, has no reply-goal clock,
 //! reminder or automatic end, and wakes at its time, on a visitor message or an agent reply.
-//! Switch at run time with [`Command::SetReceptionMode`]: queued conversations move to the pool
-//! in arrival order and back; snoozes lift.
+//! The snooze belongs to the conversation: reassigned by an admin, or transferred to an agent
+//! who takes it at once, it stays snoozed with its new agent until the same time; transferred
+//! where it must wait (a group with no one free) or be offered (automatic reception off), it
+//! wakes first ([`WakeReason::Reassigned`]). Switch at run time with
+//! [`Command::SetReceptionMode`]: queued conversations move to the pool in arrival order and
+//! back; snoozes lift. The mode change is reported first, then what it moves.
 //!
 //! ```
 //! use chrono::{DateTime, TimeDelta, Utc};
@@ -274,7 +282,9 @@
 //! Choosing an agent and choosing the next waiting conversation are lookups in ordered
 //! indexes (B-trees): an arrival costs O(g · log a) where `a` is the number of agents and `g`
 //! the number of groups of the chosen agent; an end that frees an agent costs O(g · log n) per
-//! conversation the agent then takes, however long the queues; a `Tick` costs O(log t) per
+//! conversation the agent then takes, however long the queues and however many conversations
+//! wait for an admin past the redirect limit (plus one step for each waiting conversation
+//! ahead that the agent itself transferred, declined or missed); a `Tick` costs O(log t) per
 //! deadline due. Each command's handler documents its cost; see also `BENCHMARKS.md`.
 //!
 //! Memory is the host's to bound: finished conversations stay until [`Command::Forget`], and

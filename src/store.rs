@@ -16,7 +16,7 @@ use crate::group::Group;
 use crate::group::SERVED_SAMPLES;
 use crate::ids::{AgentId, ConversationId, GroupId, ScheduleId, VisitorId};
 use crate::outcome::Ctx;
-use crate::routing::{CandKey, QueueKey, Ratio, rank};
+use crate::routing::{CandKey, Queue, Ratio};
 use crate::schedule::Schedule;
 use crate::slab::Slab;
 use crate::timers::{Slot, Timer, TimerKind, after};
@@ -74,9 +74,10 @@ pub(crate) struct State {
     /// Every armed timer, earliest first.
     #[serde(skip)]
     pub timers: BTreeSet<Timer>,
-    /// Every waiting conversation, queue or pool, in the current mode's order.
+    /// Every waiting conversation, queue or pool, in the current mode's order, the stalled
+    /// ones apart.
     #[serde(skip)]
-    pub waiting: BTreeSet<QueueKey>,
+    pub waiting: Queue,
     /// Every snoozed conversation, by the time its snooze ends.
     #[serde(skip)]
     pub snoozed: BTreeSet<(DateTime<Utc>, ConvKey)>,
@@ -107,7 +108,7 @@ impl State {
             conv_ids: IdMap::default(),
             schedule_ids: IdMap::default(),
             timers: BTreeSet::new(),
-            waiting: BTreeSet::new(),
+            waiting: Queue::default(),
             snoozed: BTreeSet::new(),
         }
     }
@@ -222,20 +223,25 @@ impl State {
     }
 
     /// Puts a conversation in the queues it waits in: the queue in real-time mode (announcing
-    /// its position), the pool in asynchronous mode. O(log n + min(ahead, behind)).
+    /// its position), the pool in asynchronous mode; a stalled one (past the redirect limit)
+    /// goes to their stalled parts, after the live ones. O(log n + min(ahead, behind)).
     pub(crate) fn enqueue(&mut self, ctx: &mut Ctx, c: ConvKey) {
         let conv = self.conversations.get(c).expect(CONV);
         let key = conv.queue_key(&self.config);
-        let home = conv.group;
+        let (home, stalled) = (conv.group, conv.stalled);
         let designated = conv.designated_agent();
         for g in conv.waiting_groups() {
             touch_queue(&self.groups, &self.config, ctx, g);
-            self.groups.get_mut(&g).expect(GROUP).queue.insert(key);
+            self.groups
+                .get_mut(&g)
+                .expect(GROUP)
+                .queue
+                .insert(key, stalled);
         }
         if let Some(d) = designated {
             self.agent_mut(d).designated.insert(key);
         }
-        self.waiting.insert(key);
+        self.waiting.insert(key, stalled);
         self.counters.waiting += 1;
         if self.config.mode == ReceptionMode::Asynchronous {
             self.conv_mut(c).phase = Phase::Pooled;
@@ -251,7 +257,7 @@ impl State {
             if let Some(secs) = self.config.queue.max_wait_secs {
                 self.arm(c, after(ctx.now, secs), TimerKind::MaxWait);
             }
-            let position = position_of(rank(&self.group(home).queue, &key));
+            let position = position_of(self.group(home).queue.rank(&key));
             ctx.entered.insert(c, position);
             ctx.emit(Event::ConversationQueued {
                 conversation: self.conv(c).id.clone(),
@@ -294,13 +300,17 @@ impl State {
         self.arm(c, at, TimerKind::Overflow);
     }
 
-    /// The 1-based position of a queued conversation in its own group's queue.
+    /// The 1-based position of a queued conversation in its own group's queue, as listed: a
+    /// stalled one comes after every live one.
     pub(crate) fn position(&self, conv: &Conversation) -> Option<u32> {
         if !matches!(conv.phase, Phase::Queued) {
             return None;
         }
         let key = conv.queue_key(&self.config);
-        rank(&self.group(conv.group).queue, &key).map(|r| position_of(Some(r)))
+        self.group(conv.group)
+            .queue
+            .rank(&key)
+            .map(|r| position_of(Some(r)))
     }
 
     /// Announces the new positions of the first entries of every queue this command changed
@@ -356,38 +366,10 @@ impl State {
             self.conv_mut(c).drop_designation();
             self.claim_groups(c);
         }
-        let direct = matches!(
-            reason,
-            AssignReason::Manual | AssignReason::ManualToGroup { .. } | AssignReason::Claimed
-        );
-        let offer = !direct && !self.config.reception.auto_accept;
-        self.assignment_seq += 1;
-        let seq = self.assignment_seq;
-        let arrival = self.conv(c).seq;
-        let agent = self.agents.get_mut(&a).expect(AGENT);
-        unlist(&mut self.groups, a, agent);
-        agent.load += 1;
-        agent.conversations.insert((arrival, c));
-        agent.last_assignment = seq;
-        agent.assigned_total += 1;
-        let (agent_id, load, limit) = (agent.id.clone(), agent.load, agent.effective_limit);
-        list(&mut self.groups, &self.config, a, agent);
+        let offer = !is_direct(&reason) && !self.config.reception.auto_accept;
+        let (agent_id, load, limit) = self.take_on(ctx, c, a, true, &reason);
         let now = ctx.now;
-        let conv = self.conv_mut(c);
-        conv.first_assigned_at.get_or_insert(now);
-        let (conv_id, visitor) = (conv.id.clone(), conv.visitor.clone());
-        self.visitors.insert(
-            visitor,
-            LastService {
-                agent: agent_id.clone(),
-                at: now,
-            },
-        );
-        if direct && !matches!(reason, AssignReason::Claimed) {
-            self.counters.assigned_manually += 1;
-        } else {
-            self.counters.assigned_automatically += 1;
-        }
+        let conv_id = self.conv(c).id.clone();
         if offer {
             let expires_at = after(now, self.config.reception.offer_timeout_secs);
             self.conv_mut(c).phase = Phase::Offered {
@@ -417,6 +399,49 @@ impl State {
         }
     }
 
+    /// Agent `a` takes conversation `c` on: it holds it (adding to its load when `counted`),
+    /// its latest assignment is now, it is the visitor's last agent, and the assignment is
+    /// counted. Returns the agent's id, load and limit for the event. O(g · log a).
+    pub(crate) fn take_on(
+        &mut self,
+        ctx: &Ctx,
+        c: ConvKey,
+        a: AgentKey,
+        counted: bool,
+        reason: &AssignReason,
+    ) -> (AgentId, u32, u32) {
+        self.assignment_seq += 1;
+        let seq = self.assignment_seq;
+        let arrival = self.conv(c).seq;
+        let agent = self.agents.get_mut(&a).expect(AGENT);
+        unlist(&mut self.groups, a, agent);
+        if counted {
+            agent.load += 1;
+        }
+        agent.conversations.insert((arrival, c));
+        agent.last_assignment = seq;
+        agent.assigned_total += 1;
+        let (agent_id, load, limit) = (agent.id.clone(), agent.load, agent.effective_limit);
+        list(&mut self.groups, &self.config, a, agent);
+        let now = ctx.now;
+        let conv = self.conv_mut(c);
+        conv.first_assigned_at.get_or_insert(now);
+        let visitor = conv.visitor.clone();
+        self.visitors.insert(
+            visitor,
+            LastService {
+                agent: agent_id.clone(),
+                at: now,
+            },
+        );
+        if is_direct(reason) && !matches!(reason, AssignReason::Claimed) {
+            self.counters.assigned_manually += 1;
+        } else {
+            self.counters.assigned_automatically += 1;
+        }
+        (agent_id, load, limit)
+    }
+
     /// The conversation becomes active with its agent: a new stint, with its first-reply goal
     /// (R-L1) and first-reply limit (R-R4).
     pub(crate) fn activate(&mut self, ctx: &Ctx, c: ConvKey, a: AgentKey) {
@@ -439,7 +464,6 @@ impl State {
             .holder()
             .expect("detach is called on held conversations only");
         let counted = phase.counts_toward_load(&self.config);
-        let arrival = self.conv(c).seq;
         match phase {
             Phase::Snoozed { until, .. } => {
                 self.snoozed.remove(&(until, c));
@@ -448,6 +472,17 @@ impl State {
             Phase::Offered { .. } => self.counters.offered -= 1,
             _ => self.counters.active -= 1,
         }
+        self.let_go(ctx, c, a, counted);
+        self.disarm_all(c);
+        self.conv_mut(c).phase = Phase::Routing;
+        a
+    }
+
+    /// Agent `a` lets go of conversation `c` (taking it off its load when `counted`): the
+    /// agent's side of [`State::detach`], and the end of the stint's reply goal and silence.
+    /// The conversation's phase and timers are the caller's. O(g · log a).
+    pub(crate) fn let_go(&mut self, ctx: &Ctx, c: ConvKey, a: AgentKey, counted: bool) {
+        let arrival = self.conv(c).seq;
         let agent = self.agents.get_mut(&a).expect(AGENT);
         unlist(&mut self.groups, a, agent);
         if counted {
@@ -456,9 +491,7 @@ impl State {
         agent.conversations.remove(&(arrival, c));
         let agent_id = agent.id.clone();
         list(&mut self.groups, &self.config, a, agent);
-        self.disarm_all(c);
         let conv = self.conv_mut(c);
-        conv.phase = Phase::Routing;
         conv.goal = None;
         conv.silent_since = None;
         conv.reminded = false;
@@ -468,7 +501,6 @@ impl State {
         {
             last.at = ctx.now;
         }
-        a
     }
 
     /// Counts an open conversation against the groups it names (so they cannot be removed).
@@ -622,10 +654,10 @@ impl State {
                 Phase::Queued | Phase::Pooled => {
                     waiting += 1;
                     let key = c.queue_key(&self.config);
-                    self.waiting.insert(key);
+                    self.waiting.insert(key, c.stalled);
                     for g in c.waiting_groups() {
                         let group = self.groups.get_mut(&g).ok_or_else(|| missing("group"))?;
-                        group.queue.insert(key);
+                        group.queue.insert(key, c.stalled);
                     }
                     if let Some(d) = c.designated_agent() {
                         let agent = self.agents.get_mut(&d).ok_or_else(|| missing("agent"))?;
@@ -706,6 +738,14 @@ impl State {
         }
         Ok(())
     }
+}
+
+/// Whether an assignment goes to its agent at once, never as an offer: an admin's or a claim.
+fn is_direct(reason: &AssignReason) -> bool {
+    matches!(
+        reason,
+        AssignReason::Manual | AssignReason::ManualToGroup { .. } | AssignReason::Claimed
+    )
 }
 
 /// [`State::eligible`] on the config alone.

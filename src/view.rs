@@ -105,7 +105,8 @@ pub struct Counters {
     pub pooled: u64,
     /// Conversations claimed from the pool.
     pub claimed: u64,
-    /// Snoozes.
+    /// Snoozes. A snooze that moves with its conversation to a new agent is the same snooze,
+    /// not counted again.
     pub snoozes: u64,
     /// Reply-goal warnings.
     pub sla_warnings: u64,

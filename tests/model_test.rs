@@ -475,6 +475,8 @@ enum Want {
     Active,
     /// Active or snoozed.
     Held,
+    /// Snoozed.
+    Snoozed,
     /// `Forget`: a finished conversation, when there is one.
     Finished,
 }
@@ -501,6 +503,7 @@ fn resolve(pick: ConvPick, model: &Model, want: Want) -> ConversationId {
             Want::Offered => matches!(c.place, Place::Offered { .. }),
             Want::Active => matches!(c.place, Place::Active { .. }),
             Want::Held => matches!(c.place, Place::Active { .. } | Place::Snoozed { .. }),
+            Want::Snoozed => matches!(c.place, Place::Snoozed { .. }),
         })
         .map(|c| &c.id)
         .collect();
@@ -544,6 +547,9 @@ enum Op {
     End(Vec<ConvPick>, usize),
     Transfer(ConvPick, To),
     Assign(Vec<ConvPick>, To),
+    /// A snoozed conversation reassigned: by an admin (true) or transferred by its agent
+    /// (R-X1, R-X2).
+    Reassign(ConvPick, To, bool),
     Snooze(Vec<ConvPick>, i64),
     Message(ConvPick, usize),
     Claim(usize, Option<ConvPick>),
@@ -625,6 +631,7 @@ fn op() -> impl Strategy<Value = Op> {
         12 => (convs(), 0usize..4).prop_map(|(c, r)| Op::End(c, r)),
         3 => (conv_pick(), to()).prop_map(|(c, t)| Op::Transfer(c, t)),
         3 => (convs(), to()).prop_map(|(c, t)| Op::Assign(c, t)),
+        3 => (conv_pick(), to(), any::<bool>()).prop_map(|(c, t, m)| Op::Reassign(c, t, m)),
         5 => (convs(), prop_oneof![1 => -10i64..=0, 6 => 1i64..600]).prop_map(|(c, s)| Op::Snooze(c, s)),
         8 => (conv_pick(), 0usize..3).prop_map(|(c, s)| Op::Message(c, s)),
         4 => (0usize..5, prop_oneof![Just(None), conv_pick().prop_map(Some)])
@@ -821,7 +828,15 @@ fn command(op: &Op, model: &Model, now: DateTime<Utc>) -> Command {
             ][*r],
         },
         Op::Transfer(c, t) => Command::Transfer {
-            conversation: one(c, Want::Active),
+            conversation: one(c, Want::Held),
+            to: target(t),
+        },
+        Op::Reassign(c, t, true) => Command::AssignManually {
+            conversations: vec![one(c, Want::Snoozed)],
+            target: target(t),
+        },
+        Op::Reassign(c, t, false) => Command::Transfer {
+            conversation: one(c, Want::Snoozed),
             to: target(t),
         },
         Op::Assign(c, t) => Command::AssignManually {

@@ -28,51 +28,10 @@ fn at(secs: i64) -> DateTime<Utc> {
     t0() + TimeDelta::seconds(secs)
 }
 
-fn snooze(conversations: &[&str], until: DateTime<Utc>) -> Command {
-    Command::Snooze {
-        conversations: conversation_ids(conversations),
-        until,
-    }
-}
-
 fn message(conversation: &str, from: Sender) -> Command {
     Command::Message {
         conversation: conversation.into(),
         from,
-    }
-}
-
-fn state(desk: &Desk, conversation: &str) -> ConversationState {
-    desk.engine
-        .conversation(&conversation.into())
-        .expect("a known conversation")
-        .state
-}
-
-fn bucket(desk: &Desk) -> Vec<(String, DateTime<Utc>)> {
-    desk.engine
-        .snoozed()
-        .map(|(c, until)| (c.to_string(), until))
-        .collect()
-}
-
-fn pool(desk: &Desk) -> Vec<String> {
-    desk.engine.pool().map(|c| c.to_string()).collect()
-}
-
-fn woke(conversation: &str, agent: &str, reason: WakeReason) -> Event {
-    Event::ConversationWoke {
-        conversation: conversation.into(),
-        agent: agent.into(),
-        reason,
-    }
-}
-
-fn snoozed_event(conversation: &str, agent: &str, until: DateTime<Utc>) -> Event {
-    Event::ConversationSnoozed {
-        conversation: conversation.into(),
-        agent: agent.into(),
-        until,
     }
 }
 

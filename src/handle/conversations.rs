@@ -3,9 +3,10 @@
 use crate::command::{Arrival, Target};
 use crate::conversation::{Conversation, Phase, Routing};
 use crate::error::Error;
-use crate::event::{AssignReason, DrainTrigger, EndReason, Event};
+use crate::event::{AssignReason, DrainTrigger, EndReason, Event, WakeReason};
 use crate::ids::{ConversationId, VisitorId};
 use crate::outcome::Ctx;
+use crate::routing::Choice;
 use crate::store::{AgentKey, ConvKey, GroupKey, State};
 use crate::timers::Slots;
 
@@ -166,7 +167,8 @@ impl State {
     }
 
     /// `Transfer`: O(groups · log agents) for both agents, plus the work the first agent then
-    /// takes.
+    /// takes. A snoozed conversation keeps its snooze if an agent takes it at once (with
+    /// automatic reception on); otherwise the snooze lifts first.
     pub(crate) fn transfer(
         &mut self,
         ctx: &mut Ctx,
@@ -175,7 +177,7 @@ impl State {
     ) -> Result<(), Error> {
         let c = self.conv_key(id)?;
         let conv = self.conv(c);
-        let Some(from) = conv.agent() else {
+        let Some(from) = conv.phase.accepted_by() else {
             return Err(Error::InvalidState {
                 conversation: id.clone(),
                 state: conv.phase.name(),
@@ -203,6 +205,36 @@ impl State {
             Target::Group(group) => To::Group(self.group_key(group)?),
         };
 
+        let group = match to {
+            To::Agent(_) => None,
+            To::Group(g) => Some(g),
+        };
+        if matches!(self.conv(c).phase, Phase::Snoozed { .. }) {
+            // The new home and the exclusion first: they decide who would take it.
+            self.rehome(c, group);
+            self.conv_mut(c).exclude(from);
+            let landing = match to {
+                To::Agent(b) => Some(Choice::direct(b, AssignReason::Transfer)),
+                To::Group(_) => self.choose(ctx, c),
+            };
+            match landing {
+                Some(choice) if self.config.reception.auto_accept => {
+                    self.counters.transferred += 1;
+                    ctx.emit(Event::ConversationTransferred {
+                        conversation: id.clone(),
+                        from: self.agent(from).id.clone(),
+                        to: target,
+                    });
+                    if let Some(g) = choice.group {
+                        self.group_mut(g).cursor = choice.agent;
+                    }
+                    self.move_snoozed(ctx, c, choice.agent, choice.reason);
+                    self.drain(ctx, from, DrainTrigger::CapacityFreed);
+                    return Ok(());
+                }
+                _ => self.wake(ctx, c, WakeReason::Reassigned),
+            }
+        }
         self.detach(ctx, c);
         self.counters.transferred += 1;
         ctx.emit(Event::ConversationTransferred {
@@ -210,10 +242,6 @@ impl State {
             from: self.agent(from).id.clone(),
             to: target,
         });
-        let group = match to {
-            To::Agent(_) => None,
-            To::Group(g) => Some(g),
-        };
         self.rehome(c, group);
         let conv = self.conv_mut(c);
         conv.exclude(from);
@@ -225,8 +253,8 @@ impl State {
         Ok(())
     }
 
-    /// Moves a conversation that is neither waiting nor held to a new own group (if given),
-    /// dropping its designations and overflow groups.
+    /// Moves a conversation that is not waiting (held, or out of its queue to be routed) to a
+    /// new own group (if given), dropping its designations, overflow groups and stall.
     pub(crate) fn rehome(&mut self, c: ConvKey, group: Option<GroupKey>) {
         self.release_groups(c);
         let conv = self.conv_mut(c);

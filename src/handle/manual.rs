@@ -1,4 +1,5 @@
-//! Manual assignment by an admin (R-X1): highest priority, always succeeds for a known agent.
+//! Manual assignment by an admin (R-X1): highest priority, always succeeds for a known agent,
+//! from the queue or pool, an offer, an agent (a transfer) or a snooze (which moves along).
 
 use crate::command::Target;
 use crate::conversation::Phase;
@@ -19,7 +20,8 @@ enum To {
 impl State {
     /// `AssignManually`: per conversation O(groups · log agents) to an agent or to a group with
     /// an eligible member; to a group where no member is eligible, O(members) to find the least
-    /// loaded one. Plus the work a previous agent then takes.
+    /// loaded one. Plus the work a previous agent then takes. A snoozed conversation keeps its
+    /// snooze with its new agent.
     pub(crate) fn assign_manually(
         &mut self,
         ctx: &mut Ctx,
@@ -60,9 +62,7 @@ impl State {
     ) -> Result<(), Error> {
         let c = self.conv_key(id)?;
         let conv = self.conv(c);
-        if !(conv.phase.is_waiting()
-            || matches!(conv.phase, Phase::Active { .. } | Phase::Offered { .. }))
-        {
+        if !(conv.phase.is_waiting() || conv.phase.holder().is_some()) {
             return Err(Error::InvalidState {
                 conversation: id.clone(),
                 state: conv.phase.name(),
@@ -100,9 +100,12 @@ impl State {
             });
         }
 
+        let snoozed = matches!(conv.phase, Phase::Snoozed { .. });
         match holder {
             Some(from) => {
-                self.detach(ctx, c);
+                if !snoozed {
+                    self.detach(ctx, c);
+                }
                 self.counters.transferred += 1;
                 ctx.emit(Event::ConversationTransferred {
                     conversation: id.clone(),
@@ -125,7 +128,11 @@ impl State {
         if let (To::Group(g), AssignReason::ManualToGroup { strategy: Some(_) }) = (to, &reason) {
             self.group_mut(g).cursor = agent;
         }
-        self.attach(ctx, c, agent, reason);
+        if snoozed {
+            self.move_snoozed(ctx, c, agent, reason);
+        } else {
+            self.attach(ctx, c, agent, reason);
+        }
         if let Some(from) = holder {
             self.drain(ctx, from, DrainTrigger::CapacityFreed);
         }

@@ -40,6 +40,9 @@ impl State {
                 conversation,
             } => self.claim(ctx, &agent, conversation.as_ref()),
             Command::SetReceptionMode { mode } => {
+                if mode == self.config.mode {
+                    return Ok(());
+                }
                 let config = Config {
                     mode,
                     ..self.config.clone()
@@ -154,6 +157,12 @@ impl State {
 
         let from = self.config.mode;
         let to = config.mode;
+        // The cause comes first (R-C2): the new config, then what it does to the snoozed and
+        // waiting conversations.
+        ctx.emit(Event::ConfigUpdated);
+        if from != to {
+            ctx.emit(Event::ReceptionModeChanged { from, to });
+        }
         if from == ReceptionMode::Asynchronous && to == ReceptionMode::RealTime {
             let snoozed: Vec<ConvKey> = self.snoozed.iter().map(|(_, c)| *c).collect();
             for c in snoozed {
@@ -172,9 +181,7 @@ impl State {
         self.config = config;
         self.rebuild()
             .expect("live state is consistent, and the new config defines every agent's status");
-        ctx.emit(Event::ConfigUpdated);
         if from != to {
-            ctx.emit(Event::ReceptionModeChanged { from, to });
             self.move_waiting(ctx);
         }
         self.stop_switched_off_timers();

@@ -1,15 +1,16 @@
 //! Snooze (R-Z1, R-Z2): an agent parks an active conversation until a time, in asynchronous
-//! mode; it keeps its agent and its timers stop until the snooze lifts.
+//! mode; it keeps its agent and its timers stop until the snooze lifts. Reassigned to another
+//! agent (R-X1, R-X2), it takes its snooze along.
 
 use chrono::{DateTime, Utc};
 
 use crate::config::ReceptionMode;
 use crate::conversation::Phase;
 use crate::error::Error;
-use crate::event::{DrainTrigger, Event, WakeReason};
+use crate::event::{AssignReason, DrainTrigger, Event, ReplyGoal, WakeReason};
 use crate::ids::ConversationId;
 use crate::outcome::Ctx;
-use crate::store::{ConvKey, State};
+use crate::store::{AgentKey, ConvKey, State};
 use crate::timers::{Slot, TimerKind, after};
 
 impl State {
@@ -76,6 +77,45 @@ impl State {
             self.drain(ctx, a, DrainTrigger::CapacityFreed);
         }
         Ok(())
+    }
+
+    /// Hands a snoozed conversation to agent `b` with its snooze (R-X1, R-Z1): `b` holds it
+    /// snoozed until the same time (the same deadline, the same place in the snoozed
+    /// bucket), counted toward `b`'s load as snoozed work is. It is a new stint for `b`: a
+    /// first-reply goal whose clock starts when the snooze lifts, and no reminder meanwhile.
+    /// Reports the assignment, then the snooze under `b`. The caller reports the transfer
+    /// and lets the previous agent take work. O(g · log a).
+    pub(crate) fn move_snoozed(
+        &mut self,
+        ctx: &mut Ctx,
+        c: ConvKey,
+        b: AgentKey,
+        reason: AssignReason,
+    ) {
+        let Phase::Snoozed { agent: a, until } = self.conv(c).phase else {
+            return;
+        };
+        let counted = self.config.snoozed_count_toward_load;
+        self.let_go(ctx, c, a, counted);
+        let (agent, load, limit) = self.take_on(ctx, c, b, counted, &reason);
+        let conv = self.conv_mut(c);
+        conv.phase = Phase::Snoozed { agent: b, until };
+        conv.replied = false;
+        let conversation = conv.id.clone();
+        ctx.emit(Event::ConversationAssigned {
+            conversation: conversation.clone(),
+            agent: agent.clone(),
+            reason,
+            load,
+            limit,
+        });
+        self.sla_start(ctx, c, ReplyGoal::FirstReply);
+        self.sla_pause(ctx, c);
+        ctx.emit(Event::ConversationSnoozed {
+            conversation,
+            agent,
+            until,
+        });
     }
 
     /// Lifts a snooze: the conversation is active with its agent again, its reply goal's clock

@@ -164,7 +164,7 @@ impl State {
         self.claim_groups(c);
         for &g in &added {
             self.touch(ctx, g);
-            self.group_mut(g).queue.insert(key);
+            self.group_mut(g).queue.insert(key, false);
         }
         ctx.emit(Event::ConversationOverflowed {
             conversation: self.conv(c).id.clone(),

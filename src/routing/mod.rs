@@ -7,12 +7,16 @@
 //!
 //! Choosing work for an agent that has room (`drain`, R-D1) takes, while the agent stays
 //! below its limit, the best waiting conversation among those that designated it and the heads
-//! of its groups' queues: O(groups · log n) per conversation taken, never a scan of a queue.
+//! of its groups' queues: O(groups · (log n + x)) per conversation taken, never a scan of a
+//! queue. Conversations past the redirect limit wait apart (see [`Queue`]) and cost a drain
+//! nothing; `x` counts the waiting conversations the agent is excluded from (it transferred,
+//! declined or missed them), which it steps over one by one where they sit ahead of what it
+//! may take.
 
 mod queue;
 mod strategy;
 
-pub(crate) use queue::{QueueKey, rank};
+pub(crate) use queue::{Queue, QueueKey};
 pub use strategy::Strategy;
 pub(crate) use strategy::{CandKey, Ratio};
 
@@ -22,6 +26,32 @@ use crate::conversation::Conversation;
 use crate::event::{AssignReason, DrainTrigger};
 use crate::outcome::Ctx;
 use crate::store::{AgentKey, ConvKey, GroupKey, State};
+
+/// The agent chosen for a conversation, why, and the group whose strategy chose it (whose
+/// round-robin cursor then moves).
+pub(crate) struct Choice {
+    pub agent: AgentKey,
+    pub reason: AssignReason,
+    pub group: Option<GroupKey>,
+}
+
+impl Choice {
+    pub(crate) fn direct(agent: AgentKey, reason: AssignReason) -> Self {
+        Choice {
+            agent,
+            reason,
+            group: None,
+        }
+    }
+
+    fn by_strategy(group: GroupKey, agent: AgentKey, reason: AssignReason) -> Self {
+        Choice {
+            agent,
+            reason,
+            group: Some(group),
+        }
+    }
+}
 
 impl State {
     /// The best available member of group `g` under the group's strategy, other than the
@@ -95,54 +125,82 @@ impl State {
 
     /// Finds an agent for a conversation that needs one; `false` when no one may take it.
     pub(crate) fn try_assign(&mut self, ctx: &mut Ctx, c: ConvKey) -> bool {
+        self.choose(ctx, c)
+            .map(|choice| self.take_choice(ctx, c, choice))
+            .is_some()
+    }
+
+    /// Who would take a conversation that needs an agent, and why, changing nothing (R-S2,
+    /// R-S1, R-S4): the designated agent, the designated group, the last agent, its own group,
+    /// then the overflow groups it joined.
+    pub(crate) fn choose(&self, ctx: &Ctx, c: ConvKey) -> Option<Choice> {
         let conv = self.conv(c);
         if let Some(d) = conv.designated_agent()
             && self.available_for(d, conv)
         {
-            self.attach(ctx, c, d, AssignReason::DesignatedAgent);
-            return true;
+            return Some(Choice::direct(d, AssignReason::DesignatedAgent));
         }
         if let Some(h) = conv.designated_group()
             && let Some(a) = self.pick(h, conv.excluded())
         {
             let strategy = self.group(h).strategy;
-            let reason = AssignReason::DesignatedGroup { strategy };
-            self.attach_by_strategy(ctx, c, h, a, reason);
-            return true;
+            return Some(Choice::by_strategy(
+                h,
+                a,
+                AssignReason::DesignatedGroup { strategy },
+            ));
         }
         if let Some(a) = self.last_agent(ctx, conv)
             && self.available_for(a, conv)
         {
-            self.attach(ctx, c, a, AssignReason::LastAgent);
-            return true;
+            return Some(Choice::direct(a, AssignReason::LastAgent));
         }
         let home = conv.group;
         if let Some(a) = self.pick(home, conv.excluded()) {
             let strategy = self.group(home).strategy;
-            self.attach_by_strategy(ctx, c, home, a, AssignReason::Strategy { strategy });
-            return true;
+            return Some(Choice::by_strategy(
+                home,
+                a,
+                AssignReason::Strategy { strategy },
+            ));
         }
-        self.try_overflow_groups(ctx, c)
+        self.choose_overflow(c)
+    }
+
+    /// The first overflow group the conversation joined with a member free (R-S4), and that
+    /// member.
+    fn choose_overflow(&self, c: ConvKey) -> Option<Choice> {
+        let conv = self.conv(c);
+        conv.overflow().iter().find_map(|&g| {
+            let a = self.pick(g, conv.excluded())?;
+            let group = self.group(g);
+            let reason = AssignReason::Overflow {
+                group: group.id.clone(),
+                strategy: group.strategy,
+            };
+            Some(Choice::by_strategy(g, a, reason))
+        })
     }
 
     /// Offers a conversation to the overflow groups it has joined, in order (R-S4).
     pub(crate) fn try_overflow_groups(&mut self, ctx: &mut Ctx, c: ConvKey) -> bool {
-        let conv = self.conv(c);
-        for &g in conv.overflow() {
-            if let Some(a) = self.pick(g, conv.excluded()) {
-                let group = self.group(g);
-                let reason = AssignReason::Overflow {
-                    group: group.id.clone(),
-                    strategy: group.strategy,
-                };
-                self.attach_by_strategy(ctx, c, g, a, reason);
-                return true;
-            }
-        }
-        false
+        self.choose_overflow(c)
+            .map(|choice| self.take_choice(ctx, c, choice))
+            .is_some()
     }
 
-    /// Fills agent `a` with waiting work until it is full or nothing it may take waits.
+    /// Gives the conversation to the chosen agent, moving the round-robin cursor of the group
+    /// whose strategy chose it.
+    fn take_choice(&mut self, ctx: &mut Ctx, c: ConvKey, choice: Choice) {
+        match choice.group {
+            Some(g) => self.attach_by_strategy(ctx, c, g, choice.agent, choice.reason),
+            None => self.attach(ctx, c, choice.agent, choice.reason),
+        }
+    }
+
+    /// Fills agent `a` with waiting work until it is full or nothing it may take waits. Per
+    /// conversation taken: O(g · (log n + x)), where `x` is the number of waiting conversations
+    /// ahead in its queues that exclude the agent; stalled conversations are not in the way.
     pub(crate) fn drain(&mut self, ctx: &mut Ctx, a: AgentKey, trigger: DrainTrigger) {
         loop {
             let agent = self.agent(a);
@@ -157,7 +215,7 @@ impl State {
                 agent
                     .groups
                     .iter()
-                    .filter_map(|m| self.group(m.group).queue.iter().find(allowed).copied())
+                    .filter_map(|m| self.group(m.group).queue.live().find(allowed).copied())
                     .min()
             });
             let Some(key) = best else {

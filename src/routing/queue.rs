@@ -57,10 +57,69 @@ fn queue_rank(priority: u8, arrived: DateTime<Utc>, aging_step_secs: Option<u64>
     }
 }
 
+/// Waiting work in two parts, each in [`QueueKey`] order. The live part is what agents take
+/// from: drains and routing look only at it. The stalled part holds conversations past the
+/// redirect limit (R-R2), which wait for an admin: they stay out of the drains' way, so a freed
+/// agent finds the best live conversation in O(log n) however many are stalled, and are listed
+/// after the live ones.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Queue {
+    live: BTreeSet<QueueKey>,
+    stalled: BTreeSet<QueueKey>,
+}
+
+impl Queue {
+    /// Files a conversation in the live or the stalled part. O(log n).
+    pub(crate) fn insert(&mut self, key: QueueKey, stalled: bool) {
+        if stalled {
+            self.stalled.insert(key);
+        } else {
+            self.live.insert(key);
+        }
+    }
+
+    /// Takes a conversation out of whichever part holds it. O(log n).
+    pub(crate) fn remove(&mut self, key: &QueueKey) {
+        if !self.live.remove(key) {
+            self.stalled.remove(key);
+        }
+    }
+
+    /// Everything waiting, stalled included.
+    pub(crate) fn len(&self) -> usize {
+        self.live.len() + self.stalled.len()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.live.is_empty() && self.stalled.is_empty()
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.live.clear();
+        self.stalled.clear();
+    }
+
+    /// The live part, best first: what agents may take. Lazy: O(log n) to start, O(1) per item.
+    pub(crate) fn live(&self) -> impl Iterator<Item = &QueueKey> + '_ {
+        self.live.iter()
+    }
+
+    /// The listing: the live part best first, then the stalled part in the same order. Lazy.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &QueueKey> + '_ {
+        self.live.iter().chain(self.stalled.iter())
+    }
+
+    /// The 0-based rank of `key` in the listing, or `None` when it is not there.
+    /// O(log n + min(ahead, behind)) within its part.
+    pub(crate) fn rank(&self, key: &QueueKey) -> Option<usize> {
+        rank(&self.live, key).or_else(|| Some(self.live.len() + rank(&self.stalled, key)?))
+    }
+}
+
 /// The 0-based rank of `key` in `queue`, or `None` when it is not there. Walks inward from both
 /// ends at once, so it costs O(min(ahead, behind)): O(1) for the usual arrival at the back or
 /// a high-priority one near the front.
-pub(crate) fn rank(queue: &BTreeSet<QueueKey>, key: &QueueKey) -> Option<usize> {
+fn rank(queue: &BTreeSet<QueueKey>, key: &QueueKey) -> Option<usize> {
     if !queue.contains(key) {
         return None;
     }
@@ -105,6 +164,31 @@ mod tests {
             ),
             None
         );
+    }
+
+    #[test]
+    fn stalled_conversations_are_listed_after_the_live_ones() {
+        let key = |seq| QueueKey {
+            rank: 0,
+            seq,
+            conv: seq,
+        };
+        let mut queue = Queue::default();
+        queue.insert(key(1), true);
+        queue.insert(key(2), false);
+        queue.insert(key(3), true);
+        queue.insert(key(4), false);
+        let listed: Vec<u64> = queue.iter().map(|k| k.seq).collect();
+        assert_eq!(listed, [2, 4, 1, 3]);
+        let live: Vec<u64> = queue.live().map(|k| k.seq).collect();
+        assert_eq!(live, [2, 4]);
+        assert_eq!(queue.rank(&key(1)), Some(2));
+        assert_eq!(queue.rank(&key(4)), Some(1));
+        assert_eq!(queue.rank(&key(9)), None);
+        queue.remove(&key(1));
+        queue.remove(&key(2));
+        assert_eq!(queue.len(), 2);
+        assert_eq!(queue.rank(&key(3)), Some(1));
     }
 
     #[test]

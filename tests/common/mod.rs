@@ -5,7 +5,8 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use switchboard::{
     AgentSpec, AgentStatus, AgentView, Arrival, AssignReason, Command, Config, ConversationId,
-    EndReason, Engine, Error, Event, GroupSpec, Outcome, Strategy, Target,
+    ConversationState, EndReason, Engine, Error, Event, GroupSpec, Outcome, Strategy, Target,
+    WakeReason,
 };
 
 /// Monday 2 March 2026, 09:00 UTC: the start of every story.
@@ -216,4 +217,51 @@ pub fn item_results(outcome: &Outcome) -> Vec<(String, Result<(), Error>)> {
         .iter()
         .map(|r| (r.conversation.to_string(), r.result.clone()))
         .collect()
+}
+
+// ---- Helpers for the snooze stories (R-Z1, R-Z2) ---------------------------------------------
+
+/// `Snooze` of the given conversations until `until`.
+pub fn snooze(conversations: &[&str], until: DateTime<Utc>) -> Command {
+    Command::Snooze {
+        conversations: conversation_ids(conversations),
+        until,
+    }
+}
+
+/// A conversation's state by the engine's query; panics if it is unknown.
+pub fn state(desk: &Desk, conversation: &str) -> ConversationState {
+    desk.engine
+        .conversation(&conversation.into())
+        .expect("a known conversation")
+        .state
+}
+
+/// The snoozed bucket, soonest first, as strings.
+pub fn bucket(desk: &Desk) -> Vec<(String, DateTime<Utc>)> {
+    desk.engine
+        .snoozed()
+        .map(|(c, until)| (c.to_string(), until))
+        .collect()
+}
+
+/// The unassigned pool, as strings.
+pub fn pool(desk: &Desk) -> Vec<String> {
+    desk.engine.pool().map(|c| c.to_string()).collect()
+}
+
+pub fn woke(conversation: &str, agent: &str, reason: WakeReason) -> Event {
+    Event::ConversationWoke {
+        conversation: conversation.into(),
+        agent: agent.into(),
+        reason,
+    }
+}
+
+pub fn snoozed_event(conversation: &str, agent: &str, until: DateTime<Utc>) -> Event {
+    Event::ConversationSnoozed {
+        conversation: conversation.into(),
+        agent: agent.into(),
+        until,
+    }
 }

@@ -638,7 +638,9 @@ impl Model {
         (rank, c.seq)
     }
 
-    /// A group's queue, best first: the waiting conversations that wait in it.
+    /// A group's queue as listed: the waiting conversations that wait in it, best first,
+    /// those past the redirect limit (waiting for an admin) after all the others (R-R2,
+    /// `Engine::queue` docs).
     pub fn queue(&self, g: &GroupId) -> Vec<usize> {
         let mut q: Vec<usize> = (0..self.convs.len())
             .filter(|&i| {
@@ -646,11 +648,11 @@ impl Model {
                 c.place.is_waiting() && c.waiting_groups().contains(g)
             })
             .collect();
-        q.sort_by_key(|&i| self.key(&self.convs[i]));
+        q.sort_by_key(|&i| (self.convs[i].stalled, self.key(&self.convs[i])));
         q
     }
 
-    /// The pool, in pool order (empty in real-time mode).
+    /// The pool as listed (empty in real-time mode): pool order, stalled ones last.
     pub fn pool(&self) -> Vec<usize> {
         if self.config.mode != ReceptionMode::Asynchronous {
             return Vec::new();
@@ -658,7 +660,7 @@ impl Model {
         let mut q: Vec<usize> = (0..self.convs.len())
             .filter(|&i| self.convs[i].place.is_waiting())
             .collect();
-        q.sort_by_key(|&i| self.key(&self.convs[i]));
+        q.sort_by_key(|&i| (self.convs[i].stalled, self.key(&self.convs[i])));
         q
     }
 
@@ -793,16 +795,8 @@ impl Model {
             AssignReason::Manual | AssignReason::ManualToGroup { .. } | AssignReason::Claimed
         );
         let offer = !direct && !self.config.reception.auto_accept;
-        self.assignments += 1;
-        let n = self.assignments;
-        let agent = self.agent_mut(a);
-        agent.last = n;
-        agent.total += 1;
-        let agent_id = agent.id.clone();
+        let agent_id = self.take_on(i, a);
         let now = self.now;
-        let visitor = self.convs[i].visitor.clone();
-        self.last_service.retain(|(v, _, _)| v != &visitor);
-        self.last_service.push((visitor, agent_id.clone(), now));
         let conv_id = self.convs[i].id.clone();
         if offer {
             let expires = after(now, self.config.reception.offer_timeout_secs);
@@ -817,6 +811,38 @@ impl Model {
             let (load, limit) = (self.load(a), self.limit(self.agent(a)));
             self.emit(MEvent::Assigned(conv_id, agent_id, reason, load, limit));
             self.activate(i);
+        }
+    }
+
+    /// Agent `a` takes conversation `i` on: its latest assignment, and the visitor's last agent.
+    fn take_on(&mut self, i: usize, a: Seq) -> AgentId {
+        self.assignments += 1;
+        let n = self.assignments;
+        let agent = self.agent_mut(a);
+        agent.last = n;
+        agent.total += 1;
+        let agent_id = agent.id.clone();
+        let now = self.now;
+        let visitor = self.convs[i].visitor.clone();
+        self.last_service.retain(|(v, _, _)| v != &visitor);
+        self.last_service.push((visitor, agent_id.clone(), now));
+        agent_id
+    }
+
+    /// Agent `a` lets go of conversation `i`: the stint's reply goal and silence go, and the
+    /// visitor's last service by `a` ends now.
+    fn let_go(&mut self, i: usize, a: Seq) {
+        let conv = &mut self.convs[i];
+        conv.goal = None;
+        conv.silent_since = None;
+        conv.reminded = false;
+        let agent_id = self.agent(a).id.clone();
+        let now = self.now;
+        let visitor = self.convs[i].visitor.clone();
+        for (v, agent, at) in &mut self.last_service {
+            if *v == visitor && *agent == agent_id {
+                *at = now;
+            }
         }
     }
 
@@ -842,65 +868,85 @@ impl Model {
         let conv = &mut self.convs[i];
         conv.place = Place::Routing;
         conv.deadlines.clear();
-        conv.goal = None;
-        conv.silent_since = None;
-        conv.reminded = false;
-        let agent_id = self.agent(a).id.clone();
-        let now = self.now;
-        let visitor = self.convs[i].visitor.clone();
-        for (v, agent, at) in &mut self.last_service {
-            if *v == visitor && *agent == agent_id {
-                *at = now;
-            }
-        }
+        self.let_go(i, a);
         a
     }
 
     /// R-S2, R-S1: designated agent, designated group, last agent, own group.
     fn try_assign(&mut self, i: usize) -> bool {
-        let conv = self.convs[i].clone();
+        match self.choose(i) {
+            Some(choice) => {
+                self.take(i, choice);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Who takes conversation `i` if it is routed now, why, and the group whose strategy
+    /// chose (its round-robin cursor moves): designated agent, designated group, last agent,
+    /// own group, overflow groups.
+    fn choose(&self, i: usize) -> Option<(Seq, AssignReason, Option<GroupId>)> {
+        let conv = &self.convs[i];
         if let Some(d) = conv.d_agent
-            && self.available_for(d, &conv)
+            && self.available_for(d, conv)
         {
-            self.attach(i, d, AssignReason::DesignatedAgent);
-            return true;
+            return Some((d, AssignReason::DesignatedAgent, None));
         }
         if let Some(h) = &conv.d_group
             && let Some(a) = self.pick(h, &conv.excluded)
         {
             let strategy = self.group(h).expect("designated group").strategy;
-            self.group_mut(h).cursor = a;
-            self.attach(i, a, AssignReason::DesignatedGroup { strategy });
-            return true;
+            let reason = AssignReason::DesignatedGroup { strategy };
+            return Some((a, reason, Some(h.clone())));
         }
-        if let Some(a) = self.last_agent(&conv)
-            && self.available_for(a, &conv)
+        if let Some(a) = self.last_agent(conv)
+            && self.available_for(a, conv)
         {
-            self.attach(i, a, AssignReason::LastAgent);
-            return true;
+            return Some((a, AssignReason::LastAgent, None));
         }
         if let Some(a) = self.pick(&conv.group, &conv.excluded) {
             let strategy = self.group(&conv.group).expect("own group").strategy;
-            self.group_mut(&conv.group).cursor = a;
-            self.attach(i, a, AssignReason::Strategy { strategy });
-            return true;
+            let reason = AssignReason::Strategy { strategy };
+            return Some((a, reason, Some(conv.group.clone())));
         }
-        !KNOWN_BUG_1_OVERFLOW_REROUTE && self.try_overflow_groups(i)
+        if KNOWN_BUG_1_OVERFLOW_REROUTE {
+            return None;
+        }
+        self.choose_overflow(i)
+    }
+
+    /// The first overflow group the conversation joined with an agent free (R-S4).
+    fn choose_overflow(&self, i: usize) -> Option<(Seq, AssignReason, Option<GroupId>)> {
+        let conv = &self.convs[i];
+        conv.overflow.iter().find_map(|g| {
+            let a = self.pick(g, &conv.excluded)?;
+            let strategy = self.group(g).expect("overflow group").strategy;
+            let reason = AssignReason::Overflow {
+                group: g.clone(),
+                strategy,
+            };
+            Some((a, reason, Some(g.clone())))
+        })
+    }
+
+    /// Gives conversation `i` to the chosen agent, moving the choosing group's cursor.
+    fn take(&mut self, i: usize, (a, reason, group): (Seq, AssignReason, Option<GroupId>)) {
+        if let Some(g) = group {
+            self.group_mut(&g).cursor = a;
+        }
+        self.attach(i, a, reason);
     }
 
     /// The overflow groups the conversation joined, in order (R-S4).
     fn try_overflow_groups(&mut self, i: usize) -> bool {
-        let conv = self.convs[i].clone();
-        for g in &conv.overflow {
-            if let Some(a) = self.pick(g, &conv.excluded) {
-                let strategy = self.group(g).expect("overflow group").strategy;
-                self.group_mut(g).cursor = a;
-                let group = g.clone();
-                self.attach(i, a, AssignReason::Overflow { group, strategy });
-                return true;
+        match self.choose_overflow(i) {
+            Some(choice) => {
+                self.take(i, choice);
+                true
             }
+            None => false,
         }
-        false
     }
 
     fn route(&mut self, i: usize) {
@@ -1136,6 +1182,8 @@ impl Model {
                 agent,
                 conversation,
             } => self.claim(agent, conversation.as_ref()),
+            // The mode already in force: nothing changes, nothing is said.
+            Command::SetReceptionMode { mode } if *mode == self.config.mode => Ok(()),
             Command::SetReceptionMode { mode } => {
                 let config = Config {
                     mode: *mode,
@@ -1652,6 +1700,12 @@ impl Model {
             return Err("InvalidConfig");
         }
         let (from, to) = (self.config.mode, config.mode);
+        // The cause before its effects (R-C2): the new config and mode, then the wakes and
+        // the moves they bring.
+        self.emit(MEvent::ConfigUpdated);
+        if from != to {
+            self.emit(MEvent::ModeChanged(from, to));
+        }
         if from == ReceptionMode::Asynchronous && to == ReceptionMode::RealTime {
             // Snoozes lift when leaving asynchronous mode, soonest first.
             for i in self.snoozed() {
@@ -1659,9 +1713,7 @@ impl Model {
             }
         }
         self.config = config.clone();
-        self.emit(MEvent::ConfigUpdated);
         if from != to {
-            self.emit(MEvent::ModeChanged(from, to));
             // Waiting work moves between queue and pool in arrival order.
             for i in 0..self.convs.len() {
                 if !self.convs[i].place.is_waiting() {
@@ -1811,9 +1863,14 @@ impl Model {
         conv.stalled = false;
     }
 
+    /// R-X2: an agent hands an active or snoozed conversation on. A snoozed one keeps its
+    /// snooze when an agent takes it at once (automatic reception on); otherwise the snooze
+    /// lifts first (`Reassigned`) and it goes on as an active one.
     fn transfer(&mut self, id: &ConversationId, to: &Target) -> Result<(), &'static str> {
         let i = self.known_conv(id)?;
-        let Place::Active { agent: from } = self.convs[i].place else {
+        let (Place::Active { agent: from } | Place::Snoozed { agent: from, .. }) =
+            self.convs[i].place
+        else {
             return Err("InvalidState");
         };
         let target_agent = match to {
@@ -1829,13 +1886,36 @@ impl Model {
                 None
             }
         };
-        self.detach(i);
-        let from_id = self.agent(from).id.clone();
-        self.emit(MEvent::Transferred(id.clone(), from_id, to.clone()));
         let group = match to {
             Target::Group(g) => Some(g),
             Target::Agent(_) => None,
         };
+        if matches!(self.convs[i].place, Place::Snoozed { .. }) {
+            self.rehome(i, group);
+            if !self.convs[i].excluded.contains(&from) {
+                self.convs[i].excluded.push(from);
+            }
+            let landing = match target_agent {
+                Some(b) => Some((b, AssignReason::Transfer, None)),
+                None => self.choose(i),
+            };
+            match landing {
+                Some((b, reason, chooser)) if self.config.reception.auto_accept => {
+                    let from_id = self.agent(from).id.clone();
+                    self.emit(MEvent::Transferred(id.clone(), from_id, to.clone()));
+                    if let Some(g) = chooser {
+                        self.group_mut(&g).cursor = b;
+                    }
+                    self.move_snoozed(i, b, reason);
+                    self.drain(from, DrainTrigger::CapacityFreed);
+                    return Ok(());
+                }
+                _ => self.wake(i, WakeReason::Reassigned),
+            }
+        }
+        self.detach(i);
+        let from_id = self.agent(from).id.clone();
+        self.emit(MEvent::Transferred(id.clone(), from_id, to.clone()));
         self.rehome(i, group);
         // The handing agent is never given it again automatically (only by hand).
         if !self.convs[i].excluded.contains(&from) {
@@ -1872,13 +1952,15 @@ impl Model {
     }
 
     /// R-X1: to an agent, always; to a group, its best eligible member, else its least loaded
-    /// member; never back to the agent that holds it.
+    /// member; never back to the agent that holds it. From the queue or pool, an offer, an
+    /// agent, or a snooze, which moves along with it.
     fn assign_one(&mut self, id: &ConversationId, target: &Target) -> Result<(), &'static str> {
         let i = self.known_conv(id)?;
         let place = self.convs[i].place.clone();
-        if !(place.is_waiting() || matches!(place, Place::Active { .. } | Place::Offered { .. })) {
+        if !(place.is_waiting() || place.holder().is_some()) {
             return Err("InvalidState");
         }
+        let snoozed = matches!(place, Place::Snoozed { .. });
         let holder = place.holder();
         let (agent, reason) = match target {
             Target::Agent(a) => (self.known_agent(a)?, AssignReason::Manual),
@@ -1920,7 +2002,9 @@ impl Model {
         }
         match holder {
             Some(from) => {
-                self.detach(i);
+                if !snoozed {
+                    self.detach(i);
+                }
                 let from_id = self.agent(from).id.clone();
                 self.emit(MEvent::Transferred(id.clone(), from_id, target.clone()));
             }
@@ -1934,7 +2018,11 @@ impl Model {
         if let (Some(g), AssignReason::ManualToGroup { strategy: Some(_) }) = (&group, &reason) {
             self.group_mut(g).cursor = agent;
         }
-        self.attach(i, agent, reason);
+        if snoozed {
+            self.move_snoozed(i, agent, reason);
+        } else {
+            self.attach(i, agent, reason);
+        }
         if let Some(from) = holder {
             self.drain(from, DrainTrigger::CapacityFreed);
         }
@@ -1965,6 +2053,33 @@ impl Model {
             }
             Ok(())
         })
+    }
+
+    /// R-X1, R-Z1: a snoozed conversation goes to agent `b` with its snooze: the same time and
+    /// deadline, counted toward `b`'s load as snoozed work is. A new stint: `b` has not
+    /// replied, its first-reply goal waits (paused) for the wake, the visitor's silence is
+    /// forgotten. Reported as an assignment, then a snooze under `b`.
+    fn move_snoozed(&mut self, i: usize, b: Seq, reason: AssignReason) {
+        let Place::Snoozed { agent: a, until } = self.convs[i].place else {
+            unreachable!("move a snoozed conversation");
+        };
+        self.let_go(i, a);
+        let b_id = self.take_on(i, b);
+        let conv = &mut self.convs[i];
+        conv.place = Place::Snoozed { agent: b, until };
+        conv.replied = false;
+        let conv_id = conv.id.clone();
+        let (load, limit) = (self.load(b), self.limit(self.agent(b)));
+        self.emit(MEvent::Assigned(
+            conv_id.clone(),
+            b_id.clone(),
+            reason,
+            load,
+            limit,
+        ));
+        self.goal_start(i, ReplyGoal::FirstReply);
+        self.goal_pause(i);
+        self.emit(MEvent::Snoozed(conv_id, b_id, until));
     }
 
     /// R-Z2: the snooze lifts; the goal's clock runs on, the visitor's silence is timed

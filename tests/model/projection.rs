@@ -69,6 +69,9 @@ pub struct PConv {
     pub breached: bool,
     /// The visitor's current silence got its reminder (with the end time it announced).
     pub reminded: Option<Option<DateTime<Utc>>>,
+    /// A snoozed conversation reassigned without waking (R-X1): its snooze's time, until the
+    /// new agent's `ConversationSnoozed` reports it moved along.
+    pub carried: Option<DateTime<Utc>>,
 }
 
 impl PConv {
@@ -189,11 +192,18 @@ impl Projection {
             inv5_queue_left_in_priority_order(self, ctx, event)?;
             self.fold(ctx, event)?;
         }
+        if let Some(c) = self.convs.iter().find(|c| c.carried.is_some()) {
+            return Err(format!(
+                "{} was reassigned with its snooze, but no ConversationSnoozed followed",
+                c.id
+            ));
+        }
         Ok(())
     }
 
-    /// What each event adds to the running counters (`Counters` docs).
-    fn count(&mut self, event: &Event) {
+    /// What each event adds to the running counters (`Counters` docs). A snooze that moved
+    /// with its conversation (`moved`) is not a new one.
+    fn count(&mut self, event: &Event, moved: bool) {
         let n = &mut self.counters;
         match event {
             Event::ConversationArrived { .. } => n.arrived += 1,
@@ -222,7 +232,7 @@ impl Projection {
                     n.ended_for_inactivity += 1;
                 }
             }
-            Event::ConversationSnoozed { .. } => n.snoozes += 1,
+            Event::ConversationSnoozed { .. } if !moved => n.snoozes += 1,
             Event::SlaWarning { .. } => n.sla_warnings += 1,
             Event::SlaBreached { .. } => n.sla_breaches += 1,
             Event::InactivityReminder { .. } => n.inactivity_reminders += 1,
@@ -242,7 +252,13 @@ impl Projection {
     }
 
     fn fold(&mut self, ctx: &Context, event: &Event) -> Result<(), String> {
-        self.count(event);
+        let moved = match event {
+            Event::ConversationSnoozed { conversation, .. } => self
+                .conv(conversation)
+                .is_some_and(|i| self.convs[i].carried.is_some()),
+            _ => false,
+        };
+        self.count(event, moved);
         let config = ctx.engine.config();
         match event {
             Event::ConversationArrived {
@@ -279,6 +295,7 @@ impl Projection {
                     warned: None,
                     breached: false,
                     reminded: None,
+                    carried: None,
                 });
             }
             Event::ConversationQueued {
@@ -416,6 +433,10 @@ impl Projection {
             } => {
                 let manual = matches!(ctx.command, Command::AssignManually { .. });
                 let c = self.conv_mut(conversation)?;
+                // Still snoozed: it was not woken first, so its snooze moves along (R-X1).
+                if let PState::Snoozed(_, until) = c.state {
+                    c.carried = Some(until);
+                }
                 c.state = PState::Routing;
                 c.d_agent = None;
                 c.d_group = None;
@@ -443,7 +464,20 @@ impl Projection {
                 conversation,
                 agent,
                 until,
-            } => self.conv_mut(conversation)?.state = PState::Snoozed(agent.clone(), *until),
+            } => {
+                let c = self.conv_mut(conversation)?;
+                if let Some(carried) = c.carried.take()
+                    && carried != *until
+                {
+                    return Err(format!(
+                        "{conversation} was snoozed until {carried} and moved to {agent}, who holds it snoozed until {until}"
+                    ));
+                }
+                if !moved && !matches!(ctx.command, Command::Snooze { .. }) {
+                    return Err(format!("{conversation} snoozed by {:?}", ctx.command));
+                }
+                c.state = PState::Snoozed(agent.clone(), *until);
+            }
             Event::ConversationWoke {
                 conversation,
                 agent,
@@ -538,10 +572,16 @@ pub fn inv2_automatic_assignment_within_limit(
         } => (conversation, agent, reason, *load, *limit),
         _ => return Ok(()),
     };
-    let before = p.load(agent, ctx.engine.config());
-    if load != before + 1 {
+    let config = ctx.engine.config();
+    let before = p.load(agent, config);
+    // A snooze that moves along counts toward the new agent's load as snoozed work does.
+    let carried = p
+        .conv(conversation)
+        .is_some_and(|i| p.convs[i].carried.is_some());
+    let added = u32::from(!carried || config.snoozed_count_toward_load);
+    if load != before + added {
         return Err(format!(
-            "invariant 2: {conversation} to {agent} reports load {load}, but the agent held {before} before it"
+            "invariant 2: {conversation} to {agent} reports load {load}, but the agent held {before} before it (snooze carried: {carried})"
         ));
     }
     if !is_manual(reason) && load > limit {
