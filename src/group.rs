@@ -12,6 +12,7 @@ use crate::store::{AgentKey, GroupKey};
 
 /// A group as the engine keeps it. Fields after `cursor` are derived and rebuilt on restore.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct Group {
     pub id: GroupId,
     pub strategy: Strategy,
@@ -37,6 +38,45 @@ pub(crate) struct Group {
     /// Members that are eligible (status, mode, working hours), whatever their load.
     #[serde(skip)]
     pub eligible: u32,
+}
+
+/// Equality of what a snapshot stores (for [`Snapshot`](crate::Snapshot)'s): the derived
+/// fields, which restore rebuilds, are left out.
+impl PartialEq for Group {
+    fn eq(&self, other: &Self) -> bool {
+        // Every field is named, so that a new one must be placed on one side or the other.
+        let Group {
+            id,
+            strategy,
+            limit,
+            cursor,
+            overflow,
+            overflow_after_secs,
+            served,
+            members: _,
+            available: _,
+            queue: _,
+            open: _,
+            eligible: _,
+        } = self;
+        (
+            id,
+            strategy,
+            limit,
+            cursor,
+            overflow,
+            overflow_after_secs,
+            served,
+        ) == (
+            &other.id,
+            &other.strategy,
+            &other.limit,
+            &other.cursor,
+            &other.overflow,
+            &other.overflow_after_secs,
+            &other.served,
+        )
+    }
 }
 
 impl Group {

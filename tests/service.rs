@@ -292,7 +292,7 @@ fn refused_commands_get_4xx_with_the_engines_message_and_leave_no_trace() {
     let mut mirror = Engine::new(Config::default()).expect("the default config is valid");
     for command in setup {
         service.ok("POST", "/commands", &body(&command));
-        mirror
+        let _ = mirror
             .handle("2026-03-02T09:00:00Z".parse().expect("a time"), command)
             .expect("the setup is valid");
     }

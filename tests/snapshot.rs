@@ -76,13 +76,13 @@ fn busy_day() -> Desk {
             .status(AgentStatus::Online)
             .limit(2)
             .group("support")
-            .group_with_priority("sales", 1),
+            .group_with_rank("sales", 1),
     ));
     desk.run(Command::RegisterAgent(
         AgentSpec::new("bo")
             .status(AgentStatus::Online)
-            .group_with_priority("sales", 2)
-            .group_with_priority("vip", 1),
+            .group_with_rank("sales", 2)
+            .group_with_rank("vip", 1),
     ));
     desk.run(Command::RegisterAgent(
         AgentSpec::new("cy").group("tech").group("support"),
@@ -90,7 +90,7 @@ fn busy_day() -> Desk {
     desk.run(Command::RegisterAgent(
         AgentSpec::new("dee")
             .status(AgentStatus::Custom("Chat only".into()))
-            .group_with_priority("vip", 3)
+            .group_with_rank("vip", 3)
             .group("tech")
             .group("spare"),
     ));
@@ -138,7 +138,7 @@ fn busy_day() -> Desk {
         agent: "bo".into(),
         limit: Some(Limit::Fixed(3)),
         groups: Some(vec![
-            Membership::with_priority("vip", 2),
+            Membership::with_rank("vip", 2),
             Membership::new("support"),
         ]),
         schedules: None,
@@ -170,7 +170,7 @@ fn busy_day() -> Desk {
     }));
     let held: Vec<String> = desk
         .engine
-        .agent_conversations(&"ana".into())
+        .agent_conversations("ana")
         .expect("ana")
         .map(|c| c.to_string())
         .collect();
@@ -600,20 +600,14 @@ fn r_c6_a_key_counter_below_the_keys_in_use_is_refused() {
     ];
     if let Some(engine) = restore_and_run("last_key", value, commands) {
         let queue: Vec<String> = engine
-            .queue(&"support".into())
+            .queue("support")
             .expect("support still exists")
             .map(|c| c.to_string())
             .collect();
         assert_eq!(queue, ["c2", "c3"]);
-        let c3 = engine.conversation(&"c3".into()).expect("known");
+        let c3 = engine.conversation("c3").expect("known");
         assert_eq!(c3.group.as_str(), "support");
-        assert!(
-            engine
-                .queue(&"new".into())
-                .expect("new exists")
-                .next()
-                .is_none()
-        );
+        assert!(engine.queue("new").expect("new exists").next().is_none());
     }
 }
 
@@ -630,7 +624,7 @@ fn r_b3_a_clone_runs_what_if_without_touching_the_original() {
     let mut what_if = live.engine.clone();
     let at = live.now + TimeDelta::minutes(1);
     let all: Vec<_> = what_if.conversations().cloned().collect();
-    what_if
+    let _ = what_if
         .handle(
             at,
             Command::EndConversations {
@@ -639,7 +633,7 @@ fn r_b3_a_clone_runs_what_if_without_touching_the_original() {
             },
         )
         .expect("a batch");
-    what_if
+    let _ = what_if
         .handle(
             at,
             Command::RegisterAgent(
@@ -649,7 +643,7 @@ fn r_b3_a_clone_runs_what_if_without_touching_the_original() {
             ),
         )
         .expect("ok");
-    what_if
+    let _ = what_if
         .handle(
             at,
             Command::RemoveAgent {
@@ -657,7 +651,7 @@ fn r_b3_a_clone_runs_what_if_without_touching_the_original() {
             },
         )
         .expect("ok");
-    what_if
+    let _ = what_if
         .handle(at, arrival("w1", "vw", "support", 5))
         .expect("ok");
     assert_eq!(what_if.counters().waiting, 0);
@@ -665,8 +659,8 @@ fn r_b3_a_clone_runs_what_if_without_touching_the_original() {
 
     assert_eq!(live.state_json(), before);
     assert_eq!(views(&live.engine), before_views);
-    assert!(live.engine.agent(&"temp".into()).is_none());
-    assert!(live.engine.conversation(&"w1".into()).is_none());
+    assert!(live.engine.agent("temp").is_none());
+    assert!(live.engine.conversation("w1").is_none());
 
     let mut straight = Engine::new(config()).expect("valid");
     let expected = replay(&mut straight, &full.log);

@@ -202,9 +202,10 @@ fn variants(sc: &Scenario, compare: bool) -> Vec<Variant> {
         mode: None,
     })
     .collect();
-    let other = match sc.engine.mode {
-        ReceptionMode::RealTime => ReceptionMode::Asynchronous,
-        ReceptionMode::Asynchronous => ReceptionMode::RealTime,
+    let other = if sc.engine.mode == ReceptionMode::RealTime {
+        ReceptionMode::Asynchronous
+    } else {
+        ReceptionMode::RealTime
     };
     out.push(Variant {
         label: format!("{} mode", report::mode_name(other)),

@@ -51,6 +51,7 @@ impl State {
             stalled: false,
             replied: false,
             phase: Phase::Routing,
+            waiting_since: None,
             first_assigned_at: None,
             goal: None,
             silent_since: None,
@@ -88,8 +89,8 @@ impl State {
         if !phase.is_waiting() && !offered {
             return Err(Error::InvalidState {
                 conversation: id.clone(),
-                state: phase.name(),
-                operation: "abandon",
+                state: phase.name().into(),
+                operation: "abandon".into(),
             });
         }
 
@@ -126,8 +127,8 @@ impl State {
         if !phase.is_open() {
             return Err(Error::InvalidState {
                 conversation: id.clone(),
-                state: phase.name(),
-                operation: "end",
+                state: phase.name().into(),
+                operation: "end".into(),
             });
         }
 
@@ -178,17 +179,17 @@ impl State {
         let Some(from) = conv.agent() else {
             return Err(Error::InvalidState {
                 conversation: id.clone(),
-                state: conv.phase.name(),
-                operation: "transfer",
+                state: conv.phase.name().into(),
+                operation: "transfer".into(),
             });
         };
         let to = match &target {
             Target::Agent(agent) => {
                 let b = self.agent_key(agent)?;
-                let unavailable = |reason| Error::AgentUnavailable {
+                let unavailable = |reason: &'static str| Error::AgentUnavailable {
                     conversation: id.clone(),
                     agent: agent.clone(),
-                    reason,
+                    reason: reason.into(),
                 };
                 if b == from {
                     return Err(unavailable("it already holds the conversation"));
