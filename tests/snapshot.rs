@@ -319,8 +319,10 @@ fn r_c6_a_snapshot_of_another_version_is_unsupported() {
         }
     );
     // 0 never existed; 1 kept a conversation's designation and overflow groups at the top
-    // level of its record, which version 2 nests under `routing` (see CHANGELOG).
-    for old in [0, 1] {
+    // level of its record, which version 2 nests under `routing`; 2 tagged enums by wrapping
+    // them (`{"Active":{...}}`) and named a membership's rank `priority`, where version 3
+    // follows the crate's wire format (see CHANGELOG). tests/wire.rs reads a version-2 shape.
+    for old in [0, 1, 2] {
         let mut snapshot = desk.engine.snapshot();
         snapshot.version = old;
         assert_eq!(
@@ -331,7 +333,7 @@ fn r_c6_a_snapshot_of_another_version_is_unsupported() {
             })
         );
     }
-    assert_eq!(SNAPSHOT_VERSION, 2, "a format change bumps the version");
+    assert_eq!(SNAPSHOT_VERSION, 3, "a format change bumps the version");
 }
 
 /// The slab index (as a string) and id of the first conversation in `value` whose phase
@@ -343,11 +345,7 @@ fn conversation_key(value: &Value, phase: &str) -> (String, String) {
     conversations
         .iter()
         .enumerate()
-        .find(|(_, c)| match &c["phase"] {
-            Value::String(s) => s == phase,
-            Value::Object(o) => o.contains_key(phase),
-            _ => false,
-        })
+        .find(|(_, c)| c["phase"]["type"] == phase)
         .map(|(k, c)| (k.to_string(), c["id"].as_str().expect("an id").to_string()))
         .unwrap_or_else(|| panic!("a {phase} conversation"))
 }
@@ -378,8 +376,7 @@ fn r_c6_a_corrupted_snapshot_is_refused_as_corrupt() {
                 let active = active.clone();
                 move |v| {
                     v["state"]["conversations"]["entries"]
-                        [active.parse::<usize>().expect("an index")]["phase"]["Active"]["agent"] =
-                        9999.into()
+                        [active.parse::<usize>().expect("an index")]["phase"]["agent"] = 9999.into()
                 }
             }),
             Some(active_id.clone()),
@@ -442,10 +439,7 @@ fn r_c6_a_corrupted_snapshot_is_refused_as_corrupt() {
             "an agent is in an undefined status",
             Box::new({
                 let agent = agent.clone();
-                move |v| {
-                    v["state"]["agents"][&agent]["status"] =
-                        serde_json::json!({ "Custom": "Lunch" })
-                }
+                move |v| v["state"]["agents"][&agent]["status"] = "Lunch".into()
             }),
             Some("Lunch".to_string()),
         ),
@@ -479,7 +473,8 @@ fn r_c6_a_corrupted_snapshot_is_refused_as_corrupt() {
                 let queued = queued.clone();
                 move |v| {
                     v["state"]["conversations"]["entries"]
-                        [queued.parse::<usize>().expect("an index")]["phase"] = "Routing".into()
+                        [queued.parse::<usize>().expect("an index")]["phase"] =
+                        serde_json::json!({ "type": "Routing" })
                 }
             }),
             Some(queued_id.clone()),
