@@ -39,9 +39,12 @@ pub const SNAPSHOT_VERSION: u32 = 3;
 /// exactly where it stopped. Derived indexes are not stored; restore rebuilds them.
 ///
 /// A snapshot refuses fields it does not know, like every input. Reading one of another
-/// version succeeds as long as `version` comes before `state` (as this crate writes it): its
-/// state is skipped unread, and [`Engine::restore`] refuses it with
-/// [`Error::UnsupportedSnapshot`] naming both versions.
+/// version succeeds, its state left unread, and [`Engine::restore`] refuses it with
+/// [`Error::UnsupportedSnapshot`] naming both versions. That needs `version` before `state`,
+/// as this crate writes them, or a format that can go on after a part failed to read (a
+/// `serde_json::Value`, whose keys are sorted, can); JSON text stored with its keys
+/// reordered (a database's JSON column) fails to read instead, at the first field of the old
+/// state.
 ///
 /// Two snapshots are equal when they hold the same stored state, whatever the derived
 /// indexes of the engines they came from: a snapshot equals itself read back from its
@@ -81,29 +84,53 @@ impl<'de> Visitor<'de> for SnapshotVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Snapshot, A::Error> {
         let mut version: Option<u32> = None;
         let mut state: Option<Option<State>> = None;
-        while let Some(field) = map.next_key()? {
+        // Why a state read before the version failed: an error if the version turns out to be
+        // this one (or cannot be read after it), moot if it is another.
+        let mut unread: Option<A::Error> = None;
+        loop {
+            let field = match map.next_key() {
+                Ok(Some(field)) => field,
+                Ok(None) => break,
+                Err(e) => return Err(unread.unwrap_or(e)),
+            };
             match field {
                 SnapshotField::Version => {
                     if version.is_some() {
                         return Err(de::Error::duplicate_field("version"));
                     }
-                    version = Some(map.next_value()?);
+                    version = Some(map.next_value().map_err(|e| unread.take().unwrap_or(e))?);
                 }
                 SnapshotField::State => {
                     if state.is_some() {
                         return Err(de::Error::duplicate_field("state"));
                     }
-                    state = Some(if version.is_some_and(|v| v != SNAPSHOT_VERSION) {
-                        map.next_value::<IgnoredAny>()?;
-                        None
-                    } else {
-                        Some(map.next_value()?)
+                    state = Some(match version {
+                        Some(v) if v != SNAPSHOT_VERSION => {
+                            map.next_value::<IgnoredAny>()?;
+                            None
+                        }
+                        Some(_) => Some(map.next_value()?),
+                        // Stored with its keys sorted (a JSON value, a database's JSON column):
+                        // read it as this version's, and judge a failure by the version.
+                        None => match map.next_value() {
+                            Ok(read) => Some(read),
+                            Err(e) => {
+                                unread = Some(e);
+                                None
+                            }
+                        },
                     });
                 }
             }
         }
+        let version = match (version, unread) {
+            (Some(v), Some(_)) if v != SNAPSHOT_VERSION => v,
+            (_, Some(e)) => return Err(e),
+            (Some(v), None) => v,
+            (None, None) => return Err(de::Error::missing_field("version")),
+        };
         Ok(Snapshot {
-            version: version.ok_or_else(|| de::Error::missing_field("version"))?,
+            version,
             state: state.ok_or_else(|| de::Error::missing_field("state"))?,
         })
     }
