@@ -202,7 +202,7 @@ impl Engine {
     ///
     /// # Errors
     /// Any [`Error`] variant that names a problem with this command: an unknown or duplicate
-    /// id, an invalid limit, priority or status, a conversation in a state that does not allow
+    /// id, an invalid limit, rank or status, a conversation in a state that does not allow
     /// the operation, an empty batch, an operation of another reception mode. The engine is
     /// then exactly as it was (R-C4). Business outcomes (no agent free) are events, not errors.
     pub fn handle(&mut self, now: DateTime<Utc>, command: Command) -> Result<Outcome, Error> {

@@ -85,7 +85,7 @@ id_type!(
     AgentId
 );
 id_type!(
-    /// A skill group: a set of agents, each with a priority in it.
+    /// A skill group: a set of agents, each with a rank in it.
     GroupId
 );
 id_type!(

@@ -9,7 +9,7 @@ use chrono::{DateTime, NaiveTime, TimeDelta, Utc};
 use common::*;
 use switchboard::{
     AgentSpec, AgentStatus, AgentUpdate, AssignReason, Command, Config, ConversationState,
-    DrainTrigger, Engine, Error, Event, ScheduleSpec, Strategy, WeeklyRange,
+    DrainTrigger, Engine, Error, Event, LeaveMessageReason, ScheduleSpec, Strategy, WeeklyRange,
 };
 
 fn at(s: &str) -> DateTime<Utc> {
@@ -56,14 +56,14 @@ fn shift_started() -> AssignReason {
     }
 }
 
-fn leave_message_reasons(events: &[Event]) -> Vec<(String, String)> {
+fn leave_message_reasons(events: &[Event]) -> Vec<(String, LeaveMessageReason)> {
     events
         .iter()
         .filter_map(|e| match e {
             Event::LeaveMessageOffered {
                 conversation,
                 reason,
-            } => Some((conversation.to_string(), format!("{reason:?}"))),
+            } => Some((conversation.to_string(), *reason)),
             _ => None,
         })
         .collect()
@@ -90,7 +90,7 @@ fn r_w1_r_w2_a_berlin_shift_after_the_daylight_saving_change_drains_the_queue_at
     assert!(pairs(&events).is_empty(), "{events:?}");
     assert_eq!(
         leave_message_reasons(&events),
-        vec![("c1".into(), "NoAgentAvailable".into())]
+        vec![("c1".into(), LeaveMessageReason::NoAgentAvailable)]
     );
     desk.now = at("2026-03-28T10:05:00Z");
     desk.arrive("c2", "v2", "support");
@@ -325,7 +325,7 @@ fn r_w2_when_on_only_on_duty_agents_are_eligible() {
     assert!(pairs(&events).is_empty(), "{events:?}");
     assert_eq!(
         leave_message_reasons(&events),
-        Vec::<(String, String)>::new(),
+        Vec::<(String, LeaveMessageReason)>::new(),
         "dora is eligible, only busy"
     );
     assert_eq!(desk.queue("support"), vec!["c2"]);

@@ -197,7 +197,7 @@ fn variants(sc: &Scenario, compare: bool) -> Vec<Variant> {
     ]
     .into_iter()
     .map(|s| Variant {
-        label: report::strategy_name(s).into(),
+        label: report::strategy_name(s),
         strategy: Some(s),
         mode: None,
     })

@@ -568,7 +568,7 @@ impl<'a> Sim<'a> {
             spec.groups = team
                 .groups
                 .iter()
-                .map(|g| Membership::with_rank(g.as_str(), *team.priority.get(g).unwrap_or(&3)))
+                .map(|g| Membership::with_rank(g.as_str(), *team.rank.get(g).unwrap_or(&3)))
                 .collect();
             let outcome = self.send_outcome(Command::RegisterAgent(spec))?;
             let limit = outcome
