@@ -22,13 +22,12 @@ fn main() -> Result<(), switchboard::Error> {
                 command: Command|
      -> Result<(), switchboard::Error> {
         let outcome = engine.handle(now, command)?;
-        for event in outcome.events {
-            println!("{}  {}", now.format("%H:%M:%S"), describe(&event));
+        for event in &outcome.events {
+            println!("{}  {}", now.format("%H:%M:%S"), describe(event));
         }
-        for item in outcome.results {
-            if let Err(e) = item.result {
-                println!("          ! {}: {e}", item.conversation);
-            }
+        // The items of a batch that were refused (the others went ahead).
+        for (conversation, e) in outcome.failures() {
+            println!("          ! {conversation}: {e}");
         }
         Ok(())
     };
@@ -159,7 +158,7 @@ fn describe(event: &Event) -> String {
             load,
             limit,
         } => {
-            format!("{conversation} -> {agent} [{reason:?}] load {load}/{limit}")
+            format!("{conversation} -> {agent} [{reason}] load {load}/{limit}")
         }
         Event::ConversationQueued {
             conversation,

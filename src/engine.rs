@@ -16,7 +16,7 @@ use crate::conversation::{Conversation, ConversationState, Phase};
 use crate::error::Error;
 use crate::ids::{AgentId, ConversationId, GroupId};
 use crate::outcome::{Ctx, Outcome};
-use crate::store::State;
+use crate::store::{AgentKey, State};
 use crate::view::{AgentView, ConversationView, Counters, GroupView};
 
 /// The routing engine: a deterministic state machine driven by [`Engine::handle`].
@@ -243,7 +243,7 @@ impl Engine {
     }
 
     /// A conversation, or `None` if unknown: by its id or a `&str` (`engine.conversation("c1")`,
-    /// no allocation). O(1), plus O(min(ahead, behind)) for the position of a queued one.
+    /// no allocation). O(log n), plus O(min(ahead, behind)) for the position of a queued one.
     pub fn conversation<Q>(&self, id: &Q) -> Option<ConversationView>
     where
         ConversationId: Borrow<Q>,
@@ -255,7 +255,7 @@ impl Engine {
 
     fn conversation_view(&self, conv: &Conversation) -> ConversationView {
         let state = &self.state;
-        let holder = |agent: &u64| state.agent(*agent).id.clone();
+        let holder = |agent: &AgentKey| state.agent(*agent).id.clone();
         let (view_state, finished_at) = match &conv.phase {
             Phase::Routing | Phase::Queued => (ConversationState::Queued, None),
             Phase::Pooled => (ConversationState::Pooled, None),
@@ -334,7 +334,7 @@ impl Engine {
         self.state.estimated_wait(self.state.conv(c))
     }
 
-    /// An agent, or `None` if unknown: by its id or a `&str`. O(g + held).
+    /// An agent, or `None` if unknown: by its id or a `&str`. O(log agents + held).
     pub fn agent<Q>(&self, id: &Q) -> Option<AgentView>
     where
         AgentId: Borrow<Q>,
