@@ -208,7 +208,9 @@
 //!   `{"type":"Fixed","limit":2}` and `{"type":"Inherit"}` ([`Limit`]),
 //!   `{"type":"Agent","agent":"ana"}` ([`Target`]),
 //!   `{"type":"Strategy","strategy":"RoundRobin"}` and `{"type":"Manual"}`
-//!   ([`AssignReason`]). The same holds for [`Event`], [`ConversationState`] and [`Error`].
+//!   ([`AssignReason`]). The same holds for [`Event`], [`ConversationState`] and [`Error`]. A
+//!   batch item's result is `{"conversation":"c1","error":null}`, or the error in `"error"`
+//!   ([`ItemResult`]).
 //! - An agent status is its name: `"Online"`, or `"Lunch"` for a custom status
 //!   ([`AgentStatus`]).
 //! - Times are RFC 3339 strings in UTC (`"2026-03-02T09:00:00Z"`). Durations are whole
@@ -217,8 +219,8 @@
 //!   instants rather than ages, so that a host measures live figures against its own clock
 //!   ([`ConversationView::waited`]).
 //! - One direction per ordering: an arrival's [`priority`](Arrival::priority) is served higher
-//!   first (0 ..= 255); an agent's [`rank`](Membership::rank) in a group comes first at 1 (1
-//!   ..= 5).
+//!   first (0 ..= 255); an agent's [`rank`](Membership::rank) in a group runs from 1 (first)
+//!   to 5 (last).
 //! - Every input refuses fields it does not know (commands and everything in them, the config,
 //!   schedules, snapshots): `{"type":"Claim","agent":"ana","conversaton":"c3"}` is an error,
 //!   not a claim of the pool's head.

@@ -36,6 +36,17 @@ impl Outcome {
     /// Whether there is nothing to dispatch: no events and no item results (an early
     /// [`Command::Tick`](crate::Command::Tick), for one). The command may still have moved the
     /// engine's clock: journal it as any other.
+    ///
+    /// ```
+    /// # use chrono::{DateTime, Utc};
+    /// use switchboard::{Command, Config, Engine, GroupSpec};
+    ///
+    /// # let t0: DateTime<Utc> = "2026-03-02T09:00:00Z".parse().unwrap();
+    /// let mut engine = Engine::new(Config::default()).unwrap();
+    /// let registered = engine.handle(t0, Command::RegisterGroup(GroupSpec::new("support"))).unwrap();
+    /// assert!(!registered.is_empty());
+    /// assert!(engine.handle(t0, Command::Tick).unwrap().is_empty(), "nothing was due");
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.events.is_empty() && self.results.is_empty()
     }
