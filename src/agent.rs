@@ -158,7 +158,14 @@ pub(crate) struct Agent {
 /// fields, which restore rebuilds, are left out.
 impl PartialEq for Agent {
     fn eq(&self, other: &Self) -> bool {
-        // Every field is named, so that a new one must be placed on one side or the other.
+        self.stored() == other.stored()
+    }
+}
+
+impl Agent {
+    /// Every field a snapshot stores. Every field is named, so that a new one must be placed
+    /// on one side or the other.
+    fn stored(&self) -> impl PartialEq + '_ {
         let Agent {
             id,
             status,
@@ -184,20 +191,9 @@ impl PartialEq for Agent {
             on_duty,
             last_assignment,
             assigned_total,
-        ) == (
-            &other.id,
-            &other.status,
-            &other.limit,
-            &other.groups,
-            &other.schedules,
-            &other.on_duty,
-            &other.last_assignment,
-            &other.assigned_total,
         )
     }
-}
 
-impl Agent {
     pub(crate) fn new(id: AgentId, status: AgentStatus, limit: Option<u32>) -> Self {
         Self {
             id,

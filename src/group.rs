@@ -44,7 +44,14 @@ pub(crate) struct Group {
 /// fields, which restore rebuilds, are left out.
 impl PartialEq for Group {
     fn eq(&self, other: &Self) -> bool {
-        // Every field is named, so that a new one must be placed on one side or the other.
+        self.stored() == other.stored()
+    }
+}
+
+impl Group {
+    /// Every field a snapshot stores. Every field is named, so that a new one must be placed
+    /// on one side or the other.
+    fn stored(&self) -> impl PartialEq + '_ {
         let Group {
             id,
             strategy,
@@ -67,19 +74,9 @@ impl PartialEq for Group {
             overflow,
             overflow_after_secs,
             served,
-        ) == (
-            &other.id,
-            &other.strategy,
-            &other.limit,
-            &other.cursor,
-            &other.overflow,
-            &other.overflow_after_secs,
-            &other.served,
         )
     }
-}
 
-impl Group {
     pub(crate) fn new(id: GroupId, strategy: Strategy, limit: Option<u32>) -> Self {
         Self {
             id,

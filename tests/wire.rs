@@ -293,16 +293,11 @@ fn varied_desk() -> Desk {
     config.service_hours = None;
     config.reception.auto_accept = true;
     let mut desk = Desk::with_config(config);
+    let every_day: Vec<Weekday> = std::iter::successors(Some(Weekday::Mon), |d| Some(d.succ()))
+        .take(7)
+        .collect();
     let days = WeeklyRange::new(
-        &[
-            Weekday::Mon,
-            Weekday::Tue,
-            Weekday::Wed,
-            Weekday::Thu,
-            Weekday::Fri,
-            Weekday::Sat,
-            Weekday::Sun,
-        ],
+        &every_day,
         NaiveTime::from_hms_opt(8, 0, 0).expect("a time"),
         NaiveTime::from_hms_opt(20, 0, 0).expect("a time"),
     );
