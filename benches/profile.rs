@@ -75,7 +75,7 @@ fn first_arrival_after_clone(desk: &mut Desk, rounds: usize) -> (Duration, usize
 
 fn run(desk: &mut Desk, command: Command) {
     let now = desk.host.now;
-    Engine::handle(&mut desk.engine, now, command).expect("valid commands");
+    let _ = Engine::handle(&mut desk.engine, now, command).expect("valid commands");
 }
 
 fn main() {

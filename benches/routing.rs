@@ -293,36 +293,36 @@ fn stalled_desk() -> (Engine, DateTime<Utc>, u64) {
     config.reception.redirect_limit = Some(0);
     let mut engine = Engine::new(config).expect("a valid config");
     let mut now = t0();
-    engine.exec(now, Command::RegisterGroup(GroupSpec::new(group_id(0))));
+    let _ = engine.exec(now, Command::RegisterGroup(GroupSpec::new(group_id(0))));
     let x = AgentSpec::new(agent_id(RESERVE))
         .status(AgentStatus::Online)
         .limit(1)
         .group(group_id(0));
-    engine.exec(now, Command::RegisterAgent(x));
+    let _ = engine.exec(now, Command::RegisterAgent(x));
     let mut n = 0;
     for _ in 0..STALLED {
         n += 1;
         now += TimeDelta::milliseconds(10);
-        engine.exec(now, arrival(n));
+        let _ = engine.exec(now, arrival(n));
         let decline = Command::DeclineOffer {
             conversation: conv_id(n),
             agent: agent_id(RESERVE),
         };
-        engine.exec(now, decline);
+        let _ = engine.exec(now, decline);
     }
-    engine.exec(now, status(RESERVE, AgentStatus::Offline));
+    let _ = engine.exec(now, status(RESERVE, AgentStatus::Offline));
     for a in 0..RESERVE {
         let spec = AgentSpec::new(agent_id(a)).limit(1).group(group_id(0));
-        engine.exec(now, Command::RegisterAgent(spec));
+        let _ = engine.exec(now, Command::RegisterAgent(spec));
     }
     for _ in 0..RESERVE {
         n += 1;
         now += TimeDelta::milliseconds(10);
-        engine.exec(now, arrival(n));
+        let _ = engine.exec(now, arrival(n));
     }
     let mut config = engine.config().clone();
     config.reception.auto_accept = true;
-    engine.exec(now, Command::UpdateConfig(config));
+    let _ = engine.exec(now, Command::UpdateConfig(config));
     assert_eq!(
         engine.counters().waiting,
         (STALLED + RESERVE) as u64,
@@ -349,13 +349,13 @@ fn status_change_past_16k_stalled(c: &mut Criterion) {
                 total += timed(&mut engine, now, commands, &mut assigned);
                 assert_eq!(assigned.len(), k, "each agent takes one live conversation");
                 for a in 0..k {
-                    engine.exec(now, status(a, AgentStatus::Offline));
+                    let _ = engine.exec(now, status(a, AgentStatus::Offline));
                 }
-                engine.exec(now, end(assigned.clone()));
-                engine.exec(now, forget(std::mem::take(&mut assigned)));
+                let _ = engine.exec(now, end(assigned.clone()));
+                let _ = engine.exec(now, forget(std::mem::take(&mut assigned)));
                 for _ in 0..k {
                     n += 1;
-                    engine.exec(now, arrival(n));
+                    let _ = engine.exec(now, arrival(n));
                 }
             }
             total

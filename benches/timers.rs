@@ -49,7 +49,7 @@ impl Snoozes {
         let mut engine = Engine::new(config).expect("a valid config");
         let now = t0();
         let run = |engine: &mut Engine, command| {
-            engine
+            let _ = engine
                 .handle(now, command)
                 .expect("setup commands are valid");
         };

@@ -46,7 +46,7 @@ fn schedules(c: &mut Criterion) {
         let spec = tiled(ranges);
         group.throughput(Throughput::Elements(u64::from(ranges)));
         let mut engine = Engine::new(Config::default()).expect("a valid config");
-        engine
+        let _ = engine
             .handle(t0(), Command::DefineSchedule(spec.clone()))
             .expect("a valid schedule");
         let snapshot = engine.snapshot();

@@ -124,7 +124,8 @@ impl Desk {
 
     fn run(&mut self, command: Command) {
         self.now += TimeDelta::milliseconds(100);
-        self.engine
+        let _ = self
+            .engine
             .handle(self.now, command)
             .expect("valid commands");
     }

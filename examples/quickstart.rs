@@ -22,13 +22,12 @@ fn main() -> Result<(), switchboard::Error> {
                 command: Command|
      -> Result<(), switchboard::Error> {
         let outcome = engine.handle(now, command)?;
-        for event in outcome.events {
-            println!("{}  {}", now.format("%H:%M:%S"), describe(&event));
+        for event in &outcome.events {
+            println!("{}  {}", now.format("%H:%M:%S"), describe(event));
         }
-        for item in outcome.results {
-            if let Err(e) = item.result {
-                println!("          ! {}: {e}", item.conversation);
-            }
+        // The items of a batch that were refused (the others went ahead).
+        for (conversation, e) in outcome.failures() {
+            println!("          ! {conversation}: {e}");
         }
         Ok(())
     };
@@ -52,7 +51,7 @@ fn main() -> Result<(), switchboard::Error> {
     ] {
         let mut spec = AgentSpec::new(name).status(AgentStatus::Online);
         for (group, priority) in groups {
-            spec = spec.group_with_priority(*group, *priority);
+            spec = spec.group_with_rank(*group, *priority);
         }
         send(&mut engine, now, Command::RegisterAgent(spec))?;
     }
@@ -73,11 +72,7 @@ fn main() -> Result<(), switchboard::Error> {
     )?;
 
     println!("-- an admin gives the longest-waiting visitor to bo, over his limit if need be");
-    let first = engine
-        .queue(&"support".into())
-        .expect("support")
-        .next()
-        .cloned();
+    let first = engine.queue("support").expect("support").next().cloned();
     if let Some(first) = first {
         send(
             &mut engine,
@@ -91,7 +86,7 @@ fn main() -> Result<(), switchboard::Error> {
 
     println!("-- chen finishes two conversations and takes the next waiting ones");
     now += TimeDelta::minutes(4);
-    let ended: Vec<_> = engine.agent(&"chen".into()).expect("chen").conversations;
+    let ended: Vec<_> = engine.agent("chen").expect("chen").conversations;
     send(
         &mut engine,
         now,
@@ -110,7 +105,7 @@ fn main() -> Result<(), switchboard::Error> {
             status: AgentStatus::ShortBreak,
         },
     )?;
-    let anas: Vec<_> = engine.agent(&"ana".into()).expect("ana").conversations;
+    let anas: Vec<_> = engine.agent("ana").expect("ana").conversations;
     if let Some(conversation) = anas.first().cloned() {
         send(
             &mut engine,
@@ -163,7 +158,7 @@ fn describe(event: &Event) -> String {
             load,
             limit,
         } => {
-            format!("{conversation} -> {agent} [{reason:?}] load {load}/{limit}")
+            format!("{conversation} -> {agent} [{reason}] load {load}/{limit}")
         }
         Event::ConversationQueued {
             conversation,

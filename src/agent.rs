@@ -1,9 +1,11 @@
 //! What an agent is: status, limit, groups, and the load it carries.
 
 use std::collections::BTreeSet;
+use std::convert::Infallible;
 use std::fmt;
+use std::str::FromStr;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::config::Config;
 use crate::ids::AgentId;
@@ -12,7 +14,13 @@ use crate::store::{ConvKey, GroupKey, ScheduleKey};
 
 /// An agent's status (R-A2). Online is assignable; Busy, ShortBreak and Offline are not; a
 /// custom status is assignable when its [`CustomStatus`](crate::CustomStatus) says so.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// On the wire a status is its name, a plain string: `"Online"`, `"ShortBreak"`, or the
+/// custom status's own name (`"Lunch"`). A name that is not a built-in status reads as
+/// [`AgentStatus::Custom`]; [`Config::validate`] refuses custom statuses named like a
+/// built-in one, so no status is ambiguous.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum AgentStatus {
     /// Available: gets automatic work.
     Online,
@@ -37,25 +45,69 @@ impl AgentStatus {
             AgentStatus::Custom(name) => config.custom_status(name),
         }
     }
+
+    /// The status's name: the built-in status's name, or the custom status's own. It is what
+    /// the status is on the wire and in [`Display`](fmt::Display).
+    pub fn name(&self) -> &str {
+        match self {
+            AgentStatus::Online => "Online",
+            AgentStatus::Busy => "Busy",
+            AgentStatus::ShortBreak => "ShortBreak",
+            AgentStatus::Offline => "Offline",
+            AgentStatus::Custom(name) => name,
+        }
+    }
+
+    /// The built-in status named `name`, if there is one.
+    fn built_in(name: &str) -> Option<Self> {
+        match name {
+            "Online" => Some(AgentStatus::Online),
+            "Busy" => Some(AgentStatus::Busy),
+            "ShortBreak" => Some(AgentStatus::ShortBreak),
+            "Offline" => Some(AgentStatus::Offline),
+            _ => None,
+        }
+    }
+}
+
+/// The status named `name`: a built-in one, else a custom one. Never fails.
+impl FromStr for AgentStatus {
+    type Err = Infallible;
+
+    fn from_str(name: &str) -> Result<Self, Infallible> {
+        Ok(Self::built_in(name).unwrap_or_else(|| AgentStatus::Custom(name.to_owned())))
+    }
 }
 
 impl fmt::Display for AgentStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            AgentStatus::Online => f.write_str("Online"),
-            AgentStatus::Busy => f.write_str("Busy"),
-            AgentStatus::ShortBreak => f.write_str("ShortBreak"),
-            AgentStatus::Offline => f.write_str("Offline"),
-            AgentStatus::Custom(name) => f.write_str(name),
-        }
+        f.write_str(self.name())
+    }
+}
+
+impl Serialize for AgentStatus {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for AgentStatus {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        Ok(match Self::built_in(&name) {
+            Some(status) => status,
+            None => AgentStatus::Custom(name),
+        })
     }
 }
 
 /// An agent's membership of a group, by the group's internal key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct Member {
     pub group: GroupKey,
-    pub priority: u8,
+    /// 1 (first) ..= 5 (last).
+    pub rank: u8,
 }
 
 /// The values an agent is filed under in its groups' candidate indexes, kept so that it can be
@@ -69,6 +121,7 @@ pub(crate) struct Listing {
 /// An agent as the engine keeps it. Fields after `assigned_total` are derived and rebuilt on
 /// restore.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct Agent {
     pub id: AgentId,
     pub status: AgentStatus,
@@ -101,7 +154,46 @@ pub(crate) struct Agent {
     pub designated: BTreeSet<QueueKey>,
 }
 
+/// Equality of what a snapshot stores (for [`Snapshot`](crate::Snapshot)'s): the derived
+/// fields, which restore rebuilds, are left out.
+impl PartialEq for Agent {
+    fn eq(&self, other: &Self) -> bool {
+        self.stored() == other.stored()
+    }
+}
+
 impl Agent {
+    /// Every field a snapshot stores. Every field is named, so that a new one must be placed
+    /// on one side or the other.
+    fn stored(&self) -> impl PartialEq + '_ {
+        let Agent {
+            id,
+            status,
+            limit,
+            groups,
+            schedules,
+            on_duty,
+            last_assignment,
+            assigned_total,
+            load: _,
+            effective_limit: _,
+            conversations: _,
+            listed: _,
+            counted_eligible: _,
+            designated: _,
+        } = self;
+        (
+            id,
+            status,
+            limit,
+            groups,
+            schedules,
+            on_duty,
+            last_assignment,
+            assigned_total,
+        )
+    }
+
     pub(crate) fn new(id: AgentId, status: AgentStatus, limit: Option<u32>) -> Self {
         Self {
             id,
@@ -126,14 +218,14 @@ impl Agent {
         self.conversations.iter().map(|(_, c)| *c)
     }
 
-    pub(crate) fn priority_in(&self, group: GroupKey) -> Option<u8> {
+    pub(crate) fn rank_in(&self, group: GroupKey) -> Option<u8> {
         self.groups
             .iter()
             .find(|m| m.group == group)
-            .map(|m| m.priority)
+            .map(|m| m.rank)
     }
 
     pub(crate) fn is_member(&self, group: GroupKey) -> bool {
-        self.priority_in(group).is_some()
+        self.rank_in(group).is_some()
     }
 }

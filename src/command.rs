@@ -1,5 +1,7 @@
 //! What goes in: the commands a host sends to [`Engine::handle`](crate::Engine::handle).
 
+use std::fmt;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -14,8 +16,14 @@ use crate::schedule::ScheduleSpec;
 /// either succeeds with an [`Outcome`](crate::Outcome) or fails with an
 /// [`Error`](crate::Error) and changes nothing. Batch commands (those that take a list of
 /// conversations) report one result per item instead (R-C8).
+///
+/// On the wire a command is an object whose `"type"` names the variant, with its fields (or
+/// its payload's fields) beside it: `{"type":"Claim","agent":"ana","conversation":null}`,
+/// `{"type":"Tick"}`. A field the command does not have is refused, so a typo such as
+/// `"conversaton"` fails to deserialize instead of being dropped (see the crate docs, "Wire
+/// format").
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type")]
+#[serde(tag = "type", deny_unknown_fields)]
 #[non_exhaustive]
 pub enum Command {
     /// A visitor asks for a human: a new conversation to route (R-S1, R-S2, R-Q1).
@@ -288,6 +296,7 @@ pub enum Command {
     /// (R-C2).
     ///
     /// Cost: O(log t) per deadline due, plus what each does; nothing is scanned.
+    #[serde(deserialize_with = "crate::wire::no_fields")]
     Tick,
     /// Register an agent (R-A1).
     ///
@@ -354,7 +363,8 @@ pub enum Command {
 }
 
 /// Who wrote a message.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum Sender {
     /// The visitor.
     Visitor,
@@ -362,6 +372,16 @@ pub enum Sender {
     AgentReply,
     /// The agent, an internal note: not a reply (R-L1), does not lift a snooze.
     AgentNote,
+}
+
+impl fmt::Display for Sender {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Sender::Visitor => "visitor",
+            Sender::AgentReply => "agent reply",
+            Sender::AgentNote => "agent note",
+        })
+    }
 }
 
 /// A visitor asking for a human.
@@ -416,7 +436,8 @@ pub struct Arrival {
     pub visitor: VisitorId,
     /// The skill group that serves it.
     pub group: GroupId,
-    /// Higher is served first (R-Q1). Default 0.
+    /// Higher is served first (R-Q1): 0 (the default) ..= 255. Not to be confused with an
+    /// agent's [`Membership::rank`] in a group, where 1 comes first.
     #[serde(default)]
     pub priority: u8,
     /// An agent or group named at arrival, tried before anything else (R-S2). When it cannot
@@ -455,7 +476,11 @@ impl Arrival {
 }
 
 /// An agent or a group, as the target of an assignment or transfer.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// On the wire: `{"type":"Agent","agent":"ana"}` or `{"type":"Group","group":"support"}`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(from = "TargetWire", into = "TargetWire")]
+#[non_exhaustive]
 pub enum Target {
     /// One agent.
     Agent(AgentId),
@@ -463,41 +488,82 @@ pub enum Target {
     Group(GroupId),
 }
 
-/// An agent's membership of a group, with its priority there (R-A1).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Target::Agent(agent) => write!(f, "agent `{agent}`"),
+            Target::Group(group) => write!(f, "group `{group}`"),
+        }
+    }
+}
+
+/// [`Target`] on the wire: the variant in `"type"`, the id in a named field.
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "type", deny_unknown_fields)]
+enum TargetWire {
+    Agent { agent: AgentId },
+    Group { group: GroupId },
+}
+
+impl From<TargetWire> for Target {
+    fn from(wire: TargetWire) -> Self {
+        match wire {
+            TargetWire::Agent { agent } => Target::Agent(agent),
+            TargetWire::Group { group } => Target::Group(group),
+        }
+    }
+}
+
+impl From<Target> for TargetWire {
+    fn from(target: Target) -> Self {
+        match target {
+            Target::Agent(agent) => TargetWire::Agent { agent },
+            Target::Group(group) => TargetWire::Group { group },
+        }
+    }
+}
+
+/// An agent's membership of a group, with its rank there (R-A1).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Membership {
     /// The group.
     pub group: GroupId,
-    /// 1 (highest) ..= 5 (lowest); default 3 (Tencent Cloud Desk).
-    #[serde(default = "default_priority")]
-    pub priority: u8,
+    /// The agent's rank in the group, 1 (first) ..= 5 (last); default 3 (Tencent Cloud Desk's
+    /// "priority"). [`Strategy::AgentPriority`] gives work to the best rank first. Ranks run
+    /// the other way from [`Arrival::priority`], where higher comes first: hence the name.
+    #[serde(default = "default_rank")]
+    pub rank: u8,
 }
 
-fn default_priority() -> u8 {
-    3
+/// The rank of a membership that names none.
+const DEFAULT_RANK: u8 = 3;
+
+fn default_rank() -> u8 {
+    DEFAULT_RANK
 }
 
 impl Membership {
-    /// A membership with the default priority 3.
+    /// A membership with the default rank 3.
     pub fn new(group: impl Into<GroupId>) -> Self {
-        Self {
-            group: group.into(),
-            priority: 3,
-        }
+        Self::with_rank(group, DEFAULT_RANK)
     }
 
-    /// A membership with the given priority.
-    pub fn with_priority(group: impl Into<GroupId>, priority: u8) -> Self {
+    /// A membership with the given rank, 1 (first) ..= 5 (last).
+    pub fn with_rank(group: impl Into<GroupId>, rank: u8) -> Self {
         Self {
             group: group.into(),
-            priority,
+            rank,
         }
     }
 }
 
 /// Where a reception limit comes from (R-A3).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// On the wire: `{"type":"Inherit"}` or `{"type":"Fixed","limit":2}`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(from = "LimitWire", into = "LimitWire")]
+#[non_exhaustive]
 pub enum Limit {
     /// For an agent: the largest limit among its groups, else [`Config::default_limit`].
     /// For a group: the group sets no limit.
@@ -505,6 +571,35 @@ pub enum Limit {
     Inherit,
     /// This many conversations at once (at least 1).
     Fixed(u32),
+}
+
+/// [`Limit`] on the wire: the variant in `"type"`, the number in `"limit"`.
+#[derive(Clone, Copy, Serialize, Deserialize)]
+#[serde(tag = "type", deny_unknown_fields)]
+enum LimitWire {
+    #[serde(deserialize_with = "crate::wire::no_fields")]
+    Inherit,
+    Fixed {
+        limit: u32,
+    },
+}
+
+impl From<LimitWire> for Limit {
+    fn from(wire: LimitWire) -> Self {
+        match wire {
+            LimitWire::Inherit => Limit::Inherit,
+            LimitWire::Fixed { limit } => Limit::Fixed(limit),
+        }
+    }
+}
+
+impl From<Limit> for LimitWire {
+    fn from(limit: Limit) -> Self {
+        match limit {
+            Limit::Inherit => LimitWire::Inherit,
+            Limit::Fixed(limit) => LimitWire::Fixed { limit },
+        }
+    }
 }
 
 /// A new agent.
@@ -547,7 +642,7 @@ pub struct AgentSpec {
     /// Its reception limit.
     #[serde(default)]
     pub limit: Limit,
-    /// Its groups, with a priority in each.
+    /// Its groups, with a rank in each.
     #[serde(default)]
     pub groups: Vec<Membership>,
     /// Its working-hours schedules (R-W1); on duty means inside any of them.
@@ -579,15 +674,15 @@ impl AgentSpec {
         self
     }
 
-    /// Adds a group with the default priority 3.
+    /// Adds a group with the default rank 3.
     pub fn group(mut self, group: impl Into<GroupId>) -> Self {
         self.groups.push(Membership::new(group));
         self
     }
 
-    /// Adds a group with a priority.
-    pub fn group_with_priority(mut self, group: impl Into<GroupId>, priority: u8) -> Self {
-        self.groups.push(Membership::with_priority(group, priority));
+    /// Adds a group with a rank, 1 (first) ..= 5 (last).
+    pub fn group_with_rank(mut self, group: impl Into<GroupId>, rank: u8) -> Self {
+        self.groups.push(Membership::with_rank(group, rank));
         self
     }
 

@@ -1,5 +1,7 @@
 //! Engine-wide settings, validated before they take effect.
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
@@ -49,7 +51,7 @@ use crate::ids::ScheduleId;
 /// // A warning after the target is refused, naming the field.
 /// let late = Sla { first_reply_secs: Some(60), warn_before_secs: Some(90), ..Sla::default() };
 /// let error = Config { sla: late, ..Config::default() }.validate().unwrap_err();
-/// assert!(matches!(error, Error::InvalidConfig { field: "sla.warn_before_secs", .. }));
+/// assert!(matches!(error, Error::InvalidConfig { ref field, .. } if field == "sla.warn_before_secs"));
 /// # Ok::<(), Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -232,7 +234,7 @@ impl Config {
 
 fn invalid(field: &'static str, problem: impl Into<String>) -> Error {
     Error::InvalidConfig {
-        field,
+        field: field.into(),
         problem: problem.into(),
     }
 }
@@ -300,7 +302,8 @@ pub struct CustomStatus {
 }
 
 /// How visitors are received (R-M1, Sobot).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum ReceptionMode {
     /// The visitor waits in a queue for an available agent. The default.
     #[default]
@@ -311,6 +314,7 @@ pub enum ReceptionMode {
 }
 
 impl ReceptionMode {
+    /// The mode in words, as [`Display`](fmt::Display) writes it.
     pub(crate) fn name(self) -> &'static str {
         match self {
             ReceptionMode::RealTime => "real-time",
@@ -319,8 +323,16 @@ impl ReceptionMode {
     }
 }
 
+/// `real-time` or `asynchronous`.
+impl fmt::Display for ReceptionMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// Who gets automatic work in asynchronous mode (R-M2).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum AllocationTarget {
     /// Every agent, whatever its status; limits still apply. The default.
     #[default]
@@ -329,8 +341,19 @@ pub enum AllocationTarget {
     OnlineOnly,
 }
 
+/// `all agents` or `online only`.
+impl fmt::Display for AllocationTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            AllocationTarget::AllAgents => "all agents",
+            AllocationTarget::OnlineOnly => "online only",
+        })
+    }
+}
+
 /// The order in which the unassigned pool is served (R-P1).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum PoolOrder {
     /// Earliest arrival first. The default.
     #[default]
@@ -339,6 +362,17 @@ pub enum PoolOrder {
     NewestFirst,
     /// Higher priority first, then earliest arrival.
     PriorityThenOldest,
+}
+
+/// `oldest first`, `newest first` or `priority then oldest`.
+impl fmt::Display for PoolOrder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            PoolOrder::OldestFirst => "oldest first",
+            PoolOrder::NewestFirst => "newest first",
+            PoolOrder::PriorityThenOldest => "priority then oldest",
+        })
+    }
 }
 
 /// Reply-time targets (R-L1). A conversation has at most one open reply goal: the first reply

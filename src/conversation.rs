@@ -1,5 +1,7 @@
 //! What a conversation can be: its record, and the states it moves through.
 
+use std::fmt;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -12,7 +14,10 @@ use crate::store::{AgentKey, ConvKey, GroupKey};
 use crate::timers::{Goal, Slots};
 
 /// Where a conversation is now, as the queries report it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// On the wire: `{"type":"Queued"}`, `{"type":"Active","agent":"ana"}`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "type")]
 #[non_exhaustive]
 pub enum ConversationState {
     /// Waiting in its group's queue for an agent (real-time mode).
@@ -57,13 +62,38 @@ pub enum ConversationState {
     },
 }
 
+/// In words, for a log line: `queued`, `active with agent `ana``, `ended (agent)`.
+impl fmt::Display for ConversationState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConversationState::Queued => f.write_str("queued"),
+            ConversationState::Pooled => f.write_str("in the unassigned pool"),
+            ConversationState::Offered { agent, expires } => {
+                write!(f, "offered to agent `{agent}` until {expires}")
+            }
+            ConversationState::Active { agent } => write!(f, "active with agent `{agent}`"),
+            ConversationState::Snoozed { agent, until } => {
+                write!(f, "snoozed by agent `{agent}` until {until}")
+            }
+            ConversationState::Abandoned => f.write_str("abandoned"),
+            ConversationState::TurnedAway { reason } => write!(f, "turned away ({reason})"),
+            ConversationState::LeftMessage => f.write_str("left a message"),
+            ConversationState::Ended { reason, .. } => write!(f, "ended ({reason})"),
+        }
+    }
+}
+
 /// The engine's own record of a conversation's state.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", deny_unknown_fields)]
 pub(crate) enum Phase {
     /// In no queue and with no agent, while a command decides where it goes; never seen
     /// between commands.
+    #[serde(deserialize_with = "crate::wire::no_fields")]
     Routing,
+    #[serde(deserialize_with = "crate::wire::no_fields")]
     Queued,
+    #[serde(deserialize_with = "crate::wire::no_fields")]
     Pooled,
     Offered {
         agent: AgentKey,
@@ -152,7 +182,8 @@ impl Phase {
     }
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct Conversation {
     pub id: ConversationId,
     pub visitor: VisitorId,
@@ -170,6 +201,9 @@ pub(crate) struct Conversation {
     /// Whether its current agent has replied yet (R-R4).
     pub replied: bool,
     pub phase: Phase,
+    /// When it last entered a queue or the pool (a mode switch keeps it); the views show it
+    /// only while it waits.
+    pub waiting_since: Option<DateTime<Utc>>,
     pub first_assigned_at: Option<DateTime<Utc>>,
     /// The open reply goal (R-L1), while its agent owes a reply.
     pub goal: Option<Box<Goal>>,
@@ -188,7 +222,7 @@ pub(crate) struct Conversation {
 
 /// The rarer part of a conversation's routing state, kept out of line.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub(crate) struct Routing {
     /// What the visitor designated at arrival, as given (for the record).
     pub designated: Option<Target>,

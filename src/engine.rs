@@ -1,9 +1,13 @@
 //! The public face: [`Engine`], its one entry point, its queries, snapshot and restore.
 
+use std::borrow::Borrow;
+use std::fmt;
+use std::hash::Hash;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::de::{self, IgnoredAny, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::agent::AgentStatus;
 use crate::command::{Command, Membership};
@@ -12,7 +16,7 @@ use crate::conversation::{Conversation, ConversationState, Phase};
 use crate::error::Error;
 use crate::ids::{AgentId, ConversationId, GroupId};
 use crate::outcome::{Ctx, Outcome};
-use crate::store::State;
+use crate::store::{AgentKey, State};
 use crate::view::{AgentView, ConversationView, Counters, GroupView};
 
 /// The routing engine: a deterministic state machine driven by [`Engine::handle`].
@@ -24,17 +28,153 @@ pub struct Engine {
     state: State,
 }
 
-/// The version [`Engine::snapshot`] writes and [`Engine::restore`] reads.
-pub const SNAPSHOT_VERSION: u32 = 2;
+/// The version [`Engine::snapshot`] writes and [`Engine::restore`] reads. Version 3 follows
+/// the wire convention of the crate docs ("Wire format") and names an agent's place in a
+/// group its `rank`; snapshots of versions 1 and 2 are refused
+/// ([`Error::UnsupportedSnapshot`]), not migrated.
+pub const SNAPSHOT_VERSION: u32 = 3;
 
-/// The engine's whole state, for storage (R-C6). Serialize it with any serde format; hand it
-/// back to [`Engine::restore`] to continue exactly where it stopped. Derived indexes are not
-/// stored; restore rebuilds them.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+/// The engine's whole state, for storage (R-C6). Serialize it with a self-describing serde
+/// format (JSON, CBOR, MessagePack, ...); hand it back to [`Engine::restore`] to continue
+/// exactly where it stopped. Derived indexes are not stored; restore rebuilds them.
+///
+/// A snapshot refuses fields it does not know, like every input. Reading one of another
+/// version succeeds, its state left unread, and [`Engine::restore`] refuses it with
+/// [`Error::UnsupportedSnapshot`] naming both versions. That needs `version` before `state`,
+/// as this crate writes them, or a format that can go on after a part failed to read (a
+/// `serde_json::Value`, whose keys are sorted, can); JSON text stored with its keys
+/// reordered (a database's JSON column) fails to read instead, at the first field of the old
+/// state.
+///
+/// Two snapshots are equal when they hold the same stored state, whatever the derived
+/// indexes of the engines they came from: a snapshot equals itself read back from its
+/// serialized form, and an engine restored from it snapshots equal again.
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Snapshot {
     /// The snapshot format's version ([`SNAPSHOT_VERSION`] when written by this build).
     pub version: u32,
-    state: State,
+    /// `None` only for a snapshot of another version read from its serialized form.
+    state: Option<State>,
+}
+
+impl<'de> Deserialize<'de> for Snapshot {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_struct("Snapshot", &["version", "state"], SnapshotVisitor)
+    }
+}
+
+/// A snapshot's fields, by name; any other is refused.
+#[derive(Deserialize)]
+#[serde(field_identifier, rename_all = "lowercase")]
+enum SnapshotField {
+    Version,
+    State,
+}
+
+/// Reads `version` first, then `state` only if it is of this version.
+struct SnapshotVisitor;
+
+impl<'de> Visitor<'de> for SnapshotVisitor {
+    type Value = Snapshot;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a switchboard snapshot: an object with `version` and `state`")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Snapshot, A::Error> {
+        let mut version: Option<u32> = None;
+        let mut state: Option<Option<State>> = None;
+        // Why a state read before the version failed: an error if the version turns out to be
+        // this one (or cannot be read after it), moot if it is another.
+        let mut unread: Option<A::Error> = None;
+        loop {
+            let field = match map.next_key() {
+                Ok(Some(field)) => field,
+                Ok(None) => break,
+                Err(e) => return Err(unread.unwrap_or(e)),
+            };
+            match field {
+                SnapshotField::Version => {
+                    if version.is_some() {
+                        return Err(de::Error::duplicate_field("version"));
+                    }
+                    version = Some(map.next_value().map_err(|e| unread.take().unwrap_or(e))?);
+                }
+                SnapshotField::State => {
+                    if state.is_some() {
+                        return Err(de::Error::duplicate_field("state"));
+                    }
+                    state = Some(match version {
+                        Some(v) if v != SNAPSHOT_VERSION => {
+                            map.next_value::<IgnoredAny>()?;
+                            None
+                        }
+                        Some(_) => Some(map.next_value()?),
+                        // Stored with its keys sorted (a JSON value, a database's JSON column):
+                        // read it as this version's, and judge a failure by the version.
+                        None => match map.next_value() {
+                            Ok(read) => Some(read),
+                            Err(e) => {
+                                unread = Some(e);
+                                None
+                            }
+                        },
+                    });
+                }
+            }
+        }
+        let version = match (version, unread) {
+            (Some(v), Some(_)) if v != SNAPSHOT_VERSION => v,
+            (_, Some(e)) => return Err(e),
+            (Some(v), None) => v,
+            (None, None) => return Err(de::Error::missing_field("version")),
+        };
+        Ok(Snapshot {
+            version,
+            state: state.ok_or_else(|| de::Error::missing_field("state"))?,
+        })
+    }
+}
+
+/// Equality of the stored state: derived indexes, which restore rebuilds, are left out.
+impl PartialEq for State {
+    fn eq(&self, other: &Self) -> bool {
+        // Every field is named, so that a new one must be placed on one side or the other.
+        let State {
+            config,
+            clock,
+            last_key,
+            assignment_seq,
+            timer_seq,
+            agents,
+            groups,
+            conversations,
+            schedules,
+            group_names,
+            visitors,
+            counters,
+            agent_ids: _,
+            group_ids: _,
+            conv_ids: _,
+            schedule_ids: _,
+            timers: _,
+            waiting: _,
+            snoozed: _,
+        } = self;
+        *config == other.config
+            && *clock == other.clock
+            && *last_key == other.last_key
+            && *assignment_seq == other.assignment_seq
+            && *timer_seq == other.timer_seq
+            && *agents == other.agents
+            && *groups == other.groups
+            && *conversations == other.conversations
+            && *schedules == other.schedules
+            && *group_names == other.group_names
+            // In order: the order is stored, and the map's own equality ignores it.
+            && visitors.iter().eq(other.visitors.iter())
+            && *counters == other.counters
+    }
 }
 
 impl Engine {
@@ -62,7 +202,7 @@ impl Engine {
     ///
     /// # Errors
     /// Any [`Error`] variant that names a problem with this command: an unknown or duplicate
-    /// id, an invalid limit, priority or status, a conversation in a state that does not allow
+    /// id, an invalid limit, rank or status, a conversation in a state that does not allow
     /// the operation, an empty batch, an operation of another reception mode. The engine is
     /// then exactly as it was (R-C4). Business outcomes (no agent free) are events, not errors.
     pub fn handle(&mut self, now: DateTime<Utc>, command: Command) -> Result<Outcome, Error> {
@@ -102,52 +242,60 @@ impl Engine {
         &self.state.config
     }
 
-    /// A conversation, or `None` if unknown. O(log n), plus O(min(ahead, behind)) for the
-    /// position of a queued one.
-    pub fn conversation(&self, id: &ConversationId) -> Option<ConversationView> {
+    /// A conversation, or `None` if unknown: by its id or a `&str` (`engine.conversation("c1")`,
+    /// no allocation). O(log n), plus O(min(ahead, behind)) for the position of a queued one.
+    pub fn conversation<Q>(&self, id: &Q) -> Option<ConversationView>
+    where
+        ConversationId: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
         let c = *self.state.conv_ids.get(id)?;
         Some(self.conversation_view(self.state.conv(c)))
     }
 
     fn conversation_view(&self, conv: &Conversation) -> ConversationView {
         let state = &self.state;
-        let now = state.clock.unwrap_or(conv.arrived_at);
-        let (view_state, waited_until) = match &conv.phase {
-            Phase::Routing | Phase::Queued => (ConversationState::Queued, now),
-            Phase::Pooled => (ConversationState::Pooled, now),
+        let holder = |agent: &AgentKey| state.agent(*agent).id.clone();
+        let (view_state, finished_at) = match &conv.phase {
+            Phase::Routing | Phase::Queued => (ConversationState::Queued, None),
+            Phase::Pooled => (ConversationState::Pooled, None),
             Phase::Snoozed { agent, until } => (
                 ConversationState::Snoozed {
-                    agent: state.agent(*agent).id.clone(),
+                    agent: holder(agent),
                     until: *until,
                 },
-                conv.first_assigned_at.unwrap_or(now),
+                None,
             ),
             Phase::Active { agent } => (
                 ConversationState::Active {
-                    agent: state.agent(*agent).id.clone(),
+                    agent: holder(agent),
                 },
-                conv.first_assigned_at.unwrap_or(now),
+                None,
             ),
             Phase::Offered { agent, expires } => (
                 ConversationState::Offered {
-                    agent: state.agent(*agent).id.clone(),
+                    agent: holder(agent),
                     expires: *expires,
                 },
-                conv.first_assigned_at.unwrap_or(now),
+                None,
             ),
-            Phase::Abandoned { at } => (ConversationState::Abandoned, *at),
+            Phase::Abandoned { at } => (ConversationState::Abandoned, Some(*at)),
             Phase::TurnedAway { at, reason } => {
-                (ConversationState::TurnedAway { reason: *reason }, *at)
+                (ConversationState::TurnedAway { reason: *reason }, Some(*at))
             }
-            Phase::LeftMessage { at } => (ConversationState::LeftMessage, *at),
+            Phase::LeftMessage { at } => (ConversationState::LeftMessage, Some(*at)),
             Phase::Ended { at, reason, agent } => (
                 ConversationState::Ended {
                     reason: *reason,
                     agent: agent.clone(),
                 },
-                conv.first_assigned_at.unwrap_or(*at),
+                Some(*at),
             ),
         };
+        let waiting_since = conv
+            .phase
+            .is_waiting()
+            .then(|| conv.waiting_since.unwrap_or(conv.arrived_at));
         ConversationView {
             id: conv.id.clone(),
             visitor: conv.visitor.clone(),
@@ -161,10 +309,9 @@ impl Engine {
             position: state.position(conv),
             estimated_wait: state.estimated_wait(conv),
             arrived_at: conv.arrived_at,
-            waited: waited_until
-                .signed_duration_since(conv.arrived_at)
-                .to_std()
-                .unwrap_or(Duration::ZERO),
+            waiting_since,
+            first_assigned_at: conv.first_assigned_at,
+            finished_at,
             designated: conv.designation().cloned(),
         }
     }
@@ -178,13 +325,21 @@ impl Engine {
     /// conversation at position `p` waits about `p · T / (n - 1)`. It adapts within 20
     /// services to a change in staffing, needs no handling-time input, and says nothing (None)
     /// rather than guess before two services.
-    pub fn estimated_wait(&self, id: &ConversationId) -> Option<Duration> {
+    pub fn estimated_wait<Q>(&self, id: &Q) -> Option<Duration>
+    where
+        ConversationId: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
         let c = *self.state.conv_ids.get(id)?;
         self.state.estimated_wait(self.state.conv(c))
     }
 
-    /// An agent, or `None` if unknown. O(log agents + held).
-    pub fn agent(&self, id: &AgentId) -> Option<AgentView> {
+    /// An agent, or `None` if unknown: by its id or a `&str`. O(log agents + held).
+    pub fn agent<Q>(&self, id: &Q) -> Option<AgentView>
+    where
+        AgentId: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
         let state = &self.state;
         let agent = state.agent(*state.agent_ids.get(id)?);
         Some(AgentView {
@@ -195,7 +350,7 @@ impl Engine {
             groups: agent
                 .groups
                 .iter()
-                .map(|m| Membership::with_priority(state.group(m.group).id.clone(), m.priority))
+                .map(|m| Membership::with_rank(state.group(m.group).id.clone(), m.rank))
                 .collect(),
             conversations: agent.held().map(|c| state.conv(c).id.clone()).collect(),
             assigned_total: agent.assigned_total,
@@ -213,23 +368,36 @@ impl Engine {
         self.state.agents.values().map(|a| &a.id)
     }
 
-    /// An agent's status, or `None` if unknown.
-    pub fn agent_status(&self, id: &AgentId) -> Option<&AgentStatus> {
+    /// An agent's status, or `None` if unknown: by its id or a `&str`.
+    pub fn agent_status<Q>(&self, id: &Q) -> Option<&AgentStatus>
+    where
+        AgentId: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
         let a = *self.state.agent_ids.get(id)?;
         Some(&self.state.agent(a).status)
     }
 
-    /// The conversations an agent holds, in arrival order; `None` if the agent is unknown.
-    pub fn agent_conversations(
+    /// The conversations an agent holds, in arrival order; `None` if the agent is unknown. By
+    /// its id or a `&str`.
+    pub fn agent_conversations<Q>(
         &self,
-        id: &AgentId,
-    ) -> Option<impl Iterator<Item = &ConversationId> + '_> {
+        id: &Q,
+    ) -> Option<impl Iterator<Item = &ConversationId> + '_>
+    where
+        AgentId: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
         let a = *self.state.agent_ids.get(id)?;
         Some(self.state.agent(a).held().map(|c| &self.state.conv(c).id))
     }
 
-    /// A group, or `None` if unknown. O(members).
-    pub fn group(&self, id: &GroupId) -> Option<GroupView> {
+    /// A group, or `None` if unknown: by its id or a `&str`. O(members).
+    pub fn group<Q>(&self, id: &Q) -> Option<GroupView>
+    where
+        GroupId: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
         let state = &self.state;
         let group = state.group(*state.group_ids.get(id)?);
         Some(GroupView {
@@ -257,8 +425,12 @@ impl Engine {
     /// wait for an admin and which no agent takes automatically, come after all the others,
     /// in the same order among themselves; a queued one's position counts from there (behind
     /// every live one, so it grows as live ones arrive ahead of it). `None` if the group is
-    /// unknown. Lazy: O(log n) to start, O(1) per item.
-    pub fn queue(&self, id: &GroupId) -> Option<impl Iterator<Item = &ConversationId> + '_> {
+    /// unknown. Lazy: O(log n) to start, O(1) per item. By the group's id or a `&str`.
+    pub fn queue<Q>(&self, id: &Q) -> Option<impl Iterator<Item = &ConversationId> + '_>
+    where
+        GroupId: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
         let g = *self.state.group_ids.get(id)?;
         Some(
             self.state
@@ -338,7 +510,7 @@ impl Engine {
     pub fn snapshot(&self) -> Snapshot {
         Snapshot {
             version: SNAPSHOT_VERSION,
-            state: self.state.clone(),
+            state: Some(self.state.clone()),
         }
     }
 
@@ -346,7 +518,8 @@ impl Engine {
     /// then give the same events (R-C6). Rebuilds every index, O(n log n).
     ///
     /// # Errors
-    /// [`Error::UnsupportedSnapshot`] for another format version; [`Error::CorruptSnapshot`]
+    /// [`Error::UnsupportedSnapshot`] for another format version (versions 1 and 2, from
+    /// earlier builds, are refused: there is no migration); [`Error::CorruptSnapshot`]
     /// when its parts contradict each other (an unknown id referenced, a key filed twice) or
     /// its config is invalid.
     ///
@@ -376,7 +549,11 @@ impl Engine {
                 supported: SNAPSHOT_VERSION,
             });
         }
-        let mut state = snapshot.state;
+        let Some(mut state) = snapshot.state else {
+            return Err(Error::CorruptSnapshot {
+                problem: "the snapshot has no state".to_owned(),
+            });
+        };
         state
             .config
             .validate()

@@ -1,14 +1,22 @@
 //! The one error type: every variant names the ids involved and reads well in a log line.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::ids::{AgentId, ConversationId, GroupId, ScheduleId, VisitorId};
 
 /// Why a command, or one item of a batch command, was refused. The engine is unchanged by a
 /// refused command (R-C4); in a batch, a refused item changes nothing and the others go on
 /// (R-C8).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, thiserror::Error)]
+///
+/// On the wire an error is an object whose `"type"` names the variant, with its fields beside
+/// it: `{"type":"UnknownAgent","agent":"ana"}`, `{"type":"EmptyBatch"}`. The words in
+/// `state`, `operation`, `reason`, `mode` and `field` are [`Cow`]s so that an error read back
+/// from the wire is the same value; the engine fills them with fixed words.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "type")]
 #[non_exhaustive]
 pub enum Error {
     /// No agent with this id is registered.
@@ -62,17 +70,17 @@ pub enum Error {
         /// The group listed twice.
         group: GroupId,
     },
-    /// A group priority outside 1 (highest) ..= 5 (lowest).
+    /// A rank in a group outside 1 (first) ..= 5 (last) (R-A1).
     #[error(
-        "agent `{agent}` has priority {priority} in group `{group}`; priorities run from 1 (highest) to 5 (lowest)"
+        "agent `{agent}` has rank {rank} in group `{group}`; ranks run from 1 (first) to 5 (last)"
     )]
-    InvalidPriority {
+    InvalidRank {
         /// The agent being registered or updated.
         agent: AgentId,
         /// The group of the membership.
         group: GroupId,
-        /// The priority that was given.
-        priority: u8,
+        /// The rank that was given.
+        rank: u8,
     },
     /// A reception limit of zero for an agent: to keep an agent from automatic work, give it a
     /// status that is not assignable.
@@ -104,9 +112,9 @@ pub enum Error {
         /// The conversation.
         conversation: ConversationId,
         /// Its state, in words (`queued`, `active`, `ended`, ...).
-        state: &'static str,
+        state: Cow<'static, str>,
         /// What was attempted (`end`, `transfer`, ...).
-        operation: &'static str,
+        operation: Cow<'static, str>,
     },
     /// A manual assignment to the agent that already holds the conversation.
     #[error("conversation `{conversation}` is already assigned to agent `{agent}`")]
@@ -126,7 +134,7 @@ pub enum Error {
         /// The agent that was named.
         agent: AgentId,
         /// Why, in words.
-        reason: &'static str,
+        reason: Cow<'static, str>,
     },
     /// A manual assignment to a group with no members.
     #[error("group `{group}` has no members to assign to")]
@@ -152,9 +160,9 @@ pub enum Error {
     #[error("{operation} is not available in {mode} reception mode")]
     WrongMode {
         /// What was attempted.
-        operation: &'static str,
-        /// The engine's reception mode.
-        mode: &'static str,
+        operation: Cow<'static, str>,
+        /// The engine's reception mode, in words (`real-time`, `asynchronous`).
+        mode: Cow<'static, str>,
     },
     /// A snooze must end in the future.
     #[error("cannot snooze until {until}: it is not after the engine's time {now}")]
@@ -242,7 +250,7 @@ pub enum Error {
     #[error("invalid config: `{field}` {problem}")]
     InvalidConfig {
         /// The field, as a path.
-        field: &'static str,
+        field: Cow<'static, str>,
         /// What is wrong with it.
         problem: String,
     },

@@ -1,5 +1,7 @@
 //! What comes out: events are past-tense facts, in causal order.
 
+use std::fmt;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -12,6 +14,9 @@ use crate::routing::Strategy;
 /// A fact the engine reports. The host persists or dispatches them (notify the visitor, open
 /// the chat on the agent's desk, ...). Within one [`Outcome`](crate::Outcome) they are in causal
 /// order.
+///
+/// On the wire an event is an object whose `"type"` names the variant, with its fields beside
+/// it: `{"type":"ConversationQueued","conversation":"c3","group":"support","position":1}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type")]
 #[non_exhaustive]
@@ -329,7 +334,10 @@ pub enum Event {
 }
 
 /// Why an agent got a conversation (R-B1).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// On the wire: `{"type":"Strategy","strategy":"RoundRobin"}`, `{"type":"Manual"}`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "type")]
 #[non_exhaustive]
 pub enum AssignReason {
     /// The agent was designated at arrival.
@@ -377,8 +385,50 @@ pub enum AssignReason {
     },
 }
 
+/// In words, for a log line: `strategy (least recently assigned)`, `manual`, `drain (capacity
+/// freed)`, `overflow to group `sales` (round robin)`.
+impl fmt::Display for AssignReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AssignReason::DesignatedAgent => f.write_str("designated agent"),
+            AssignReason::DesignatedGroup { strategy } => {
+                write!(f, "designated group ({strategy})")
+            }
+            AssignReason::LastAgent => f.write_str("last agent"),
+            AssignReason::Strategy { strategy } => write!(f, "strategy ({strategy})"),
+            AssignReason::Drain { trigger } => write!(f, "drain ({trigger})"),
+            AssignReason::Manual => f.write_str("manual"),
+            AssignReason::ManualToGroup {
+                strategy: Some(strategy),
+            } => write!(f, "manual to group ({strategy})"),
+            AssignReason::ManualToGroup { strategy: None } => {
+                f.write_str("manual to group (least loaded member, none eligible)")
+            }
+            AssignReason::Transfer => f.write_str("transfer"),
+            AssignReason::Claimed => f.write_str("claimed"),
+            AssignReason::Redirect { strategy } => write!(f, "redirect ({strategy})"),
+            AssignReason::Overflow { group, strategy } => {
+                write!(f, "overflow to group `{group}` ({strategy})")
+            }
+        }
+    }
+}
+
+/// Writes a unit-only enum's variants in words.
+macro_rules! display_in_words {
+    ($name:ident { $($variant:ident => $words:literal),+ $(,)? }) => {
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(match self {
+                    $($name::$variant => $words),+
+                })
+            }
+        }
+    };
+}
+
 /// Why the visitor is offered to leave a message (R-Q3).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum LeaveMessageReason {
     /// The queue is full.
@@ -394,7 +444,7 @@ pub enum LeaveMessageReason {
 }
 
 /// Why a conversation could not wait (R-Q3).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum TurnAwayReason {
     /// The queue was full.
@@ -413,7 +463,7 @@ impl From<TurnAwayReason> for LeaveMessageReason {
 }
 
 /// Why a conversation is in the unassigned pool.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum PoolReason {
     /// No eligible agent had room.
@@ -423,7 +473,7 @@ pub enum PoolReason {
 }
 
 /// What lifted a snooze (R-Z2).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum WakeReason {
     /// The snooze time came.
@@ -443,7 +493,8 @@ pub enum WakeReason {
 }
 
 /// Which reply goal (R-L1).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum ReplyGoal {
     /// The first reply of an agent after it got the conversation.
     FirstReply,
@@ -452,7 +503,7 @@ pub enum ReplyGoal {
 }
 
 /// What gave an agent room to take waiting work (R-D1).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum DrainTrigger {
     /// One of its conversations ended or left it.
@@ -472,7 +523,7 @@ pub enum DrainTrigger {
 }
 
 /// Who or what ended a conversation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum EndReason {
     /// The agent closed it.
@@ -484,3 +535,51 @@ pub enum EndReason {
     /// The visitor stayed silent after the agent's reply (R-L2).
     Inactivity,
 }
+
+display_in_words!(LeaveMessageReason {
+    QueueFull => "queue full",
+    MaxWait => "maximum wait reached",
+    LongQueue => "long queue",
+    OutsideServiceHours => "outside service hours",
+    NoAgentAvailable => "no agent available",
+});
+
+display_in_words!(TurnAwayReason {
+    QueueFull => "queue full",
+    MaxWait => "maximum wait reached",
+});
+
+display_in_words!(PoolReason {
+    NoAgentAvailable => "no agent available",
+    ModeChanged => "reception mode changed",
+});
+
+display_in_words!(WakeReason {
+    SnoozeEnded => "snooze ended",
+    VisitorMessage => "visitor message",
+    AgentMessage => "agent message",
+    ModeChanged => "reception mode changed",
+    Reassigned => "reassigned",
+});
+
+display_in_words!(ReplyGoal {
+    FirstReply => "first reply",
+    NextReply => "next reply",
+});
+
+display_in_words!(DrainTrigger {
+    CapacityFreed => "capacity freed",
+    BecameAssignable => "became assignable",
+    Registered => "registered",
+    AgentUpdated => "agent updated",
+    GroupChanged => "group changed",
+    ConfigUpdated => "config updated",
+    ShiftStarted => "shift started",
+});
+
+display_in_words!(EndReason {
+    Agent => "agent",
+    Visitor => "visitor",
+    Admin => "admin",
+    Inactivity => "inactivity",
+});

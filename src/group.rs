@@ -12,6 +12,7 @@ use crate::store::{AgentKey, GroupKey};
 
 /// A group as the engine keeps it. Fields after `cursor` are derived and rebuilt on restore.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct Group {
     pub id: GroupId,
     pub strategy: Strategy,
@@ -40,7 +41,43 @@ pub(crate) struct Group {
     pub eligible: u32,
 }
 
+/// Equality of what a snapshot stores (for [`Snapshot`](crate::Snapshot)'s): the derived
+/// fields, which restore rebuilds, are left out.
+impl PartialEq for Group {
+    fn eq(&self, other: &Self) -> bool {
+        self.stored() == other.stored()
+    }
+}
+
 impl Group {
+    /// Every field a snapshot stores. Every field is named, so that a new one must be placed
+    /// on one side or the other.
+    fn stored(&self) -> impl PartialEq + '_ {
+        let Group {
+            id,
+            strategy,
+            limit,
+            cursor,
+            overflow,
+            overflow_after_secs,
+            served,
+            members: _,
+            available: _,
+            queue: _,
+            open: _,
+            eligible: _,
+        } = self;
+        (
+            id,
+            strategy,
+            limit,
+            cursor,
+            overflow,
+            overflow_after_secs,
+            served,
+        )
+    }
+
     pub(crate) fn new(id: GroupId, strategy: Strategy, limit: Option<u32>) -> Self {
         Self {
             id,

@@ -4,6 +4,7 @@
 //! and every record, index and event that names the id holds a reference to it, so cloning an
 //! id into an event costs a reference count, not an allocation.
 
+use std::borrow::Borrow;
 use std::fmt;
 use std::sync::Arc;
 
@@ -23,6 +24,20 @@ macro_rules! id_type {
 
             /// The identifier as the host gave it.
             pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        /// Lets maps keyed by the id be searched with a `&str`, and the engine's queries take
+        /// a `&str` as well as the id: hashing, equality and order agree with `str`'s.
+        impl Borrow<str> for $name {
+            fn borrow(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
                 &self.0
             }
         }
@@ -70,7 +85,7 @@ id_type!(
     AgentId
 );
 id_type!(
-    /// A skill group: a set of agents, each with a priority in it.
+    /// A skill group: a set of agents, each with a rank in it.
     GroupId
 );
 id_type!(

@@ -214,7 +214,7 @@
 //! let until = t0 + TimeDelta::hours(5);
 //! let outcome = engine.handle(t0, Command::Snooze { conversations: vec!["c1".into()], until }).unwrap();
 //! assert_eq!(outcome.next_deadline, Some(until));
-//! assert!(matches!(engine.conversation(&"c1".into()).unwrap().state, ConversationState::Snoozed { .. }));
+//! assert!(matches!(engine.conversation("c1").unwrap().state, ConversationState::Snoozed { .. }));
 //!
 //! // The visitor writes back: the snooze lifts at once.
 //! let message = Command::Message { conversation: "c1".into(), from: Sender::Visitor };
@@ -277,6 +277,42 @@
 //! - No input panics the engine (R-C5). A panic would be a bug in switchboard: please report
 //!   it with the command log.
 //!
+//! ## Wire format
+//!
+//! Commands, events, the config, views, outcomes, errors and snapshots all implement serde's
+//! `Serialize` and `Deserialize` under one convention, so that a service can put them on the
+//! wire as they are and a Rust client can read back what it sends (JSON here):
+//!
+//! - An enum whose variants carry no data is a plain string: `"RealTime"`, `"LeastLoaded"`,
+//!   `"Visitor"`, `"QueueFull"`.
+//! - An enum with data is an object whose `"type"` names the variant, with the variant's fields
+//!   beside it, and its variants without data are `{"type":...}` alone:
+//!   `{"type":"Claim","agent":"ana","conversation":null}` and `{"type":"Tick"}` ([`Command`]),
+//!   `{"type":"Fixed","limit":2}` and `{"type":"Inherit"}` ([`Limit`]),
+//!   `{"type":"Agent","agent":"ana"}` ([`Target`]),
+//!   `{"type":"Strategy","strategy":"RoundRobin"}` and `{"type":"Manual"}`
+//!   ([`AssignReason`]). The same holds for [`Event`], [`ConversationState`] and [`Error`]. A
+//!   batch item's result is `{"conversation":"c1","error":null}`, or the error in `"error"`
+//!   ([`ItemResult`]).
+//! - An agent status is its name: `"Online"`, or `"Lunch"` for a custom status
+//!   ([`AgentStatus`]).
+//! - Times are RFC 3339 strings in UTC (`"2026-03-02T09:00:00Z"`). Durations are whole
+//!   numbers: seconds in the config (fields ending in `_secs`), milliseconds in views (fields
+//!   ending in `_ms`, such as [`ConversationView::estimated_wait`] on the wire). Views carry
+//!   instants rather than ages, so that a host measures live figures against its own clock
+//!   ([`ConversationView::waited`]).
+//! - One direction per ordering: an arrival's [`priority`](Arrival::priority) is served higher
+//!   first (0 ..= 255); an agent's [`rank`](Membership::rank) in a group runs from 1 (first)
+//!   to 5 (last).
+//! - Every input refuses fields it does not know (commands and everything in them, the config,
+//!   schedules, snapshots): `{"type":"Claim","agent":"ana","conversaton":"c3"}` is an error,
+//!   not a claim of the pool's head.
+//! - Tagged enums need a self-describing format: JSON, CBOR, MessagePack, TOML and the like;
+//!   not bincode.
+//!
+//! A [`Snapshot`] carries [`SNAPSHOT_VERSION`] (3 since this convention); restore refuses
+//! other versions with [`Error::UnsupportedSnapshot`].
+//!
 //! ## Cost
 //!
 //! Choosing an agent and choosing the next waiting conversation are lookups in ordered
@@ -293,6 +329,7 @@
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![deny(unnameable_types)]
 #![warn(clippy::unwrap_used)]
 
 mod agent;
@@ -312,6 +349,7 @@ mod slab;
 mod store;
 mod timers;
 mod view;
+mod wire;
 
 pub use agent::AgentStatus;
 pub use command::{
@@ -325,9 +363,12 @@ pub use config::{
 pub use conversation::ConversationState;
 pub use engine::{Engine, SNAPSHOT_VERSION, Snapshot};
 pub use error::Error;
-pub use event::{AssignReason, DrainTrigger, EndReason, Event, PoolReason, ReplyGoal, WakeReason};
+pub use event::{
+    AssignReason, DrainTrigger, EndReason, Event, LeaveMessageReason, PoolReason, ReplyGoal,
+    TurnAwayReason, WakeReason,
+};
 pub use ids::{AgentId, ConversationId, GroupId, ScheduleId, VisitorId};
-pub use outcome::{ItemResult, Outcome};
+pub use outcome::{Assignment, ItemResult, Outcome, QueuePosition};
 pub use routing::Strategy;
 pub use schedule::{ScheduleSpec, WeeklyRange};
 pub use view::{AgentView, ConversationView, Counters, GroupView};

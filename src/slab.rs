@@ -3,8 +3,11 @@
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(bound(serialize = "T: Serialize", deserialize = "T: Deserialize<'de>"))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(
+    bound(serialize = "T: Serialize", deserialize = "T: Deserialize<'de>"),
+    deny_unknown_fields
+)]
 pub(crate) struct Slab<T> {
     entries: Vec<Option<T>>,
     /// Freed indexes, reused last-freed first.

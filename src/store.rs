@@ -39,12 +39,14 @@ pub(crate) type IdMap<K, V> = IndexMap<K, V, foldhash::fast::RandomState>;
 
 /// The agent who last served a visitor, and when (assignment, or end if it ended).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct LastService {
     pub agent: AgentId,
     pub at: DateTime<Utc>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct State {
     pub config: Config,
     pub clock: Option<DateTime<Utc>>,
@@ -243,6 +245,7 @@ impl State {
         }
         self.waiting.insert(key, stalled);
         self.counters.waiting += 1;
+        self.conv_mut(c).waiting_since = Some(ctx.now);
         if self.config.mode == ReceptionMode::Asynchronous {
             self.conv_mut(c).phase = Phase::Pooled;
             self.counters.pooled += 1;
@@ -769,7 +772,7 @@ fn unlist(groups: &mut BTreeMap<GroupKey, Group>, a: AgentKey, agent: &mut Agent
     };
     for m in &agent.groups {
         let group = groups.get_mut(&m.group).expect(GROUP);
-        let key = CandKey::new(group.strategy, listing.ratio, m.priority, listing.last, a);
+        let key = CandKey::new(group.strategy, listing.ratio, m.rank, listing.last, a);
         group.available.remove(&key);
     }
 }
@@ -797,7 +800,7 @@ fn list(groups: &mut BTreeMap<GroupKey, Group>, config: &Config, a: AgentKey, ag
     agent.listed = Some(listing);
     for m in &agent.groups {
         let group = groups.get_mut(&m.group).expect(GROUP);
-        let key = CandKey::new(group.strategy, listing.ratio, m.priority, listing.last, a);
+        let key = CandKey::new(group.strategy, listing.ratio, m.rank, listing.last, a);
         group.available.insert(key);
     }
 }

@@ -1,4 +1,10 @@
 //! Read-only answers to the host's questions (R-C7).
+//!
+//! A view is a picture of the engine as of its clock ([`Engine::now`](crate::Engine::now)):
+//! the time of the latest command. Between commands the engine's clock stands still while the
+//! host's runs on, so a view gives the instants (when a conversation arrived, since when it
+//! waits, when it was first assigned) rather than the time elapsed since, and the host measures
+//! the time elapsed against its own clock (see [`ConversationView::waited`]).
 
 use std::time::Duration;
 
@@ -12,7 +18,13 @@ use crate::ids::{AgentId, ConversationId, GroupId, ScheduleId, VisitorId};
 use crate::routing::Strategy;
 
 /// A conversation as it stands.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+///
+/// Live figures: the view carries instants, not ages, because the engine's clock only moves
+/// when a command comes (R-C3). For "waiting for 2 min" on a monitor, take `now` from the
+/// host's clock and compute `now - waiting_since` (or `now - arrived_at`), or call
+/// [`ConversationView::waited`] with it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ConversationView {
     /// Its id.
     pub id: ConversationId,
@@ -27,21 +39,60 @@ pub struct ConversationView {
     /// Its 1-based position in its group's queue while queued.
     pub position: Option<u32>,
     /// While queued, the estimated wait from its position and the group's recent service
-    /// rate (R-B2): see [`Engine::estimated_wait`](crate::Engine::estimated_wait).
+    /// rate (R-B2): see [`Engine::estimated_wait`](crate::Engine::estimated_wait). On the wire
+    /// `estimated_wait_ms`, whole milliseconds.
+    #[serde(rename = "estimated_wait_ms", with = "crate::wire::ms_opt")]
     pub estimated_wait: Option<Duration>,
     /// When it arrived.
     pub arrived_at: DateTime<Utc>,
-    /// How long it waited for its first agent: until now (the engine's clock) while it still
-    /// waits, until its first assignment, or until it was abandoned or ended unserved.
-    pub waited: Duration,
+    /// While it waits (queued, or in the unassigned pool): when it last entered its queue or
+    /// the pool, which is its arrival unless it came back (its agent went away, an offer was
+    /// declined or missed). A switch of reception mode, which moves it between queue and pool,
+    /// does not restart it. `None` while it does not wait.
+    pub waiting_since: Option<DateTime<Utc>>,
+    /// When it was first assigned or offered to an agent; `None` if never.
+    pub first_assigned_at: Option<DateTime<Utc>>,
+    /// When it ended, was abandoned, turned away or left a message; `None` while open.
+    pub finished_at: Option<DateTime<Utc>>,
     /// The agent or group designated at arrival, as given; cleared when a transfer or manual
     /// assignment gives the conversation a new home. It routes only until the conversation is
     /// first served.
     pub designated: Option<Target>,
 }
 
+impl ConversationView {
+    /// How long it waited for its first agent, measured to `now` while it still waits: from
+    /// its arrival to its first assignment (or offer), to its end if it finished unserved, or
+    /// to `now`. Pass the host's clock for a live figure, or [`Engine::now`](crate::Engine::now)
+    /// for the figure as of the engine's clock. Zero if `now` lies before its arrival.
+    ///
+    /// ```
+    /// use chrono::{DateTime, TimeDelta, Utc};
+    /// use switchboard::{Arrival, Command, Config, Engine, GroupSpec};
+    ///
+    /// let t0: DateTime<Utc> = "2026-03-02T09:00:00Z".parse().unwrap();
+    /// let mut engine = Engine::new(Config::default()).unwrap();
+    /// engine.handle(t0, Command::RegisterGroup(GroupSpec::new("support"))).unwrap();
+    /// engine.handle(t0, Command::VisitorArrives(Arrival::new("c1", "v1", "support"))).unwrap();
+    ///
+    /// // No agent yet: 20 seconds later, with no command in between, c1 has waited 20 s.
+    /// let view = engine.conversation("c1").unwrap();
+    /// assert_eq!(view.waiting_since, Some(t0));
+    /// let host_now = t0 + TimeDelta::seconds(20);
+    /// assert_eq!(view.waited(host_now).as_secs(), 20);
+    /// ```
+    pub fn waited(&self, now: DateTime<Utc>) -> Duration {
+        let until = self.first_assigned_at.or(self.finished_at).unwrap_or(now);
+        until
+            .signed_duration_since(self.arrived_at)
+            .to_std()
+            .unwrap_or(Duration::ZERO)
+    }
+}
+
 /// An agent as it stands.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AgentView {
     /// Its id.
     pub id: AgentId,
@@ -51,7 +102,7 @@ pub struct AgentView {
     pub load: u32,
     /// Its effective limit (R-A3).
     pub limit: u32,
-    /// Its groups and priorities, in the order given.
+    /// Its groups and its rank in each, in the order given.
     pub groups: Vec<Membership>,
     /// The conversations it holds, in arrival order.
     pub conversations: Vec<ConversationId>,
@@ -66,7 +117,8 @@ pub struct AgentView {
 }
 
 /// A group as it stands.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct GroupView {
     /// Its id.
     pub id: GroupId,
@@ -83,6 +135,8 @@ pub struct GroupView {
 /// Running counters since the engine was created (R-C7). The gauges `waiting` and `active`
 /// are the current numbers.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Counters {
     /// Conversations that arrived.
     pub arrived: u64,

@@ -124,7 +124,7 @@ fn r_c5_unknown_agent_is_refused_everywhere() {
     for command in commands {
         assert_eq!(desk.refuse(command), unknown_agent("ghost"));
     }
-    assert!(desk.engine.conversation(&"c9".into()).is_none());
+    assert!(desk.engine.conversation("c9").is_none());
     assert!(
         unknown_agent("ghost").to_string().contains("ghost"),
         "the message names the id"
@@ -167,7 +167,7 @@ fn r_c5_unknown_group_is_refused_everywhere() {
     for command in commands {
         assert_eq!(desk.refuse(command), unknown_group("ghost"));
     }
-    assert!(desk.engine.agent(&"cy".into()).is_none());
+    assert!(desk.engine.agent("cy").is_none());
     assert!(unknown_group("ghost").to_string().contains("ghost"));
 }
 
@@ -225,7 +225,7 @@ fn r_c5_a_conversation_id_that_exists_is_refused_until_forgotten() {
     });
     assert!(outcome.all_succeeded());
     desk.arrive("c2", "v9", "support");
-    assert!(desk.engine.conversation(&"c2".into()).is_some());
+    assert!(desk.engine.conversation("c2").is_some());
 }
 
 // R-C5: an agent or a group registered twice.
@@ -296,63 +296,54 @@ fn r_c5_a_zero_limit_is_refused() {
     };
     let err = desk.refuse(Command::UpdateConfig(zero_default.clone()));
     assert!(
-        matches!(
-            &err,
-            Error::InvalidConfig {
-                field: "default_limit",
-                ..
-            }
-        ),
+        matches!(&err, Error::InvalidConfig { field, .. } if field == "default_limit"),
         "{err:?}"
     );
     assert!(matches!(
         Engine::new(zero_default),
-        Err(Error::InvalidConfig {
-            field: "default_limit",
-            ..
-        })
+        Err(Error::InvalidConfig { field, .. }) if field == "default_limit"
     ));
     assert!(zero_agent.to_string().contains("cy"));
 }
 
-// R-A1, R-C5: a group priority outside 1..=5, on registration and on update.
+// R-A1, R-C5: a rank in a group outside 1..=5, on registration and on update.
 #[test]
-fn r_a1_a_group_priority_outside_one_to_five_is_refused() {
+fn r_a1_a_group_rank_outside_one_to_five_is_refused() {
     let mut desk = desk();
-    for priority in [0, 6, u8::MAX] {
+    for rank in [0, 6, u8::MAX] {
         let err = desk.refuse(Command::RegisterAgent(
             AgentSpec::new("cy")
                 .group("empty")
-                .group_with_priority("support", priority),
+                .group_with_rank("support", rank),
         ));
         assert_eq!(
             err,
-            Error::InvalidPriority {
+            Error::InvalidRank {
                 agent: "cy".into(),
                 group: "support".into(),
-                priority
+                rank
             }
         );
         assert!(err.to_string().contains("cy") && err.to_string().contains("support"));
         let err = desk.refuse(update_agent(
             "ana",
             None,
-            Some(vec![Membership::with_priority("empty", priority)]),
+            Some(vec![Membership::with_rank("empty", rank)]),
         ));
         assert_eq!(
             err,
-            Error::InvalidPriority {
+            Error::InvalidRank {
                 agent: "ana".into(),
                 group: "empty".into(),
-                priority
+                rank
             }
         );
     }
     // The bounds themselves are fine.
     desk.run(Command::RegisterAgent(
         AgentSpec::new("cy")
-            .group_with_priority("support", 1)
-            .group_with_priority("empty", 5),
+            .group_with_rank("support", 1)
+            .group_with_rank("empty", 5),
     ));
 }
 
@@ -364,7 +355,7 @@ fn r_a1_a_duplicate_membership_is_refused() {
         AgentSpec::new("cy")
             .group("support")
             .group("empty")
-            .group_with_priority("support", 1),
+            .group_with_rank("support", 1),
     ));
     assert_eq!(
         err,
@@ -424,13 +415,13 @@ fn r_c5_an_operation_in_the_wrong_state_is_refused() {
         [
             Error::InvalidState {
                 conversation: "c2".into(),
-                state: "ended",
-                operation: "end"
+                state: "ended".into(),
+                operation: "end".into()
             },
             Error::InvalidState {
                 conversation: "c3".into(),
-                state: "abandoned",
-                operation: "end"
+                state: "abandoned".into(),
+                operation: "end".into()
             },
         ]
     );
@@ -441,8 +432,8 @@ fn r_c5_an_operation_in_the_wrong_state_is_refused() {
         }),
         Error::InvalidState {
             conversation: "c0".into(),
-            state: "active",
-            operation: "abandon"
+            state: "active".into(),
+            operation: "abandon".into()
         }
     );
     assert_eq!(
@@ -452,8 +443,8 @@ fn r_c5_an_operation_in_the_wrong_state_is_refused() {
         }),
         Error::InvalidState {
             conversation: "c1".into(),
-            state: "queued",
-            operation: "transfer"
+            state: "queued".into(),
+            operation: "transfer".into()
         }
     );
     assert_eq!(
@@ -466,8 +457,8 @@ fn r_c5_an_operation_in_the_wrong_state_is_refused() {
         ),
         [Error::InvalidState {
             conversation: "c2".into(),
-            state: "ended",
-            operation: "assign"
+            state: "ended".into(),
+            operation: "assign".into()
         }]
     );
 }
@@ -484,8 +475,8 @@ fn r_c5_snooze_answers_wrong_mode() {
     assert_eq!(
         err,
         Error::WrongMode {
-            operation: "snooze",
-            mode: "real-time"
+            operation: "snooze".into(),
+            mode: "real-time".into()
         }
     );
 }
@@ -678,7 +669,7 @@ fn r_c4_a_command_valid_in_part_changes_nothing() {
         Some(Limit::Fixed(0)),
         Some(vec![Membership::new("empty")]),
     ));
-    let ana = desk.engine.agent(&"ana".into()).expect("known");
+    let ana = desk.engine.agent("ana").expect("known");
     assert_eq!(ana.groups, [Membership::new("support")]);
     // Valid strategy, invalid limit: the group keeps its strategy.
     desk.refuse(Command::UpdateGroup(GroupUpdate {
@@ -688,10 +679,7 @@ fn r_c4_a_command_valid_in_part_changes_nothing() {
         overflow: None,
     }));
     assert_eq!(
-        desk.engine
-            .group(&"support".into())
-            .expect("known")
-            .strategy,
+        desk.engine.group("support").expect("known").strategy,
         Strategy::LeastRecentlyAssigned
     );
     // Valid group and limit, undefined status: not registered, not a member anywhere.
@@ -701,11 +689,11 @@ fn r_c4_a_command_valid_in_part_changes_nothing() {
             .limit(3)
             .status(AgentStatus::Custom("Lunch".into())),
     ));
-    assert!(desk.engine.agent(&"cy".into()).is_none());
+    assert!(desk.engine.agent("cy").is_none());
     assert!(
         !desk
             .engine
-            .group(&"support".into())
+            .group("support")
             .expect("known")
             .members
             .contains(&"cy".into())

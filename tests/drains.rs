@@ -43,7 +43,7 @@ fn full_desk() -> Desk {
 }
 
 fn load(desk: &Desk, agent: &str) -> (u32, u32) {
-    let view = desk.engine.agent(&agent.into()).expect("a known agent");
+    let view = desk.engine.agent(agent).expect("a known agent");
     (view.load, view.limit)
 }
 

@@ -12,8 +12,8 @@ use chrono::Weekday::*;
 use chrono::{DateTime, NaiveTime, TimeDelta, Utc};
 use common::*;
 use switchboard::{
-    AgentSpec, AgentStatus, Command, Config, ConversationState, Error, Event, ReceptionMode,
-    ScheduleSpec, Strategy, WeeklyRange,
+    AgentSpec, AgentStatus, Command, Config, ConversationState, Error, Event, LeaveMessageReason,
+    ReceptionMode, ScheduleSpec, Strategy, TurnAwayReason, WeeklyRange,
 };
 
 fn at(s: &str) -> DateTime<Utc> {
@@ -21,40 +21,40 @@ fn at(s: &str) -> DateTime<Utc> {
 }
 
 /// The leave-a-message offers in some events: (conversation, reason).
-fn leave_offers(events: &[Event]) -> Vec<(String, String)> {
+fn leave_offers(events: &[Event]) -> Vec<(String, LeaveMessageReason)> {
     events
         .iter()
         .filter_map(|e| match e {
             Event::LeaveMessageOffered {
                 conversation,
                 reason,
-            } => Some((conversation.to_string(), format!("{reason:?}"))),
+            } => Some((conversation.to_string(), *reason)),
             _ => None,
         })
         .collect()
 }
 
 /// The turn-aways in some events: (conversation, reason).
-fn turned_away(events: &[Event]) -> Vec<(String, String)> {
+fn turned_away(events: &[Event]) -> Vec<(String, TurnAwayReason)> {
     events
         .iter()
         .filter_map(|e| match e {
             Event::ConversationTurnedAway {
                 conversation,
                 reason,
-            } => Some((conversation.to_string(), format!("{reason:?}"))),
+            } => Some((conversation.to_string(), *reason)),
             _ => None,
         })
         .collect()
 }
 
-fn one(conversation: &str, reason: &str) -> Vec<(String, String)> {
-    vec![(conversation.to_owned(), reason.to_owned())]
+fn one<R>(conversation: &str, reason: R) -> Vec<(String, R)> {
+    vec![(conversation.to_owned(), reason)]
 }
 
 fn state(desk: &Desk, conversation: &str) -> ConversationState {
     desk.engine
-        .conversation(&conversation.into())
+        .conversation(conversation)
         .expect("a known conversation")
         .state
 }
@@ -84,8 +84,11 @@ fn r_q3_a_full_queue_turns_the_visitor_away_and_offers_leave_a_message() {
     assert!(leave_offers(&events).is_empty(), "room in the queue");
 
     let events = desk.arrive("c3", "v3", "support").events;
-    assert_eq!(turned_away(&events), one("c3", "QueueFull"));
-    assert_eq!(leave_offers(&events), one("c3", "QueueFull"));
+    assert_eq!(turned_away(&events), one("c3", TurnAwayReason::QueueFull));
+    assert_eq!(
+        leave_offers(&events),
+        one("c3", LeaveMessageReason::QueueFull)
+    );
     assert!(
         !events
             .iter()
@@ -133,8 +136,11 @@ fn r_q3_the_maximum_wait_turns_the_visitor_away_at_the_deadline() {
     let events = desk.advance(TimeDelta::seconds(199));
     assert!(events.is_empty(), "{events:?}");
     let events = desk.advance(TimeDelta::seconds(1));
-    assert_eq!(turned_away(&events), one("c1", "MaxWait"));
-    assert_eq!(leave_offers(&events), one("c1", "MaxWait"));
+    assert_eq!(turned_away(&events), one("c1", TurnAwayReason::MaxWait));
+    assert_eq!(
+        leave_offers(&events),
+        one("c1", LeaveMessageReason::MaxWait)
+    );
     assert_eq!(desk.queue("support"), vec!["c2"]);
     assert_eq!(
         format!("{:?}", state(&desk, "c1")),
@@ -161,7 +167,10 @@ fn r_q3_a_long_queue_offers_leave_a_message_and_the_visitor_still_waits() {
     assert!(leave_offers(&events).is_empty(), "1 waiting < threshold 2");
 
     let events = desk.arrive("c2", "v2", "support").events;
-    assert_eq!(leave_offers(&events), one("c2", "LongQueue"));
+    assert_eq!(
+        leave_offers(&events),
+        one("c2", LeaveMessageReason::LongQueue)
+    );
     assert!(events.contains(&Event::ConversationQueued {
         conversation: "c2".into(),
         group: "support".into(),
@@ -169,7 +178,10 @@ fn r_q3_a_long_queue_offers_leave_a_message_and_the_visitor_still_waits() {
     }));
     assert_eq!(state(&desk, "c2"), ConversationState::Queued);
     let events = desk.arrive("c3", "v3", "support").events;
-    assert_eq!(leave_offers(&events), one("c3", "LongQueue"));
+    assert_eq!(
+        leave_offers(&events),
+        one("c3", LeaveMessageReason::LongQueue)
+    );
 
     // c2 takes the offer: out of the queue, and c3 moves up.
     let events = desk.run(leave_message("c2")).events;
@@ -187,10 +199,7 @@ fn r_q3_a_long_queue_offers_leave_a_message_and_the_visitor_still_waits() {
     assert_eq!(desk.queue("support"), vec!["c1", "c3"]);
     assert_eq!(state(&desk, "c2"), ConversationState::LeftMessage);
     assert_eq!(
-        desk.engine
-            .conversation(&"c2".into())
-            .expect("known")
-            .position,
+        desk.engine.conversation("c2").expect("known").position,
         None
     );
 
@@ -229,7 +238,10 @@ fn r_q3_r_w2_outside_the_service_hours_the_visitor_is_offered_leave_a_message() 
     desk.now = at("2026-03-02T16:30:00Z");
     desk.run(Command::Tick);
     let events = desk.arrive("c2", "v2", "support").events;
-    assert_eq!(leave_offers(&events), one("c2", "OutsideServiceHours"));
+    assert_eq!(
+        leave_offers(&events),
+        one("c2", LeaveMessageReason::OutsideServiceHours)
+    );
     assert_eq!(state(&desk, "c2"), ConversationState::Queued);
     desk.run(leave_message("c2"));
     assert_eq!(state(&desk, "c2"), ConversationState::LeftMessage);
@@ -238,7 +250,10 @@ fn r_q3_r_w2_outside_the_service_hours_the_visitor_is_offered_leave_a_message() 
     // Saturday is closed as well; Monday 08:00 UTC (09:00 Berlin) is open again.
     desk.now = at("2026-03-07T12:00:00Z");
     let events = desk.arrive("c3", "v3", "support").events;
-    assert_eq!(leave_offers(&events), one("c3", "OutsideServiceHours"));
+    assert_eq!(
+        leave_offers(&events),
+        one("c3", LeaveMessageReason::OutsideServiceHours)
+    );
     desk.now = at("2026-03-09T08:00:00Z");
     let events = desk.arrive("c4", "v4", "support").events;
     assert!(leave_offers(&events).is_empty(), "{events:?}");
@@ -256,7 +271,10 @@ fn r_q3_with_no_assignable_agent_the_visitor_is_offered_leave_a_message() {
     // ana goes on a break: no one in the group may take work any more.
     desk.status("ana", AgentStatus::ShortBreak);
     let events = desk.arrive("c2", "v2", "support").events;
-    assert_eq!(leave_offers(&events), one("c2", "NoAgentAvailable"));
+    assert_eq!(
+        leave_offers(&events),
+        one("c2", LeaveMessageReason::NoAgentAvailable)
+    );
     assert_eq!(state(&desk, "c2"), ConversationState::Queued);
 
     // The visitor keeps waiting, and is served when bo comes online.
@@ -269,7 +287,10 @@ fn r_q3_with_no_assignable_agent_the_visitor_is_offered_leave_a_message() {
     // A group with no members at all.
     desk.group("empty", Strategy::LeastRecentlyAssigned);
     let events = desk.arrive("c3", "v3", "empty").events;
-    assert_eq!(leave_offers(&events), one("c3", "NoAgentAvailable"));
+    assert_eq!(
+        leave_offers(&events),
+        one("c3", LeaveMessageReason::NoAgentAvailable)
+    );
 }
 
 #[test]
@@ -325,8 +346,8 @@ fn r_q3_r_m1_leave_a_message_is_refused_in_asynchronous_mode() {
     assert_eq!(
         desk.refuse(leave_message("c1")),
         Error::WrongMode {
-            operation: "leave a message",
-            mode: "asynchronous"
+            operation: "leave a message".into(),
+            mode: "asynchronous".into()
         }
     );
 }
@@ -341,7 +362,7 @@ fn r_q3_bad_input_leave_a_message_switched_off_or_from_the_wrong_state() {
 
     // A full queue still turns the visitor away, but offers nothing.
     let events = desk.arrive("c2", "v2", "support").events;
-    assert_eq!(turned_away(&events), one("c2", "QueueFull"));
+    assert_eq!(turned_away(&events), one("c2", TurnAwayReason::QueueFull));
     assert!(leave_offers(&events).is_empty(), "{events:?}");
     assert_eq!(desk.refuse(leave_message("c1")), Error::LeaveMessageOff);
     assert_eq!(desk.refuse(leave_message("c2")), Error::LeaveMessageOff);
@@ -349,8 +370,8 @@ fn r_q3_bad_input_leave_a_message_switched_off_or_from_the_wrong_state() {
     let mut desk = busy_desk(Config::default());
     let error = desk.refuse(leave_message("c0"));
     assert!(
-        matches!(&error, Error::InvalidState { conversation, state: "active", .. }
-            if conversation.as_str() == "c0"),
+        matches!(&error, Error::InvalidState { conversation, state, .. }
+            if conversation.as_str() == "c0" && state == "active"),
         "{error:?}"
     );
     assert_eq!(
@@ -395,5 +416,8 @@ fn r_q3_r_w2_outside_the_service_hours_a_visitor_who_must_wait_is_offered_leave_
     assert!(leave_offers(&events).is_empty(), "{events:?}");
     assert_eq!(desk.holder("c1").as_deref(), Some("ana"));
     let events = desk.arrive("c2", "v2", "support").events;
-    assert_eq!(leave_offers(&events), one("c2", "OutsideServiceHours"));
+    assert_eq!(
+        leave_offers(&events),
+        one("c2", LeaveMessageReason::OutsideServiceHours)
+    );
 }

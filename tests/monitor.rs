@@ -187,12 +187,12 @@ fn the_monitoring_page_follows_the_desk_live() {
     service.ok(
         "POST",
         "/agents",
-        r#"{"agent": "ana", "limit": {"Fixed": 1}, "groups": [{"group": "support"}]}"#,
+        r#"{"agent": "ana", "limit": {"type": "Fixed", "limit": 1}, "groups": [{"group": "support"}]}"#,
     );
     service.ok(
         "POST",
         "/agents",
-        r#"{"agent": "bo", "limit": {"Fixed": 2}, "groups": [{"group": "support"}]}"#,
+        r#"{"agent": "bo", "limit": {"type": "Fixed", "limit": 2}, "groups": [{"group": "support"}]}"#,
     );
 
     let driver = Driver::start(&chromedriver, &dir.join("chromedriver.log"));

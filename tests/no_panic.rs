@@ -263,7 +263,7 @@ fn limit() -> impl Strategy<Value = Limit> {
 fn memberships() -> impl Strategy<Value = Vec<Membership>> {
     prop::collection::vec(
         (id(), prop_oneof![4 => 1u8..=5, 1 => any::<u8>()])
-            .prop_map(|(g, p)| Membership::with_priority(g, p)),
+            .prop_map(|(g, p)| Membership::with_rank(g, p)),
         0..4,
     )
 }

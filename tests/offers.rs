@@ -64,7 +64,7 @@ fn index_of(events: &[Event], wanted: &Event) -> usize {
 
 fn state(desk: &Desk, conversation: &str) -> ConversationState {
     desk.engine
-        .conversation(&conversation.into())
+        .conversation(conversation)
         .expect("a known conversation")
         .state
 }
@@ -94,7 +94,7 @@ fn priority_desk(config: Config, agents: &[&str]) -> Desk {
             AgentSpec::new(*agent)
                 .status(AgentStatus::Online)
                 .limit(1)
-                .group_with_priority("support", priority),
+                .group_with_rank("support", priority),
         );
     }
     desk
@@ -344,7 +344,7 @@ fn r_r2_with_no_one_free_the_conversation_returns_to_its_original_place_in_the_q
         )]
     );
     assert_eq!(desk.queue("support"), vec!["c1", "c3"]);
-    let view = desk.engine.conversation(&"c1".into()).expect("known");
+    let view = desk.engine.conversation("c1").expect("known");
     assert_eq!(view.position, Some(1));
     assert_eq!(view.arrived_at, t0(), "the original arrival time is kept");
 
@@ -409,13 +409,13 @@ fn r_r3_a_missed_offer_sets_the_agent_to_short_break_and_its_other_conversations
         AgentSpec::new("ana")
             .status(AgentStatus::Online)
             .limit(2)
-            .group_with_priority("support", 1),
+            .group_with_rank("support", 1),
     );
     desk.register(
         AgentSpec::new("bo")
             .status(AgentStatus::Online)
             .limit(1)
-            .group_with_priority("support", 2),
+            .group_with_rank("support", 2),
     );
 
     desk.arrive("c0", "v0", "support");
@@ -528,13 +528,13 @@ fn r_a2_leaving_an_assignable_status_withdraws_pending_offers_and_reroutes_them(
         AgentSpec::new("ana")
             .status(AgentStatus::Online)
             .limit(2)
-            .group_with_priority("support", 1),
+            .group_with_rank("support", 1),
     );
     desk.register(
         AgentSpec::new("bo")
             .status(AgentStatus::Online)
             .limit(1)
-            .group_with_priority("support", 2),
+            .group_with_rank("support", 2),
     );
     desk.arrive("c0", "v0", "support");
     desk.run(accept("c0", "ana"));
@@ -633,13 +633,13 @@ fn offer_desk() -> Desk {
         AgentSpec::new("ana")
             .status(AgentStatus::Online)
             .limit(1)
-            .group_with_priority("support", 1),
+            .group_with_rank("support", 1),
     );
     desk.register(
         AgentSpec::new("bo")
             .status(AgentStatus::Online)
             .limit(1)
-            .group_with_priority("support", 2),
+            .group_with_rank("support", 2),
     );
     desk.arrive("c1", "v1", "support");
     desk
@@ -758,13 +758,13 @@ fn r_r2_r_r3_the_timed_out_offer_is_redirected_before_the_short_break_withdraws_
         AgentSpec::new("ana")
             .status(AgentStatus::Online)
             .limit(2)
-            .group_with_priority("support", 1),
+            .group_with_rank("support", 1),
     );
     desk.register(
         AgentSpec::new("bo")
             .status(AgentStatus::Online)
             .limit(1)
-            .group_with_priority("support", 2),
+            .group_with_rank("support", 2),
     );
     desk.arrive("c1", "v1", "support");
     desk.wait(TimeDelta::seconds(1));

@@ -44,7 +44,7 @@ fn overflowed(events: &[Event]) -> Vec<(String, Vec<String>)> {
 }
 
 fn wait_of(desk: &Desk, conversation: &str) -> Option<Duration> {
-    desk.engine.estimated_wait(&conversation.into())
+    desk.engine.estimated_wait(conversation)
 }
 
 #[test]
@@ -107,10 +107,7 @@ fn r_s4_an_overflowed_conversation_waits_in_both_queues_until_either_group_frees
     assert_eq!(desk.queue("sales"), vec!["c1"]);
     assert_eq!(desk.queue("support"), vec!["c1"]);
     assert_eq!(
-        desk.engine
-            .conversation(&"c1".into())
-            .expect("known")
-            .position,
+        desk.engine.conversation("c1").expect("known").position,
         Some(1),
         "its position is in its own group's queue"
     );
@@ -228,7 +225,7 @@ fn r_b2_the_estimated_wait_matches_a_hand_computed_case() {
     desk.arrive("c5", "v5", "support");
     assert_eq!(wait_of(&desk, "c4"), Some(Duration::from_secs(90)));
     assert_eq!(wait_of(&desk, "c5"), Some(Duration::from_secs(180)));
-    let view = desk.engine.conversation(&"c5".into()).expect("known");
+    let view = desk.engine.conversation("c5").expect("known");
     assert_eq!(
         (view.position, view.estimated_wait),
         (Some(2), Some(Duration::from_secs(180)))

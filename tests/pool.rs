@@ -40,7 +40,7 @@ fn triple(c: &str, a: &str, reason: AssignReason) -> (String, String, AssignReas
 
 fn state(desk: &Desk, conversation: &str) -> ConversationState {
     desk.engine
-        .conversation(&conversation.into())
+        .conversation(conversation)
         .expect("a known conversation")
         .state
 }
@@ -213,7 +213,7 @@ fn r_p2_an_agent_claims_from_the_pool_within_its_limit() {
         Error::AgentUnavailable {
             conversation: "c2".into(),
             agent: "floater".into(),
-            reason: "it is at its limit",
+            reason: "it is at its limit".into(),
         }
     );
     assert!(matches!(
@@ -256,7 +256,7 @@ fn r_p2_claims_respect_status_under_the_online_only_target() {
                 Error::AgentUnavailable {
                     conversation: "c1".into(),
                     agent: "floater".into(),
-                    reason: "its status is not assignable",
+                    reason: "its status is not assignable".into(),
                 }
             );
         }
@@ -295,16 +295,16 @@ fn r_p2_bad_claims_are_typed_errors_and_change_nothing() {
         desk.refuse(claim("floater", Some("c1"))),
         Error::InvalidState {
             conversation: "c1".into(),
-            state: "active",
-            operation: "claim",
+            state: "active".into(),
+            operation: "claim".into(),
         }
     );
     assert_eq!(
         desk.refuse(claim("floater", Some("c0"))),
         Error::InvalidState {
             conversation: "c0".into(),
-            state: "ended",
-            operation: "claim",
+            state: "ended".into(),
+            operation: "claim".into(),
         }
     );
     assert_eq!(
@@ -335,8 +335,8 @@ fn r_p2_bad_claims_are_typed_errors_and_change_nothing() {
     assert_eq!(
         rt.refuse(claim("floater", Some("c1"))),
         Error::WrongMode {
-            operation: "claim",
-            mode: "real-time"
+            operation: "claim".into(),
+            mode: "real-time".into()
         }
     );
 }
@@ -525,8 +525,8 @@ fn r_p2_r_x1_batch_assignment_from_the_pool() {
                 "c0".to_string(),
                 Err(Error::InvalidState {
                     conversation: "c0".into(),
-                    state: "ended",
-                    operation: "assign",
+                    state: "ended".into(),
+                    operation: "assign".into(),
                 })
             ),
             (
@@ -589,8 +589,8 @@ fn r_p2_r_x2_batch_ending_of_pooled_conversations() {
                 "c4".to_string(),
                 Err(Error::InvalidState {
                     conversation: "c4".into(),
-                    state: "abandoned",
-                    operation: "end",
+                    state: "abandoned".into(),
+                    operation: "end".into(),
                 })
             ),
             ("c3".to_string(), Ok(())),

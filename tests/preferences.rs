@@ -58,7 +58,7 @@ fn r_s2_an_eligible_designated_agent_wins_over_the_strategy() {
         [("c1".into(), "bo".into(), AssignReason::DesignatedAgent)],
         "least recently assigned alone would pick ana"
     );
-    let view = desk.engine.conversation(&"c1".into()).unwrap();
+    let view = desk.engine.conversation("c1").unwrap();
     assert_eq!(view.designated, Some(Target::Agent("bo".into())));
     let out = desk.arrive("c2", "v2", "support");
     assert_eq!(assignments(&out.events), [("c2".into(), "ana".into(), LRA)]);
@@ -175,7 +175,7 @@ fn r_s2_a_designated_group_is_tried_first_and_overflows_to_the_conversations_gro
         assignments(&out.events),
         [("c2".into(), "vic".into(), by_vip)]
     );
-    let view = desk.engine.conversation(&"c2".into()).unwrap();
+    let view = desk.engine.conversation("c2").unwrap();
     assert_eq!(
         (view.group.as_str(), view.designated),
         ("support", Some(Target::Group("vip".into())))
@@ -253,7 +253,7 @@ fn r_s2_a_forgotten_visitor_has_no_last_agent() {
         }]
     );
     assert!(
-        desk.engine.conversation(&"c1".into()).is_some(),
+        desk.engine.conversation("c1").is_some(),
         "the visitor's conversations are not touched"
     );
     let out = desk.arrive("c2", "v1", "support");

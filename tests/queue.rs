@@ -54,7 +54,7 @@ fn position_changes(events: &[Event]) -> Vec<(String, u32)> {
 
 fn position(desk: &Desk, conversation: &str) -> Option<u32> {
     desk.engine
-        .conversation(&conversation.into())
+        .conversation(conversation)
         .expect("a known conversation")
         .position
 }
@@ -99,17 +99,14 @@ fn r_q1_no_eligible_agent_means_the_conversation_waits_in_its_groups_queue() {
     assert!(events.iter().any(|e| matches!(e,
         Event::ConversationQueued { conversation, group, position: 1 }
             if conversation.as_str() == "c1" && group.as_str() == "support")));
-    let view = desk.engine.conversation(&"c1".into()).expect("known");
+    let view = desk.engine.conversation("c1").expect("known");
     assert_eq!(view.state, ConversationState::Queued);
     assert_eq!(view.position, Some(1));
     assert_eq!(desk.queue("support"), ["c1"]);
     assert!(desk.queue("sales").is_empty());
-    assert_eq!(
-        desk.engine.group(&"support".into()).expect("known").waiting,
-        1
-    );
+    assert_eq!(desk.engine.group("support").expect("known").waiting, 1);
     assert_eq!(desk.engine.counters().waiting, 1);
-    assert_eq!(desk.engine.agent(&"sam".into()).expect("known").load, 0);
+    assert_eq!(desk.engine.agent("sam").expect("known").load, 0);
 }
 
 // R-Q1: priority first (higher first), then arrival.
@@ -390,7 +387,7 @@ fn r_q2_abandon_shifts_those_behind_and_only_them() {
     );
     assert_eq!(desk.queue("support"), ["c1", "c3", "c4"]);
     assert_positions_match_queue(&desk, "support");
-    let view = desk.engine.conversation(&"c2".into()).expect("known");
+    let view = desk.engine.conversation("c2").expect("known");
     assert_eq!(view.state, ConversationState::Abandoned);
     assert_eq!(view.position, None);
     let counters = desk.engine.counters();

@@ -179,7 +179,7 @@ fn defect_1_admin_reassigns_a_snoozed_conversation_to_a_group() {
             until
         )
     );
-    let view = desk.engine.conversation(&"c1".into()).expect("known");
+    let view = desk.engine.conversation("c1").expect("known");
     assert_eq!(
         view.group.as_str(),
         "billing",
@@ -455,8 +455,7 @@ fn defect_5_stalled_work_is_out_of_the_drain_path() {
     let mut listed = vec!["high".to_string(), "low".to_string()];
     listed.extend(stalled_ids(N));
     assert_eq!(desk.queue("support"), listed);
-    let position =
-        |desk: &Desk, c: &str| desk.engine.conversation(&c.into()).and_then(|v| v.position);
+    let position = |desk: &Desk, c: &str| desk.engine.conversation(c).and_then(|v| v.position);
     assert_eq!(position(&desk, "high"), Some(1));
     assert_eq!(position(&desk, "low"), Some(2));
     assert_eq!(
@@ -465,10 +464,7 @@ fn defect_5_stalled_work_is_out_of_the_drain_path() {
         "behind every live conversation"
     );
     assert_eq!(position(&desk, "s199"), Some(202));
-    assert_eq!(
-        desk.engine.group(&"support".into()).expect("known").waiting,
-        N + 2
-    );
+    assert_eq!(desk.engine.group("support").expect("known").waiting, N + 2);
     assert_eq!(desk.engine.counters().waiting, N as u64 + 2);
 
     // A new agent takes the live conversations, best first, then nothing more though it has

@@ -539,8 +539,8 @@ fn r_l1_r_l2_bad_messages_are_typed_errors_and_change_nothing() {
             desk.refuse(message(c, from)),
             Error::InvalidState {
                 conversation: c.into(),
-                state,
-                operation,
+                state: state.into(),
+                operation: operation.into(),
             },
             "{c} {from:?}"
         );
@@ -559,8 +559,8 @@ fn r_l1_r_l2_bad_messages_are_typed_errors_and_change_nothing() {
             desk.refuse(message("c4", from)),
             Error::InvalidState {
                 conversation: "c4".into(),
-                state: "queued",
-                operation: agent_op,
+                state: "queued".into(),
+                operation: agent_op.into(),
             }
         );
     }
@@ -583,8 +583,8 @@ fn r_l1_r_l2_bad_messages_are_typed_errors_and_change_nothing() {
             desk.refuse(message(c, Sender::AgentReply)),
             Error::InvalidState {
                 conversation: c.into(),
-                state,
-                operation: agent_op,
+                state: state.into(),
+                operation: agent_op.into(),
             }
         );
     }

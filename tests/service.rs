@@ -234,7 +234,7 @@ fn a_crash_loses_no_acknowledged_command_and_deadlines_still_fire() {
         let state = &service.get(&format!("/conversations/{id}")).json()["state"];
         assert_eq!(
             state,
-            &json!({ "Active": { "agent": "a0" } }),
+            &json!({ "type": "Active", "agent": "a0" }),
             "{id} woke and is a0's again"
         );
     }
@@ -292,7 +292,7 @@ fn refused_commands_get_4xx_with_the_engines_message_and_leave_no_trace() {
     let mut mirror = Engine::new(Config::default()).expect("the default config is valid");
     for command in setup {
         service.ok("POST", "/commands", &body(&command));
-        mirror
+        let _ = mirror
             .handle("2026-03-02T09:00:00Z".parse().expect("a time"), command)
             .expect("the setup is valid");
     }
@@ -313,7 +313,7 @@ fn refused_commands_get_4xx_with_the_engines_message_and_leave_no_trace() {
         (
             "POST",
             "/conversations/ghost/transfer",
-            r#"{"to":{"Agent":"ana"}}"#,
+            r#"{"to":{"type":"Agent","agent":"ana"}}"#,
             404,
             Command::Transfer {
                 conversation: "ghost".into(),
@@ -366,7 +366,7 @@ fn refused_commands_get_4xx_with_the_engines_message_and_leave_no_trace() {
         (
             "POST",
             "/groups",
-            r#"{"group":"vip","limit":{"Fixed":0}}"#,
+            r#"{"group":"vip","limit":{"type":"Fixed","limit":0}}"#,
             422,
             Command::RegisterGroup(GroupSpec::new("vip").limit(0)),
         ),
@@ -433,7 +433,9 @@ fn refused_commands_get_4xx_with_the_engines_message_and_leave_no_trace() {
             "/agents/ana/status",
             r#"{"status":"Sleepy"}"#,
             422,
-            "unknown variant `Sleepy`",
+            // A status is its name on the wire: an unknown one is a custom status the config
+            // does not define, refused by the engine.
+            "status `Sleepy` is not defined in the config's custom statuses",
         ),
     ];
     for (method, path, text, status, message) in malformed {

@@ -89,7 +89,7 @@ fn morning() -> Desk {
     desk.wait(TimeDelta::minutes(4));
     let held: Vec<String> = desk
         .engine
-        .agent_conversations(&"ana".into())
+        .agent_conversations("ana")
         .expect("ana")
         .map(|c| c.to_string())
         .collect();
@@ -180,35 +180,36 @@ fn r_c2_every_outcome_carries_the_engines_next_deadline() {
 fn r_c3_a_command_stamped_in_the_past_is_handled_at_the_engines_clock() {
     let mut engine = Engine::new(Config::default()).expect("valid");
     let t = t0();
-    engine
+    let _ = engine
         .handle(t, Command::RegisterGroup(GroupSpec::new("support")))
         .expect("ok");
     let at = |minutes| t + TimeDelta::minutes(minutes);
-    engine
+    let _ = engine
         .handle(
             at(10),
             Command::VisitorArrives(Arrival::new("c1", "v1", "support")),
         )
         .expect("ok");
-    engine
+    let _ = engine
         .handle(
             at(15),
             Command::VisitorArrives(Arrival::new("c2", "v2", "support")),
         )
         .expect("ok");
     // Stamped 14 minutes back: handled at minute 15.
-    engine
+    let _ = engine
         .handle(
             at(1),
             Command::VisitorArrives(Arrival::new("c3", "v3", "support").priority(0)),
         )
         .expect("ok");
     assert_eq!(engine.now(), Some(at(15)));
-    let c3 = engine.conversation(&"c3".into()).expect("known");
+    let c3 = engine.conversation("c3").expect("known");
     assert_eq!(c3.arrived_at, at(15));
-    assert_eq!(c3.waited, Duration::ZERO);
+    let engine_now = |engine: &Engine| engine.now().expect("a command ran");
+    assert_eq!(c3.waited(engine_now(&engine)), Duration::ZERO);
     let queue: Vec<String> = engine
-        .queue(&"support".into())
+        .queue("support")
         .expect("known")
         .map(|c| c.to_string())
         .collect();
@@ -217,12 +218,12 @@ fn r_c3_a_command_stamped_in_the_past_is_handled_at_the_engines_clock() {
         ["c1", "c2", "c3"],
         "c3 arrived last, whatever its stamp"
     );
-    let c1 = engine.conversation(&"c1".into()).expect("known");
-    assert_eq!(c1.waited, Duration::from_secs(5 * 60));
+    let c1 = engine.conversation("c1").expect("known");
+    assert_eq!(c1.waited(engine_now(&engine)), Duration::from_secs(5 * 60));
 
     // An agent registered with a stamp in the past takes c1 at minute 15: c1 waited 5 minutes,
     // not 5 minutes minus something.
-    engine
+    let _ = engine
         .handle(
             at(0),
             Command::RegisterAgent(
@@ -233,22 +234,29 @@ fn r_c3_a_command_stamped_in_the_past_is_handled_at_the_engines_clock() {
             ),
         )
         .expect("ok");
-    let c1 = engine.conversation(&"c1".into()).expect("known");
+    let c1 = engine.conversation("c1").expect("known");
     assert_eq!(
         c1.state,
         ConversationState::Active {
             agent: "ana".into()
         }
     );
-    assert_eq!(c1.waited, Duration::from_secs(5 * 60));
+    assert_eq!(c1.waited(engine_now(&engine)), Duration::from_secs(5 * 60));
+    assert_eq!(c1.first_assigned_at, Some(at(15)), "not at the stamp");
     // Time moves on, then a late stamp again: waited times of those still queued never shrink.
-    engine.handle(at(20), Command::Tick).expect("ok");
-    let waited = engine.conversation(&"c2".into()).expect("known").waited;
+    let _ = engine.handle(at(20), Command::Tick).expect("ok");
+    let waited = engine
+        .conversation("c2")
+        .expect("known")
+        .waited(engine_now(&engine));
     assert_eq!(waited, Duration::from_secs(5 * 60));
-    engine.handle(at(16), Command::Tick).expect("ok");
+    let _ = engine.handle(at(16), Command::Tick).expect("ok");
     assert_eq!(engine.now(), Some(at(20)));
     assert_eq!(
-        engine.conversation(&"c2".into()).expect("known").waited,
+        engine
+            .conversation("c2")
+            .expect("known")
+            .waited(engine_now(&engine)),
         waited
     );
 }
@@ -272,7 +280,7 @@ fn r_c4_refusals_in_the_middle_of_a_story_leave_no_trace() {
         Command::UpdateAgent(AgentUpdate {
             agent: "ana".into(),
             limit: Some(Limit::Fixed(9)),
-            groups: Some(vec![Membership::with_priority("support", 9)]),
+            groups: Some(vec![Membership::with_rank("support", 9)]),
             schedules: None,
         }),
         Command::AgentStatusChanged {
@@ -302,7 +310,7 @@ fn r_c4_refusals_in_the_middle_of_a_story_leave_no_trace() {
     let mut continued = Vec::new();
     for (at, command) in &reference.log[half..] {
         desk.now = *at;
-        continued.push(json(&desk.run(command.clone())));
+        continued.push(json(desk.run(command.clone()).outcome()));
     }
     let mut straight = Engine::new(reference.engine.config().clone()).expect("valid");
     let expected: Vec<String> = reference
@@ -339,9 +347,9 @@ fn r_c5_edge_timestamps_and_extreme_values_do_not_panic() {
         let mut engine = Engine::new(config).expect("valid");
         let (min, max) = (DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC);
         let mut run = |at: DateTime<Utc>, command: Command| {
-            engine
+            let _ = engine
                 .handle(at, command.clone())
-                .unwrap_or_else(|e| panic!("{command:?}: {e}"))
+                .unwrap_or_else(|e| panic!("{command:?}: {e}"));
         };
         run(min, Command::RegisterGroup(GroupSpec::new("g")));
         run(
@@ -399,14 +407,15 @@ fn r_c5_edge_timestamps_and_extreme_values_do_not_panic() {
         assert!(matches!(err, Error::WrongMode { .. }));
         assert_eq!(engine.now(), Some(max));
         for id in ["a", "b", "c", "d"] {
-            let view = engine.conversation(&id.into()).expect("known");
+            let view = engine.conversation(id).expect("known");
             assert!(view.arrived_at == min || view.arrived_at == max);
         }
-        let b = engine.conversation(&"b".into()).expect("known");
+        let b = engine.conversation("b").expect("known");
         assert!(matches!(b.state, ConversationState::Active { .. }));
         // b waited from the first to the last instant chrono can represent.
         let span = (max - min).to_std().expect("positive");
-        assert_eq!(b.waited, span);
+        assert_eq!(b.waited(max), span);
+        assert_eq!(b.first_assigned_at, Some(max));
         assert_eq!(engine.counters().waiting, 0);
     }
 }
@@ -425,7 +434,7 @@ fn r_c7_queries_report_conversations_agents_groups_queues_and_counters() {
         AgentSpec::new("ana")
             .status(AgentStatus::Online)
             .limit(2)
-            .group_with_priority("support", 1)
+            .group_with_rank("support", 1)
             .group("sales"),
     ));
     desk.run(Command::RegisterAgent(
@@ -443,7 +452,7 @@ fn r_c7_queries_report_conversations_agents_groups_queues_and_counters() {
     desk.wait(TimeDelta::seconds(40));
 
     // A conversation.
-    let c1 = desk.engine.conversation(&"c1".into()).expect("known");
+    let c1 = desk.engine.conversation("c1").expect("known");
     assert_eq!(c1.id.as_str(), "c1");
     assert_eq!(c1.visitor.as_str(), "v1");
     assert_eq!(c1.group.as_str(), "support");
@@ -454,58 +463,56 @@ fn r_c7_queries_report_conversations_agents_groups_queues_and_counters() {
         }
     );
     assert_eq!(
-        (c1.position, c1.waited, c1.arrived_at),
+        (c1.position, c1.waited(desk.now), c1.arrived_at),
         (None, Duration::ZERO, t0())
     );
-    desk.run(Command::Tick); // the clock moves to now: waited times follow it
-    let c3 = desk.engine.conversation(&"c3".into()).expect("known");
+    // Views carry instants: the figures follow the host's clock with no command in between.
+    let c3 = desk.engine.conversation("c3").expect("known");
     assert_eq!(c3.state, ConversationState::Queued);
     assert_eq!(c3.position, Some(2));
-    assert_eq!(c3.waited, Duration::from_secs(40));
-    let c4 = desk.engine.conversation(&"c4".into()).expect("known");
+    assert_eq!(c3.waiting_since, Some(c3.arrived_at));
+    assert_eq!(c3.waited(desk.now), Duration::from_secs(40));
+    let c4 = desk.engine.conversation("c4").expect("known");
     assert_eq!((c4.priority, c4.position), (2, Some(1)));
-    assert!(desk.engine.conversation(&"ghost".into()).is_none());
+    assert!(desk.engine.conversation("ghost").is_none());
 
     // An agent.
-    let ana = desk.engine.agent(&"ana".into()).expect("known");
+    let ana = desk.engine.agent("ana").expect("known");
     assert_eq!(ana.status, AgentStatus::Online);
     assert_eq!((ana.load, ana.limit, ana.assigned_total), (2, 2, 2));
     assert_eq!(
         ana.groups,
         [
-            Membership::with_priority("support", 1),
+            Membership::with_rank("support", 1),
             Membership::new("sales")
         ]
     );
     assert_eq!(ana.conversations, ["c1".into(), "c2".into()]);
     let held: Vec<_> = desk
         .engine
-        .agent_conversations(&"ana".into())
+        .agent_conversations("ana")
         .expect("known")
         .cloned()
         .collect();
     assert_eq!(held, ana.conversations);
-    let bo = desk.engine.agent(&"bo".into()).expect("known");
+    let bo = desk.engine.agent("bo").expect("known");
     assert_eq!((bo.load, bo.limit), (0, 2), "inherits the sales limit");
-    assert_eq!(
-        desk.engine.agent_status(&"bo".into()),
-        Some(&AgentStatus::Busy)
-    );
-    assert!(desk.engine.agent(&"ghost".into()).is_none());
-    assert!(desk.engine.agent_conversations(&"ghost".into()).is_none());
+    assert_eq!(desk.engine.agent_status("bo"), Some(&AgentStatus::Busy));
+    assert!(desk.engine.agent("ghost").is_none());
+    assert!(desk.engine.agent_conversations("ghost").is_none());
     let agents: Vec<_> = desk.engine.agents().map(|a| a.to_string()).collect();
     assert_eq!(agents, ["ana", "bo"]);
 
     // A group and its queue.
-    let sales = desk.engine.group(&"sales".into()).expect("known");
+    let sales = desk.engine.group("sales").expect("known");
     assert_eq!(sales.strategy, Strategy::RoundRobin);
     assert_eq!(sales.limit, Some(2));
     assert_eq!(sales.members, ["ana".into(), "bo".into()]);
     assert_eq!(sales.waiting, 1);
     assert_eq!(desk.queue("support"), ["c4", "c3"]);
     assert_eq!(desk.queue("sales"), ["c5"]);
-    assert!(desk.engine.queue(&"ghost".into()).is_none());
-    assert!(desk.engine.group(&"ghost".into()).is_none());
+    assert!(desk.engine.queue("ghost").is_none());
+    assert!(desk.engine.group("ghost").is_none());
     let groups: Vec<_> = desk.engine.groups().map(|g| g.to_string()).collect();
     assert_eq!(groups, ["support", "sales"]);
     let all: Vec<_> = desk.engine.conversations().map(|c| c.to_string()).collect();
@@ -524,23 +531,14 @@ fn r_c7_queries_report_conversations_agents_groups_queues_and_counters() {
         conversation: "c2".into(),
         to: Target::Group("support".into()),
     });
-    assert_eq!(
-        *desk.engine.counters(),
-        Counters {
-            arrived: 5,
-            queued: 4,
-            assigned_automatically: 3,
-            assigned_manually: 1,
-            transferred: 1,
-            requeued: 0,
-            abandoned: 1,
-            ended: 1,
-            waiting: 1,
-            active: 2,
-            ..Counters::default()
-        }
-    );
-    let ended = desk.engine.conversation(&"c1".into()).expect("known");
+    let mut expected = Counters::default();
+    (expected.arrived, expected.queued) = (5, 4);
+    (expected.assigned_automatically, expected.assigned_manually) = (3, 1);
+    (expected.transferred, expected.requeued) = (1, 0);
+    (expected.abandoned, expected.ended) = (1, 1);
+    (expected.waiting, expected.active) = (1, 2);
+    assert_eq!(*desk.engine.counters(), expected);
+    let ended = desk.engine.conversation("c1").expect("known");
     assert_eq!(
         ended.state,
         ConversationState::Ended {
@@ -587,8 +585,8 @@ fn r_c8_batches_report_one_result_per_item_and_go_on_past_bad_ones() {
                 "c1".to_string(),
                 Err(Error::InvalidState {
                     conversation: "c1".into(),
-                    state: "ended",
-                    operation: "end"
+                    state: "ended".into(),
+                    operation: "end".into()
                 })
             ),
         ]
@@ -597,7 +595,7 @@ fn r_c8_batches_report_one_result_per_item_and_go_on_past_bad_ones() {
     // c1's end drained c2 into ana, then c2 ended too and ana took c3.
     assert_eq!(desk.holder("c3").as_deref(), Some("ana"));
     assert!(matches!(
-        desk.engine.conversation(&"c2".into()).expect("known").state,
+        desk.engine.conversation("c2").expect("known").state,
         ConversationState::Ended { .. }
     ));
 
@@ -619,8 +617,8 @@ fn r_c8_batches_report_one_result_per_item_and_go_on_past_bad_ones() {
         })
     );
     assert_eq!(outcome.results[1].result, Ok(()));
-    assert!(desk.engine.conversation(&"c2".into()).is_none());
-    assert!(desk.engine.conversation(&"c3".into()).is_some());
+    assert!(desk.engine.conversation("c2").is_none());
+    assert!(desk.engine.conversation("c3").is_some());
 
     // An empty batch is an error, whichever batch command.
     for command in [
@@ -655,8 +653,8 @@ fn r_c5_removing_an_agent_designated_by_a_conversation_it_holds_does_not_panic()
             .handle(desk.now, Command::RemoveAgent { agent: "cy".into() })
     }))
     .expect("RemoveAgent must not panic");
-    outcome.expect("a known agent is removed");
-    let d1 = desk.engine.conversation(&"d1".into()).expect("known");
+    let _ = outcome.expect("a known agent is removed");
+    let d1 = desk.engine.conversation("d1").expect("known");
     assert_eq!(d1.state, ConversationState::Queued);
     assert_eq!(
         d1.designated,
@@ -689,7 +687,7 @@ fn r_c7_a_finished_conversation_stays_queryable_after_removals() {
     }
     desk.run(Command::RemoveAgent { agent: "cy".into() });
     for id in ["c1", "c2", "c3"] {
-        let view = std::panic::catch_unwind(|| desk.engine.conversation(&id.into()))
+        let view = std::panic::catch_unwind(|| desk.engine.conversation(id))
             .unwrap_or_else(|_| panic!("querying {id} panicked"))
             .expect("known");
         assert!(matches!(view.state, ConversationState::Ended { .. }));

@@ -76,13 +76,13 @@ fn busy_day() -> Desk {
             .status(AgentStatus::Online)
             .limit(2)
             .group("support")
-            .group_with_priority("sales", 1),
+            .group_with_rank("sales", 1),
     ));
     desk.run(Command::RegisterAgent(
         AgentSpec::new("bo")
             .status(AgentStatus::Online)
-            .group_with_priority("sales", 2)
-            .group_with_priority("vip", 1),
+            .group_with_rank("sales", 2)
+            .group_with_rank("vip", 1),
     ));
     desk.run(Command::RegisterAgent(
         AgentSpec::new("cy").group("tech").group("support"),
@@ -90,7 +90,7 @@ fn busy_day() -> Desk {
     desk.run(Command::RegisterAgent(
         AgentSpec::new("dee")
             .status(AgentStatus::Custom("Chat only".into()))
-            .group_with_priority("vip", 3)
+            .group_with_rank("vip", 3)
             .group("tech")
             .group("spare"),
     ));
@@ -138,7 +138,7 @@ fn busy_day() -> Desk {
         agent: "bo".into(),
         limit: Some(Limit::Fixed(3)),
         groups: Some(vec![
-            Membership::with_priority("vip", 2),
+            Membership::with_rank("vip", 2),
             Membership::new("support"),
         ]),
         schedules: None,
@@ -170,7 +170,7 @@ fn busy_day() -> Desk {
     }));
     let held: Vec<String> = desk
         .engine
-        .agent_conversations(&"ana".into())
+        .agent_conversations("ana")
         .expect("ana")
         .map(|c| c.to_string())
         .collect();
@@ -319,8 +319,10 @@ fn r_c6_a_snapshot_of_another_version_is_unsupported() {
         }
     );
     // 0 never existed; 1 kept a conversation's designation and overflow groups at the top
-    // level of its record, which version 2 nests under `routing` (see CHANGELOG).
-    for old in [0, 1] {
+    // level of its record, which version 2 nests under `routing`; 2 tagged enums by wrapping
+    // them (`{"Active":{...}}`) and named a membership's rank `priority`, where version 3
+    // follows the crate's wire format (see CHANGELOG). tests/wire.rs reads a version-2 shape.
+    for old in [0, 1, 2] {
         let mut snapshot = desk.engine.snapshot();
         snapshot.version = old;
         assert_eq!(
@@ -331,7 +333,7 @@ fn r_c6_a_snapshot_of_another_version_is_unsupported() {
             })
         );
     }
-    assert_eq!(SNAPSHOT_VERSION, 2, "a format change bumps the version");
+    assert_eq!(SNAPSHOT_VERSION, 3, "a format change bumps the version");
 }
 
 /// The slab index (as a string) and id of the first conversation in `value` whose phase
@@ -343,11 +345,7 @@ fn conversation_key(value: &Value, phase: &str) -> (String, String) {
     conversations
         .iter()
         .enumerate()
-        .find(|(_, c)| match &c["phase"] {
-            Value::String(s) => s == phase,
-            Value::Object(o) => o.contains_key(phase),
-            _ => false,
-        })
+        .find(|(_, c)| c["phase"]["type"] == phase)
         .map(|(k, c)| (k.to_string(), c["id"].as_str().expect("an id").to_string()))
         .unwrap_or_else(|| panic!("a {phase} conversation"))
 }
@@ -378,8 +376,7 @@ fn r_c6_a_corrupted_snapshot_is_refused_as_corrupt() {
                 let active = active.clone();
                 move |v| {
                     v["state"]["conversations"]["entries"]
-                        [active.parse::<usize>().expect("an index")]["phase"]["Active"]["agent"] =
-                        9999.into()
+                        [active.parse::<usize>().expect("an index")]["phase"]["agent"] = 9999.into()
                 }
             }),
             Some(active_id.clone()),
@@ -442,10 +439,7 @@ fn r_c6_a_corrupted_snapshot_is_refused_as_corrupt() {
             "an agent is in an undefined status",
             Box::new({
                 let agent = agent.clone();
-                move |v| {
-                    v["state"]["agents"][&agent]["status"] =
-                        serde_json::json!({ "Custom": "Lunch" })
-                }
+                move |v| v["state"]["agents"][&agent]["status"] = "Lunch".into()
             }),
             Some("Lunch".to_string()),
         ),
@@ -479,7 +473,8 @@ fn r_c6_a_corrupted_snapshot_is_refused_as_corrupt() {
                 let queued = queued.clone();
                 move |v| {
                     v["state"]["conversations"]["entries"]
-                        [queued.parse::<usize>().expect("an index")]["phase"] = "Routing".into()
+                        [queued.parse::<usize>().expect("an index")]["phase"] =
+                        serde_json::json!({ "type": "Routing" })
                 }
             }),
             Some(queued_id.clone()),
@@ -600,20 +595,14 @@ fn r_c6_a_key_counter_below_the_keys_in_use_is_refused() {
     ];
     if let Some(engine) = restore_and_run("last_key", value, commands) {
         let queue: Vec<String> = engine
-            .queue(&"support".into())
+            .queue("support")
             .expect("support still exists")
             .map(|c| c.to_string())
             .collect();
         assert_eq!(queue, ["c2", "c3"]);
-        let c3 = engine.conversation(&"c3".into()).expect("known");
+        let c3 = engine.conversation("c3").expect("known");
         assert_eq!(c3.group.as_str(), "support");
-        assert!(
-            engine
-                .queue(&"new".into())
-                .expect("new exists")
-                .next()
-                .is_none()
-        );
+        assert!(engine.queue("new").expect("new exists").next().is_none());
     }
 }
 
@@ -630,7 +619,7 @@ fn r_b3_a_clone_runs_what_if_without_touching_the_original() {
     let mut what_if = live.engine.clone();
     let at = live.now + TimeDelta::minutes(1);
     let all: Vec<_> = what_if.conversations().cloned().collect();
-    what_if
+    let _ = what_if
         .handle(
             at,
             Command::EndConversations {
@@ -639,7 +628,7 @@ fn r_b3_a_clone_runs_what_if_without_touching_the_original() {
             },
         )
         .expect("a batch");
-    what_if
+    let _ = what_if
         .handle(
             at,
             Command::RegisterAgent(
@@ -649,7 +638,7 @@ fn r_b3_a_clone_runs_what_if_without_touching_the_original() {
             ),
         )
         .expect("ok");
-    what_if
+    let _ = what_if
         .handle(
             at,
             Command::RemoveAgent {
@@ -657,7 +646,7 @@ fn r_b3_a_clone_runs_what_if_without_touching_the_original() {
             },
         )
         .expect("ok");
-    what_if
+    let _ = what_if
         .handle(at, arrival("w1", "vw", "support", 5))
         .expect("ok");
     assert_eq!(what_if.counters().waiting, 0);
@@ -665,8 +654,8 @@ fn r_b3_a_clone_runs_what_if_without_touching_the_original() {
 
     assert_eq!(live.state_json(), before);
     assert_eq!(views(&live.engine), before_views);
-    assert!(live.engine.agent(&"temp".into()).is_none());
-    assert!(live.engine.conversation(&"w1".into()).is_none());
+    assert!(live.engine.agent("temp").is_none());
+    assert!(live.engine.conversation("w1").is_none());
 
     let mut straight = Engine::new(config()).expect("valid");
     let expected = replay(&mut straight, &full.log);

@@ -38,7 +38,7 @@ fn r_s1_least_recently_assigned_is_the_default_and_new_agents_go_in_registration
     let mut desk = Desk::new();
     desk.run(Command::RegisterGroup(GroupSpec::new("support")));
     assert_eq!(
-        desk.engine.group(&"support".into()).unwrap().strategy,
+        desk.engine.group("support").unwrap().strategy,
         Strategy::LeastRecentlyAssigned
     );
     for a in ["zoe", "amy", "max"] {
@@ -87,7 +87,7 @@ fn r_s1_least_recently_assigned_follows_the_shopline_order() {
 /// A conversation of a group nobody serves, waiting for an admin: a manual assignment that
 /// the test can make at will.
 fn assign_by_hand(desk: &mut Desk, conversation: &str, agent: &str) {
-    if desk.engine.group(&"back-office".into()).is_none() {
+    if desk.engine.group("back-office").is_none() {
         desk.group("back-office", Strategy::LeastRecentlyAssigned);
     }
     desk.arrive(conversation, conversation, "back-office");
@@ -250,7 +250,7 @@ fn r_s1_agent_priority_serves_priority_1_first_and_ties_go_least_recently_assign
             AgentSpec::new(agent)
                 .status(AgentStatus::Online)
                 .limit(2)
-                .group_with_priority("vip", priority),
+                .group_with_rank("vip", priority),
         );
     }
     let out = desk.arrive("c1", "v1", "vip");
@@ -286,15 +286,15 @@ fn r_s1_agent_priority_is_per_group_and_follows_updates() {
         AgentSpec::new("ana")
             .status(AgentStatus::Online)
             .limit(9)
-            .group_with_priority("vip", 5)
-            .group_with_priority("support", 1),
+            .group_with_rank("vip", 5)
+            .group_with_rank("support", 1),
     );
     desk.register(
         AgentSpec::new("bo")
             .status(AgentStatus::Online)
             .limit(9)
-            .group_with_priority("vip", 1)
-            .group_with_priority("support", 5),
+            .group_with_rank("vip", 1)
+            .group_with_rank("support", 5),
     );
     assert_eq!(
         serve(&mut desk, "vip", &["v1", "v2", "v3"]),
@@ -305,8 +305,8 @@ fn r_s1_agent_priority_is_per_group_and_follows_updates() {
         agent: "ana".into(),
         limit: None,
         groups: Some(vec![
-            Membership::with_priority("vip", 1),
-            Membership::with_priority("support", 1),
+            Membership::with_rank("vip", 1),
+            Membership::with_rank("support", 1),
         ]),
         schedules: None,
     }));
@@ -324,13 +324,13 @@ fn r_s1_changing_a_groups_strategy_changes_the_next_choice() {
         AgentSpec::new("ana")
             .status(AgentStatus::Online)
             .limit(9)
-            .group_with_priority("support", 4),
+            .group_with_rank("support", 4),
     );
     desk.register(
         AgentSpec::new("bo")
             .status(AgentStatus::Online)
             .limit(9)
-            .group_with_priority("support", 2),
+            .group_with_rank("support", 2),
     );
     assert_eq!(serve(&mut desk, "support", &["c1", "c2"]), ["ana", "bo"]);
     desk.run(Command::UpdateGroup(GroupUpdate {

@@ -121,7 +121,7 @@ fn setup_commands(setup: &Setup) -> Vec<Command> {
                 AgentStatus::Offline
             });
         for (g, priority) in &a.groups {
-            spec = spec.group_with_priority(GROUPS[*g], *priority);
+            spec = spec.group_with_rank(GROUPS[*g], *priority);
         }
         commands.push(Command::RegisterAgent(spec));
     }
@@ -244,10 +244,7 @@ fn check(engine: &Engine, aging: Option<u64>) -> Result<(), TestCaseError> {
             .collect();
         prop_assert_eq!(&actual, &expected, "queue of {}", g);
         for (i, id) in actual.iter().enumerate() {
-            let position = engine
-                .conversation(&id.as_str().into())
-                .expect("known")
-                .position;
+            let position = engine.conversation(id.as_str()).expect("known").position;
             prop_assert_eq!(position, Some(i as u32 + 1));
         }
         prop_assert_eq!(engine.group(g).expect("known").waiting, actual.len());

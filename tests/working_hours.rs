@@ -9,7 +9,7 @@ use chrono::{DateTime, NaiveTime, TimeDelta, Utc};
 use common::*;
 use switchboard::{
     AgentSpec, AgentStatus, AgentUpdate, AssignReason, Command, Config, ConversationState,
-    DrainTrigger, Engine, Error, Event, ScheduleSpec, Strategy, WeeklyRange,
+    DrainTrigger, Engine, Error, Event, LeaveMessageReason, ScheduleSpec, Strategy, WeeklyRange,
 };
 
 fn at(s: &str) -> DateTime<Utc> {
@@ -44,10 +44,10 @@ fn scheduled(agent: &str, limit: u32, schedules: &[&str]) -> AgentSpec {
     spec
 }
 
-fn working_hours(desk: &mut Desk, on: bool) -> Result<switchboard::Outcome, Error> {
+fn working_hours(desk: &mut Desk, on: bool) -> Result<Ran, Error> {
     let mut config = desk.engine.config().clone();
     config.working_hours = on;
-    desk.try_run(Command::UpdateConfig(config))
+    desk.try_run(Command::UpdateConfig(config)).map(Ran::new)
 }
 
 fn shift_started() -> AssignReason {
@@ -56,14 +56,14 @@ fn shift_started() -> AssignReason {
     }
 }
 
-fn leave_message_reasons(events: &[Event]) -> Vec<(String, String)> {
+fn leave_message_reasons(events: &[Event]) -> Vec<(String, LeaveMessageReason)> {
     events
         .iter()
         .filter_map(|e| match e {
             Event::LeaveMessageOffered {
                 conversation,
                 reason,
-            } => Some((conversation.to_string(), format!("{reason:?}"))),
+            } => Some((conversation.to_string(), *reason)),
             _ => None,
         })
         .collect()
@@ -90,7 +90,7 @@ fn r_w1_r_w2_a_berlin_shift_after_the_daylight_saving_change_drains_the_queue_at
     assert!(pairs(&events).is_empty(), "{events:?}");
     assert_eq!(
         leave_message_reasons(&events),
-        vec![("c1".into(), "NoAgentAvailable".into())]
+        vec![("c1".into(), LeaveMessageReason::NoAgentAvailable)]
     );
     desk.now = at("2026-03-28T10:05:00Z");
     desk.arrive("c2", "v2", "support");
@@ -120,9 +120,9 @@ fn r_w1_r_w2_a_berlin_shift_after_the_daylight_saving_change_drains_the_queue_at
     assert!(desk.queue("support").is_empty());
     assert_eq!(
         desk.engine
-            .conversation(&"c1".into())
+            .conversation("c1")
             .expect("known")
-            .waited,
+            .waited(desk.now),
         (shift - at("2026-03-28T10:00:00Z"))
             .to_std()
             .expect("positive")
@@ -325,7 +325,7 @@ fn r_w2_when_on_only_on_duty_agents_are_eligible() {
     assert!(pairs(&events).is_empty(), "{events:?}");
     assert_eq!(
         leave_message_reasons(&events),
-        Vec::<(String, String)>::new(),
+        Vec::<(String, LeaveMessageReason)>::new(),
         "dora is eligible, only busy"
     );
     assert_eq!(desk.queue("support"), vec!["c2"]);
@@ -417,7 +417,7 @@ fn r_w1_r_a2_adjacent_schedules_in_different_zones_keep_an_offer_across_the_seam
     desk.now = at("2026-03-02T11:59:30Z");
     desk.arrive("c1", "v1", "support");
     desk.arrive("c2", "v2", "support");
-    let holder = |desk: &Desk, c: &str| match desk.engine.conversation(&c.into()).map(|v| v.state) {
+    let holder = |desk: &Desk, c: &str| match desk.engine.conversation(c).map(|v| v.state) {
         Some(ConversationState::Offered { agent, .. }) => Some(agent.to_string()),
         _ => None,
     };

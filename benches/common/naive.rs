@@ -163,6 +163,7 @@ impl Naive {
                         }
                         self.route(conversation, &mut out);
                     }
+                    _ => unreachable!("a variant added after this test"),
                 }
                 self.drain(from, &mut out);
             }

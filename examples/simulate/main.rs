@@ -197,14 +197,15 @@ fn variants(sc: &Scenario, compare: bool) -> Vec<Variant> {
     ]
     .into_iter()
     .map(|s| Variant {
-        label: report::strategy_name(s).into(),
+        label: report::strategy_name(s),
         strategy: Some(s),
         mode: None,
     })
     .collect();
-    let other = match sc.engine.mode {
-        ReceptionMode::RealTime => ReceptionMode::Asynchronous,
-        ReceptionMode::Asynchronous => ReceptionMode::RealTime,
+    let other = if sc.engine.mode == ReceptionMode::RealTime {
+        ReceptionMode::Asynchronous
+    } else {
+        ReceptionMode::RealTime
     };
     out.push(Variant {
         label: format!("{} mode", report::mode_name(other)),

@@ -11,20 +11,12 @@ use crate::scenario::{ErlangFit, Scenario};
 use crate::sim::{BATCHES, RunResult};
 use crate::stats::{half_width_95, jain, mean, percentile};
 
-pub fn strategy_name(strategy: Strategy) -> &'static str {
-    match strategy {
-        Strategy::LeastRecentlyAssigned => "least recently assigned",
-        Strategy::RoundRobin => "round robin",
-        Strategy::LeastLoaded => "least loaded",
-        Strategy::AgentPriority => "agent priority",
-    }
+pub fn strategy_name(strategy: Strategy) -> String {
+    strategy.to_string()
 }
 
-pub fn mode_name(mode: ReceptionMode) -> &'static str {
-    match mode {
-        ReceptionMode::RealTime => "real-time",
-        ReceptionMode::Asynchronous => "asynchronous",
-    }
+pub fn mode_name(mode: ReceptionMode) -> String {
+    mode.to_string()
 }
 
 /// 12,345

@@ -152,9 +152,9 @@ pub struct Team {
     pub count: u32,
     /// Their groups.
     pub groups: Vec<String>,
-    /// Their priority (1 highest ..= 5) in some of their groups; 3 elsewhere.
+    /// Their rank (1 first ..= 5 last) in some of their groups; 3 elsewhere.
     #[serde(default)]
-    pub priority: BTreeMap<String, u8>,
+    pub rank: BTreeMap<String, u8>,
     /// Their own reception limit; none: the largest of their groups', else the engine's
     /// `default_limit`.
     #[serde(default)]
@@ -591,15 +591,15 @@ impl Scenario {
                     return Err(format!("{at}.groups[{j}]: `{group}` is listed twice"));
                 }
             }
-            for (group, priority) in &team.priority {
+            for (group, rank) in &team.rank {
                 if !team.groups.contains(group) {
                     return Err(format!(
-                        "{at}.priority.{group}: the team is not in group `{group}`"
+                        "{at}.rank.{group}: the team is not in group `{group}`"
                     ));
                 }
-                if !(1..=5).contains(priority) {
+                if !(1..=5).contains(rank) {
                     return Err(format!(
-                        "{at}.priority.{group}: must be 1 (highest) to 5, got {priority}"
+                        "{at}.rank.{group}: must be 1 (first) to 5 (last), got {rank}"
                     ));
                 }
             }
@@ -932,8 +932,8 @@ stagger_minutes = 15
             ),
             (
                 "limit = 2",
-                "limit = 2\npriority = { support = 9 }",
-                "agents[0].priority.support: must be 1 (highest) to 5, got 9",
+                "limit = 2\nrank = { support = 9 }",
+                "agents[0].rank.support: must be 1 (first) to 5 (last), got 9",
             ),
             (
                 "name = \"test desk\"",

@@ -568,9 +568,9 @@ impl<'a> Sim<'a> {
             spec.groups = team
                 .groups
                 .iter()
-                .map(|g| Membership::with_priority(g.as_str(), *team.priority.get(g).unwrap_or(&3)))
+                .map(|g| Membership::with_rank(g.as_str(), *team.rank.get(g).unwrap_or(&3)))
                 .collect();
-            let outcome = self.send(Command::RegisterAgent(spec))?;
+            let outcome = self.send_outcome(Command::RegisterAgent(spec))?;
             let limit = outcome
                 .events
                 .iter()
@@ -744,7 +744,12 @@ impl<'a> Sim<'a> {
     }
 
     /// Sends one command at the current time and reacts to what comes out.
-    fn send(&mut self, command: Command) -> Result<Outcome, String> {
+    /// Sends a command whose events only `react` needs.
+    fn send(&mut self, command: Command) -> Result<(), String> {
+        self.send_outcome(command).map(drop)
+    }
+
+    fn send_outcome(&mut self, command: Command) -> Result<Outcome, String> {
         let at = self.time(self.now);
         let started = Instant::now();
         let result = self.engine.handle(at, command.clone());
@@ -900,7 +905,7 @@ impl<'a> Sim<'a> {
                         conversations: vec![c.id.clone()],
                         target: Target::Group(self.sc.groups[c.group].id.as_str().into()),
                     };
-                    if !self.send(command)?.all_succeeded() {
+                    if !self.send_outcome(command)?.all_succeeded() {
                         self.late_actions += 1;
                     }
                 }
@@ -1321,28 +1326,27 @@ impl<'a> Sim<'a> {
 
 /// Counters accumulated since `before`; the gauges (waiting, active, ...) as they are now.
 fn diff(now: &Counters, before: &Counters) -> Counters {
-    Counters {
-        arrived: now.arrived - before.arrived,
-        queued: now.queued - before.queued,
-        assigned_automatically: now.assigned_automatically - before.assigned_automatically,
-        assigned_manually: now.assigned_manually - before.assigned_manually,
-        transferred: now.transferred - before.transferred,
-        requeued: now.requeued - before.requeued,
-        abandoned: now.abandoned - before.abandoned,
-        ended: now.ended - before.ended,
-        pooled: now.pooled - before.pooled,
-        claimed: now.claimed - before.claimed,
-        snoozes: now.snoozes - before.snoozes,
-        sla_warnings: now.sla_warnings - before.sla_warnings,
-        sla_breaches: now.sla_breaches - before.sla_breaches,
-        inactivity_reminders: now.inactivity_reminders - before.inactivity_reminders,
-        ended_for_inactivity: now.ended_for_inactivity - before.ended_for_inactivity,
-        offers: now.offers - before.offers,
-        offers_declined: now.offers_declined - before.offers_declined,
-        offers_expired: now.offers_expired - before.offers_expired,
-        redirects: now.redirects - before.redirects,
-        turned_away: now.turned_away - before.turned_away,
-        left_message: now.left_message - before.left_message,
-        ..now.clone()
-    }
+    let mut d = now.clone();
+    d.arrived -= before.arrived;
+    d.queued -= before.queued;
+    d.assigned_automatically -= before.assigned_automatically;
+    d.assigned_manually -= before.assigned_manually;
+    d.transferred -= before.transferred;
+    d.requeued -= before.requeued;
+    d.abandoned -= before.abandoned;
+    d.ended -= before.ended;
+    d.pooled -= before.pooled;
+    d.claimed -= before.claimed;
+    d.snoozes -= before.snoozes;
+    d.sla_warnings -= before.sla_warnings;
+    d.sla_breaches -= before.sla_breaches;
+    d.inactivity_reminders -= before.inactivity_reminders;
+    d.ended_for_inactivity -= before.ended_for_inactivity;
+    d.offers -= before.offers;
+    d.offers_declined -= before.offers_declined;
+    d.offers_expired -= before.offers_expired;
+    d.redirects -= before.redirects;
+    d.turned_away -= before.turned_away;
+    d.left_message -= before.left_message;
+    d
 }

@@ -9,16 +9,16 @@ use crate::outcome::Ctx;
 use crate::store::{AgentKey, ConvKey, ScheduleKey, State};
 
 impl State {
-    /// Checks memberships: known groups, priorities 1..=5, no group twice.
+    /// Checks memberships: known groups, ranks 1..=5, no group twice.
     fn members(&self, agent: &AgentId, groups: &[Membership]) -> Result<Vec<Member>, Error> {
         let mut members: Vec<Member> = Vec::with_capacity(groups.len());
         for m in groups {
             let group = self.group_key(&m.group)?;
-            if !(1..=5).contains(&m.priority) {
-                return Err(Error::InvalidPriority {
+            if !(1..=5).contains(&m.rank) {
+                return Err(Error::InvalidRank {
                     agent: agent.clone(),
                     group: m.group.clone(),
-                    priority: m.priority,
+                    rank: m.rank,
                 });
             }
             if members.iter().any(|x| x.group == group) {
@@ -29,7 +29,7 @@ impl State {
             }
             members.push(Member {
                 group,
-                priority: m.priority,
+                rank: m.rank,
             });
         }
         Ok(members)

@@ -19,8 +19,8 @@ impl State {
     ) -> Result<(), Error> {
         if self.config.mode != ReceptionMode::Asynchronous {
             return Err(Error::WrongMode {
-                operation: "claim",
-                mode: self.config.mode.name(),
+                operation: "claim".into(),
+                mode: self.config.mode.name().into(),
             });
         }
         let a = self.agent_key(agent)?;
@@ -31,8 +31,8 @@ impl State {
                 if !phase.is_waiting() {
                     return Err(Error::InvalidState {
                         conversation: id.clone(),
-                        state: phase.name(),
-                        operation: "claim",
+                        state: phase.name().into(),
+                        operation: "claim".into(),
                     });
                 }
                 c
@@ -55,7 +55,8 @@ impl State {
                     "it is at its limit"
                 } else {
                     "its status is not assignable"
-                },
+                }
+                .into(),
             });
         }
 

@@ -52,6 +52,7 @@ impl State {
             stalled: false,
             replied: false,
             phase: Phase::Routing,
+            waiting_since: None,
             first_assigned_at: None,
             goal: None,
             silent_since: None,
@@ -89,8 +90,8 @@ impl State {
         if !phase.is_waiting() && !offered {
             return Err(Error::InvalidState {
                 conversation: id.clone(),
-                state: phase.name(),
-                operation: "abandon",
+                state: phase.name().into(),
+                operation: "abandon".into(),
             });
         }
 
@@ -127,8 +128,8 @@ impl State {
         if !phase.is_open() {
             return Err(Error::InvalidState {
                 conversation: id.clone(),
-                state: phase.name(),
-                operation: "end",
+                state: phase.name().into(),
+                operation: "end".into(),
             });
         }
 
@@ -180,17 +181,17 @@ impl State {
         let Some(from) = conv.phase.accepted_by() else {
             return Err(Error::InvalidState {
                 conversation: id.clone(),
-                state: conv.phase.name(),
-                operation: "transfer",
+                state: conv.phase.name().into(),
+                operation: "transfer".into(),
             });
         };
         let to = match &target {
             Target::Agent(agent) => {
                 let b = self.agent_key(agent)?;
-                let unavailable = |reason| Error::AgentUnavailable {
+                let unavailable = |reason: &'static str| Error::AgentUnavailable {
                     conversation: id.clone(),
                     agent: agent.clone(),
-                    reason,
+                    reason: reason.into(),
                 };
                 if b == from {
                     return Err(unavailable("it already holds the conversation"));

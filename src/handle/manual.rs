@@ -65,8 +65,8 @@ impl State {
         if !(conv.phase.is_waiting() || conv.phase.holder().is_some()) {
             return Err(Error::InvalidState {
                 conversation: id.clone(),
-                state: conv.phase.name(),
-                operation: "assign",
+                state: conv.phase.name().into(),
+                operation: "assign".into(),
             });
         }
         let holder = conv.phase.holder();

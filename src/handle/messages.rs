@@ -27,11 +27,12 @@ impl State {
         if !allowed {
             return Err(Error::InvalidState {
                 conversation: id.clone(),
-                state: phase.name(),
+                state: phase.name().into(),
                 operation: match from {
                     Sender::Visitor => "take a visitor message for",
                     Sender::AgentReply | Sender::AgentNote => "take an agent message for",
-                },
+                }
+                .into(),
             });
         }
 

@@ -147,7 +147,7 @@ impl State {
             .find(|a| a.status.assignable(&config).is_none())
         {
             return Err(Error::InvalidConfig {
-                field: "custom_statuses",
+                field: "custom_statuses".into(),
                 problem: format!(
                     "drops status `{}`, which agent `{}` is in",
                     agent.status, agent.id

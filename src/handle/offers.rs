@@ -23,8 +23,8 @@ impl State {
         let Phase::Offered { agent: to, expires } = self.conv(c).phase else {
             return Err(Error::InvalidState {
                 conversation: conversation.clone(),
-                state: self.conv(c).phase.name(),
-                operation: "answer the offer of",
+                state: self.conv(c).phase.name().into(),
+                operation: "answer the offer of".into(),
             });
         };
         if to != a {

@@ -25,8 +25,8 @@ impl State {
     ) -> Result<(), Error> {
         if self.config.mode != ReceptionMode::Asynchronous {
             return Err(Error::WrongMode {
-                operation: "snooze",
-                mode: self.config.mode.name(),
+                operation: "snooze".into(),
+                mode: self.config.mode.name().into(),
             });
         }
         if until <= ctx.now {
@@ -51,8 +51,8 @@ impl State {
         let Some(a) = conv.agent() else {
             return Err(Error::InvalidState {
                 conversation: id.clone(),
-                state: conv.phase.name(),
-                operation: "snooze",
+                state: conv.phase.name().into(),
+                operation: "snooze".into(),
             });
         };
 

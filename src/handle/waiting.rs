@@ -109,8 +109,8 @@ impl State {
     ) -> Result<(), Error> {
         if self.config.mode != ReceptionMode::RealTime {
             return Err(Error::WrongMode {
-                operation: "leave a message",
-                mode: self.config.mode.name(),
+                operation: "leave a message".into(),
+                mode: self.config.mode.name().into(),
             });
         }
         if !self.config.queue.leave_message {
@@ -122,8 +122,8 @@ impl State {
         if !queued && !matches!(phase, Phase::TurnedAway { .. }) {
             return Err(Error::InvalidState {
                 conversation: id.clone(),
-                state: phase.name(),
-                operation: "leave a message for",
+                state: phase.name().into(),
+                operation: "leave a message for".into(),
             });
         }
 

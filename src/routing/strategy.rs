@@ -1,6 +1,7 @@
 //! The four strategies and the ordered key each files an agent under.
 
 use std::cmp::Ordering;
+use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
@@ -9,6 +10,7 @@ use crate::store::AgentKey;
 /// How a group picks among its eligible agents with free capacity (R-S1). Every strategy ends
 /// in a total tie-break, so the choice never depends on anything but the engine's state.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum Strategy {
     /// Agents never assigned first (in registration order), then the one whose latest
     /// assignment is oldest (SHOPLINE). The default. "Latest assignment" counts every
@@ -23,9 +25,21 @@ pub enum Strategy {
     /// Lowest load / limit, compared exactly as fractions (Sobot saturation); ties go to the
     /// least recently assigned, then registration order.
     LeastLoaded,
-    /// Highest priority in the group first, 1 before 5 (Tencent Cloud Desk); ties go to the
-    /// least recently assigned, then registration order.
+    /// The best [rank](crate::Membership::rank) in the group first, 1 before 5 (Tencent Cloud
+    /// Desk's agent priority); ties go to the least recently assigned, then registration order.
     AgentPriority,
+}
+
+/// In words: `least recently assigned`, `round robin`, `least loaded`, `agent priority`.
+impl fmt::Display for Strategy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Strategy::LeastRecentlyAssigned => "least recently assigned",
+            Strategy::RoundRobin => "round robin",
+            Strategy::LeastLoaded => "least loaded",
+            Strategy::AgentPriority => "agent priority",
+        })
+    }
 }
 
 /// An exact fraction `load / limit` with a non-zero denominator, ordered by value.
@@ -90,7 +104,7 @@ impl CandKey {
     pub(crate) fn new(
         strategy: Strategy,
         ratio: Ratio,
-        priority: u8,
+        rank: u8,
         last: u64,
         agent: AgentKey,
     ) -> Self {
@@ -98,7 +112,7 @@ impl CandKey {
             Strategy::LeastRecentlyAssigned => (last, 0),
             Strategy::RoundRobin => (0, 0),
             Strategy::LeastLoaded => (ratio.fixed(), last),
-            Strategy::AgentPriority => (u64::from(priority), last),
+            Strategy::AgentPriority => (u64::from(rank), last),
         };
         CandKey {
             first,

@@ -50,6 +50,7 @@ impl TimerKind {
 
 /// An armed timer. Ordered by time, then by the order it was armed in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct Timer {
     pub at: DateTime<Utc>,
     pub seq: u64,

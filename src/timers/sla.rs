@@ -11,6 +11,7 @@ use crate::store::{ConvKey, State};
 
 /// An open reply goal.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct Goal {
     pub kind: ReplyGoal,
     /// The target, in milliseconds of running time.

@@ -5,13 +5,45 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use switchboard::{
     AgentSpec, AgentStatus, AgentView, Arrival, AssignReason, Command, Config, ConversationId,
-    ConversationState, EndReason, Engine, Error, Event, GroupSpec, Outcome, Strategy, Target,
-    WakeReason,
+    ConversationState, EndReason, Engine, Error, Event, GroupSpec, ItemResult, Outcome, Strategy,
+    Target, WakeReason,
 };
 
 /// Monday 2 March 2026, 09:00 UTC: the start of every story.
 pub fn t0() -> DateTime<Utc> {
     "2026-03-02T09:00:00Z".parse().expect("a valid timestamp")
+}
+
+/// What a desk helper returns: the command's [`Outcome`], which the desk has already used (its
+/// events are in [`Desk::events`]), so a test may drop it, unlike a bare `Outcome`
+/// (`#[must_use]`). The same fields as an `Outcome`; [`Ran::outcome`] gives the outcome back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ran {
+    pub events: Vec<Event>,
+    pub results: Vec<ItemResult>,
+    pub next_deadline: Option<DateTime<Utc>>,
+    outcome: Outcome,
+}
+
+impl Ran {
+    pub fn new(outcome: Outcome) -> Self {
+        Self {
+            events: outcome.events.clone(),
+            results: outcome.results.clone(),
+            next_deadline: outcome.next_deadline,
+            outcome,
+        }
+    }
+
+    /// The outcome, as the engine returned it.
+    pub fn outcome(&self) -> &Outcome {
+        &self.outcome
+    }
+
+    /// [`Outcome::all_succeeded`].
+    pub fn all_succeeded(&self) -> bool {
+        self.outcome.all_succeeded()
+    }
 }
 
 pub struct Desk {
@@ -38,9 +70,9 @@ impl Desk {
     }
 
     /// Runs a command at the desk's clock; panics on `Err`.
-    pub fn run(&mut self, command: Command) -> Outcome {
+    pub fn run(&mut self, command: Command) -> Ran {
         match self.try_run(command.clone()) {
-            Ok(outcome) => outcome,
+            Ok(outcome) => Ran::new(outcome),
             Err(e) => panic!("{command:?} failed: {e}"),
         }
     }
@@ -91,14 +123,14 @@ impl Desk {
         self.now += by;
     }
 
-    pub fn group(&mut self, id: &str, strategy: Strategy) -> Outcome {
+    pub fn group(&mut self, id: &str, strategy: Strategy) -> Ran {
         self.run(Command::RegisterGroup(
             GroupSpec::new(id).strategy(strategy),
         ))
     }
 
     /// Registers an Online agent with a fixed limit in the given groups (priority 3).
-    pub fn agent(&mut self, id: &str, limit: u32, groups: &[&str]) -> Outcome {
+    pub fn agent(&mut self, id: &str, limit: u32, groups: &[&str]) -> Ran {
         let mut spec = AgentSpec::new(id).status(AgentStatus::Online).limit(limit);
         for g in groups {
             spec = spec.group(*g);
@@ -106,7 +138,7 @@ impl Desk {
         self.run(Command::RegisterAgent(spec))
     }
 
-    pub fn arrive(&mut self, conversation: &str, visitor: &str, group: &str) -> Outcome {
+    pub fn arrive(&mut self, conversation: &str, visitor: &str, group: &str) -> Ran {
         self.run(Command::VisitorArrives(Arrival::new(
             conversation,
             visitor,
@@ -114,14 +146,14 @@ impl Desk {
         )))
     }
 
-    pub fn end(&mut self, conversation: &str) -> Outcome {
+    pub fn end(&mut self, conversation: &str) -> Ran {
         self.run(Command::EndConversations {
             conversations: vec![conversation.into()],
             reason: EndReason::Agent,
         })
     }
 
-    pub fn status(&mut self, agent: &str, status: AgentStatus) -> Outcome {
+    pub fn status(&mut self, agent: &str, status: AgentStatus) -> Ran {
         self.run(Command::AgentStatusChanged {
             agent: agent.into(),
             status,
@@ -130,7 +162,7 @@ impl Desk {
 
     /// The agent holding a conversation, if any.
     pub fn holder(&self, conversation: &str) -> Option<String> {
-        match self.engine.conversation(&conversation.into())?.state {
+        match self.engine.conversation(conversation)?.state {
             switchboard::ConversationState::Active { agent } => Some(agent.to_string()),
             _ => None,
         }
@@ -139,7 +171,7 @@ impl Desk {
     /// A group's queue, as strings.
     pub fn queue(&self, group: &str) -> Vec<String> {
         self.engine
-            .queue(&group.into())
+            .queue(group)
             .expect("a known group")
             .map(|c| c.to_string())
             .collect()
@@ -174,17 +206,17 @@ pub fn pairs(events: &[Event]) -> Vec<(String, String)> {
 
 impl Desk {
     /// Registers an agent from a full spec (any status, limit, groups and priorities).
-    pub fn register(&mut self, spec: AgentSpec) -> Outcome {
+    pub fn register(&mut self, spec: AgentSpec) -> Ran {
         self.run(Command::RegisterAgent(spec))
     }
 
     /// A visitor arrives with a full `Arrival` (priority, designated agent or group).
-    pub fn arrive_as(&mut self, arrival: Arrival) -> Outcome {
+    pub fn arrive_as(&mut self, arrival: Arrival) -> Ran {
         self.run(Command::VisitorArrives(arrival))
     }
 
     /// An admin assigns conversations to an agent or a group (R-X1).
-    pub fn assign(&mut self, conversations: &[&str], target: Target) -> Outcome {
+    pub fn assign(&mut self, conversations: &[&str], target: Target) -> Ran {
         self.run(Command::AssignManually {
             conversations: conversation_ids(conversations),
             target,
@@ -194,7 +226,7 @@ impl Desk {
     /// An agent's view; panics if the agent is unknown.
     pub fn agent_view(&self, agent: &str) -> AgentView {
         self.engine
-            .agent(&agent.into())
+            .agent(agent)
             .unwrap_or_else(|| panic!("agent `{agent}` is registered"))
     }
 
@@ -211,7 +243,7 @@ pub fn conversation_ids(ids: &[&str]) -> Vec<ConversationId> {
 }
 
 /// A batch outcome's per-item results, as (conversation, result).
-pub fn item_results(outcome: &Outcome) -> Vec<(String, Result<(), Error>)> {
+pub fn item_results(outcome: &Ran) -> Vec<(String, Result<(), Error>)> {
     outcome
         .results
         .iter()
@@ -232,7 +264,7 @@ pub fn snooze(conversations: &[&str], until: DateTime<Utc>) -> Command {
 /// A conversation's state by the engine's query; panics if it is unknown.
 pub fn state(desk: &Desk, conversation: &str) -> ConversationState {
     desk.engine
-        .conversation(&conversation.into())
+        .conversation(conversation)
         .expect("a known conversation")
         .state
 }

@@ -419,7 +419,7 @@ pub fn error_name(error: &Error) -> &'static str {
         Error::DuplicateAgent { .. } => "DuplicateAgent",
         Error::DuplicateGroup { .. } => "DuplicateGroup",
         Error::DuplicateMembership { .. } => "DuplicateMembership",
-        Error::InvalidPriority { .. } => "InvalidPriority",
+        Error::InvalidRank { .. } => "InvalidRank",
         Error::ZeroAgentLimit { .. } => "ZeroAgentLimit",
         Error::ZeroGroupLimit { .. } => "ZeroGroupLimit",
         Error::UnknownStatus { .. } => "UnknownStatus",
@@ -551,6 +551,7 @@ impl Model {
                 .iter()
                 .find(|s| &s.name == name)
                 .map(|s| s.assignable),
+            _ => unreachable!("a variant added after this test"),
         }
     }
 
@@ -633,7 +634,9 @@ impl Model {
                 PoolOrder::OldestFirst => 0,
                 PoolOrder::NewestFirst => -i128::from(c.seq),
                 PoolOrder::PriorityThenOldest => -i128::from(c.priority),
+                _ => unreachable!("a variant added after this test"),
             },
+            _ => unreachable!("a variant added after this test"),
         };
         (rank, c.seq)
     }
@@ -704,6 +707,7 @@ impl Model {
             Strategy::AgentPriority => candidates
                 .iter()
                 .min_by_key(|a| (Self::priority_in(a, g), a.last, a.seq)),
+            _ => unreachable!("a variant added after this test"),
         };
         chosen.map(|a| a.seq)
     }
@@ -980,6 +984,7 @@ impl Model {
                 let position = self.position(i).expect("just queued");
                 self.emit(MEvent::Queued(id, group, position));
             }
+            _ => unreachable!("a variant added after this test"),
         }
     }
 
@@ -1051,6 +1056,7 @@ impl Model {
         let target = match kind {
             ReplyGoal::FirstReply => self.config.sla.first_reply_secs,
             ReplyGoal::NextReply => self.config.sla.next_reply_secs,
+            _ => unreachable!("a variant added after this test"),
         };
         let Some(target) = target else {
             return;
@@ -1243,6 +1249,7 @@ impl Model {
                 self.known_group(g)?;
                 (None, Some(g.clone()))
             }
+            _ => unreachable!("a variant added after this test"),
         };
         let seq = self.seq();
         self.convs.push(MConv {
@@ -1439,13 +1446,13 @@ impl Model {
         let mut out: Vec<(GroupId, u8)> = Vec::new();
         for m in groups {
             self.known_group(&m.group)?;
-            if !(1..=5).contains(&m.priority) {
-                return Err("InvalidPriority");
+            if !(1..=5).contains(&m.rank) {
+                return Err("InvalidRank");
             }
             if out.iter().any(|(g, _)| g == &m.group) {
                 return Err("DuplicateMembership");
             }
-            out.push((m.group.clone(), m.priority));
+            out.push((m.group.clone(), m.rank));
         }
         Ok(out)
     }
@@ -1455,6 +1462,7 @@ impl Model {
             Limit::Inherit => Ok(None),
             Limit::Fixed(0) => Err("ZeroAgentLimit"),
             Limit::Fixed(n) => Ok(Some(n)),
+            _ => unreachable!("a variant added after this test"),
         }
     }
 
@@ -1552,6 +1560,7 @@ impl Model {
             Limit::Inherit => Ok(None),
             Limit::Fixed(0) => Err("ZeroGroupLimit"),
             Limit::Fixed(n) => Ok(Some(n)),
+            _ => unreachable!("a variant added after this test"),
         }
     }
 
@@ -1734,6 +1743,7 @@ impl Model {
                         let position = self.position(i).expect("queued");
                         self.emit(MEvent::Queued(id, group, position));
                     }
+                    _ => unreachable!("a variant added after this test"),
                 }
             }
         }
@@ -1885,10 +1895,12 @@ impl Model {
                 self.known_group(g)?;
                 None
             }
+            _ => unreachable!("a variant added after this test"),
         };
         let group = match to {
             Target::Group(g) => Some(g),
             Target::Agent(_) => None,
+            _ => unreachable!("a variant added after this test"),
         };
         if matches!(self.convs[i].place, Place::Snoozed { .. }) {
             self.rehome(i, group);
@@ -1947,6 +1959,7 @@ impl Model {
                     return Err("EmptyGroup");
                 }
             }
+            _ => unreachable!("a variant added after this test"),
         }
         self.batch(ids, |m, id| m.assign_one(id, target))
     }
@@ -1996,6 +2009,7 @@ impl Model {
                     }
                 }
             }
+            _ => unreachable!("a variant added after this test"),
         };
         if holder == Some(agent) {
             return Err("AlreadyAssigned");
@@ -2013,6 +2027,7 @@ impl Model {
         let group = match target {
             Target::Group(g) => Some(g.clone()),
             Target::Agent(_) => None,
+            _ => unreachable!("a variant added after this test"),
         };
         self.rehome(i, group.as_ref());
         if let (Some(g), AssignReason::ManualToGroup { strategy: Some(_) }) = (&group, &reason) {

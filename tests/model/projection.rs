@@ -131,7 +131,9 @@ pub fn wait_key(config: &Config, c: &PConv) -> (i128, u64) {
             PoolOrder::OldestFirst => 0,
             PoolOrder::NewestFirst => -i128::from(c.seq),
             PoolOrder::PriorityThenOldest => -i128::from(c.priority),
+            _ => unreachable!("a variant added after this test"),
         },
+        _ => unreachable!("a variant added after this test"),
     };
     (rank, c.seq)
 }
@@ -276,6 +278,7 @@ impl Projection {
                     Some(Target::Agent(a)) => (Some(a.clone()), None),
                     Some(Target::Group(g)) => (None, Some(g.clone())),
                     None => (None, None),
+                    _ => unreachable!("a variant added after this test"),
                 };
                 self.convs.push(PConv {
                     id: conversation.clone(),
@@ -980,7 +983,7 @@ pub fn inv10_events_are_a_complete_account(p: &Projection, engine: &Engine) -> R
         let queue: Vec<ConversationId> = engine.queue(g).expect("listed").cloned().collect();
         let mut own: Vec<ConversationId> = queue
             .iter()
-            .filter(|id| engine.conversation(id).is_some_and(|v| &v.group == g))
+            .filter(|id| engine.conversation(*id).is_some_and(|v| &v.group == g))
             .cloned()
             .collect();
         own.sort();
