@@ -2,15 +2,14 @@
 
 use std::fmt;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveTime, Utc, Weekday};
 use serde::{Deserialize, Serialize};
 
-use crate::agent::AgentStatus;
 use crate::config::{Config, ReceptionMode};
 use crate::event::EndReason;
-use crate::ids::{AgentId, ConversationId, GroupId, ScheduleId, VisitorId};
-use crate::routing::Strategy;
-use crate::schedule::ScheduleSpec;
+use crate::ids::{AgentId, ConversationId, GroupId, ScheduleId, Target, VisitorId};
+use crate::status::AgentStatus;
+use crate::strategy::Strategy;
 
 /// A command, in the vocabulary of a contact-center product. Each is handled atomically: it
 /// either succeeds with an [`Outcome`](crate::Outcome) or fails with an
@@ -475,54 +474,6 @@ impl Arrival {
     }
 }
 
-/// An agent or a group, as the target of an assignment or transfer.
-///
-/// On the wire: `{"type":"Agent","agent":"ana"}` or `{"type":"Group","group":"support"}`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(from = "TargetWire", into = "TargetWire")]
-#[non_exhaustive]
-pub enum Target {
-    /// One agent.
-    Agent(AgentId),
-    /// A group: the engine picks the agent.
-    Group(GroupId),
-}
-
-impl fmt::Display for Target {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Target::Agent(agent) => write!(f, "agent `{agent}`"),
-            Target::Group(group) => write!(f, "group `{group}`"),
-        }
-    }
-}
-
-/// [`Target`] on the wire: the variant in `"type"`, the id in a named field.
-#[derive(Serialize, Deserialize)]
-#[serde(tag = "type", deny_unknown_fields)]
-enum TargetWire {
-    Agent { agent: AgentId },
-    Group { group: GroupId },
-}
-
-impl From<TargetWire> for Target {
-    fn from(wire: TargetWire) -> Self {
-        match wire {
-            TargetWire::Agent { agent } => Target::Agent(agent),
-            TargetWire::Group { group } => Target::Group(group),
-        }
-    }
-}
-
-impl From<Target> for TargetWire {
-    fn from(target: Target) -> Self {
-        match target {
-            Target::Agent(agent) => TargetWire::Agent { agent },
-            Target::Group(group) => TargetWire::Group { group },
-        }
-    }
-}
-
 /// An agent's membership of a group, with its rank there (R-A1).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -826,4 +777,105 @@ pub struct GroupUpdate {
     /// deadlines as they are.
     #[serde(default)]
     pub overflow: Option<Overflow>,
+}
+
+/// A named weekly schedule (SHOPLINE "working time"): a time zone and weekly ranges. Used for
+/// agents' working hours and for the desk's service hours.
+///
+/// Ranges may touch but not overlap, to the second (to the nanosecond, in fact: a range's
+/// times are compared exactly), also across midnight and the end of the week;
+/// [`Command::DefineSchedule`](crate::Command::DefineSchedule) refuses a schedule whose ranges
+/// overlap, or a range that names no days, is empty, or starts or ends in a leap second, with
+/// [`Error::InvalidSchedule`](crate::Error::InvalidSchedule) naming the schedule.
+///
+/// # Example
+///
+/// ```
+/// use chrono::{DateTime, NaiveTime, TimeDelta, Utc, Weekday::*};
+/// use switchboard::{
+///     AgentId, AgentSpec, AgentStatus, Command, Config, Engine, Error, GroupSpec, ScheduleSpec,
+///     WeeklyRange,
+/// };
+///
+/// let time = |h| NaiveTime::from_hms_opt(h, 0, 0).expect("a valid time");
+/// let berlin = ScheduleSpec {
+///     schedule: "berlin".into(),
+///     time_zone: "Europe/Berlin".into(),
+///     ranges: vec![
+///         WeeklyRange::new(&[Mon, Tue, Wed, Thu, Fri], time(9), time(17)),
+///         // Overnight: from Friday 22:00 to Saturday 06:00.
+///         WeeklyRange::new(&[Fri], time(22), time(6)),
+///     ],
+/// };
+/// // Monday 2 March 2026, 07:00 UTC: 08:00 in Berlin (UTC+1 in winter).
+/// let t0: DateTime<Utc> = "2026-03-02T07:00:00Z".parse()?;
+/// let mut engine = Engine::new(Config::default())?;
+/// engine.handle(t0, Command::DefineSchedule(berlin))?;
+/// engine.handle(t0, Command::RegisterGroup(GroupSpec::new("support")))?;
+/// let ana = AgentSpec::new("ana")
+///     .status(AgentStatus::Online)
+///     .group("support")
+///     .schedule("berlin");
+/// engine.handle(t0, Command::RegisterAgent(ana))?;
+///
+/// // Working-hours routing needs an agent with a schedule, so it is switched on now.
+/// let config = Config { working_hours: true, ..engine.config().clone() };
+/// let outcome = engine.handle(t0, Command::UpdateConfig(config))?;
+/// let ana = AgentId::from("ana");
+/// assert!(!engine.agent(&ana).expect("registered").on_duty);
+/// // The shift starts at 09:00 in Berlin, 08:00 UTC: a deadline, so the host ticks then.
+/// let shift_start: DateTime<Utc> = "2026-03-02T08:00:00Z".parse()?;
+/// assert_eq!(outcome.next_deadline, Some(shift_start));
+/// engine.handle(shift_start, Command::Tick)?;
+/// assert!(engine.agent(&ana).expect("registered").on_duty);
+///
+/// // Ranges that overlap, if only by a second, are refused.
+/// let overlapping = ScheduleSpec {
+///     schedule: "late".into(),
+///     time_zone: "UTC".into(),
+///     ranges: vec![
+///         WeeklyRange::new(&[Mon], time(9), time(17)),
+///         WeeklyRange::new(&[Mon], time(17) - TimeDelta::seconds(1), time(18)),
+///     ],
+/// };
+/// let error = engine.handle(shift_start, Command::DefineSchedule(overlapping)).unwrap_err();
+/// assert!(matches!(&error,
+///     Error::InvalidSchedule { schedule, .. } if schedule.as_str() == "late"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleSpec {
+    /// Its id.
+    pub schedule: ScheduleId,
+    /// An IANA time zone name, such as `Europe/Berlin`.
+    pub time_zone: String,
+    /// The weekly ranges; on duty means inside any of them.
+    pub ranges: Vec<WeeklyRange>,
+}
+
+/// A time range on some days of the week, in the schedule's local time. When `end` is not
+/// after `start` the range runs overnight into the next day; the days name the day it starts.
+/// Times are taken exactly, seconds and fractions included; a leap second (`23:59:60`) is
+/// refused as a bound.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WeeklyRange {
+    /// The days on which the range starts.
+    pub days: Vec<Weekday>,
+    /// Local start time (inclusive).
+    pub start: NaiveTime,
+    /// Local end time (exclusive); at or before `start` for an overnight range.
+    pub end: NaiveTime,
+}
+
+impl WeeklyRange {
+    /// A range on the given days.
+    pub fn new(days: &[Weekday], start: NaiveTime, end: NaiveTime) -> Self {
+        Self {
+            days: days.to_vec(),
+            start,
+            end,
+        }
+    }
 }

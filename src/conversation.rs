@@ -1,87 +1,15 @@
 //! What a conversation can be: its record, and the states it moves through.
 
-use std::fmt;
-
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::command::Target;
 use crate::config::Config;
 use crate::event::{EndReason, TurnAwayReason};
+use crate::ids::Target;
 use crate::ids::{AgentId, ConversationId, VisitorId};
-use crate::routing::QueueKey;
-use crate::store::{AgentKey, ConvKey, GroupKey};
-use crate::timers::{Goal, Slots};
-
-/// Where a conversation is now, as the queries report it.
-///
-/// On the wire: `{"type":"Queued"}`, `{"type":"Active","agent":"ana"}`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(tag = "type")]
-#[non_exhaustive]
-pub enum ConversationState {
-    /// Waiting in its group's queue for an agent (real-time mode).
-    Queued,
-    /// Waiting in the unassigned pool (asynchronous mode, R-P1).
-    Pooled,
-    /// Offered to an agent, who must accept it before the offer expires (R-R1).
-    Offered {
-        /// The agent.
-        agent: AgentId,
-        /// When the offer expires.
-        expires: DateTime<Utc>,
-    },
-    /// Held by an agent.
-    Active {
-        /// The agent.
-        agent: AgentId,
-    },
-    /// Parked by its agent until a time (R-Z1); it keeps its agent.
-    Snoozed {
-        /// The agent.
-        agent: AgentId,
-        /// When the snooze lifts, unless a message lifts it first.
-        until: DateTime<Utc>,
-    },
-    /// The visitor left the queue before an agent took it.
-    Abandoned,
-    /// Turned away from a full queue, or after the queue's maximum wait (R-Q3); the visitor
-    /// may still leave a message.
-    TurnedAway {
-        /// Why.
-        reason: TurnAwayReason,
-    },
-    /// The visitor left a message instead of waiting (R-Q3).
-    LeftMessage,
-    /// Ended.
-    Ended {
-        /// Who or what ended it.
-        reason: EndReason,
-        /// The agent who held it, if any.
-        agent: Option<AgentId>,
-    },
-}
-
-/// In words, for a log line: `queued`, `active with agent `ana``, `ended (agent)`.
-impl fmt::Display for ConversationState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ConversationState::Queued => f.write_str("queued"),
-            ConversationState::Pooled => f.write_str("in the unassigned pool"),
-            ConversationState::Offered { agent, expires } => {
-                write!(f, "offered to agent `{agent}` until {expires}")
-            }
-            ConversationState::Active { agent } => write!(f, "active with agent `{agent}`"),
-            ConversationState::Snoozed { agent, until } => {
-                write!(f, "snoozed by agent `{agent}` until {until}")
-            }
-            ConversationState::Abandoned => f.write_str("abandoned"),
-            ConversationState::TurnedAway { reason } => write!(f, "turned away ({reason})"),
-            ConversationState::LeftMessage => f.write_str("left a message"),
-            ConversationState::Ended { reason, .. } => write!(f, "ended ({reason})"),
-        }
-    }
-}
+use crate::keys::{AgentKey, ConvKey, GroupKey};
+use crate::routing::queue::QueueKey;
+use crate::timers::timer::{Goal, Slots};
 
 /// The engine's own record of a conversation's state.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

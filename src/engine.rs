@@ -9,14 +9,17 @@ use chrono::{DateTime, Utc};
 use serde::de::{self, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::agent::AgentStatus;
 use crate::command::{Command, Membership};
 use crate::config::Config;
-use crate::conversation::{Conversation, ConversationState, Phase};
+use crate::conversation::{Conversation, Phase};
+use crate::ctx::Ctx;
 use crate::error::Error;
 use crate::ids::{AgentId, ConversationId, GroupId};
-use crate::outcome::{Ctx, Outcome};
-use crate::store::{AgentKey, State};
+use crate::keys::AgentKey;
+use crate::outcome::Outcome;
+use crate::status::AgentStatus;
+use crate::store::State;
+use crate::view::ConversationState;
 use crate::view::{AgentView, ConversationView, Counters, GroupView};
 
 /// The routing engine: a deterministic state machine driven by [`Engine::handle`].

@@ -5,11 +5,11 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::agent::AgentStatus;
-use crate::command::Target;
 use crate::config::ReceptionMode;
+use crate::ids::Target;
 use crate::ids::{AgentId, ConversationId, GroupId, ScheduleId, VisitorId};
-use crate::routing::Strategy;
+use crate::status::AgentStatus;
+use crate::strategy::Strategy;
 
 /// A fact the engine reports. The host persists or dispatches them (notify the visitor, open
 /// the chat on the agent's desk, ...). Within one [`Outcome`](crate::Outcome) they are in causal

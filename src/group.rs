@@ -7,8 +7,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::ids::GroupId;
-use crate::routing::{CandKey, Queue, Strategy};
-use crate::store::{AgentKey, GroupKey};
+use crate::keys::{AgentKey, GroupKey};
+use crate::routing::candidates::CandKey;
+use crate::routing::queue::Queue;
+use crate::strategy::Strategy;
 
 /// A group as the engine keeps it. Fields after `cursor` are derived and rebuilt on restore.
 #[derive(Clone, Debug, Serialize, Deserialize)]

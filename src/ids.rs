@@ -1,4 +1,5 @@
-//! Identifiers the host chooses: agents, groups, conversations and visitors.
+//! Identifiers the host chooses: agents, groups, conversations and visitors; and a target,
+//! an agent or a group.
 //!
 //! Each id is a shared, immutable string (`Arc<str>`): the engine keeps one copy of the text
 //! and every record, index and event that names the id holds a reference to it, so cloning an
@@ -103,3 +104,51 @@ id_type!(
     /// A named weekly schedule (working hours or service hours).
     ScheduleId
 );
+
+/// An agent or a group, as the target of an assignment or transfer.
+///
+/// On the wire: `{"type":"Agent","agent":"ana"}` or `{"type":"Group","group":"support"}`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(from = "TargetWire", into = "TargetWire")]
+#[non_exhaustive]
+pub enum Target {
+    /// One agent.
+    Agent(AgentId),
+    /// A group: the engine picks the agent.
+    Group(GroupId),
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Target::Agent(agent) => write!(f, "agent `{agent}`"),
+            Target::Group(group) => write!(f, "group `{group}`"),
+        }
+    }
+}
+
+/// [`Target`] on the wire: the variant in `"type"`, the id in a named field.
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "type", deny_unknown_fields)]
+enum TargetWire {
+    Agent { agent: AgentId },
+    Group { group: GroupId },
+}
+
+impl From<TargetWire> for Target {
+    fn from(wire: TargetWire) -> Self {
+        match wire {
+            TargetWire::Agent { agent } => Target::Agent(agent),
+            TargetWire::Group { group } => Target::Group(group),
+        }
+    }
+}
+
+impl From<Target> for TargetWire {
+    fn from(target: Target) -> Self {
+        match target {
+            Target::Agent(agent) => TargetWire::Agent { agent },
+            Target::Group(group) => TargetWire::Group { group },
+        }
+    }
+}

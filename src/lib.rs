@@ -332,43 +332,53 @@
 #![deny(unnameable_types)]
 #![warn(clippy::unwrap_used)]
 
-mod agent;
+// The ground floor, the vocabulary: what goes in and out. These import nothing from the
+// floors above.
 mod command;
 mod config;
-mod conversation;
-mod engine;
 mod error;
 mod event;
-mod group;
-mod handle;
 mod ids;
 mod outcome;
-mod routing;
-mod schedule;
-mod slab;
-mod store;
-mod timers;
+mod status;
+mod strategy;
 mod view;
 mod wire;
 
-pub use agent::AgentStatus;
+// The state: keys, records and the tables.
+mod agent;
+mod conversation;
+mod ctx;
+mod group;
+mod keys;
+mod schedule;
+mod slab;
+mod store;
+
+// The indexes: how the agent is chosen and waiting work found, and the deadlines.
+mod routing;
+mod timers;
+
+// The handlers, one file per command family, and the facade.
+mod engine;
+mod handle;
+
 pub use command::{
     AgentSpec, AgentUpdate, Arrival, Command, GroupSpec, GroupUpdate, Limit, Membership, Overflow,
-    Sender, Target,
+    ScheduleSpec, Sender, WeeklyRange,
 };
 pub use config::{
     AllocationTarget, Config, CustomStatus, Inactivity, LastAgent, PoolOrder, QueueConfig,
     Reception, ReceptionMode, Sla,
 };
-pub use conversation::ConversationState;
 pub use engine::{Engine, SNAPSHOT_VERSION, Snapshot};
 pub use error::Error;
 pub use event::{
     AssignReason, DrainTrigger, EndReason, Event, LeaveMessageReason, PoolReason, ReplyGoal,
     TurnAwayReason, WakeReason,
 };
-pub use ids::{AgentId, ConversationId, GroupId, ScheduleId, VisitorId};
+pub use ids::{AgentId, ConversationId, GroupId, ScheduleId, Target, VisitorId};
 pub use outcome::{Assignment, ItemResult, Outcome, QueuePosition};
-pub use routing::Strategy;
-pub use schedule::{ScheduleSpec, WeeklyRange};
-pub use view::{AgentView, ConversationView, Counters, GroupView};
+pub use status::AgentStatus;
+pub use strategy::Strategy;
+pub use view::{AgentView, ConversationState, ConversationView, Counters, GroupView};

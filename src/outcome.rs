@@ -1,14 +1,11 @@
 //! What one command produced: its events, per-item results, and the next deadline.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 use crate::event::{AssignReason, Event};
 use crate::ids::{AgentId, ConversationId, GroupId};
-use crate::store::{ConvKey, GroupKey};
 
 /// The result of a successful [`Engine::handle`](crate::Engine::handle).
 ///
@@ -270,33 +267,5 @@ impl From<ItemResult> for ItemResultWire {
             conversation: item.conversation,
             error: item.result.err(),
         }
-    }
-}
-
-/// Collects what one command produces while it runs.
-pub(crate) struct Ctx {
-    pub now: DateTime<Utc>,
-    pub events: Vec<Event>,
-    pub results: Vec<ItemResult>,
-    /// Queues changed by this command, with their first `announce` entries before the change.
-    pub touched: BTreeMap<GroupKey, Vec<ConvKey>>,
-    /// Conversations queued by this command, with the position their event announced.
-    pub entered: BTreeMap<ConvKey, u32>,
-}
-
-impl Ctx {
-    pub(crate) fn new(now: DateTime<Utc>) -> Self {
-        Self {
-            now,
-            // Most commands emit a few events; one allocation covers them.
-            events: Vec::with_capacity(8),
-            results: Vec::new(),
-            touched: BTreeMap::new(),
-            entered: BTreeMap::new(),
-        }
-    }
-
-    pub(crate) fn emit(&mut self, event: Event) {
-        self.events.push(event);
     }
 }

@@ -5,37 +5,23 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
-use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
 use crate::agent::{Agent, Listing};
 use crate::config::{AllocationTarget, Config, ReceptionMode};
 use crate::conversation::{Conversation, Phase};
+use crate::ctx::Ctx;
 use crate::event::{AssignReason, Event, PoolReason, ReplyGoal};
 use crate::group::Group;
 use crate::group::SERVED_SAMPLES;
 use crate::ids::{AgentId, ConversationId, GroupId, ScheduleId, VisitorId};
-use crate::outcome::Ctx;
-use crate::routing::{CandKey, Queue, Ratio};
+use crate::keys::{AgentKey, ConvKey, GroupKey, IdMap, ScheduleKey};
+use crate::routing::candidates::{CandKey, Ratio};
+use crate::routing::queue::Queue;
 use crate::schedule::Schedule;
 use crate::slab::Slab;
-use crate::timers::{Slot, Timer, TimerKind, after};
+use crate::timers::timer::{Slot, Timer, TimerKind, after};
 use crate::view::Counters;
-
-/// An agent's internal key: its registration sequence number (never reused).
-pub(crate) type AgentKey = u64;
-/// A group's internal key: its registration sequence number (never reused).
-pub(crate) type GroupKey = u64;
-/// A conversation's internal key: its arrival sequence number (never reused).
-pub(crate) type ConvKey = u64;
-/// A schedule's internal key: its definition sequence number (never reused).
-pub(crate) type ScheduleKey = u64;
-
-/// A map keyed by the host's ids. Iteration is insertion order whatever the hasher, so the
-/// engine's behaviour does not depend on it; foldhash is several times faster than SipHash on
-/// short strings, and its per-process random seed keeps keys chosen by visitors from
-/// colliding on purpose.
-pub(crate) type IdMap<K, V> = IndexMap<K, V, foldhash::fast::RandomState>;
 
 /// The agent who last served a visitor, and when (assignment, or end if it ended).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

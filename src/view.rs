@@ -6,16 +6,20 @@
 //! waits, when it was first assigned) rather than the time elapsed since, and the host measures
 //! the time elapsed against its own clock (see [`ConversationView::waited`]).
 
+use std::fmt;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::agent::AgentStatus;
-use crate::command::{Membership, Target};
-use crate::conversation::ConversationState;
+use crate::event::{EndReason, TurnAwayReason};
+
+use crate::command::Membership;
+use crate::ids::Target;
+use crate::status::AgentStatus;
+
 use crate::ids::{AgentId, ConversationId, GroupId, ScheduleId, VisitorId};
-use crate::routing::Strategy;
+use crate::strategy::Strategy;
 
 /// A conversation as it stands.
 ///
@@ -225,5 +229,75 @@ impl Counters {
         .into_iter()
         .max()
         .unwrap_or(0)
+    }
+}
+
+/// Where a conversation is now, as the queries report it.
+///
+/// On the wire: `{"type":"Queued"}`, `{"type":"Active","agent":"ana"}`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "type")]
+#[non_exhaustive]
+pub enum ConversationState {
+    /// Waiting in its group's queue for an agent (real-time mode).
+    Queued,
+    /// Waiting in the unassigned pool (asynchronous mode, R-P1).
+    Pooled,
+    /// Offered to an agent, who must accept it before the offer expires (R-R1).
+    Offered {
+        /// The agent.
+        agent: AgentId,
+        /// When the offer expires.
+        expires: DateTime<Utc>,
+    },
+    /// Held by an agent.
+    Active {
+        /// The agent.
+        agent: AgentId,
+    },
+    /// Parked by its agent until a time (R-Z1); it keeps its agent.
+    Snoozed {
+        /// The agent.
+        agent: AgentId,
+        /// When the snooze lifts, unless a message lifts it first.
+        until: DateTime<Utc>,
+    },
+    /// The visitor left the queue before an agent took it.
+    Abandoned,
+    /// Turned away from a full queue, or after the queue's maximum wait (R-Q3); the visitor
+    /// may still leave a message.
+    TurnedAway {
+        /// Why.
+        reason: TurnAwayReason,
+    },
+    /// The visitor left a message instead of waiting (R-Q3).
+    LeftMessage,
+    /// Ended.
+    Ended {
+        /// Who or what ended it.
+        reason: EndReason,
+        /// The agent who held it, if any.
+        agent: Option<AgentId>,
+    },
+}
+
+/// In words, for a log line: `queued`, `active with agent `ana``, `ended (agent)`.
+impl fmt::Display for ConversationState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConversationState::Queued => f.write_str("queued"),
+            ConversationState::Pooled => f.write_str("in the unassigned pool"),
+            ConversationState::Offered { agent, expires } => {
+                write!(f, "offered to agent `{agent}` until {expires}")
+            }
+            ConversationState::Active { agent } => write!(f, "active with agent `{agent}`"),
+            ConversationState::Snoozed { agent, until } => {
+                write!(f, "snoozed by agent `{agent}` until {until}")
+            }
+            ConversationState::Abandoned => f.write_str("abandoned"),
+            ConversationState::TurnedAway { reason } => write!(f, "turned away ({reason})"),
+            ConversationState::LeftMessage => f.write_str("left a message"),
+            ConversationState::Ended { reason, .. } => write!(f, "ended ({reason})"),
+        }
     }
 }

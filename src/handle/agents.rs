@@ -1,12 +1,14 @@
 //! Registering, updating and removing agents, and their status changes.
 
-use crate::agent::{Agent, AgentStatus, Member};
+use crate::agent::{Agent, Member};
 use crate::command::{AgentSpec, AgentUpdate, Limit, Membership};
+use crate::ctx::Ctx;
 use crate::error::Error;
 use crate::event::{DrainTrigger, Event};
 use crate::ids::{AgentId, ScheduleId};
-use crate::outcome::Ctx;
-use crate::store::{AgentKey, ConvKey, ScheduleKey, State};
+use crate::keys::{AgentKey, ConvKey, ScheduleKey};
+use crate::status::AgentStatus;
+use crate::store::State;
 
 impl State {
     /// Checks memberships: known groups, ranks 1..=5, no group twice.

@@ -1,10 +1,10 @@
 //! An agent claims a conversation from the unassigned pool (R-P2), within its limit.
 
 use crate::config::ReceptionMode;
+use crate::ctx::Ctx;
 use crate::error::Error;
 use crate::event::AssignReason;
 use crate::ids::{AgentId, ConversationId};
-use crate::outcome::Ctx;
 use crate::store::State;
 
 impl State {

@@ -1,14 +1,16 @@
 //! A conversation's life: arrival, abandon, end, transfer, forget.
 
-use crate::command::{Arrival, Target};
+use crate::command::Arrival;
 use crate::conversation::{Conversation, Phase, Routing};
+use crate::ctx::Ctx;
 use crate::error::Error;
 use crate::event::{AssignReason, DrainTrigger, EndReason, Event, WakeReason};
+use crate::ids::Target;
 use crate::ids::{ConversationId, VisitorId};
-use crate::outcome::Ctx;
+use crate::keys::{AgentKey, ConvKey, GroupKey};
 use crate::routing::Choice;
-use crate::store::{AgentKey, ConvKey, GroupKey, State};
-use crate::timers::Slots;
+use crate::store::State;
+use crate::timers::timer::Slots;
 
 /// Where a transfer goes, resolved to keys.
 enum To {

@@ -1,13 +1,14 @@
 //! Registering, updating and removing groups.
 
 use crate::command::{GroupSpec, GroupUpdate, Limit, Overflow};
+use crate::ctx::Ctx;
 use crate::error::Error;
 use crate::event::{DrainTrigger, Event};
 use crate::group::Group;
 use crate::ids::GroupId;
-use crate::outcome::Ctx;
-use crate::store::{AgentKey, ConvKey, GroupKey, State};
-use crate::timers::Slot;
+use crate::keys::{AgentKey, ConvKey, GroupKey};
+use crate::store::State;
+use crate::timers::timer::Slot;
 
 impl State {
     /// `RegisterGroup`: O(log groups).

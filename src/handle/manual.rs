@@ -1,14 +1,16 @@
 //! Manual assignment by an admin (R-X1): highest priority, always succeeds for a known agent,
 //! from the queue or pool, an offer, an agent (a transfer) or a snooze (which moves along).
 
-use crate::command::Target;
 use crate::conversation::Phase;
+use crate::ctx::Ctx;
 use crate::error::Error;
 use crate::event::{AssignReason, DrainTrigger, Event};
 use crate::ids::ConversationId;
-use crate::outcome::{Ctx, ItemResult};
-use crate::routing::Ratio;
-use crate::store::{AgentKey, GroupKey, State};
+use crate::ids::Target;
+use crate::keys::{AgentKey, GroupKey};
+use crate::outcome::ItemResult;
+use crate::routing::candidates::Ratio;
+use crate::store::State;
 
 /// A manual assignment's target, resolved to keys.
 #[derive(Clone, Copy)]

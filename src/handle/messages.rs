@@ -2,12 +2,12 @@
 //! inactivity (R-L2). The engine keeps no message text.
 
 use crate::command::Sender;
+use crate::ctx::Ctx;
 use crate::error::Error;
 use crate::event::{ReplyGoal, WakeReason};
 use crate::ids::ConversationId;
-use crate::outcome::Ctx;
 use crate::store::State;
-use crate::timers::Slot;
+use crate::timers::timer::Slot;
 
 impl State {
     /// `Message`: O(log t), plus the wake of a snoozed conversation.

@@ -14,12 +14,14 @@ mod waiting;
 use crate::command::Command;
 use crate::config::{Config, ReceptionMode};
 use crate::conversation::Phase;
+use crate::ctx::Ctx;
 use crate::error::Error;
 use crate::event::{DrainTrigger, Event, PoolReason, WakeReason};
 use crate::ids::{AgentId, ConversationId, GroupId};
-use crate::outcome::{Ctx, ItemResult};
-use crate::store::{AgentKey, ConvKey, GroupKey, State};
-use crate::timers::{Slot, TimerKind, after};
+use crate::keys::{AgentKey, ConvKey, GroupKey};
+use crate::outcome::ItemResult;
+use crate::store::State;
+use crate::timers::timer::{Slot, TimerKind, after};
 
 impl State {
     /// Applies one command. On `Err` nothing has changed.

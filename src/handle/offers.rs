@@ -1,14 +1,15 @@
 //! Offers when automatic reception is off (R-R1), and redirects when an agent does not
 //! respond (R-R2..R-R4).
 
-use crate::agent::AgentStatus;
 use crate::conversation::Phase;
+use crate::ctx::Ctx;
 use crate::error::Error;
 use crate::event::{AssignReason, DrainTrigger, Event};
 use crate::ids::{AgentId, ConversationId};
-use crate::outcome::Ctx;
-use crate::store::{AgentKey, ConvKey, State};
-use crate::timers::Slot;
+use crate::keys::{AgentKey, ConvKey};
+use crate::status::AgentStatus;
+use crate::store::State;
+use crate::timers::timer::Slot;
 
 impl State {
     /// Checks that `conversation` is offered to `agent` and the offer still stands.

@@ -1,12 +1,14 @@
 //! Working hours (R-W1, R-W2): defining schedules, and what happens at a shift boundary.
 
+use crate::command::ScheduleSpec;
+use crate::ctx::Ctx;
 use crate::error::Error;
 use crate::event::{DrainTrigger, Event};
 use crate::ids::ScheduleId;
-use crate::outcome::Ctx;
-use crate::schedule::{Schedule, ScheduleSpec};
-use crate::store::{AgentKey, ScheduleKey, State};
-use crate::timers::TimerKind;
+use crate::keys::{AgentKey, ScheduleKey};
+use crate::schedule::Schedule;
+use crate::store::State;
+use crate::timers::timer::TimerKind;
 
 impl State {
     pub(crate) fn schedule_key(&self, schedule: &ScheduleId) -> Result<ScheduleKey, Error> {

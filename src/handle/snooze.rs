@@ -6,12 +6,13 @@ use chrono::{DateTime, Utc};
 
 use crate::config::ReceptionMode;
 use crate::conversation::Phase;
+use crate::ctx::Ctx;
 use crate::error::Error;
 use crate::event::{AssignReason, DrainTrigger, Event, ReplyGoal, WakeReason};
 use crate::ids::ConversationId;
-use crate::outcome::Ctx;
-use crate::store::{AgentKey, ConvKey, State};
-use crate::timers::{Slot, TimerKind, after};
+use crate::keys::{AgentKey, ConvKey};
+use crate::store::State;
+use crate::timers::timer::{Slot, TimerKind, after};
 
 impl State {
     /// `Snooze`: checks the mode and the time for the whole batch, then snoozes each

@@ -7,12 +7,13 @@ use chrono::{DateTime, Utc};
 
 use crate::config::ReceptionMode;
 use crate::conversation::{Conversation, Phase};
+use crate::ctx::Ctx;
 use crate::error::Error;
 use crate::event::{Event, LeaveMessageReason, TurnAwayReason};
 use crate::ids::ConversationId;
-use crate::outcome::Ctx;
-use crate::store::{ConvKey, GroupKey, State};
-use crate::timers::Slot;
+use crate::keys::{ConvKey, GroupKey};
+use crate::store::State;
+use crate::timers::timer::Slot;
 
 impl State {
     /// A new conversation that no agent took: it waits, unless the queue is full; a visitor

@@ -13,19 +13,19 @@
 //! declined or missed them), which it steps over one by one where they sit ahead of what it
 //! may take.
 
-mod queue;
-mod strategy;
-
-pub(crate) use queue::{Queue, QueueKey};
-pub use strategy::Strategy;
-pub(crate) use strategy::{CandKey, Ratio};
+pub(crate) mod candidates;
+pub(crate) mod queue;
 
 use chrono::TimeDelta;
 
 use crate::conversation::Conversation;
+use crate::ctx::Ctx;
 use crate::event::{AssignReason, DrainTrigger};
-use crate::outcome::Ctx;
-use crate::store::{AgentKey, ConvKey, GroupKey, State};
+use crate::keys::{AgentKey, ConvKey, GroupKey};
+use crate::routing::candidates::{CandKey, Ratio};
+use crate::routing::queue::QueueKey;
+use crate::store::State;
+use crate::strategy::Strategy;
 
 /// The agent chosen for a conversation, why, and the group whose strategy chose it (whose
 /// round-robin cursor then moves).

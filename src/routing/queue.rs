@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Config, MAX_AGING_STEP_SECS, PoolOrder, ReceptionMode};
-use crate::store::ConvKey;
+use crate::keys::ConvKey;
 
 /// A waiting conversation's place in every queue it waits in; the smallest is served first.
 ///

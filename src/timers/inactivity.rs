@@ -1,10 +1,11 @@
 //! Visitor inactivity (R-L2): after the agent's reply, a reminder and then the end, unless
 //! the visitor writes; never while snoozed.
 
-use super::{Slot, TimerKind, after};
+use crate::ctx::Ctx;
 use crate::event::{EndReason, Event};
-use crate::outcome::Ctx;
-use crate::store::{ConvKey, State};
+use crate::keys::ConvKey;
+use crate::store::State;
+use crate::timers::timer::{Slot, TimerKind, after};
 
 impl State {
     /// The agent replied (or a snooze lifted after its reply): the visitor's silence starts now.

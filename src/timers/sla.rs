@@ -2,27 +2,13 @@
 //! met by the agent's reply, paused while snoozed.
 
 use chrono::{DateTime, TimeDelta, Utc};
-use serde::{Deserialize, Serialize};
 
-use super::{Slot, TimerKind};
+use crate::ctx::Ctx;
 use crate::event::{Event, ReplyGoal};
-use crate::outcome::Ctx;
-use crate::store::{ConvKey, State};
-
-/// An open reply goal.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct Goal {
-    pub kind: ReplyGoal,
-    /// The target, in milliseconds of running time.
-    pub target_ms: i64,
-    /// Running time spent before `running_since` (snoozes pause the clock).
-    pub spent_ms: i64,
-    /// Since when the clock runs; `None` while paused.
-    pub running_since: Option<DateTime<Utc>>,
-    pub warned: bool,
-    pub breached: bool,
-}
+use crate::keys::ConvKey;
+use crate::store::State;
+use crate::timers::timer::Goal;
+use crate::timers::timer::{Slot, TimerKind};
 
 impl Goal {
     /// When the goal is breached if its clock keeps running from `since`.

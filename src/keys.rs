@@ -1,0 +1,18 @@
+//! The engine's internal keys, and the map keyed by the host's ids.
+
+use indexmap::IndexMap;
+
+/// An agent's internal key: its registration sequence number (never reused).
+pub(crate) type AgentKey = u64;
+/// A group's internal key: its registration sequence number (never reused).
+pub(crate) type GroupKey = u64;
+/// A conversation's internal key: its arrival sequence number (never reused).
+pub(crate) type ConvKey = u64;
+/// A schedule's internal key: its definition sequence number (never reused).
+pub(crate) type ScheduleKey = u64;
+
+/// A map keyed by the host's ids. Iteration is insertion order whatever the hasher, so the
+/// engine's behaviour does not depend on it; foldhash is several times faster than SipHash on
+/// short strings, and its per-process random seed keeps keys chosen by visitors from
+/// colliding on purpose.
+pub(crate) type IdMap<K, V> = IndexMap<K, V, foldhash::fast::RandomState>;
