@@ -170,8 +170,7 @@ impl State {
             self.touch(ctx, g);
         }
         self.config = config;
-        self.rebuild()
-            .expect("live state is consistent, and the new config defines every agent's status");
+        self.rebuild();
         ctx.emit(Event::ConfigUpdated);
         if from != to {
             ctx.emit(Event::ReceptionModeChanged { from, to });
