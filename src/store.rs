@@ -501,16 +501,16 @@ impl State {
     /// Compiles what a snapshot does not store (the schedules' time zones). Used on restore.
     pub(crate) fn reload(&mut self) -> Result<(), String> {
         for s in self.schedules.values_mut() {
-            s.reload()
-                .map_err(|e| format!("schedule `{}`: {e}", s.spec.schedule))?;
+            s.reload().map_err(|e| e.to_string())?;
         }
         Ok(())
     }
 
     /// Rebuilds every derived index from the primary tables. Used on restore, after
     /// [`State::check`], and when the config changes. It cannot fail: it relies only on what
-    /// `check` establishes and every command keeps (the groups and schedules an agent names
-    /// exist, the agent's status is defined), which the config alone cannot change.
+    /// `check` establishes and every command keeps, such as that the groups and schedules an
+    /// agent names exist and that its status is defined (`UpdateConfig` checks the new config
+    /// for that before it rebuilds).
     pub(crate) fn rebuild(&mut self) {
         self.agent_ids.clear();
         self.group_ids.clear();
