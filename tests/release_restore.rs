@@ -96,18 +96,6 @@ fn timer(value: &Value, owner: &str, kind: &str) -> String {
     format!("{owner}{found}")
 }
 
-fn every_day() -> Vec<Weekday> {
-    vec![
-        Weekday::Mon,
-        Weekday::Tue,
-        Weekday::Wed,
-        Weekday::Thu,
-        Weekday::Fri,
-        Weekday::Sat,
-        Weekday::Sun,
-    ]
-}
-
 fn hm(h: u32, m: u32) -> NaiveTime {
     NaiveTime::from_hms_opt(h, m, 0).expect("a valid time")
 }
@@ -124,7 +112,11 @@ fn armed_desk() -> Desk {
     desk.run(Command::DefineSchedule(ScheduleSpec {
         schedule: "day".into(),
         time_zone: "UTC".into(),
-        ranges: vec![WeeklyRange::new(&every_day(), hm(8, 0), hm(18, 0))],
+        ranges: vec![WeeklyRange::new(
+            &[Weekday::Mon, Weekday::Tue],
+            hm(8, 0),
+            hm(18, 0),
+        )],
     }));
     desk.run(Command::RegisterGroup(GroupSpec::new("spare")));
     desk.run(Command::RegisterGroup(
