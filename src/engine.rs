@@ -328,6 +328,12 @@ impl Engine {
     /// conversation at position `p` waits about `p · T / (n - 1)`. It adapts within 20
     /// services to a change in staffing, needs no handling-time input, and says nothing (None)
     /// rather than guess before two services.
+    ///
+    /// A conversation that waits is never told zero (R-DY6): the mean interval counts at
+    /// least one second, so the conversation at position `p` is told at least `p` seconds,
+    /// also right after a burst of services at one instant (an agent coming online takes
+    /// several at once, and `T` is zero). The estimate saturates at the span of chrono's
+    /// range of instants (about 524,000 years) and never panics (R-C5).
     pub fn estimated_wait<Q>(&self, id: &Q) -> Option<Duration>
     where
         ConversationId: Borrow<Q>,
@@ -521,10 +527,13 @@ impl Engine {
     /// then give the same events (R-C6). Rebuilds every index, O(n log n).
     ///
     /// # Errors
-    /// [`Error::UnsupportedSnapshot`] for another format version (versions 1 and 2, from
-    /// earlier builds, are refused: there is no migration); [`Error::CorruptSnapshot`]
-    /// when its parts contradict each other (an unknown id referenced, a key filed twice) or
-    /// its config is invalid.
+    /// [`Error::UnsupportedSnapshot`] for another format version; [`Error::CorruptSnapshot`],
+    /// naming what contradicts what, when its config is invalid or its parts contradict each
+    /// other: a key that names nothing or is filed twice, a phase the reception mode cannot
+    /// have, a timer that does not fit its owner or its owner's phase (or two in one slot), a
+    /// sequence number or counter at 2⁶² or beyond, an instant after the engine's clock. A
+    /// snapshot that restores is one this crate could have written, so that no later command
+    /// panics on it (R-C5).
     ///
     /// # Example
     ///
@@ -557,15 +566,14 @@ impl Engine {
                 problem: "the snapshot has no state".to_owned(),
             });
         };
+        let corrupt = |problem: String| Error::CorruptSnapshot { problem };
         state
             .config
             .validate()
-            .map_err(|e| Error::CorruptSnapshot {
-                problem: e.to_string(),
-            })?;
-        state
-            .rebuild()
-            .map_err(|problem| Error::CorruptSnapshot { problem })?;
+            .map_err(|e| corrupt(e.to_string()))?;
+        state.reload().map_err(corrupt)?;
+        state.check().map_err(corrupt)?;
+        state.rebuild();
         Ok(Self { state })
     }
 }

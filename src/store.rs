@@ -23,6 +23,8 @@ use crate::slab::Slab;
 use crate::timers::timer::{Slot, Timer, TimerKind, after};
 use crate::view::Counters;
 
+mod check;
+
 /// The agent who last served a visitor, and when (assignment, or end if it ended).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -517,9 +519,20 @@ impl State {
 
     // ---- rebuilding ----------------------------------------------------------------------
 
-    /// Rebuilds every derived index from the primary tables, checking that they agree. Used on
-    /// restore and when the config changes.
-    pub(crate) fn rebuild(&mut self) -> Result<(), String> {
+    /// Compiles what a snapshot does not store (the schedules' time zones). Used on restore.
+    pub(crate) fn reload(&mut self) -> Result<(), String> {
+        for s in self.schedules.values_mut() {
+            s.reload().map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+
+    /// Rebuilds every derived index from the primary tables. Used on restore, after
+    /// [`State::check`], and when the config changes. It cannot fail: it relies only on what
+    /// `check` establishes and every command keeps, such as that the groups and schedules an
+    /// agent names exist and that its status is defined (`UpdateConfig` checks the new config
+    /// for that before it rebuilds).
+    pub(crate) fn rebuild(&mut self) {
         self.agent_ids.clear();
         self.group_ids.clear();
         self.conv_ids.clear();
@@ -528,37 +541,17 @@ impl State {
         self.snoozed.clear();
         self.schedule_ids.clear();
         for (k, s) in &mut self.schedules {
-            s.reload().map_err(|e| e.to_string())?;
             s.members.clear();
-            if s.timer
-                .is_some_and(|t| t.subject != *k || t.seq > self.timer_seq)
-            {
-                return Err(format!(
-                    "schedule `{}` has a foreign timer",
-                    s.spec.schedule
-                ));
-            }
             self.timers.extend(s.timer);
-            if self
-                .schedule_ids
-                .insert(s.spec.schedule.clone(), *k)
-                .is_some()
-            {
-                return Err(format!("schedule `{}` appears twice", s.spec.schedule));
-            }
+            self.schedule_ids.insert(s.spec.schedule.clone(), *k);
         }
         for (k, g) in &mut self.groups {
-            if self.group_names.get(k) != Some(&g.id) {
-                return Err(format!("group `{}` is missing from the group names", g.id));
-            }
             g.members.clear();
             g.available.clear();
             g.queue.clear();
             g.open = 0;
             g.eligible = 0;
-            if self.group_ids.insert(g.id.clone(), *k).is_some() {
-                return Err(format!("group `{}` appears twice", g.id));
-            }
+            self.group_ids.insert(g.id.clone(), *k);
         }
         for (k, a) in &mut self.agents {
             a.load = 0;
@@ -566,77 +559,27 @@ impl State {
             a.listed = None;
             a.counted_eligible = false;
             a.designated.clear();
-            if self.agent_ids.insert(a.id.clone(), *k).is_some() {
-                return Err(format!("agent `{}` appears twice", a.id));
-            }
-            if a.status.assignable(&self.config).is_none() {
-                return Err(format!(
-                    "agent `{}` has an undefined status `{}`",
-                    a.id, a.status
-                ));
-            }
+            self.agent_ids.insert(a.id.clone(), *k);
             for m in &a.groups {
-                let group = self
-                    .groups
-                    .get_mut(&m.group)
-                    .ok_or_else(|| format!("agent `{}` names a missing group", a.id))?;
-                group.members.insert(*k);
+                if let Some(group) = self.groups.get_mut(&m.group) {
+                    group.members.insert(*k);
+                }
             }
             for s in &a.schedules {
-                let schedule = self
-                    .schedules
-                    .get_mut(s)
-                    .ok_or_else(|| format!("agent `{}` names a missing schedule", a.id))?;
-                schedule.members.insert(*k);
+                if let Some(schedule) = self.schedules.get_mut(s) {
+                    schedule.members.insert(*k);
+                }
             }
-        }
-        if let Some(id) = &self.config.service_hours
-            && !self.schedule_ids.contains_key(id)
-        {
-            return Err(format!("the service hours name a missing schedule `{id}`"));
         }
         let (mut waiting, mut active, mut snoozed, mut offered) = (0, 0, 0, 0);
-        if !self.conversations.is_consistent() {
-            return Err("the conversations' free list is inconsistent".into());
-        }
         for (k, c) in self.conversations.iter() {
-            let k = &k;
-            if *k != c.key {
-                return Err(format!(
-                    "conversation `{}` is filed under another key",
-                    c.id
-                ));
-            }
-            if self.conv_ids.insert(c.id.clone(), *k).is_some() {
-                return Err(format!("conversation `{}` appears twice", c.id));
-            }
-            let missing = |what: &str| format!("conversation `{}` names a missing {what}", c.id);
-            if !self.group_names.contains_key(&c.group) {
-                return Err(missing("group"));
-            }
-            if c.phase.is_open() {
-                if c.waiting_groups().any(|g| !self.groups.contains_key(&g)) {
-                    return Err(missing("group"));
-                }
-                if c.designated_agent()
-                    .is_some_and(|d| !self.agents.contains_key(&d))
-                {
-                    return Err(missing("agent"));
-                }
-            }
-            if c.timers
-                .iter()
-                .any(|t| t.subject != *k || t.seq > self.timer_seq)
-            {
-                return Err(format!("conversation `{}` has a foreign timer", c.id));
-            }
+            self.conv_ids.insert(c.id.clone(), k);
             self.timers.extend(c.timers.iter());
             if c.phase.is_open() {
                 for g in c.waiting_groups() {
-                    self.groups
-                        .get_mut(&g)
-                        .ok_or_else(|| missing("group"))?
-                        .open += 1;
+                    if let Some(group) = self.groups.get_mut(&g) {
+                        group.open += 1;
+                    }
                 }
             }
             match &c.phase {
@@ -645,11 +588,12 @@ impl State {
                     let key = c.queue_key(&self.config);
                     self.waiting.insert(key, c.stalled);
                     for g in c.waiting_groups() {
-                        let group = self.groups.get_mut(&g).ok_or_else(|| missing("group"))?;
-                        group.queue.insert(key, c.stalled);
+                        if let Some(group) = self.groups.get_mut(&g) {
+                            group.queue.insert(key, c.stalled);
+                        }
                     }
-                    if let Some(d) = c.designated_agent() {
-                        let agent = self.agents.get_mut(&d).ok_or_else(|| missing("agent"))?;
+                    if let Some(agent) = c.designated_agent().and_then(|d| self.agents.get_mut(&d))
+                    {
                         agent.designated.insert(key);
                     }
                 }
@@ -659,61 +603,25 @@ impl State {
                     match c.phase {
                         Phase::Snoozed { until, .. } => {
                             snoozed += 1;
-                            self.snoozed.insert((until, *k));
+                            self.snoozed.insert((until, k));
                         }
                         Phase::Offered { .. } => offered += 1,
                         _ => active += 1,
                     }
                     let counted = c.phase.counts_toward_load(&self.config);
-                    let a = self.agents.get_mut(agent).ok_or_else(|| missing("agent"))?;
-                    if counted {
-                        a.load += 1;
+                    if let Some(a) = self.agents.get_mut(agent) {
+                        if counted {
+                            a.load += 1;
+                        }
+                        a.conversations.insert((c.seq, k));
                     }
-                    a.conversations.insert((c.seq, *k));
                 }
-                Phase::Routing => {
-                    return Err(format!("conversation `{}` was saved mid-route", c.id));
-                }
-                Phase::Abandoned { .. }
+                Phase::Routing
+                | Phase::Abandoned { .. }
                 | Phase::TurnedAway { .. }
                 | Phase::LeftMessage { .. }
                 | Phase::Ended { .. } => {}
             }
-        }
-        let highest = [
-            self.conversations.values().map(|c| &c.seq).max(),
-            self.agents.keys().next_back(),
-            self.groups.keys().next_back(),
-            self.schedules.keys().next_back(),
-        ];
-        if highest.into_iter().flatten().any(|k| *k > self.last_key) {
-            return Err("a key lies beyond the counter that hands keys out".into());
-        }
-        // A live engine never comes near these; a snapshot that does would overflow later.
-        const HUGE: u64 = 1 << 62;
-        let numbers = [
-            self.last_key,
-            self.assignment_seq,
-            self.timer_seq,
-            self.counters.largest(),
-        ];
-        let agents = self
-            .agents
-            .values()
-            .map(|a| a.assigned_total.max(a.last_assignment));
-        let cursors = self.groups.values().map(|g| g.cursor);
-        let redirects = self
-            .conversations
-            .values()
-            .map(|c| u64::from(c.redirects) << 31);
-        if numbers
-            .into_iter()
-            .chain(agents)
-            .chain(cursors)
-            .chain(redirects)
-            .any(|n| n > HUGE)
-        {
-            return Err("a sequence number or counter is out of range".into());
         }
         self.counters.waiting = waiting;
         self.counters.active = active;
@@ -725,7 +633,6 @@ impl State {
             self.agent_mut(a).effective_limit = limit;
             self.list(a);
         }
-        Ok(())
     }
 }
 

@@ -3,7 +3,8 @@
 //! empty or thousands long; times sit at the edges of chrono's range and jump about; configs,
 //! limits, priorities and timeouts take their extreme values; schedules name odd time zones
 //! and ranges. After every command every query is asked too. A second property restores
-//! engines from tampered snapshots and drives them on.
+//! engines from tampered snapshots (enum variants swapped, numbers at the edges of their
+//! ranges, entries duplicated or dropped) and drives them on.
 //!
 //! Runs `PROPTEST_CASES` cases (64 when unset, as in CI). Failures persist to
 //! `proptest-regressions/no_panic.txt`.
@@ -13,11 +14,12 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use chrono::{DateTime, NaiveTime, TimeDelta, Utc, Weekday};
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
+use serde_json::Value;
 use switchboard::{
     AgentSpec, AgentStatus, AgentUpdate, AllocationTarget, Arrival, Command, Config, CustomStatus,
-    EndReason, Engine, GroupSpec, GroupUpdate, Inactivity, LastAgent, Limit, Membership, Overflow,
-    PoolOrder, QueueConfig, Reception, ReceptionMode, ScheduleSpec, Sender, Sla, Snapshot,
-    Strategy as Routing, Target, WeeklyRange,
+    EndReason, Engine, Error, GroupSpec, GroupUpdate, Inactivity, LastAgent, Limit, Membership,
+    Overflow, PoolOrder, QueueConfig, Reception, ReceptionMode, ScheduleSpec, Sender, Sla,
+    Snapshot, Strategy as Routing, Target, WeeklyRange,
 };
 
 fn cases() -> u32 {
@@ -491,85 +493,550 @@ proptest! {
         prop_assert_eq!(json(&restored.snapshot()), text);
     }
 
-    /// R-C5, R-C6: restoring a tampered snapshot (a number or a string changed) never panics:
-    /// it is refused, or it restores to an engine that then handles commands without panics.
+    /// R-C5, R-C6: restoring a tampered snapshot never panics: it is refused, or it restores
+    /// to an engine that then handles every command without a panic, and whose own snapshot
+    /// restores. The snapshot is one of a desk with a conversation in every phase its mode
+    /// has and a timer of every kind armed, driven on by random commands; four trials edit it
+    /// one to three times each. The edits swap enum variants (timer kinds, phases, statuses,
+    /// strategies, modes, ...), give a node the value a node under the same key has (here or
+    /// in a desk of the other mode), hit the edges of the number ranges, nudge numbers and
+    /// keys by one, and duplicate or drop list and map entries. After a restore the engine is
+    /// driven: ticks far ahead, config updates and mode switches both ways, random commands,
+    /// queries and snapshot round trips.
     #[test]
     fn r_c5_tampered_snapshots_never_panic(
-        setup in prop::collection::vec((time(), command()), 1..40),
-        edits in prop::collection::vec((any::<prop::sample::Index>(), prop_oneof![
-            Just("0".to_string()), Just("1".to_string()), Just("18446744073709551615".to_string()),
-            Just("-1".to_string()), Just("4611686018427387905".to_string()), Just("\"x0\"".to_string()),
-            Just("null".to_string()), Just("[]".to_string()), Just("\"+262142-12-31T23:59:59Z\"".to_string()),
-        ]), 1..4),
+        asynchronous in any::<bool>(),
+        setup in prop::collection::vec((time(), command()), 0..8),
+        trials in prop::collection::vec(prop::collection::vec(edit(), 1..4), 4),
         after in prop::collection::vec((time(), command()), 1..20),
     ) {
-        let mut engine = Engine::new(Config::default()).expect("valid");
-        let mut log = Vec::new();
+        let mut engine = rich_engine(asynchronous);
+        let donor = serde_json::to_value(rich_engine(!asynchronous).snapshot()).expect("serializes");
+        let mut log = vec![format!("-- a rich desk, asynchronous: {asynchronous}")];
         for (at, command) in setup {
             survive(&mut engine, at, command, &mut log)?;
         }
-        let mut text = json(&engine.snapshot());
-        for (at, value) in &edits {
-            // Replace one scalar (a number, or a string) with another value.
-            let scalars: Vec<(usize, usize)> = scalar_spans(&text);
-            if scalars.is_empty() {
-                break;
+        let value = serde_json::to_value(engine.snapshot()).expect("serializes");
+        for edits in &trials {
+            let mut value = value.clone();
+            for edit in edits {
+                apply(&mut value, &donor, edit);
             }
-            let (from, to) = scalars[at.index(scalars.len())];
-            text.replace_range(from..to, value);
-        }
-        let Ok(snapshot) = serde_json::from_str::<Snapshot>(&text) else {
-            return Ok(());
-        };
-        let restored = catch_unwind(AssertUnwindSafe(|| Engine::restore(snapshot)));
-        let mut engine = match restored {
-            Err(_) => return Err(TestCaseError::fail(format!("Engine::restore panicked on\n{text}"))),
-            Ok(Err(_)) => return Ok(()),
-            Ok(Ok(engine)) => engine,
-        };
-        log.push(format!("-- restored from a tampered snapshot:\n{text}"));
-        if catch_unwind(AssertUnwindSafe(|| ask_everything(&engine))).is_err() {
-            return Err(TestCaseError::fail(format!("a query panicked after restoring\n{text}")));
-        }
-        for (at, command) in after {
-            survive(&mut engine, at, command, &mut log)?;
+            let text = json(&value);
+            let Ok(snapshot) = serde_json::from_value::<Snapshot>(value) else {
+                continue;
+            };
+            let restored = catch_unwind(AssertUnwindSafe(|| Engine::restore(snapshot)));
+            let engine = match restored {
+                Err(_) => return Err(TestCaseError::fail(format!(
+                    "R-C5: Engine::restore panicked after {edits:?} on\n{text}"
+                ))),
+                Ok(Err(_)) => continue,
+                Ok(Ok(engine)) => engine,
+            };
+            let mut log = log.clone();
+            log.push(format!("-- restored after {edits:?} from\n{text}"));
+            drive(engine, after.clone(), &mut log)?;
         }
     }
 }
 
-/// The byte spans of the JSON scalars (numbers and strings) in `text`.
-fn scalar_spans(text: &str) -> Vec<(usize, usize)> {
-    let bytes = text.as_bytes();
-    let mut spans = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'"' => {
-                let start = i;
-                i += 1;
-                while i < bytes.len() && bytes[i] != b'"' {
-                    if bytes[i] == b'\\' {
-                        i += 1;
+/// A desk whose ids (`x0`..`x3`) the random commands hit, with a conversation in every phase
+/// its mode has and a timer of every kind armed: a shift boundary; in real-time mode a queued
+/// conversation (maximum wait, overflow) that designated a busy agent, an offer (expiry), an
+/// active conversation owing its first reply (first-reply limit, reply-goal warning) and one
+/// whose visitor is silent (inactivity reminder), and an abandoned, an ended and a left-message
+/// one; in asynchronous mode a snoozed conversation, an offer, a silent active one and the
+/// pool. The group's service record holds a burst (services at one instant).
+fn rich_engine(asynchronous: bool) -> Engine {
+    let mut config = Config::default();
+    config.queue.max_wait_secs = Some(600);
+    config.reception.auto_accept = false;
+    config.reception.first_reply_timeout_secs = Some(120);
+    config.sla = Sla {
+        first_reply_secs: Some(60),
+        next_reply_secs: Some(60),
+        warn_before_secs: Some(10),
+    };
+    config.inactivity = Inactivity {
+        reminder_after_secs: Some(300),
+        end_after_secs: Some(600),
+    };
+    config.custom_statuses = vec![CustomStatus {
+        name: "c0".into(),
+        assignable: false,
+    }];
+    if asynchronous {
+        config.mode = ReceptionMode::Asynchronous;
+        config.allocation_target = AllocationTarget::OnlineOnly;
+    }
+    let mut engine = Engine::new(config).expect("a valid config");
+    let now = t0();
+    let mut run = |command: Command| {
+        let shown = format!("{command:?}");
+        if let Err(e) = engine.handle(now, command) {
+            panic!("the rich desk's {shown} failed: {e}");
+        }
+    };
+    let hm = |h| NaiveTime::from_hms_opt(h, 0, 0).expect("a valid time");
+    run(Command::DefineSchedule(ScheduleSpec {
+        schedule: "x0".into(),
+        time_zone: "Europe/Berlin".into(),
+        ranges: vec![WeeklyRange::new(
+            &[Weekday::Mon, Weekday::Tue],
+            hm(8),
+            hm(18),
+        )],
+    }));
+    run(Command::RegisterGroup(
+        GroupSpec::new("x1").strategy(Routing::RoundRobin),
+    ));
+    run(Command::RegisterGroup(
+        GroupSpec::new("x0")
+            .strategy(Routing::LeastLoaded)
+            .overflow(&["x1"], 30),
+    ));
+    run(Command::RegisterAgent(
+        AgentSpec::new("x0")
+            .status(AgentStatus::Offline)
+            .limit(3)
+            .group("x0")
+            .schedule("x0"),
+    ));
+    run(Command::RegisterAgent(
+        AgentSpec::new("x1")
+            .status(AgentStatus::Busy)
+            .limit(1)
+            .group("x1")
+            .group("x0"),
+    ));
+    let arrive = |c: &str| Command::VisitorArrives(Arrival::new(c, format!("v{c}"), "x0"));
+    let accept = |c: &str, a: &str| Command::AcceptOffer {
+        conversation: c.into(),
+        agent: a.into(),
+    };
+    let reply = |c: &str| Command::Message {
+        conversation: c.into(),
+        from: Sender::AgentReply,
+    };
+    for c in ["x0", "x1", "x2"] {
+        run(arrive(c));
+    }
+    // x0 comes online and is offered all three at once.
+    run(Command::AgentStatusChanged {
+        agent: "x0".into(),
+        status: AgentStatus::Online,
+    });
+    run(accept("x1", "x0"));
+    run(accept("x2", "x0"));
+    run(reply("x2"));
+    if asynchronous {
+        run(Command::Snooze {
+            conversations: vec!["x1".into()],
+            until: now + TimeDelta::hours(2),
+        });
+        run(arrive("x3"));
+        run(arrive("p4"));
+    } else {
+        run(Command::VisitorArrives(
+            Arrival::new("x3", "vx3", "x0")
+                .priority(2)
+                .designated(Target::Agent("x1".into())),
+        ));
+        for c in ["q4", "q5", "q6"] {
+            run(arrive(c));
+        }
+        run(Command::VisitorLeaves {
+            conversation: "q4".into(),
+        });
+        run(Command::EndConversations {
+            conversations: vec!["q5".into()],
+            reason: EndReason::Admin,
+        });
+        run(Command::LeaveMessage {
+            conversation: "q6".into(),
+        });
+    }
+    engine
+}
+
+/// One edit of a snapshot's JSON. Each `Index` picks among the nodes the edit applies to.
+#[derive(Clone, Debug)]
+enum Edit {
+    /// A scalar (number, string, bool, null) becomes an edge value of its type.
+    Scalar(prop::sample::Index, prop::sample::Index),
+    /// A number moves by a little.
+    Nudge(prop::sample::Index, i64),
+    /// A node takes the value of another node under the same key, here or in the donor.
+    Swap(prop::sample::Index, prop::sample::Index),
+    /// An enum variant (a string, or an object's only key) becomes another of its enum.
+    Variant(prop::sample::Index, prop::sample::Index),
+    /// A numeric key of a map (an agent's, a group's, a schedule's) moves by a little.
+    Rekey(prop::sample::Index, i64),
+    /// A list entry is duplicated.
+    Duplicate(prop::sample::Index),
+    /// A list entry or a map entry (an agent, a group, ...) is dropped.
+    Remove(prop::sample::Index),
+}
+
+/// The variant names of the snapshot's enums, by enum.
+const VARIANTS: &[&[&str]] = &[
+    &[
+        "ShiftBoundary",
+        "SnoozeEnds",
+        "OfferExpires",
+        "FirstReplyTimeout",
+        "MaxWait",
+        "Overflow",
+        "SlaWarning",
+        "SlaBreach",
+        "InactivityReminder",
+        "InactivityEnd",
+    ],
+    &[
+        "Routing",
+        "Queued",
+        "Pooled",
+        "Offered",
+        "Active",
+        "Snoozed",
+        "Abandoned",
+        "TurnedAway",
+        "LeftMessage",
+        "Ended",
+    ],
+    &["Online", "Busy", "ShortBreak", "Offline", "Custom"],
+    &[
+        "LeastRecentlyAssigned",
+        "RoundRobin",
+        "LeastLoaded",
+        "AgentPriority",
+    ],
+    &["RealTime", "Asynchronous"],
+    &["AllAgents", "OnlineOnly"],
+    &["OldestFirst", "NewestFirst", "PriorityThenOldest"],
+    &["Agent", "Visitor", "Admin", "Inactivity"],
+    &["QueueFull", "MaxWait"],
+    &["FirstReply", "NextReply"],
+    &["Agent", "Group"],
+];
+
+fn family(name: &str) -> Option<&'static [&'static str]> {
+    VARIANTS.iter().copied().find(|f| f.contains(&name))
+}
+
+/// Edge values of the scalar's own type: for a number the ends of the number ranges and
+/// either side of the engine's 2⁶² bound; for an instant chrono's first and last ones; for a
+/// string an id the random commands use and the empty one; for a bool the other one; for a
+/// null (an unset option) a small number, an id or an instant.
+fn edges(scalar: &Value) -> Vec<Value> {
+    let time = |t: DateTime<Utc>| serde_json::to_value(t).expect("serializes");
+    match scalar {
+        Value::Number(_) => vec![
+            Value::from(0),
+            Value::from(1),
+            Value::from(2),
+            Value::from(-1),
+            Value::from(1u64 << 31),
+            Value::from(u32::MAX),
+            Value::from(u64::from(u32::MAX) + 1),
+            Value::from((1u64 << 62) - 1),
+            Value::from(1u64 << 62),
+            Value::from((1u64 << 62) + 1),
+            Value::from(i64::MAX),
+            Value::from(u64::MAX),
+        ],
+        Value::String(s) if s.parse::<DateTime<Utc>>().is_ok() => vec![
+            time(DateTime::<Utc>::MIN_UTC),
+            time(DateTime::<Utc>::MAX_UTC),
+            time(t0()),
+            time(t0() + TimeDelta::days(400)),
+        ],
+        Value::String(_) => vec![Value::from("x0"), Value::from("x1"), Value::from("")],
+        Value::Bool(b) => vec![Value::Bool(!b)],
+        _ => vec![
+            Value::from(0),
+            Value::from(1),
+            Value::from("x0"),
+            time(t0()),
+        ],
+    }
+}
+
+fn edit() -> impl Strategy<Value = Edit> {
+    let index = any::<prop::sample::Index>;
+    prop_oneof![
+        3 => (index(), index()).prop_map(|(i, v)| Edit::Scalar(i, v)),
+        2 => (index(), prop_oneof![Just(-1i64), Just(1), -3i64..=3]).prop_map(|(i, d)| Edit::Nudge(i, d)),
+        4 => (index(), index()).prop_map(|(i, j)| Edit::Swap(i, j)),
+        8 => (index(), index()).prop_map(|(i, j)| Edit::Variant(i, j)),
+        1 => (index(), prop_oneof![Just(-1i64), Just(1)]).prop_map(|(i, d)| Edit::Rekey(i, d)),
+        2 => index().prop_map(Edit::Duplicate),
+        1 => index().prop_map(Edit::Remove),
+    ]
+}
+
+/// Every node below the root but the version: its JSON pointer and the key it sits under (a
+/// list's entries sit under the list's key).
+fn nodes(value: &Value) -> Vec<(String, String)> {
+    fn walk(value: &Value, pointer: &str, key: &str, out: &mut Vec<(String, String)>) {
+        match value {
+            Value::Object(map) => {
+                for (k, child) in map {
+                    let p = format!("{pointer}/{}", k.replace('~', "~0").replace('/', "~1"));
+                    if p != "/version" {
+                        out.push((p.clone(), k.clone()));
+                        walk(child, &p, k, out);
                     }
-                    i += 1;
-                }
-                i += 1;
-                // A string followed by ':' is an object key: leave keys alone.
-                if bytes.get(i) != Some(&b':') {
-                    spans.push((start, i.min(bytes.len())));
                 }
             }
-            b'-' | b'0'..=b'9' => {
-                let start = i;
-                while i < bytes.len()
-                    && matches!(bytes[i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
-                {
-                    i += 1;
+            Value::Array(items) => {
+                for (i, child) in items.iter().enumerate() {
+                    let p = format!("{pointer}/{i}");
+                    out.push((p.clone(), key.to_string()));
+                    walk(child, &p, key, out);
                 }
-                spans.push((start, i));
             }
-            _ => i += 1,
+            _ => {}
         }
     }
-    spans
+    let mut out = Vec::new();
+    walk(value, "", "", &mut out);
+    out
+}
+
+/// The pointer of a node's parent, and the node's last step.
+fn split(pointer: &str) -> (&str, String) {
+    let at = pointer.rfind('/').unwrap_or(0);
+    let step = pointer[at + 1..].replace("~1", "/").replace("~0", "~");
+    (&pointer[..at], step)
+}
+
+fn apply(value: &mut Value, donor: &Value, edit: &Edit) {
+    let all = nodes(value);
+    let pick = |candidates: &[(String, String)], i: &prop::sample::Index| {
+        (!candidates.is_empty()).then(|| candidates[i.index(candidates.len())].clone())
+    };
+    let is_scalar = |v: &Value| !v.is_object() && !v.is_array();
+    let of = |filter: &dyn Fn(&Value, &str) -> bool| -> Vec<(String, String)> {
+        all.iter()
+            .filter(|(p, k)| value.pointer(p).is_some_and(|v| filter(v, k)))
+            .cloned()
+            .collect()
+    };
+    match edit {
+        Edit::Scalar(i, j) => {
+            if let Some((p, _)) = pick(&of(&|v, _| is_scalar(v)), i) {
+                let node = value.pointer_mut(&p).expect("a node");
+                let edges = edges(node);
+                *node = edges[j.index(edges.len())].clone();
+            }
+        }
+        Edit::Nudge(i, by) => {
+            if let Some((p, _)) = pick(&of(&|v, _| v.is_number()), i) {
+                let node = value.pointer_mut(&p).expect("a node");
+                *node = match (node.as_u64(), node.as_i64()) {
+                    (Some(n), _) => Value::from(n.saturating_add_signed(*by)),
+                    (_, Some(n)) => Value::from(n.saturating_add(*by)),
+                    _ => node.clone(),
+                };
+            }
+        }
+        Edit::Swap(i, j) => {
+            let Some((p, key)) = pick(&all, i) else {
+                return;
+            };
+            let current = value.pointer(&p).cloned();
+            let sources: Vec<Value> = nodes(value)
+                .into_iter()
+                .map(|(q, k)| (value.pointer(&q).cloned(), k))
+                .chain(
+                    nodes(donor)
+                        .into_iter()
+                        .map(|(q, k)| (donor.pointer(&q).cloned(), k)),
+                )
+                .filter(|(v, k)| *k == key && v.is_some() && *v != current)
+                .filter_map(|(v, _)| v)
+                .collect();
+            if !sources.is_empty() {
+                *value.pointer_mut(&p).expect("a node") = sources[j.index(sources.len())].clone();
+            }
+        }
+        Edit::Variant(i, j) => {
+            let named = |v: &Value| match v {
+                Value::String(s) => family(s).is_some(),
+                Value::Object(map) => map.len() == 1 && map.keys().all(|k| family(k).is_some()),
+                _ => false,
+            };
+            let Some((p, _)) = pick(&of(&|v, _| named(v)), i) else {
+                return;
+            };
+            let node = value.pointer_mut(&p).expect("a node");
+            match node {
+                Value::String(s) => {
+                    let names = family(s).expect("a variant");
+                    *s = names[j.index(names.len())].to_string();
+                }
+                Value::Object(map) => {
+                    let Some((name, inner)) =
+                        map.iter().next().map(|(k, v)| (k.clone(), v.clone()))
+                    else {
+                        return;
+                    };
+                    let names = family(&name).expect("a variant");
+                    map.clear();
+                    map.insert(names[j.index(names.len())].to_string(), inner);
+                }
+                _ => {}
+            }
+        }
+        Edit::Rekey(i, by) => {
+            let numeric = of(&|_, k| k.parse::<u64>().is_ok());
+            let Some((p, key)) = pick(&numeric, i) else {
+                return;
+            };
+            let (parent, _) = split(&p);
+            let parent = parent.to_string();
+            if let Some(Value::Object(map)) = value.pointer_mut(&parent) {
+                let n: u64 = key.parse().expect("numeric");
+                let moved = n.saturating_add_signed(*by).to_string();
+                if !map.contains_key(&moved)
+                    && let Some(v) = map.remove(&key)
+                {
+                    map.insert(moved, v);
+                }
+            }
+        }
+        Edit::Duplicate(i) => {
+            let entries = of(&|_, _| true);
+            let entries: Vec<_> = entries
+                .into_iter()
+                .filter(|(p, _)| value.pointer(split(p).0).is_some_and(Value::is_array))
+                .collect();
+            let Some((p, _)) = pick(&entries, i) else {
+                return;
+            };
+            let (parent, step) = split(&p);
+            let entry = value.pointer(&p).cloned().expect("a node");
+            if let (Some(Value::Array(items)), Ok(at)) =
+                (value.pointer_mut(parent), step.parse::<usize>())
+            {
+                items.insert(at + 1, entry);
+            }
+        }
+        Edit::Remove(i) => {
+            let entries: Vec<_> = all
+                .iter()
+                .filter(|(p, k)| {
+                    k.parse::<u64>().is_ok()
+                        || value.pointer(split(p).0).is_some_and(Value::is_array)
+                })
+                .cloned()
+                .collect();
+            let Some((p, _)) = pick(&entries, i) else {
+                return;
+            };
+            let (parent, step) = split(&p);
+            match value.pointer_mut(parent) {
+                Some(Value::Array(items)) => {
+                    if let Ok(at) = step.parse::<usize>() {
+                        items.remove(at);
+                    }
+                }
+                Some(Value::Object(map)) => {
+                    map.remove(&step);
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Runs `f` on the engine; a panic fails the case with the log.
+fn calmly<T>(what: &str, log: &[String], f: impl FnOnce() -> T) -> Result<T, TestCaseError> {
+    catch_unwind(AssertUnwindSafe(f)).map_err(|_| {
+        TestCaseError::fail(format!("R-C5: {what} panicked after:\n{}", log.join("\n")))
+    })
+}
+
+/// The engine's own snapshot restores to the same state (R-C6), unless a command after a
+/// restore just below the engine's number bound pushed a number past it.
+fn round_trip(engine: &Engine, log: &[String]) -> Result<(), TestCaseError> {
+    let text = json(&engine.snapshot());
+    let snapshot: Snapshot = serde_json::from_str(&text).expect("a snapshot deserializes");
+    match calmly("restoring the engine's own snapshot", log, || {
+        Engine::restore(snapshot)
+    })? {
+        Ok(restored) if json(&restored.snapshot()) == text => Ok(()),
+        Ok(_) => Err(TestCaseError::fail(format!(
+            "R-C6: restoring the engine's own snapshot changed it, after:\n{}",
+            log.join("\n")
+        ))),
+        Err(Error::CorruptSnapshot { problem }) if problem.contains("out of range") => Ok(()),
+        Err(e) => Err(TestCaseError::fail(format!(
+            "R-C6: the engine's own snapshot is refused ({e}), after:\n{}",
+            log.join("\n")
+        ))),
+    }
+}
+
+/// Drives an engine restored from a tampered snapshot: queries, ticks far ahead, config
+/// updates and mode switches both ways, then random commands; each on its own copy, each
+/// ending in a snapshot round trip.
+fn drive(
+    mut engine: Engine,
+    after: Vec<(DateTime<Utc>, Command)>,
+    log: &mut Vec<String>,
+) -> Result<(), TestCaseError> {
+    calmly("a query", log, || ask_everything(&engine))?;
+    round_trip(&engine, log)?;
+    let now = engine.now().unwrap_or_else(t0);
+    let later = |by: TimeDelta| {
+        now.checked_add_signed(by)
+            .unwrap_or(DateTime::<Utc>::MAX_UTC)
+    };
+    let mut ticks = engine.clone();
+    for at in [
+        now,
+        later(TimeDelta::hours(1)),
+        later(TimeDelta::days(9)),
+        DateTime::<Utc>::MAX_UTC,
+    ] {
+        survive(&mut ticks, at, Command::Tick, log)?;
+    }
+    round_trip(&ticks, log)?;
+    let mut configs = engine.clone();
+    let config = engine.config().clone();
+    let mut quiet = config.clone();
+    quiet.sla = Sla::default();
+    quiet.inactivity = Inactivity::default();
+    quiet.queue.max_wait_secs = None;
+    quiet.reception.first_reply_timeout_secs = None;
+    quiet.reception.auto_accept = !config.reception.auto_accept;
+    quiet.snoozed_count_toward_load = !config.snoozed_count_toward_load;
+    let mode = |asynchronous| Command::SetReceptionMode {
+        mode: if asynchronous {
+            ReceptionMode::Asynchronous
+        } else {
+            ReceptionMode::RealTime
+        },
+    };
+    let asynchronous = config.mode == ReceptionMode::Asynchronous;
+    for command in [
+        Command::UpdateConfig(config.clone()),
+        mode(!asynchronous),
+        mode(asynchronous),
+        mode(!asynchronous),
+        Command::UpdateConfig(quiet),
+        Command::UpdateConfig(config),
+        Command::Tick,
+    ] {
+        survive(&mut configs, later(TimeDelta::minutes(1)), command, log)?;
+    }
+    round_trip(&configs, log)?;
+    for (at, command) in after {
+        survive(&mut engine, at, command, log)?;
+    }
+    survive(&mut engine, DateTime::<Utc>::MAX_UTC, Command::Tick, log)?;
+    round_trip(&engine, log)
 }

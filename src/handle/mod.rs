@@ -181,8 +181,7 @@ impl State {
             self.touch(ctx, g);
         }
         self.config = config;
-        self.rebuild()
-            .expect("live state is consistent, and the new config defines every agent's status");
+        self.rebuild();
         if from != to {
             self.move_waiting(ctx);
         }

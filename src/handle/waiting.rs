@@ -174,8 +174,9 @@ impl State {
         self.try_overflow_groups(ctx, c);
     }
 
-    /// The estimated wait of a queued conversation (R-B2): its position times the mean
-    /// interval between the latest conversations that left its group's queue for an agent.
+    /// The estimated wait of a queued conversation (R-B2, R-DY6): its position times the mean
+    /// interval between the latest conversations that left its group's queue for an agent,
+    /// that interval counting at least [`MIN_INTERVAL`]; saturating at [`longest_wait`].
     /// `None` until two have.
     pub(crate) fn estimated_wait(&self, conv: &Conversation) -> Option<Duration> {
         let position = self.position(conv)?;
@@ -186,6 +187,20 @@ impl State {
             return None;
         }
         let span = last.signed_duration_since(*first).to_std().ok()?;
-        Some(span / intervals * position)
+        let interval = (span / intervals).max(MIN_INTERVAL);
+        Some(interval.saturating_mul(position).min(longest_wait()))
     }
+}
+
+/// The least time a place in the queue counts for in the estimated wait: services that share
+/// one instant (an agent coming online takes several at once) would otherwise make the mean
+/// interval, and the estimate, zero (R-DY6).
+const MIN_INTERVAL: Duration = Duration::from_secs(1);
+
+/// The longest estimate: the span of chrono's whole range of instants (about 524,000 years),
+/// which fits any encoding of a duration in seconds or milliseconds.
+fn longest_wait() -> Duration {
+    (DateTime::<Utc>::MAX_UTC - DateTime::<Utc>::MIN_UTC)
+        .to_std()
+        .unwrap_or(Duration::MAX)
 }
