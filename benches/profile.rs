@@ -12,9 +12,19 @@
 //! Scenarios, each set up as its criterion bench: `arrival` (rounds of min(agents/2, 1000)
 //! arrivals), `end` (rounds of 100 ends on a desk with 100,000 waiting), `end5` (the same with
 //! agents in 5 of 10 groups), `clone` (the first arrival on a fresh `Engine::clone` of a desk
-//! holding 2.4 conversations per agent, once per round). Only `common::timed` (the commands and dropping their outcomes)
-//! is measured, so with the toggle above callgrind counts exactly the measured commands; it
-//! prints how many there were.
+//! holding 2.4 conversations per agent, once per round).
+//!
+//! Issue 13's scenarios, each set up as in benches/validation.rs and benches/routing.rs; the
+//! second argument is the input's size instead of an agent count:
+//! `schedule_restore N` ([`Engine::restore`] of a snapshot holding one schedule of N ranges on
+//! all seven days, once per round), `schedule_define N` (that schedule redefined by
+//! `DefineSchedule`, once per round), `statuses N` ([`switchboard::Config::validate`] with N
+//! custom statuses, once per round), `stalled N` (rounds of 50 agents coming Online past N
+//! conversations stalled at the redirect limit, each taking one live conversation).
+//!
+//! Only `common::timed` (the commands and dropping their outcomes) and `common::timed_call` (the
+//! restore or the validation alone) are measured, so with the toggle above callgrind counts
+//! exactly the measured work; it prints how many commands (or calls) there were.
 
 #[allow(dead_code)] // each bench file uses a different part of it
 mod common;
@@ -23,7 +33,9 @@ use std::time::Duration;
 
 use switchboard::{Command, ConversationId, Engine};
 
-use common::{Desk, Shape, end, forget, timed};
+use common::{
+    Desk, Shape, StalledDesk, end, forget, many_statuses, t0, tiled_schedule, timed, timed_call,
+};
 
 fn arrivals(desk: &mut Desk, rounds: usize) -> (Duration, usize) {
     let chunk = (desk.shape.agents / 2).min(1000);
@@ -73,6 +85,56 @@ fn first_arrival_after_clone(desk: &mut Desk, rounds: usize) -> (Duration, usize
     (total, rounds)
 }
 
+/// `Engine::restore` of a snapshot holding one schedule of `ranges` ranges, `rounds` times; the
+/// snapshot's clone and dropping the restored engine are not measured.
+fn schedule_restore(ranges: u32, rounds: usize) -> (Duration, usize) {
+    let mut engine = Engine::new(Default::default()).expect("a valid config");
+    let define = Command::DefineSchedule(tiled_schedule(ranges));
+    engine.handle(t0(), define).expect("a valid schedule");
+    let snapshot = engine.snapshot();
+    let mut total = Duration::ZERO;
+    for _ in 0..rounds {
+        let snapshot = snapshot.clone();
+        let (restored, took) = timed_call(|| Engine::restore(snapshot));
+        restored.expect("a valid snapshot");
+        total += took;
+    }
+    (total, rounds)
+}
+
+/// That schedule redefined by `DefineSchedule`, `rounds` times.
+fn schedule_define(ranges: u32, rounds: usize) -> (Duration, usize) {
+    let spec = tiled_schedule(ranges);
+    let mut engine = Engine::new(Default::default()).expect("a valid config");
+    let define = Command::DefineSchedule(spec.clone());
+    engine.handle(t0(), define).expect("a valid schedule");
+    let mut total = Duration::ZERO;
+    for _ in 0..rounds {
+        let commands = vec![Command::DefineSchedule(spec.clone())];
+        total += timed(&mut engine, t0(), commands, &mut Vec::new());
+    }
+    (total, rounds)
+}
+
+/// `Config::validate` with `statuses` custom statuses, `rounds` times.
+fn statuses(statuses: usize, rounds: usize) -> (Duration, usize) {
+    let config = many_statuses(statuses);
+    let mut total = Duration::ZERO;
+    for _ in 0..rounds {
+        let (valid, took) = timed_call(|| config.validate());
+        valid.expect("a valid config");
+        total += took;
+    }
+    (total, rounds)
+}
+
+/// `rounds` rounds of 50 agents coming Online past `stalled` stalled conversations.
+fn stalled(stalled: usize, rounds: usize) -> (Duration, usize) {
+    let mut desk = StalledDesk::new(stalled);
+    let total = (0..rounds).map(|_| desk.round(StalledDesk::AGENTS)).sum();
+    (total, rounds * StalledDesk::AGENTS)
+}
+
 fn run(desk: &mut Desk, command: Command) {
     let now = desk.host.now;
     let _ = Engine::handle(&mut desk.engine, now, command).expect("valid commands");
@@ -85,7 +147,8 @@ fn main() {
         .collect();
     let [scenario, agents, rounds] = args.as_slice() else {
         eprintln!(
-            "profile: give a scenario (arrival, end, end5, clone), an agent count and rounds"
+            "profile: give a scenario (arrival, end, end5, clone; schedule_restore, \
+             schedule_define, statuses, stalled), an agent count (or a size) and rounds"
         );
         return;
     };
@@ -118,10 +181,14 @@ fn main() {
             desk.arrivals(agents * 12 / 5);
             first_arrival_after_clone(&mut desk, rounds)
         }
+        "schedule_restore" => schedule_restore(agents.try_into().expect("a size"), rounds),
+        "schedule_define" => schedule_define(agents.try_into().expect("a size"), rounds),
+        "statuses" => statuses(agents, rounds),
+        "stalled" => stalled(agents, rounds),
         other => panic!("unknown scenario {other}"),
     };
     println!(
-        "{scenario} at {agents} agents: {commands} measured commands, {:?} each",
+        "{scenario} {agents}: {commands} measured commands (or calls), {:?} each",
         total / commands as u32
     );
 }

@@ -40,20 +40,13 @@ mod common;
 
 use std::time::Duration;
 
-use chrono::{DateTime, TimeDelta, Utc};
-
 use criterion::measurement::WallTime;
 use criterion::{
     BenchmarkGroup, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main,
 };
-use switchboard::{
-    AgentSpec, AgentStatus, Arrival, Command, Config, ConversationId, Engine, GroupSpec,
-};
+use switchboard::{AgentStatus, Command, ConversationId};
 
-use common::{
-    Desk, Host, Router, Shape, agent_id, conv_id, end, forget, group_id, sizes, status, t0, timed,
-    visitor_id,
-};
+use common::{Desk, Host, Router, Shape, StalledDesk, end, forget, sizes, status, timed};
 
 const WAITING: usize = 100_000;
 
@@ -277,86 +270,18 @@ fn online<R: Router>(
 
 const STALLED: usize = 16_000;
 
-/// A conversation of the one group of the stalled desk, priority 0.
-fn arrival(n: u64) -> Command {
-    Command::VisitorArrives(Arrival::new(conv_id(n), visitor_id(n), group_id(0)))
-}
-
-/// One group; `STALLED` conversations past the redirect limit (each offered to agent
-/// `RESERVE`, who declines it, with a redirect limit of 0); agents `0..RESERVE` (limit 1)
-/// Offline; `RESERVE` live conversations waiting behind the stalled ones. Automatic reception
-/// is switched back on at the end, so the drains assign. Returns the engine, its clock and the
-/// last conversation number.
-fn stalled_desk() -> (Engine, DateTime<Utc>, u64) {
-    let mut config = Config::default();
-    config.reception.auto_accept = false;
-    config.reception.redirect_limit = Some(0);
-    let mut engine = Engine::new(config).expect("a valid config");
-    let mut now = t0();
-    let _ = engine.exec(now, Command::RegisterGroup(GroupSpec::new(group_id(0))));
-    let x = AgentSpec::new(agent_id(RESERVE))
-        .status(AgentStatus::Online)
-        .limit(1)
-        .group(group_id(0));
-    let _ = engine.exec(now, Command::RegisterAgent(x));
-    let mut n = 0;
-    for _ in 0..STALLED {
-        n += 1;
-        now += TimeDelta::milliseconds(10);
-        let _ = engine.exec(now, arrival(n));
-        let decline = Command::DeclineOffer {
-            conversation: conv_id(n),
-            agent: agent_id(RESERVE),
-        };
-        let _ = engine.exec(now, decline);
-    }
-    let _ = engine.exec(now, status(RESERVE, AgentStatus::Offline));
-    for a in 0..RESERVE {
-        let spec = AgentSpec::new(agent_id(a)).limit(1).group(group_id(0));
-        let _ = engine.exec(now, Command::RegisterAgent(spec));
-    }
-    for _ in 0..RESERVE {
-        n += 1;
-        now += TimeDelta::milliseconds(10);
-        let _ = engine.exec(now, arrival(n));
-    }
-    let mut config = engine.config().clone();
-    config.reception.auto_accept = true;
-    let _ = engine.exec(now, Command::UpdateConfig(config));
-    assert_eq!(
-        engine.counters().waiting,
-        (STALLED + RESERVE) as u64,
-        "every conversation waits"
-    );
-    (engine, now, n)
-}
-
 fn status_change_past_16k_stalled(c: &mut Criterion) {
     let mut group = c.benchmark_group("status_change_past_16k_stalled");
     group.throughput(Throughput::Elements(1));
-    let (mut engine, mut now, mut n) = stalled_desk();
+    let mut desk = StalledDesk::new(STALLED);
     group.bench_function(BenchmarkId::new("engine", STALLED), |b| {
         b.iter_custom(|iters| {
             let mut total = Duration::ZERO;
             let mut left = iters as usize;
-            let mut assigned = Vec::new();
             while left > 0 {
-                let k = left.min(RESERVE);
+                let k = left.min(StalledDesk::AGENTS);
                 left -= k;
-                let commands = (0..k).map(|a| status(a, AgentStatus::Online)).collect();
-                now += TimeDelta::milliseconds(100);
-                assigned.clear();
-                total += timed(&mut engine, now, commands, &mut assigned);
-                assert_eq!(assigned.len(), k, "each agent takes one live conversation");
-                for a in 0..k {
-                    let _ = engine.exec(now, status(a, AgentStatus::Offline));
-                }
-                let _ = engine.exec(now, end(assigned.clone()));
-                let _ = engine.exec(now, forget(std::mem::take(&mut assigned)));
-                for _ in 0..k {
-                    n += 1;
-                    let _ = engine.exec(now, arrival(n));
-                }
+                total += desk.round(k);
             }
             total
         })

@@ -11,39 +11,20 @@
 //!   also evaluates its next shift boundary and duty (both O(N) per boundary).
 //! - `custom_statuses/N`: [`Config::validate`] of a config with N custom statuses.
 
+#[allow(dead_code)] // each bench file uses a different part of it
+mod common;
+
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveTime, Utc, Weekday};
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use switchboard::{Command, Config, CustomStatus, Engine, ScheduleSpec, WeeklyRange};
+use switchboard::{Command, Config, Engine};
 
-fn t0() -> DateTime<Utc> {
-    "2026-11-21T08:00:00Z".parse().expect("a valid date")
-}
-
-/// A schedule of `ranges` ranges on every day, each `86,400 / ranges` seconds long, touching.
-fn tiled(ranges: u32) -> ScheduleSpec {
-    use Weekday::*;
-    let step = 86_400 / ranges;
-    let time = |secs: u32| {
-        NaiveTime::from_num_seconds_from_midnight_opt(secs % 86_400, 0).expect("within a day")
-    };
-    ScheduleSpec {
-        schedule: "week".into(),
-        time_zone: "Europe/Berlin".into(),
-        ranges: (0..ranges)
-            .map(|k| {
-                let days = [Mon, Tue, Wed, Thu, Fri, Sat, Sun];
-                WeeklyRange::new(&days, time(k * step), time((k + 1) * step))
-            })
-            .collect(),
-    }
-}
+use common::{many_statuses, t0, tiled_schedule};
 
 fn schedules(c: &mut Criterion) {
     let mut group = c.benchmark_group("validation");
     for ranges in [1_440, 5_760] {
-        let spec = tiled(ranges);
+        let spec = tiled_schedule(ranges);
         group.throughput(Throughput::Elements(u64::from(ranges)));
         let mut engine = Engine::new(Config::default()).expect("a valid config");
         let _ = engine
@@ -71,17 +52,8 @@ fn schedules(c: &mut Criterion) {
 fn custom_statuses(c: &mut Criterion) {
     let mut group = c.benchmark_group("validation");
     for statuses in [10_000, 40_000] {
-        let config = Config {
-            custom_statuses: (0..statuses)
-                .map(|i| CustomStatus {
-                    // Names that share a long prefix, as generated names do.
-                    name: format!("custom-status-{i:06}"),
-                    assignable: i % 2 == 0,
-                })
-                .collect(),
-            ..Config::default()
-        };
-        group.throughput(Throughput::Elements(statuses));
+        let config = many_statuses(statuses);
+        group.throughput(Throughput::Elements(statuses as u64));
         group.bench_function(BenchmarkId::new("custom_statuses", statuses), |b| {
             b.iter(|| config.validate().expect("a valid config"))
         });

@@ -6,10 +6,10 @@ pub mod naive;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, NaiveTime, TimeDelta, Utc, Weekday};
 use switchboard::{
-    AgentId, AgentSpec, AgentStatus, Arrival, Command, Config, ConversationId, EndReason, Engine,
-    Event, GroupId, GroupSpec, Outcome,
+    AgentId, AgentSpec, AgentStatus, Arrival, Command, Config, ConversationId, CustomStatus,
+    EndReason, Engine, Event, GroupId, GroupSpec, Outcome, ScheduleSpec, WeeklyRange,
 };
 
 use naive::{Decisions, Naive};
@@ -167,6 +167,16 @@ pub fn timed<R: Router>(
     ran + start.elapsed()
 }
 
+/// Runs `f` and times only that; what it returns is handed back, to be dropped untimed. Never
+/// inlined, so that callgrind's `--toggle-collect='*common::timed*'` (benches/profile.rs) finds
+/// it and counts `f` alone.
+#[inline(never)]
+pub fn timed_call<T>(f: impl FnOnce() -> T) -> (T, Duration) {
+    let start = Instant::now();
+    let out = f();
+    (out, start.elapsed())
+}
+
 /// The host's side of a desk: its clock, the next conversation number, and the active
 /// conversations in the order they were assigned (oldest first).
 #[derive(Clone)]
@@ -284,5 +294,129 @@ impl Desk {
         let mut assigned = Vec::new();
         Engine::assigned(&out, &mut assigned);
         self.host.active.extend(assigned);
+    }
+}
+
+/// A schedule of `ranges` ranges, each on all seven days (7·`ranges` range-days), each
+/// `86,400 / ranges` seconds long, touching: they tile the week (issue 13, defect 4).
+pub fn tiled_schedule(ranges: u32) -> ScheduleSpec {
+    use Weekday::*;
+    let step = 86_400 / ranges;
+    let time = |secs: u32| {
+        NaiveTime::from_num_seconds_from_midnight_opt(secs % 86_400, 0).expect("within a day")
+    };
+    ScheduleSpec {
+        schedule: "week".into(),
+        time_zone: "Europe/Berlin".into(),
+        ranges: (0..ranges)
+            .map(|k| {
+                let days = [Mon, Tue, Wed, Thu, Fri, Sat, Sun];
+                WeeklyRange::new(&days, time(k * step), time((k + 1) * step))
+            })
+            .collect(),
+    }
+}
+
+/// The default config with `statuses` custom statuses, every other one assignable (issue 13,
+/// defect 7).
+pub fn many_statuses(statuses: usize) -> Config {
+    Config {
+        custom_statuses: (0..statuses)
+            .map(|i| CustomStatus {
+                // Names that share a long prefix, as generated names do.
+                name: format!("custom-status-{i:06}"),
+                assignable: i % 2 == 0,
+            })
+            .collect(),
+        ..Config::default()
+    }
+}
+
+/// A desk where most of the queue is stalled (issue 13, defect 5): one group; `stalled`
+/// conversations past the redirect limit (each offered to agent `AGENTS`, who declines it, with
+/// a redirect limit of 0); agents `0..AGENTS` (limit 1) Offline; `AGENTS` live conversations
+/// waiting behind the stalled ones, all arrived after them. Automatic reception is switched
+/// back on at the end, so the drains assign.
+pub struct StalledDesk {
+    pub engine: Engine,
+    pub now: DateTime<Utc>,
+    /// The last conversation number.
+    n: u64,
+}
+
+impl StalledDesk {
+    /// The agents that come Online, and the live conversations they take.
+    pub const AGENTS: usize = 50;
+
+    pub fn new(stalled: usize) -> Self {
+        let mut config = Config::default();
+        config.reception.auto_accept = false;
+        config.reception.redirect_limit = Some(0);
+        let mut engine = Engine::new(config).expect("a valid config");
+        let mut now = t0();
+        let _ = engine.exec(now, Command::RegisterGroup(GroupSpec::new(group_id(0))));
+        let x = AgentSpec::new(agent_id(Self::AGENTS))
+            .status(AgentStatus::Online)
+            .limit(1)
+            .group(group_id(0));
+        let _ = engine.exec(now, Command::RegisterAgent(x));
+        let mut n = 0;
+        for _ in 0..stalled {
+            n += 1;
+            now += TimeDelta::milliseconds(10);
+            let _ = engine.exec(now, Self::arrival(n));
+            let decline = Command::DeclineOffer {
+                conversation: conv_id(n),
+                agent: agent_id(Self::AGENTS),
+            };
+            let _ = engine.exec(now, decline);
+        }
+        let _ = engine.exec(now, status(Self::AGENTS, AgentStatus::Offline));
+        for a in 0..Self::AGENTS {
+            let spec = AgentSpec::new(agent_id(a)).limit(1).group(group_id(0));
+            let _ = engine.exec(now, Command::RegisterAgent(spec));
+        }
+        for _ in 0..Self::AGENTS {
+            n += 1;
+            now += TimeDelta::milliseconds(10);
+            let _ = engine.exec(now, Self::arrival(n));
+        }
+        let mut config = engine.config().clone();
+        config.reception.auto_accept = true;
+        let _ = engine.exec(now, Command::UpdateConfig(config));
+        assert_eq!(
+            engine.counters().waiting,
+            (stalled + Self::AGENTS) as u64,
+            "every conversation waits"
+        );
+        Self { engine, now, n }
+    }
+
+    /// A conversation of the one group, priority 0.
+    fn arrival(n: u64) -> Command {
+        Command::VisitorArrives(Arrival::new(conv_id(n), visitor_id(n), group_id(0)))
+    }
+
+    /// Agents `0..k` (`k` at most `AGENTS`) come Online, each taking one live conversation: only
+    /// that is timed (with [`timed`]). Then, untimed, the agents go Offline again, their
+    /// conversations end and are forgotten, and arrivals refill the live part.
+    pub fn round(&mut self, k: usize) -> Duration {
+        let engine = &mut self.engine;
+        let commands = (0..k).map(|a| status(a, AgentStatus::Online)).collect();
+        self.now += TimeDelta::milliseconds(100);
+        let now = self.now;
+        let mut assigned = Vec::new();
+        let took = timed(engine, now, commands, &mut assigned);
+        assert_eq!(assigned.len(), k, "each agent takes one live conversation");
+        for a in 0..k {
+            let _ = engine.exec(now, status(a, AgentStatus::Offline));
+        }
+        let _ = engine.exec(now, end(assigned.clone()));
+        let _ = engine.exec(now, forget(assigned));
+        for _ in 0..k {
+            self.n += 1;
+            let _ = engine.exec(now, Self::arrival(self.n));
+        }
+        took
     }
 }
