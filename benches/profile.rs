@@ -90,7 +90,7 @@ fn first_arrival_after_clone(desk: &mut Desk, rounds: usize) -> (Duration, usize
 fn schedule_restore(ranges: u32, rounds: usize) -> (Duration, usize) {
     let mut engine = Engine::new(Default::default()).expect("a valid config");
     let define = Command::DefineSchedule(tiled_schedule(ranges));
-    engine.handle(t0(), define).expect("a valid schedule");
+    let _ = engine.handle(t0(), define).expect("a valid schedule");
     let snapshot = engine.snapshot();
     let mut total = Duration::ZERO;
     for _ in 0..rounds {
@@ -107,7 +107,7 @@ fn schedule_define(ranges: u32, rounds: usize) -> (Duration, usize) {
     let spec = tiled_schedule(ranges);
     let mut engine = Engine::new(Default::default()).expect("a valid config");
     let define = Command::DefineSchedule(spec.clone());
-    engine.handle(t0(), define).expect("a valid schedule");
+    let _ = engine.handle(t0(), define).expect("a valid schedule");
     let mut total = Duration::ZERO;
     for _ in 0..rounds {
         let commands = vec![Command::DefineSchedule(spec.clone())];
