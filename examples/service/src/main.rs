@@ -1,7 +1,7 @@
 //! A real host for the engine: an HTTP service with a durable journal and live monitoring.
 //!
 //! ```sh
-//! cargo run --example service -- --db desk.db --port 8080   # then open http://127.0.0.1:8080/
+//! cargo run -p switchboard-service -- --db desk.db --port 8080  # then open http://127.0.0.1:8080/
 //! curl -X POST localhost:8080/groups -d '{"group":"support"}'
 //! curl -X POST localhost:8080/visitors -d '{"conversation":"c1","visitor":"v1","group":"support"}'
 //! ```

@@ -1,4 +1,4 @@
-//! Drives the service example (`examples/service`) as a separate process, the way a deployment
+//! Drives the service (`examples/service`) as a separate process, the way a deployment
 //! runs it: start it on a loopback port, talk HTTP to it, kill it. A minimal HTTP/1.1 client
 //! on std's `TcpStream` keeps the tests free of a client library.
 #![allow(dead_code)]
@@ -29,38 +29,9 @@ pub fn scratch(test: &str) -> PathBuf {
     dir
 }
 
-/// The service binary, which `cargo test` builds with the other examples.
+/// The service binary: Cargo builds it for this package's integration tests.
 fn binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test knows its own path");
-    // target/<profile>/deps/<test> -> target/<profile>/examples/service
-    let profile = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("the test binary lives in target/<profile>/deps");
-    let binary = profile
-        .join("examples")
-        .join(format!("service{}", std::env::consts::EXE_SUFFIX));
-    let built = std::fs::metadata(&binary)
-        .and_then(|m| m.modified())
-        .unwrap_or_else(|_| {
-            panic!(
-                "{} is missing: `cargo test` builds it; when running one test file, run \
-                 `cargo build --example service` first",
-                binary.display()
-            )
-        });
-    let sources = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/service");
-    for source in std::fs::read_dir(&sources).expect("the example's sources are there") {
-        let source = source.expect("a directory entry").path();
-        let changed = std::fs::metadata(&source).and_then(|m| m.modified());
-        assert!(
-            changed.is_ok_and(|changed| changed <= built),
-            "{} is older than {}: run `cargo build --example service` (`cargo test` does)",
-            binary.display(),
-            source.display()
-        );
-    }
-    binary
+    PathBuf::from(env!("CARGO_BIN_EXE_switchboard-service"))
 }
 
 /// A running service process. Dropping it kills it.
