@@ -8,29 +8,44 @@
 //! the engine's error message, and nothing is journaled for it.
 
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
+use axum::middleware;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter, get, on, post};
 use serde_json::{Map, Value, json};
 use switchboard::{AgentId, Command, ConversationId, Engine, Error, GroupId, ItemResult};
+use tokio::sync::watch;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 use tokio_stream::{Stream, StreamExt};
 
 use crate::desk::{Accepted, Desk, Refusal};
+use crate::guard::{self, Policy};
 
 /// The monitoring page: one static file, filled in from `/state` and `/events`.
 const MONITOR: &str = include_str!("monitor.html");
 
-/// Every route. A `{name}` path segment becomes the command's field `name`.
-pub fn router(desk: Desk) -> Router {
+/// What every handler shares.
+#[derive(Clone)]
+pub struct App {
+    /// The writer.
+    pub desk: Desk,
+    /// Becomes true when the service begins to shut down: event streams end then.
+    pub stopping: watch::Receiver<bool>,
+}
+
+/// Every route, behind the checks of `guard.rs` and the body limit. A `{name}` path segment
+/// becomes the command's field `name`.
+pub fn router(app: App, policy: Arc<Policy>, max_body: usize) -> Router {
     let post_ = MethodFilter::POST;
     let put = MethodFilter::PUT;
     Router::new()
@@ -89,7 +104,9 @@ pub fn router(desk: Desk) -> Router {
         .route("/claim", command(post_, "Claim", None))
         .route("/mode", command(put, "SetReceptionMode", None))
         .route("/config", command(put, "UpdateConfig", None))
-        .with_state(desk)
+        .with_state(app)
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(middleware::from_fn_with_state(policy, guard::check))
 }
 
 /// A route that sends the command `kind`; `field` names the path segment that fills that field.
@@ -97,24 +114,24 @@ fn command(
     method: MethodFilter,
     kind: &'static str,
     field: Option<&'static str>,
-) -> MethodRouter<Desk> {
+) -> MethodRouter<App> {
     match field {
         None => on(
             method,
-            move |State(desk): State<Desk>, body: Bytes| async move {
+            move |State(App { desk, .. }): State<App>, body: Bytes| async move {
                 submit(&desk, Some(kind), None, &body).await
             },
         ),
         Some(field) => on(
             method,
-            move |State(desk): State<Desk>, Path(id): Path<String>, body: Bytes| async move {
+            move |State(App { desk, .. }): State<App>, Path(id): Path<String>, body: Bytes| async move {
                 submit(&desk, Some(kind), Some((field, id)), &body).await
             },
         ),
     }
 }
 
-async fn any_command(State(desk): State<Desk>, body: Bytes) -> Response {
+async fn any_command(State(App { desk, .. }): State<App>, body: Bytes) -> Response {
     submit(&desk, None, None, &body).await
 }
 
@@ -279,7 +296,7 @@ async fn read(
     }
 }
 
-async fn state(State(desk): State<Desk>) -> Response {
+async fn state(State(App { desk, .. }): State<App>) -> Response {
     read(&desk, |engine, seq| Ok(desk_state(engine, seq))).await
 }
 
@@ -323,29 +340,29 @@ fn views<'a>(engine: &Engine, ids: impl Iterator<Item = &'a ConversationId>) -> 
     )
 }
 
-async fn snapshot(State(desk): State<Desk>) -> Response {
+async fn snapshot(State(App { desk, .. }): State<App>) -> Response {
     read(&desk, |engine, seq| {
         Ok(json!({ "seq": seq, "snapshot": engine.snapshot() }))
     })
     .await
 }
 
-async fn pool(State(desk): State<Desk>) -> Response {
+async fn pool(State(App { desk, .. }): State<App>) -> Response {
     read(&desk, |engine, _| Ok(views(engine, engine.pool()))).await
 }
 
-async fn snoozed(State(desk): State<Desk>) -> Response {
+async fn snoozed(State(App { desk, .. }): State<App>) -> Response {
     read(&desk, |engine, _| {
         Ok(views(engine, engine.snoozed().map(|(id, _)| id)))
     })
     .await
 }
 
-async fn agents(State(desk): State<Desk>) -> Response {
+async fn agents(State(App { desk, .. }): State<App>) -> Response {
     read(&desk, |engine, _| Ok(agent_views(engine))).await
 }
 
-async fn agent(State(desk): State<Desk>, Path(id): Path<String>) -> Response {
+async fn agent(State(App { desk, .. }): State<App>, Path(id): Path<String>) -> Response {
     let id = AgentId::from(id);
     read(&desk, move |engine, _| {
         engine
@@ -356,7 +373,7 @@ async fn agent(State(desk): State<Desk>, Path(id): Path<String>) -> Response {
     .await
 }
 
-async fn groups(State(desk): State<Desk>) -> Response {
+async fn groups(State(App { desk, .. }): State<App>) -> Response {
     read(&desk, |engine, _| {
         Ok(json!(
             engine
@@ -368,7 +385,7 @@ async fn groups(State(desk): State<Desk>) -> Response {
     .await
 }
 
-async fn queue(State(desk): State<Desk>, Path(id): Path<String>) -> Response {
+async fn queue(State(App { desk, .. }): State<App>, Path(id): Path<String>) -> Response {
     let id = GroupId::from(id);
     read(&desk, move |engine, _| match engine.queue(&id) {
         Some(queue) => Ok(views(engine, queue)),
@@ -377,7 +394,7 @@ async fn queue(State(desk): State<Desk>, Path(id): Path<String>) -> Response {
     .await
 }
 
-async fn conversation(State(desk): State<Desk>, Path(id): Path<String>) -> Response {
+async fn conversation(State(App { desk, .. }): State<App>, Path(id): Path<String>) -> Response {
     let id = ConversationId::from(id);
     read(&desk, move |engine, _| {
         engine
@@ -402,7 +419,9 @@ async fn monitor() -> Response {
 /// Server-sent events: one message per journal entry committed from now on, `id` its `seq`,
 /// data `{"seq", "at", "events"}`. A client that falls too far behind gets a `lagged` event
 /// and should read `/state` again.
-async fn events(State(desk): State<Desk>) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
+async fn events(
+    State(App { desk, stopping }): State<App>,
+) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
     let hello = SseEvent::default().retry(Duration::from_secs(1));
     let stream = BroadcastStream::new(desk.subscribe()).map(|item| match item {
         Ok(published) => SseEvent::default()
@@ -413,5 +432,11 @@ async fn events(State(desk): State<Desk>) -> Sse<impl Stream<Item = Result<SseEv
         }
     });
     let stream = tokio_stream::once(hello).chain(stream).map(Ok);
+    let stream = futures_util::StreamExt::take_until(stream, stopped(stopping));
     Sse::new(stream).keep_alive(KeepAlive::default())
+}
+
+/// Resolves when the service begins to shut down.
+async fn stopped(mut stopping: watch::Receiver<bool>) {
+    let _ = stopping.wait_for(|stop| *stop).await;
 }

@@ -109,7 +109,7 @@ impl Desk {
                 if std::panic::catch_unwind(run).is_err() {
                     // A panic is a bug in switchboard (or here). The command that caused it was
                     // not journaled: stop, and let the supervisor restart from the journal.
-                    eprintln!("switchboard: the writer panicked; stopping");
+                    tracing::error!("the writer panicked; stopping");
                     std::process::exit(70);
                 }
             })
@@ -262,7 +262,7 @@ impl Writer {
             let snapshot =
                 (self.since_snapshot >= self.snapshot_every).then(|| self.engine.snapshot());
             if let Err(problem) = self.store.append(&entries, snapshot.as_ref()) {
-                eprintln!("switchboard: commit failed, rebuilding from the store: {problem}");
+                tracing::error!(%problem, "commit failed, rebuilding from the store");
                 for (reply, _) in replies {
                     let _ = reply.send(Err(Refusal::Unavailable(format!(
                         "not stored, try again: {problem}"
@@ -302,7 +302,7 @@ impl Writer {
                 self.deadline.send_replace(self.engine.next_deadline());
             }
             Err(problem) => {
-                eprintln!("switchboard: cannot rebuild from the store, stopping: {problem}");
+                tracing::error!(%problem, "cannot rebuild from the store, stopping");
                 std::process::exit(1);
             }
         }

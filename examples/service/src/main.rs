@@ -1,132 +1,207 @@
-//! A real host for the engine: an HTTP service with a durable journal and live monitoring.
+//! A host for the switchboard engine that a team could deploy: an HTTP service with a durable
+//! journal, safe defaults, and a live page for the desk.
 //!
 //! ```sh
-//! cargo run -p switchboard-service -- --db desk.db --port 8080  # then open http://127.0.0.1:8080/
-//! curl -X POST localhost:8080/groups -d '{"group":"support"}'
-//! curl -X POST localhost:8080/visitors -d '{"conversation":"c1","visitor":"v1","group":"support"}'
+//! cargo run --release -p switchboard-service -- --db desk.db   # then open http://127.0.0.1:8080/
+//! curl --json '{"group":"support"}' localhost:8080/groups
+//! curl --json '{"conversation":"c1","visitor":"v1","group":"support"}' localhost:8080/visitors
 //! ```
 //!
 //! The parts, each in its own file:
 //!
 //! - `desk.rs`: the single writer. One thread owns the [`Engine`] and the store; HTTP handlers
-//!   send it commands and queries over a channel and wait on a one-shot reply. It applies a
-//!   group of waiting commands, commits them with their events in one SQLite transaction, and
-//!   only then answers and publishes the events.
+//!   send it commands over a channel and wait on a one-shot reply. It applies a group of
+//!   waiting commands, commits them with their events in one SQLite transaction, and only
+//!   then answers and publishes the events.
 //! - `store.rs`: the journal (every accepted command with its time and events), snapshots
 //!   every N commands, and recovery (latest snapshot, then replay of the journal after it).
 //! - `timer.rs`: sends `Tick` at the engine's next deadline.
+//! - `server.rs`: the connection loop: header-read timeout, connection cap, graceful shutdown.
+//! - `guard.rs`: Host, Origin, bearer token and JSON checks on every request.
 //! - `api.rs`: the JSON endpoints, the server-sent-events stream, the monitoring page
 //!   (`monitor.html`).
 //!
-//! Options (flags, or the environment variable after each):
-//!
-//! - `--port N` (`SWITCHBOARD_PORT`, default 8080; 0 picks a free port)
-//! - `--bind ADDR` (`SWITCHBOARD_BIND`, default 127.0.0.1)
-//! - `--db PATH` (`SWITCHBOARD_DB`, default `switchboard.db`)
-//! - `--snapshot-every N` (`SWITCHBOARD_SNAPSHOT_EVERY`, default 1000 commands)
-//! - `--config PATH` (`SWITCHBOARD_CONFIG`): the engine's config as JSON, for a new database
-//!   only; afterwards the config lives in the journal (`PUT /config` changes it).
-//! - `--commit-delay-ms N` (`SWITCHBOARD_COMMIT_DELAY_MS`, default 0): for tests, simulates a
-//!   slow disk by holding each transaction open N ms before it commits.
-//!
-//! On start it prints `listening on http://ADDR:PORT` once it accepts connections.
+//! `--help` lists the options; each can also be set by the environment variable it names.
 
 mod api;
 mod desk;
+mod guard;
+mod server;
 mod store;
 mod timer;
 
 use std::io::Write;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
+use clap::Parser;
 use switchboard::{Config, Engine};
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
 
 use crate::desk::Desk;
+use crate::guard::Policy;
 use crate::store::Store;
 
-const USAGE: &str = "\
-usage: service [--port N] [--bind ADDR] [--db PATH] [--snapshot-every N] [--config PATH]
-               [--commit-delay-ms N]
-  --port N            listen on this port (default 8080; 0 picks a free one)
-  --bind ADDR         listen on this address (default 127.0.0.1)
-  --db PATH           the SQLite database (default switchboard.db)
-  --snapshot-every N  store a snapshot every N commands (default 1000)
-  --config PATH       the engine config as JSON, for a new database only
-  --commit-delay-ms N for tests: hold each transaction open N ms (a slow disk)
-each flag can also be given as SWITCHBOARD_PORT, SWITCHBOARD_BIND, SWITCHBOARD_DB,
-SWITCHBOARD_SNAPSHOT_EVERY, SWITCHBOARD_CONFIG, SWITCHBOARD_COMMIT_DELAY_MS";
-
-/// The service's settings, from flags and the environment.
+/// A host for the switchboard routing engine: JSON commands and queries over HTTP, every
+/// accepted command journaled in SQLite before it is acknowledged, a live page for the desk.
+#[derive(Parser, Debug)]
+#[command(name = "switchboard-service", version)]
 struct Options {
-    bind: String,
+    /// Listen on this address. Anything but a loopback address exposes the service: set a
+    /// token (SWITCHBOARD_TOKEN or --token-file).
+    #[arg(long, env = "SWITCHBOARD_BIND", default_value = "127.0.0.1")]
+    bind: IpAddr,
+    /// Listen on this port (0 picks a free one).
+    #[arg(long, env = "SWITCHBOARD_PORT", default_value_t = 8080)]
     port: u16,
+    /// The SQLite database: the journal.
+    #[arg(long, env = "SWITCHBOARD_DB", default_value = "switchboard.db")]
     db: PathBuf,
+    /// Store a snapshot every N journal entries.
+    #[arg(long, env = "SWITCHBOARD_SNAPSHOT_EVERY", default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(1..))]
     snapshot_every: u64,
+    /// The engine's config as JSON, for a new database only; afterwards the config lives in
+    /// the journal (PUT /config changes it).
+    #[arg(long, env = "SWITCHBOARD_CONFIG")]
     config: Option<PathBuf>,
-    commit_delay: Duration,
+    /// A file whose first line is the bearer token every route but /healthz and /readyz
+    /// requires. SWITCHBOARD_TOKEN gives the token itself instead (never as a flag, which
+    /// other users could read in the process list). Without either, no token is required.
+    #[arg(long, env = "SWITCHBOARD_TOKEN_FILE")]
+    token_file: Option<PathBuf>,
+    /// A host name clients may use to reach the service (the Host header; repeat, or separate
+    /// with commas). Always allowed: localhost, 127.0.0.1, [::1] and the bind address.
+    #[arg(
+        long = "allowed-host",
+        env = "SWITCHBOARD_ALLOWED_HOSTS",
+        value_delimiter = ','
+    )]
+    allowed_hosts: Vec<String>,
+    /// An origin (scheme://host[:port]) whose pages may call the service, besides the service's
+    /// own page (repeat, or separate with commas).
+    #[arg(
+        long = "allowed-origin",
+        env = "SWITCHBOARD_ALLOWED_ORIGINS",
+        value_delimiter = ','
+    )]
+    allowed_origins: Vec<String>,
+    /// Most connections open at once; kept below the file-descriptor limit. Past it, the
+    /// connection idle longest is closed to make room.
+    #[arg(long, env = "SWITCHBOARD_MAX_CONNECTIONS", default_value_t = 1000)]
+    max_connections: usize,
+    /// Seconds a connection may take to send a request head, after opening or after its
+    /// previous answer (the keep-alive idle time too).
+    #[arg(long, env = "SWITCHBOARD_HEADER_TIMEOUT", default_value_t = 10)]
+    header_timeout_secs: u64,
+    /// Seconds within which every request but the event stream is answered (408 otherwise).
+    #[arg(long, env = "SWITCHBOARD_REQUEST_TIMEOUT", default_value_t = 30)]
+    request_timeout_secs: u64,
+    /// The largest request body accepted, in bytes (413 past it).
+    #[arg(long, env = "SWITCHBOARD_MAX_BODY", default_value_t = 256 * 1024)]
+    max_body_bytes: usize,
+    /// Seconds a shutdown (SIGTERM, Ctrl-C) waits for requests in flight.
+    #[arg(long, env = "SWITCHBOARD_SHUTDOWN_GRACE", default_value_t = 10)]
+    shutdown_grace_secs: u64,
+    /// What to log: a level (error, warn, info, debug, trace), or per module
+    /// (`info,switchboard_service::server=debug`).
+    #[arg(long, env = "SWITCHBOARD_LOG", default_value = "info")]
+    log: Targets,
+    /// For tests: hold each transaction open N ms before it commits (a slow disk).
+    #[arg(
+        long,
+        env = "SWITCHBOARD_COMMIT_DELAY_MS",
+        default_value_t = 0,
+        hide = true
+    )]
+    commit_delay_ms: u64,
 }
 
-impl Options {
-    fn parse(mut args: impl Iterator<Item = String>) -> Result<Self, String> {
-        let env = |name: &str| std::env::var(name).ok();
-        let mut bind = env("SWITCHBOARD_BIND");
-        let mut port = env("SWITCHBOARD_PORT");
-        let mut db = env("SWITCHBOARD_DB");
-        let mut snapshot_every = env("SWITCHBOARD_SNAPSHOT_EVERY");
-        let mut config = env("SWITCHBOARD_CONFIG");
-        let mut commit_delay = env("SWITCHBOARD_COMMIT_DELAY_MS");
-        while let Some(flag) = args.next() {
-            let slot = match flag.as_str() {
-                "--bind" => &mut bind,
-                "--port" => &mut port,
-                "--db" => &mut db,
-                "--snapshot-every" => &mut snapshot_every,
-                "--config" => &mut config,
-                "--commit-delay-ms" => &mut commit_delay,
-                "-h" | "--help" => return Err(String::new()),
-                other => return Err(format!("unknown argument `{other}`")),
-            };
-            *slot = Some(args.next().ok_or(format!("`{flag}` needs a value"))?);
-        }
-        let number = |name: &str, value: Option<String>, default: u64| match value {
-            None => Ok(default),
-            Some(v) => v
-                .parse()
-                .map_err(|_| format!("{name} must be a number, not `{v}`")),
-        };
-        let port = number("the port", port, 8080)?;
-        Ok(Self {
-            bind: bind.unwrap_or_else(|| "127.0.0.1".into()),
-            port: u16::try_from(port).map_err(|_| format!("the port {port} is too large"))?,
-            db: db.unwrap_or_else(|| "switchboard.db".into()).into(),
-            snapshot_every: number("--snapshot-every", snapshot_every, 1000)?.max(1),
-            config: config.map(PathBuf::from),
-            commit_delay: Duration::from_millis(number("--commit-delay-ms", commit_delay, 0)?),
-        })
+fn main() -> ExitCode {
+    let options = Options::parse();
+    let logs = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_target(false);
+    if tracing_subscriber::registry()
+        .with(logs)
+        .with(options.log.clone())
+        .try_init()
+        .is_err()
+    {
+        eprintln!("switchboard-service: a logger was already installed");
     }
-}
-
-fn main() {
-    let options = match Options::parse(std::env::args().skip(1)) {
-        Ok(options) => options,
+    match run(options) {
+        Ok(()) => ExitCode::SUCCESS,
         Err(problem) => {
-            if problem.is_empty() {
-                println!("{USAGE}");
-                std::process::exit(0);
-            }
-            eprintln!("service: {problem}\n{USAGE}");
-            std::process::exit(2);
+            tracing::error!("{problem}");
+            ExitCode::FAILURE
         }
-    };
-    if let Err(problem) = run(options) {
-        eprintln!("service: {problem}");
-        std::process::exit(1);
     }
+}
+
+/// The token, from `SWITCHBOARD_TOKEN` or the file's first line.
+fn token(options: &Options) -> Result<Option<String>, String> {
+    let token = match (&options.token_file, std::env::var("SWITCHBOARD_TOKEN")) {
+        (Some(path), _) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("read the token file {}: {e}", path.display()))?;
+            text.lines().next().unwrap_or("").trim().to_owned()
+        }
+        (None, Ok(token)) => token.trim().to_owned(),
+        (None, Err(_)) => return Ok(None),
+    };
+    if token.len() < 16 || !token.bytes().all(|b| b.is_ascii_graphic() && b != b';') {
+        return Err(
+            "the token must be at least 16 printable characters, without spaces or `;`".into(),
+        );
+    }
+    Ok(Some(token))
+}
+
+fn policy(options: &Options) -> Result<Policy, String> {
+    let mut hosts: Vec<String> = ["localhost", "127.0.0.1", "[::1]"]
+        .into_iter()
+        .map(String::from)
+        .collect();
+    if !options.bind.is_unspecified() {
+        hosts.push(match options.bind {
+            IpAddr::V4(ip) => ip.to_string(),
+            IpAddr::V6(ip) => format!("[{ip}]"),
+        });
+    }
+    hosts.extend(
+        options
+            .allowed_hosts
+            .iter()
+            .map(|h| h.trim().to_ascii_lowercase()),
+    );
+    Ok(Policy {
+        hosts,
+        origins: options
+            .allowed_origins
+            .iter()
+            .map(|o| o.trim().trim_end_matches('/').to_ascii_lowercase())
+            .collect(),
+        token: token(options)?,
+        request_timeout: Duration::from_secs(options.request_timeout_secs.max(1)),
+    })
 }
 
 fn run(options: Options) -> Result<(), String> {
+    let policy = policy(&options)?;
+    if policy.token.is_none() && !options.bind.is_loopback() {
+        tracing::warn!(
+            bind = %options.bind,
+            "NO TOKEN: the service is bound beyond loopback and anyone who can reach it may \
+             send any command; set SWITCHBOARD_TOKEN or --token-file"
+        );
+    }
     let config = match &options.config {
         None => None,
         Some(path) => {
@@ -138,48 +213,66 @@ fn run(options: Options) -> Result<(), String> {
         }
     };
 
-    let mut store = Store::open(&options.db, options.commit_delay)?;
+    let mut store = Store::open(&options.db, Duration::from_millis(options.commit_delay_ms))?;
     let given = config.clone();
     let recovered = store.recover(|| {
         Engine::new(given.unwrap_or_default()).map_err(|e| format!("the config: {e}"))
     })?;
     if config.is_some_and(|c| c != *recovered.engine.config()) {
-        eprintln!(
-            "service: --config ignored: {} has its own config (change it with PUT /config)",
-            options.db.display()
+        tracing::warn!(
+            db = %options.db.display(),
+            "--config ignored: the database has its own config (change it with PUT /config)"
         );
     }
-    eprintln!(
-        "service: {}: snapshot {}, replayed {} command(s), at entry {}",
-        options.db.display(),
-        recovered.snapshot,
-        recovered.replayed,
-        recovered.seq
+    tracing::info!(
+        db = %options.db.display(),
+        snapshot = recovered.snapshot,
+        replayed = recovered.replayed,
+        seq = recovered.seq,
+        "recovered"
     );
+
+    let budget = server::descriptor_budget();
+    if options.max_connections > budget {
+        tracing::warn!(
+            asked = options.max_connections,
+            allowed = budget,
+            "--max-connections lowered to stay under the file-descriptor limit"
+        );
+    }
+    let limits = server::Limits {
+        max_connections: options.max_connections.clamp(1, budget),
+        header_timeout: Duration::from_secs(options.header_timeout_secs.max(1)),
+        grace: Duration::from_secs(options.shutdown_grace_secs),
+    };
 
     let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("tokio: {e}"))?;
     runtime.block_on(async move {
         let desk = Desk::start(recovered, store, options.snapshot_every);
-        let address = format!("{}:{}", options.bind, options.port);
-        let listener = tokio::net::TcpListener::bind(&address)
+        let address = SocketAddr::new(options.bind, options.port);
+        let listener = tokio::net::TcpListener::bind(address)
             .await
             .map_err(|e| format!("bind {address}: {e}"))?;
         let local: SocketAddr = listener.local_addr().map_err(|e| e.to_string())?;
         tokio::spawn(timer::run(desk.clone()));
+        let (stop, stopping) = tokio::sync::watch::channel(false);
+        let app = api::App { desk, stopping };
+        let router = api::router(app, Arc::new(policy), options.max_body_bytes);
+        tracing::info!(%local, max_connections = limits.max_connections, "listening");
         println!("listening on http://{local}");
         // The tests wait for this line; make sure it leaves the pipe now.
         let _ = std::io::stdout().flush();
-        tokio::select! {
-            served = axum::serve(listener, api::router(desk)) => {
-                served.map_err(|e| format!("serve: {e}"))
-            }
-            () = shutdown() => Ok(()),
-        }
+        let shutdown = async move {
+            shutdown().await;
+            let _ = stop.send(true);
+        };
+        server::serve(listener, router, limits, shutdown).await;
+        Ok::<(), String>(())
     })?;
     // Every acknowledged command is already committed, so stopping needs no flush; a command
-    // in flight is either committed whole or not at all. Open event streams would keep a
-    // graceful shutdown waiting forever, so the runtime is dropped at once.
-    runtime.shutdown_background();
+    // in flight is either committed whole or not at all.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    tracing::info!("stopped");
     Ok(())
 }
 
@@ -198,5 +291,5 @@ async fn shutdown() {
     }
     #[cfg(not(unix))]
     let _ = interrupt.await;
-    eprintln!("service: stopping");
+    tracing::info!("stopping: draining requests in flight");
 }

@@ -297,7 +297,7 @@ fn refused_commands_get_4xx_with_the_engines_message_and_leave_no_trace() {
             .expect("the setup is valid");
     }
     let (seq, before) = snapshot(&service);
-    let mut events = EventStream::open(&service.addr);
+    let mut events = EventStream::open(&service);
 
     let engine_refusals = [
         (
