@@ -16,13 +16,18 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::DefaultBodyLimit;
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter, get, on, post};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
 use serde_json::{Map, Value, json};
-use switchboard::{AgentId, Command, ConversationId, Engine, Error, GroupId, ItemResult};
+use switchboard::{
+    AgentId, AgentView, Command, ConversationId, ConversationView, Counters, Error, GroupId,
+    GroupView, ItemResult, ReceptionMode, VisitorId,
+};
 use tokio::sync::watch;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
@@ -30,6 +35,8 @@ use tokio_stream::{Stream, StreamExt};
 
 use crate::desk::{Accepted, Desk, Refusal};
 use crate::guard::{self, Policy};
+use crate::read::{Reader, View};
+use crate::store::{Gap, Journal};
 
 /// The monitoring page: one static file, filled in from `/state` and `/events`.
 const MONITOR: &str = include_str!("monitor.html");
@@ -39,6 +46,10 @@ const MONITOR: &str = include_str!("monitor.html");
 pub struct App {
     /// The writer.
     pub desk: Desk,
+    /// The read model, which answers every query.
+    pub reader: Reader,
+    /// The journal, read-only: the event stream resends missed entries from it.
+    pub journal: Arc<Journal>,
     /// Becomes true when the service begins to shut down: event streams end then.
     pub stopping: watch::Receiver<bool>,
 }
@@ -51,7 +62,7 @@ pub fn router(app: App, policy: Arc<Policy>, max_body: usize) -> Router {
     Router::new()
         .route("/", get(monitor))
         .route("/events", get(events))
-        // Queries, answered from committed state.
+        // Queries, answered by the read model.
         .route("/state", get(state))
         .route("/snapshot", get(snapshot))
         .route("/pool", get(pool))
@@ -283,89 +294,207 @@ fn status_of(error: &Error) -> StatusCode {
     }
 }
 
-/// Answers a query from the engine as of the last commit; `Err` is a 4xx from the engine's
-/// own error.
+/// Answers a query from the read model; `Err` is a 4xx from the engine's own error.
 async fn read(
-    desk: &Desk,
-    query: impl FnOnce(&Engine, u64) -> Result<Value, Error> + Send + 'static,
+    reader: &Reader,
+    query: impl FnOnce(&View) -> Result<Value, Error> + Send + 'static,
 ) -> Response {
-    match desk.query(query).await {
+    match reader.read(query).await {
         Ok(Ok(value)) => Json(value).into_response(),
         Ok(Err(error)) => refused(&error),
-        Err(refusal) => answer(Err(refusal)),
+        Err(problem) => problem_response(StatusCode::SERVICE_UNAVAILABLE, problem),
     }
 }
 
-async fn state(State(App { desk, .. }): State<App>) -> Response {
-    read(&desk, |engine, seq| Ok(desk_state(engine, seq))).await
+fn problem_response(status: StatusCode, message: String) -> Response {
+    problem(status, message, json!({}))
 }
 
-/// Everything the monitoring page shows, as of journal entry `seq`.
-fn desk_state(engine: &Engine, seq: u64) -> Value {
-    let groups: Vec<Value> = engine
-        .groups()
-        .filter_map(|id| {
-            let group = engine.group(id)?;
-            let queue = views(engine, engine.queue(id)?);
-            Some(json!({ "group": group, "queue": queue }))
-        })
-        .collect();
-    json!({
-        "seq": seq,
-        "now": engine.now(),
-        "next_deadline": engine.next_deadline(),
-        "mode": engine.config().mode,
-        "counters": engine.counters(),
-        "groups": groups,
-        "pool": views(engine, engine.pool()),
-        "snoozed": views(engine, engine.snoozed().map(|(id, _)| id)),
-        "agents": agent_views(engine),
-    })
+/// A waiting conversation in a queue listing. `position` is its place in this queue, counted
+/// in the one pass that lists it; `estimated_wait_ms` follows the engine's estimator (R-B2),
+/// for the group's own conversations.
+#[derive(Serialize)]
+pub struct QueueEntry {
+    pub id: ConversationId,
+    pub visitor: Option<VisitorId>,
+    pub group: Option<GroupId>,
+    pub priority: Option<u8>,
+    pub position: u32,
+    pub arrived_at: Option<DateTime<Utc>>,
+    pub waited_ms: Option<u64>,
+    pub estimated_wait_ms: Option<u64>,
 }
 
-/// Every agent, in registration order.
-fn agent_views(engine: &Engine) -> Value {
-    json!(
-        engine
-            .agents()
-            .filter_map(|id| engine.agent(id))
-            .collect::<Vec<_>>()
+/// A group's queue, best first, in one pass: O(queue), with the projection's record of each
+/// conversation (the engine's per-conversation view would count each position again).
+pub fn queue_entries(view: &View, group: &GroupId) -> Option<Vec<QueueEntry>> {
+    let engine = &view.engine;
+    let now = engine.now();
+    let ids: Vec<&ConversationId> = engine.queue(group)?.collect();
+    // The group's service rate per position: the engine's estimate for its first own
+    // conversation, divided by that one's position.
+    let unit = ids
+        .iter()
+        .enumerate()
+        .find(|(_, id)| view.projection.known(id).is_some_and(|k| k.group == *group))
+        .and_then(|(i, id)| {
+            let wait = engine.estimated_wait(id)?;
+            Some(wait / u32::try_from(i + 1).ok()?)
+        });
+    Some(
+        ids.into_iter()
+            .enumerate()
+            .map(|(i, id)| {
+                let position = u32::try_from(i + 1).unwrap_or(u32::MAX);
+                let known = view.projection.known(id);
+                let own = known.is_some_and(|k| k.group == *group);
+                QueueEntry {
+                    id: id.clone(),
+                    visitor: known.map(|k| k.visitor.clone()),
+                    group: known.map(|k| k.group.clone()),
+                    priority: known.map(|k| k.priority),
+                    position,
+                    arrived_at: known.map(|k| k.arrived_at),
+                    waited_ms: known
+                        .zip(now)
+                        .map(|(k, now)| millis_between(k.arrived_at, now)),
+                    estimated_wait_ms: unit
+                        .filter(|_| own)
+                        .map(|unit| duration_ms(unit * position)),
+                }
+            })
+            .collect(),
     )
 }
 
-fn views<'a>(engine: &Engine, ids: impl Iterator<Item = &'a ConversationId>) -> Value {
-    json!(
-        ids.filter_map(|id| engine.conversation(id))
-            .collect::<Vec<_>>()
-    )
+fn millis_between(from: DateTime<Utc>, to: DateTime<Utc>) -> u64 {
+    u64::try_from((to - from).num_milliseconds()).unwrap_or(0)
 }
 
-async fn snapshot(State(App { desk, .. }): State<App>) -> Response {
-    read(&desk, |engine, seq| {
-        Ok(json!({ "seq": seq, "snapshot": engine.snapshot() }))
+fn duration_ms(duration: std::time::Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// One group and its queue in `GET /state`.
+#[derive(Serialize)]
+pub struct GroupState {
+    pub group: GroupView,
+    pub queue: Vec<QueueEntry>,
+}
+
+/// Everything the page shows, as of journal entry `seq`. Linear in its own size.
+#[derive(Serialize)]
+pub struct DeskState {
+    pub seq: u64,
+    pub now: Option<DateTime<Utc>>,
+    pub next_deadline: Option<DateTime<Utc>>,
+    pub mode: ReceptionMode,
+    pub counters: Counters,
+    pub groups: Vec<GroupState>,
+    pub pool: Vec<ConversationView>,
+    pub snoozed: Vec<ConversationView>,
+    pub agents: Vec<AgentView>,
+}
+
+fn desk_state(view: &View) -> DeskState {
+    let engine = &view.engine;
+    DeskState {
+        seq: view.seq,
+        now: engine.now(),
+        next_deadline: engine.next_deadline(),
+        mode: engine.config().mode,
+        counters: engine.counters().clone(),
+        groups: engine
+            .groups()
+            .filter_map(|id| {
+                Some(GroupState {
+                    group: engine.group(id)?,
+                    queue: queue_entries(view, id)?,
+                })
+            })
+            .collect(),
+        // Neither pooled nor snoozed conversations have a queue position to count.
+        pool: engine
+            .pool()
+            .filter_map(|id| engine.conversation(id))
+            .collect(),
+        snoozed: engine
+            .snoozed()
+            .filter_map(|(id, _)| engine.conversation(id))
+            .collect(),
+        agents: engine.agents().filter_map(|id| engine.agent(id)).collect(),
+    }
+}
+
+async fn state(State(App { reader, .. }): State<App>) -> Response {
+    match reader
+        .read(|view| serde_json::to_vec(&desk_state(view)))
+        .await
+    {
+        Ok(Ok(bytes)) => json_bytes(bytes),
+        Ok(Err(e)) => problem_response(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        Err(problem) => problem_response(StatusCode::SERVICE_UNAVAILABLE, problem),
+    }
+}
+
+fn json_bytes(bytes: Vec<u8>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        Bytes::from(bytes),
+    )
+        .into_response()
+}
+
+async fn snapshot(State(App { reader, .. }): State<App>) -> Response {
+    read(&reader, |view| {
+        Ok(json!({ "seq": view.seq, "snapshot": view.engine.snapshot() }))
     })
     .await
 }
 
-async fn pool(State(App { desk, .. }): State<App>) -> Response {
-    read(&desk, |engine, _| Ok(views(engine, engine.pool()))).await
-}
-
-async fn snoozed(State(App { desk, .. }): State<App>) -> Response {
-    read(&desk, |engine, _| {
-        Ok(views(engine, engine.snoozed().map(|(id, _)| id)))
+async fn pool(State(App { reader, .. }): State<App>) -> Response {
+    read(&reader, |view| {
+        let engine = &view.engine;
+        Ok(json!(
+            engine
+                .pool()
+                .filter_map(|id| engine.conversation(id))
+                .collect::<Vec<_>>()
+        ))
     })
     .await
 }
 
-async fn agents(State(App { desk, .. }): State<App>) -> Response {
-    read(&desk, |engine, _| Ok(agent_views(engine))).await
+async fn snoozed(State(App { reader, .. }): State<App>) -> Response {
+    read(&reader, |view| {
+        let engine = &view.engine;
+        Ok(json!(
+            engine
+                .snoozed()
+                .filter_map(|(id, _)| engine.conversation(id))
+                .collect::<Vec<_>>()
+        ))
+    })
+    .await
 }
 
-async fn agent(State(App { desk, .. }): State<App>, Path(id): Path<String>) -> Response {
+async fn agents(State(App { reader, .. }): State<App>) -> Response {
+    read(&reader, |view| {
+        let engine = &view.engine;
+        Ok(json!(
+            engine
+                .agents()
+                .filter_map(|id| engine.agent(id))
+                .collect::<Vec<_>>()
+        ))
+    })
+    .await
+}
+
+async fn agent(State(App { reader, .. }): State<App>, Path(id): Path<String>) -> Response {
     let id = AgentId::from(id);
-    read(&desk, move |engine, _| {
-        engine
+    read(&reader, move |view| {
+        view.engine
             .agent(&id)
             .map(|view| json!(view))
             .ok_or(Error::UnknownAgent { agent: id })
@@ -373,8 +502,9 @@ async fn agent(State(App { desk, .. }): State<App>, Path(id): Path<String>) -> R
     .await
 }
 
-async fn groups(State(App { desk, .. }): State<App>) -> Response {
-    read(&desk, |engine, _| {
+async fn groups(State(App { reader, .. }): State<App>) -> Response {
+    read(&reader, |view| {
+        let engine = &view.engine;
         Ok(json!(
             engine
                 .groups()
@@ -385,19 +515,19 @@ async fn groups(State(App { desk, .. }): State<App>) -> Response {
     .await
 }
 
-async fn queue(State(App { desk, .. }): State<App>, Path(id): Path<String>) -> Response {
+async fn queue(State(App { reader, .. }): State<App>, Path(id): Path<String>) -> Response {
     let id = GroupId::from(id);
-    read(&desk, move |engine, _| match engine.queue(&id) {
-        Some(queue) => Ok(views(engine, queue)),
+    read(&reader, move |view| match queue_entries(view, &id) {
+        Some(queue) => Ok(json!(queue)),
         None => Err(Error::UnknownGroup { group: id }),
     })
     .await
 }
 
-async fn conversation(State(App { desk, .. }): State<App>, Path(id): Path<String>) -> Response {
+async fn conversation(State(App { reader, .. }): State<App>, Path(id): Path<String>) -> Response {
     let id = ConversationId::from(id);
-    read(&desk, move |engine, _| {
-        engine
+    read(&reader, move |view| {
+        view.engine
             .conversation(&id)
             .map(|view| json!(view))
             .ok_or(Error::UnknownConversation { conversation: id })
@@ -416,22 +546,69 @@ async fn monitor() -> Response {
         .into_response()
 }
 
-/// Server-sent events: one message per journal entry committed from now on, `id` its `seq`,
-/// data `{"seq", "at", "events"}`. A client that falls too far behind gets a `lagged` event
-/// and should read `/state` again.
+/// Most journal entries a reconnecting stream is sent; further behind, it gets `reset`.
+const RESEND_AT_MOST: u64 = 50_000;
+
+/// Server-sent events: one message per committed journal entry, `id` its `seq`, data
+/// `{"seq", "at", "events"}`.
+///
+/// A client that reconnects with `Last-Event-ID: N` (browsers do so by themselves) first gets
+/// every entry after `N` from the journal, then the live ones, each exactly once (R-HS3). When
+/// those entries are no longer in the journal (compacted) or too many, it gets a `reset` event
+/// instead and should read `/state` again; a client too slow for the live stream gets
+/// `lagged`, likewise.
 async fn events(
-    State(App { desk, stopping }): State<App>,
+    State(App {
+        desk,
+        journal,
+        stopping,
+        ..
+    }): State<App>,
+    headers: HeaderMap,
 ) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
-    let hello = SseEvent::default().retry(Duration::from_secs(1));
-    let stream = BroadcastStream::new(desk.subscribe()).map(|item| match item {
-        Ok(published) => SseEvent::default()
-            .id(published.seq.to_string())
-            .data(serde_json::to_string(&*published).expect("events serialize to JSON")),
+    let last: Option<u64> = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok());
+    // Subscribed first, then the committed mark read: every entry up to the mark is in the
+    // journal, every later one comes through the subscription.
+    let live = desk.subscribe();
+    let upto = *desk.committed().borrow();
+    let mut first: Vec<SseEvent> = vec![SseEvent::default().retry(Duration::from_secs(1))];
+    if let Some(after) = last {
+        let missed = if after > upto {
+            Err(Gap::TooFar)
+        } else {
+            tokio::task::spawn_blocking(move || journal.since(after, upto, RESEND_AT_MOST))
+                .await
+                .unwrap_or_else(|e| Err(Gap::Failed(e.to_string())))
+        };
+        match missed {
+            Ok(entries) => first.extend(
+                entries
+                    .into_iter()
+                    .map(|(seq, data)| SseEvent::default().id(seq.to_string()).data(data)),
+            ),
+            Err(gap) => {
+                if let Gap::Failed(problem) = &gap {
+                    tracing::warn!(%problem, "the event stream could not read the journal");
+                }
+                first.push(SseEvent::default().event("reset").data(upto.to_string()));
+            }
+        }
+    }
+    let stream = BroadcastStream::new(live).filter_map(move |item| match item {
+        Ok(committed) if committed.entry.seq <= upto => None,
+        Ok(committed) => Some(
+            SseEvent::default()
+                .id(committed.entry.seq.to_string())
+                .data(committed.data.as_str()),
+        ),
         Err(BroadcastStreamRecvError::Lagged(missed)) => {
-            SseEvent::default().event("lagged").data(missed.to_string())
+            Some(SseEvent::default().event("lagged").data(missed.to_string()))
         }
     });
-    let stream = tokio_stream::once(hello).chain(stream).map(Ok);
+    let stream = tokio_stream::iter(first).chain(stream).map(Ok);
     let stream = futures_util::StreamExt::take_until(stream, stopped(stopping));
     Sse::new(stream).keep_alive(KeepAlive::default())
 }

@@ -26,7 +26,12 @@
 mod api;
 mod desk;
 mod guard;
+mod projection;
+mod read;
+mod recover;
+mod retention;
 mod server;
+mod snapshots;
 mod store;
 mod timer;
 
@@ -35,17 +40,23 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
+use chrono_tz::Tz;
 use clap::Parser;
 use switchboard::{Config, Engine};
 use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 
-use crate::desk::Desk;
+use crate::desk::{Desk, Rebuild};
 use crate::guard::Policy;
-use crate::store::Store;
+use crate::projection::Settings;
+use crate::read::{Reader, View};
+use crate::recover::recover;
+use crate::snapshots::{Retain, Snapshots};
+use crate::store::{Journal, Store};
 
 /// A host for the switchboard routing engine: JSON commands and queries over HTTP, every
 /// accepted command journaled in SQLite before it is acknowledged, a live page for the desk.
@@ -62,10 +73,37 @@ struct Options {
     /// The SQLite database: the journal.
     #[arg(long, env = "SWITCHBOARD_DB", default_value = "switchboard.db")]
     db: PathBuf,
-    /// Store a snapshot every N journal entries.
-    #[arg(long, env = "SWITCHBOARD_SNAPSHOT_EVERY", default_value_t = 1000,
+    /// Write a snapshot every N journal entries (off the writer; when the previous one is
+    /// still being written, the next waits).
+    #[arg(long, env = "SWITCHBOARD_SNAPSHOT_EVERY", default_value_t = 10_000,
           value_parser = clap::value_parser!(u64).range(1..))]
     snapshot_every: u64,
+    /// The folder of snapshot files [default: the database's path + `.snapshots`].
+    #[arg(long, env = "SWITCHBOARD_SNAPSHOTS")]
+    snapshots: Option<PathBuf>,
+    /// What becomes of journal entries that recovery no longer needs (older than the older of
+    /// the two snapshots kept).
+    #[arg(long, env = "SWITCHBOARD_JOURNAL", value_enum, default_value_t = Retain::Compact)]
+    journal: Retain,
+    /// Where `--journal archive` writes them, as JSON-lines files [default: the database's
+    /// path + `.archive`].
+    #[arg(long, env = "SWITCHBOARD_ARCHIVE")]
+    archive_dir: Option<PathBuf>,
+    /// Forget a finished conversation this many seconds after it finished (0: never).
+    #[arg(long, env = "SWITCHBOARD_FORGET_AFTER", default_value_t = 3600)]
+    forget_after_secs: u64,
+    /// Forget a visitor's last agent this many seconds after their latest conversation
+    /// finished, once their conversations are forgotten (0: never). Keep it at least the
+    /// last-agent window when that preference is on.
+    #[arg(long, env = "SWITCHBOARD_FORGET_VISITORS_AFTER", default_value_t = 7 * 86_400)]
+    forget_visitors_after_secs: u64,
+    /// The service level's target wait: a conversation answered within it counts as within
+    /// target.
+    #[arg(long, env = "SWITCHBOARD_SERVICE_LEVEL_SECS", default_value_t = 20)]
+    service_level_secs: u64,
+    /// The desk's time zone (IANA name): where "today" begins for the service level.
+    #[arg(long, env = "SWITCHBOARD_TIME_ZONE", default_value = "UTC")]
+    time_zone: Tz,
     /// The engine's config as JSON, for a new database only; afterwards the config lives in
     /// the journal (PUT /config changes it).
     #[arg(long, env = "SWITCHBOARD_CONFIG")]
@@ -213,9 +251,24 @@ fn run(options: Options) -> Result<(), String> {
         }
     };
 
+    let beside = |suffix: &str| {
+        let mut path = options.db.clone().into_os_string();
+        path.push(suffix);
+        PathBuf::from(path)
+    };
+    let snapshots = Snapshots::open(
+        &options
+            .snapshots
+            .clone()
+            .unwrap_or_else(|| beside(".snapshots")),
+    )?;
+    let settings = Settings {
+        target: Duration::from_secs(options.service_level_secs),
+        zone: options.time_zone,
+    };
     let mut store = Store::open(&options.db, Duration::from_millis(options.commit_delay_ms))?;
     let given = config.clone();
-    let recovered = store.recover(|| {
+    let recovered = recover(&mut store, &snapshots, &settings, || {
         Engine::new(given.unwrap_or_default()).map_err(|e| format!("the config: {e}"))
     })?;
     if config.is_some_and(|c| c != *recovered.engine.config()) {
@@ -231,6 +284,25 @@ fn run(options: Options) -> Result<(), String> {
         seq = recovered.seq,
         "recovered"
     );
+    let journal = Arc::new(Journal::open(&options.db)?);
+    let compact_to = Arc::new(AtomicU64::new(0));
+    let snapshotter = snapshots::start(
+        snapshots.clone(),
+        options.journal.clone(),
+        options
+            .archive_dir
+            .clone()
+            .unwrap_or_else(|| beside(".archive")),
+        journal.clone(),
+        compact_to.clone(),
+        store.first_seq()?.map_or(recovered.seq, |first| first - 1),
+    );
+    let ages = retention::Ages {
+        conversations: (options.forget_after_secs > 0)
+            .then(|| Duration::from_secs(options.forget_after_secs)),
+        visitors: (options.forget_visitors_after_secs > 0)
+            .then(|| Duration::from_secs(options.forget_visitors_after_secs)),
+    };
 
     let budget = server::descriptor_budget();
     if options.max_connections > budget {
@@ -248,15 +320,46 @@ fn run(options: Options) -> Result<(), String> {
 
     let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("tokio: {e}"))?;
     runtime.block_on(async move {
-        let desk = Desk::start(recovered, store, options.snapshot_every);
+        let (follow, entries) = std::sync::mpsc::channel();
+        let view = View {
+            engine: recovered.engine.clone(),
+            projection: recovered.projection,
+            seq: recovered.seq,
+            settings,
+            diverged: 0,
+        };
+        let desk = Desk::start(
+            recovered.engine,
+            recovered.seq,
+            store,
+            follow,
+            compact_to,
+            Rebuild {
+                snapshots,
+                settings,
+            },
+        );
+        let reader = Reader::start(
+            view,
+            entries,
+            desk.committed(),
+            options.snapshot_every,
+            snapshotter,
+        );
         let address = SocketAddr::new(options.bind, options.port);
         let listener = tokio::net::TcpListener::bind(address)
             .await
             .map_err(|e| format!("bind {address}: {e}"))?;
         let local: SocketAddr = listener.local_addr().map_err(|e| e.to_string())?;
         tokio::spawn(timer::run(desk.clone()));
+        tokio::spawn(retention::run(desk.clone(), reader.clone(), ages));
         let (stop, stopping) = tokio::sync::watch::channel(false);
-        let app = api::App { desk, stopping };
+        let app = api::App {
+            desk,
+            reader,
+            journal,
+            stopping,
+        };
         let router = api::router(app, Arc::new(policy), options.max_body_bytes);
         tracing::info!(%local, max_connections = limits.max_connections, "listening");
         println!("listening on http://{local}");
