@@ -35,6 +35,7 @@ use tokio_stream::{Stream, StreamExt};
 
 use crate::desk::{Accepted, Desk, Refusal};
 use crate::guard::{self, Policy};
+use crate::metrics::Metrics;
 use crate::read::{Reader, View};
 use crate::store::{Gap, Journal};
 
@@ -52,72 +53,128 @@ pub struct App {
     pub journal: Arc<Journal>,
     /// Becomes true when the service begins to shut down: event streams end then.
     pub stopping: watch::Receiver<bool>,
+    /// The metrics.
+    pub metrics: Arc<Metrics>,
 }
+
+/// A route that sends one kind of command: its method, path, the command's `type`, and the
+/// path segment that fills one of its fields.
+pub struct CommandRoute {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub kind: &'static str,
+    pub field: Option<&'static str>,
+}
+
+const fn route(
+    method: &'static str,
+    path: &'static str,
+    kind: &'static str,
+    field: Option<&'static str>,
+) -> CommandRoute {
+    CommandRoute {
+        method,
+        path,
+        kind,
+        field,
+    }
+}
+
+/// The command routes, in the engine's words. `POST /commands` takes any command besides.
+pub const COMMAND_ROUTES: &[CommandRoute] = &[
+    route("POST", "/agents", "RegisterAgent", None),
+    route("POST", "/groups", "RegisterGroup", None),
+    route(
+        "PUT",
+        "/agents/{agent}/status",
+        "AgentStatusChanged",
+        Some("agent"),
+    ),
+    route("POST", "/visitors", "VisitorArrives", None),
+    route(
+        "POST",
+        "/conversations/{conversation}/leave",
+        "VisitorLeaves",
+        Some("conversation"),
+    ),
+    route(
+        "POST",
+        "/conversations/{conversation}/leave-message",
+        "LeaveMessage",
+        Some("conversation"),
+    ),
+    route(
+        "POST",
+        "/conversations/{conversation}/messages",
+        "Message",
+        Some("conversation"),
+    ),
+    route(
+        "POST",
+        "/conversations/{conversation}/transfer",
+        "Transfer",
+        Some("conversation"),
+    ),
+    route(
+        "POST",
+        "/conversations/{conversation}/accept",
+        "AcceptOffer",
+        Some("conversation"),
+    ),
+    route(
+        "POST",
+        "/conversations/{conversation}/decline",
+        "DeclineOffer",
+        Some("conversation"),
+    ),
+    route("POST", "/assign", "AssignManually", None),
+    route("POST", "/end", "EndConversations", None),
+    route("POST", "/snooze", "Snooze", None),
+    route("POST", "/claim", "Claim", None),
+    route("PUT", "/mode", "SetReceptionMode", None),
+    route("PUT", "/config", "UpdateConfig", None),
+];
 
 /// Every route, behind the checks of `guard.rs` and the body limit. A `{name}` path segment
 /// becomes the command's field `name`.
 pub fn router(app: App, policy: Arc<Policy>, max_body: usize) -> Router {
-    let post_ = MethodFilter::POST;
-    let put = MethodFilter::PUT;
-    Router::new()
+    let mut router = Router::new()
         .route("/", get(monitor))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .route("/openapi.json", get(openapi))
         .route("/events", get(events))
         // Queries, answered by the read model.
         .route("/state", get(state))
         .route("/snapshot", get(snapshot))
         .route("/pool", get(pool))
         .route("/snoozed", get(snoozed))
+        .route("/agents", get(agents))
         .route("/agents/{agent}", get(agent))
+        .route("/groups", get(groups))
         .route("/groups/{group}/queue", get(queue))
         .route("/conversations/{conversation}", get(conversation))
-        // Commands, in the engine's words.
-        .route("/commands", post(any_command))
-        .route(
-            "/agents",
-            get(agents).merge(command(post_, "RegisterAgent", None)),
-        )
-        .route(
-            "/groups",
-            get(groups).merge(command(post_, "RegisterGroup", None)),
-        )
-        .route(
-            "/agents/{agent}/status",
-            command(put, "AgentStatusChanged", Some("agent")),
-        )
-        .route("/visitors", command(post_, "VisitorArrives", None))
-        .route(
-            "/conversations/{conversation}/leave",
-            command(post_, "VisitorLeaves", Some("conversation")),
-        )
-        .route(
-            "/conversations/{conversation}/leave-message",
-            command(post_, "LeaveMessage", Some("conversation")),
-        )
-        .route(
-            "/conversations/{conversation}/messages",
-            command(post_, "Message", Some("conversation")),
-        )
-        .route(
-            "/conversations/{conversation}/transfer",
-            command(post_, "Transfer", Some("conversation")),
-        )
-        .route(
-            "/conversations/{conversation}/accept",
-            command(post_, "AcceptOffer", Some("conversation")),
-        )
-        .route(
-            "/conversations/{conversation}/decline",
-            command(post_, "DeclineOffer", Some("conversation")),
-        )
-        .route("/assign", command(post_, "AssignManually", None))
-        .route("/end", command(post_, "EndConversations", None))
-        .route("/snooze", command(post_, "Snooze", None))
-        .route("/claim", command(post_, "Claim", None))
-        .route("/mode", command(put, "SetReceptionMode", None))
-        .route("/config", command(put, "UpdateConfig", None))
+        .route("/commands", post(any_command));
+    for r in COMMAND_ROUTES {
+        let method = if r.method == "PUT" {
+            MethodFilter::PUT
+        } else {
+            MethodFilter::POST
+        };
+        router = router.route(r.path, command(method, r.kind, r.field));
+    }
+    router
         .with_state(app)
         .layer(DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn_with_state(policy, guard::check))
+}
+
+/// The OpenAPI document of every route (`openapi.rs`).
+async fn openapi() -> Response {
+    static DOCUMENT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let text = DOCUMENT.get_or_init(crate::openapi::document);
+    ([(header::CONTENT_TYPE, "application/json")], text.clone()).into_response()
 }
 
 /// A route that sends the command `kind`; `field` names the path segment that fills that field.
@@ -203,15 +260,71 @@ fn parse(
 }
 
 /// The answer to a command: 200 with what the engine said once durable, or why not.
+/// The answer to an accepted command.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Answer {
+    /// Its journal entry.
+    pub seq: u64,
+    /// The time it was handled at.
+    pub at: DateTime<Utc>,
+    /// The engine's events, in causal order (`switchboard::Event`).
+    #[schema(value_type = Vec<Object>)]
+    pub events: Vec<switchboard::Event>,
+    /// A batch command's per-item results (R-C8); empty otherwise.
+    pub results: Vec<ItemAnswer>,
+    /// When the engine next needs a `Tick` (the service sends it).
+    pub next_deadline: Option<DateTime<Utc>>,
+}
+
+/// One item of a batch command.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ItemAnswer {
+    /// The conversation.
+    #[schema(value_type = String)]
+    pub conversation: ConversationId,
+    /// Whether it was done.
+    pub ok: bool,
+    /// Why not, in the engine's words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// A refusal: 4xx or 503, with the reason.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// What went wrong: the engine's own message for a refused command.
+    pub error: String,
+    /// The engine's error as data (`switchboard::Error`), when it refused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub detail: Option<Value>,
+    /// A batch whose every item was refused: each item's reason.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub results: Option<Vec<ItemAnswer>>,
+}
+
+/// `GET /readyz`.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Ready {
+    /// `ready` or `not ready`.
+    pub status: String,
+    /// Why not ready.
+    pub problem: Option<String>,
+    /// The last journal entry committed.
+    pub journal_seq: u64,
+    /// The last one the read model applied.
+    pub read_model_seq: u64,
+}
+
 fn answer(result: Result<Accepted, Refusal>) -> Response {
     match result {
-        Ok(Accepted { seq, at, outcome }) => Json(json!({
-            "seq": seq,
-            "at": at,
-            "events": outcome.events,
-            "results": items(&outcome.results),
-            "next_deadline": outcome.next_deadline,
-        }))
+        Ok(Accepted { seq, at, outcome }) => Json(Answer {
+            seq,
+            at,
+            results: items(&outcome.results),
+            next_deadline: outcome.next_deadline,
+            events: outcome.events,
+        })
         .into_response(),
         Err(Refusal::Engine(error)) => refused(&error),
         Err(Refusal::Items(results)) => {
@@ -236,14 +349,13 @@ fn answer(result: Result<Accepted, Refusal>) -> Response {
 }
 
 /// A batch command's per-item results (R-C8), one object each.
-fn items(results: &[ItemResult]) -> Vec<Value> {
+fn items(results: &[ItemResult]) -> Vec<ItemAnswer> {
     results
         .iter()
-        .map(|r| match &r.result {
-            Ok(()) => json!({ "conversation": r.conversation, "ok": true }),
-            Err(e) => {
-                json!({ "conversation": r.conversation, "ok": false, "error": e.to_string() })
-            }
+        .map(|r| ItemAnswer {
+            conversation: r.conversation.clone(),
+            ok: r.result.is_ok(),
+            error: r.result.as_ref().err().map(ToString::to_string),
         })
         .collect()
 }
@@ -313,15 +425,26 @@ fn problem_response(status: StatusCode, message: String) -> Response {
 /// A waiting conversation in a queue listing. `position` is its place in this queue, counted
 /// in the one pass that lists it; `estimated_wait_ms` follows the engine's estimator (R-B2),
 /// for the group's own conversations.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct QueueEntry {
+    /// The conversation.
+    #[schema(value_type = String)]
     pub id: ConversationId,
+    /// Its visitor.
+    #[schema(value_type = Option<String>)]
     pub visitor: Option<VisitorId>,
+    /// Its own group (another for a conversation that overflowed or was designated here).
+    #[schema(value_type = Option<String>)]
     pub group: Option<GroupId>,
+    /// Its priority.
     pub priority: Option<u8>,
+    /// Its place in this queue, 1 first.
     pub position: u32,
+    /// When it arrived.
     pub arrived_at: Option<DateTime<Utc>>,
+    /// How long it has waited, as of the engine's clock.
     pub waited_ms: Option<u64>,
+    /// The engine's estimate of its remaining wait (R-B2), once the group has served two.
     pub estimated_wait_ms: Option<u64>,
 }
 
@@ -376,23 +499,40 @@ fn duration_ms(duration: std::time::Duration) -> u64 {
 }
 
 /// One group and its queue in `GET /state`.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct GroupState {
+    /// The group (`switchboard::GroupView`).
+    #[schema(value_type = Object)]
     pub group: GroupView,
+    /// Its queue, best first.
     pub queue: Vec<QueueEntry>,
 }
 
 /// Everything the page shows, as of journal entry `seq`. Linear in its own size.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct DeskState {
+    /// The journal entry it is as of.
     pub seq: u64,
+    /// The engine's clock.
     pub now: Option<DateTime<Utc>>,
+    /// When the engine next needs a `Tick`.
     pub next_deadline: Option<DateTime<Utc>>,
+    /// The reception mode (`switchboard::ReceptionMode`).
+    #[schema(value_type = String)]
     pub mode: ReceptionMode,
+    /// The engine's counters (`switchboard::Counters`).
+    #[schema(value_type = Object)]
     pub counters: Counters,
+    /// Every group with its queue, in registration order.
     pub groups: Vec<GroupState>,
+    /// The unassigned pool (`switchboard::ConversationView` each).
+    #[schema(value_type = Vec<Object>)]
     pub pool: Vec<ConversationView>,
+    /// Snoozed conversations (`switchboard::ConversationView` each).
+    #[schema(value_type = Vec<Object>)]
     pub snoozed: Vec<ConversationView>,
+    /// Every agent (`switchboard::AgentView` each).
+    #[schema(value_type = Vec<Object>)]
     pub agents: Vec<AgentView>,
 }
 
@@ -544,6 +684,89 @@ async fn monitor() -> Response {
         MONITOR,
     )
         .into_response()
+}
+
+/// Liveness: the process answers HTTP.
+async fn healthz() -> Response {
+    Json(json!({ "status": "ok" })).into_response()
+}
+
+/// How far the read model may trail the writer and still be ready.
+const READY_LAG: u64 = 10_000;
+
+/// Readiness: the writer takes commands, the read model keeps up, and the service is not
+/// shutting down; 503 with the reason otherwise (a load balancer then sends traffic
+/// elsewhere).
+async fn readyz(
+    State(App {
+        desk,
+        reader,
+        stopping,
+        ..
+    }): State<App>,
+) -> Response {
+    let committed = *desk.committed().borrow();
+    let applied = reader.applied();
+    let problem = if *stopping.borrow() {
+        Some("shutting down".to_owned())
+    } else if !desk.is_alive() {
+        Some("the writer has stopped".to_owned())
+    } else if committed.saturating_sub(applied) > READY_LAG {
+        Some(format!(
+            "the read model trails the journal by {} entries",
+            committed - applied
+        ))
+    } else {
+        None
+    };
+    let status = if problem.is_none() {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = Ready {
+        status: if problem.is_none() {
+            "ready"
+        } else {
+            "not ready"
+        }
+        .into(),
+        problem,
+        journal_seq: committed,
+        read_model_seq: applied,
+    };
+    (status, Json(body)).into_response()
+}
+
+/// Prometheus metrics (`metrics.rs`).
+async fn metrics(
+    State(App {
+        desk,
+        reader,
+        metrics,
+        ..
+    }): State<App>,
+) -> Response {
+    let committed = *desk.committed().borrow();
+    let backlog = desk.backlog();
+    let now = crate::desk::wall_clock();
+    match reader
+        .read(move |view| {
+            metrics.observe(view, now, committed, backlog);
+            metrics.encode()
+        })
+        .await
+    {
+        Ok(text) => (
+            [(
+                header::CONTENT_TYPE,
+                "text/plain; version=0.0.4; charset=utf-8",
+            )],
+            text,
+        )
+            .into_response(),
+        Err(problem) => problem_response(StatusCode::SERVICE_UNAVAILABLE, problem),
+    }
 }
 
 /// Most journal entries a reconnecting stream is sent; further behind, it gets `reset`.

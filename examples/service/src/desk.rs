@@ -18,6 +18,7 @@ use chrono::{DateTime, Utc};
 use switchboard::{Command, Engine, Error, ItemResult, Outcome};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
+use crate::metrics::Metrics;
 use crate::projection::Settings;
 use crate::recover::recover;
 use crate::snapshots::{CompactTo, Snapshots};
@@ -71,17 +72,6 @@ struct Request {
     reply: Reply,
 }
 
-/// What one commit did, for the metrics.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct CommitStats {
-    /// Entries committed in all.
-    pub entries: u64,
-    /// Commits in all.
-    pub commits: u64,
-    /// The last commit's duration (the transaction, with its disk sync).
-    pub last_commit: std::time::Duration,
-}
-
 /// A handle on the writer; cheap to clone, one per HTTP handler.
 #[derive(Clone)]
 pub struct Desk {
@@ -89,8 +79,6 @@ pub struct Desk {
     events: broadcast::Sender<Arc<Committed>>,
     deadline: watch::Receiver<Option<DateTime<Utc>>>,
     committed: watch::Receiver<u64>,
-    #[allow(dead_code)] // read by /metrics (next commit)
-    stats: watch::Receiver<CommitStats>,
 }
 
 /// What the writer needs to rebuild itself after a failed commit.
@@ -109,12 +97,12 @@ impl Desk {
         follower: std::sync::mpsc::Sender<Arc<Committed>>,
         compact_to: CompactTo,
         rebuild: Rebuild,
+        metrics: Arc<Metrics>,
     ) -> Desk {
         let (requests, receiver) = mpsc::channel(QUEUE_DEPTH);
         let (events, _) = broadcast::channel(4096);
         let (deadline_tx, deadline) = watch::channel(engine.next_deadline());
         let (committed_tx, committed) = watch::channel(seq);
-        let (stats_tx, stats) = watch::channel(CommitStats::default());
         let writer = Writer {
             engine,
             store,
@@ -123,7 +111,7 @@ impl Desk {
             follower,
             deadline: deadline_tx,
             committed: committed_tx,
-            stats: stats_tx,
+            metrics,
             compact_to,
             rebuild,
             entries: Vec::new(),
@@ -146,7 +134,6 @@ impl Desk {
             events,
             deadline,
             committed,
-            stats,
         }
     }
 
@@ -179,14 +166,12 @@ impl Desk {
         self.committed.clone()
     }
 
-    /// Commit counts and the last commit's duration.
-    #[allow(dead_code)] // read by /metrics (next commit)
-    pub fn stats(&self) -> CommitStats {
-        *self.stats.borrow()
+    /// Whether the writer still takes commands.
+    pub fn is_alive(&self) -> bool {
+        !self.requests.is_closed()
     }
 
     /// Commands waiting for the writer.
-    #[allow(dead_code)] // read by /metrics (next commit)
     pub fn backlog(&self) -> usize {
         QUEUE_DEPTH - self.requests.capacity()
     }
@@ -201,7 +186,7 @@ struct Writer {
     follower: std::sync::mpsc::Sender<Arc<Committed>>,
     deadline: watch::Sender<Option<DateTime<Utc>>>,
     committed: watch::Sender<u64>,
-    stats: watch::Sender<CommitStats>,
+    metrics: Arc<Metrics>,
     compact_to: CompactTo,
     rebuild: Rebuild,
     /// Applied to the engine, not yet committed.
@@ -258,6 +243,12 @@ impl Writer {
             }
         };
         if let Some(reply) = reply {
+            let outcome = if answer.is_ok() {
+                "accepted"
+            } else {
+                "refused"
+            };
+            self.metrics.commands.with_label_values(&[outcome]).inc();
             self.replies.push((reply, answer));
         }
     }
@@ -291,12 +282,10 @@ impl Writer {
                 self.rebuild();
                 return;
             }
-            let took = started.elapsed();
-            self.stats.send_modify(|stats| {
-                stats.entries += entries.len() as u64;
-                stats.commits += 1;
-                stats.last_commit = took;
-            });
+            self.metrics
+                .commit_seconds
+                .observe(started.elapsed().as_secs_f64());
+            self.metrics.entries.inc_by(entries.len() as u64);
             // The committed mark moves first: a reader that sees an entry on the stream can
             // count on the journal and the read model to reach it.
             self.committed.send_replace(self.seq);

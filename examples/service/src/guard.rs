@@ -2,7 +2,8 @@
 //!
 //! 1. **Host.** The `Host` header must name one of the allowed hosts (by default the loopback
 //!    names and the address the service is bound to). A DNS-rebinding page, whose requests
-//!    carry its own host name, is refused (421).
+//!    carry its own host name, is refused (421). The probes `GET /healthz` and `GET /readyz`
+//!    skip every check: an orchestrator calls them by address, and they tell nothing else.
 //! 2. **Origin.** A browser says which page sent a request. When the header is present it must
 //!    be the service's own origin (the scheme and the `Host` the request came to) or one of the
 //!    allowed origins; `null` (a `file://` page, a sandboxed frame) and every other site are
@@ -106,6 +107,12 @@ pub async fn check(State(policy): State<Arc<Policy>>, request: Request, next: Ne
         .or_else(|| request.uri().authority().map(|a| a.as_str()))
         .unwrap_or("")
         .to_owned();
+    // The probes answer whoever asks (an orchestrator uses the pod's address as `Host`) and
+    // reveal nothing but whether the service is up.
+    let open = matches!(path.as_str(), "/healthz" | "/readyz");
+    if open && method == Method::GET {
+        return next.run(request).await;
+    }
     if !policy.host_allowed(&host) {
         return refuse(
             StatusCode::MISDIRECTED_REQUEST,
@@ -123,8 +130,7 @@ pub async fn check(State(policy): State<Arc<Policy>>, request: Request, next: Ne
             );
         }
     }
-    let open = matches!(path.as_str(), "/healthz" | "/readyz");
-    if !open && !policy.authorized(&method, headers) {
+    if !policy.authorized(&method, headers) {
         // The page's own way in: `/?token=...` sets the cookie.
         if method == Method::GET && path == "/" {
             if let Some(given) = query_token(request.uri().query()) {

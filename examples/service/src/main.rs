@@ -26,6 +26,8 @@
 mod api;
 mod desk;
 mod guard;
+mod metrics;
+mod openapi;
 mod projection;
 mod read;
 mod recover;
@@ -284,6 +286,7 @@ fn run(options: Options) -> Result<(), String> {
         seq = recovered.seq,
         "recovered"
     );
+    let metrics = Arc::new(metrics::Metrics::new());
     let journal = Arc::new(Journal::open(&options.db)?);
     let compact_to = Arc::new(AtomicU64::new(0));
     let snapshotter = snapshots::start(
@@ -296,6 +299,7 @@ fn run(options: Options) -> Result<(), String> {
         journal.clone(),
         compact_to.clone(),
         store.first_seq()?.map_or(recovered.seq, |first| first - 1),
+        metrics.clone(),
     );
     let ages = retention::Ages {
         conversations: (options.forget_after_secs > 0)
@@ -338,6 +342,7 @@ fn run(options: Options) -> Result<(), String> {
                 snapshots,
                 settings,
             },
+            metrics.clone(),
         );
         let reader = Reader::start(
             view,
@@ -359,6 +364,7 @@ fn run(options: Options) -> Result<(), String> {
             reader,
             journal,
             stopping,
+            metrics: metrics.clone(),
         };
         let router = api::router(app, Arc::new(policy), options.max_body_bytes);
         tracing::info!(%local, max_connections = limits.max_connections, "listening");
@@ -369,7 +375,7 @@ fn run(options: Options) -> Result<(), String> {
             shutdown().await;
             let _ = stop.send(true);
         };
-        server::serve(listener, router, limits, shutdown).await;
+        server::serve(listener, router, limits, metrics, shutdown).await;
         Ok::<(), String>(())
     })?;
     // Every acknowledged command is already committed, so stopping needs no flush; a command

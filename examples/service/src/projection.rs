@@ -85,7 +85,6 @@ impl Tally {
     }
 
     /// The service level in percent; `None` before any wait ended.
-    #[allow(dead_code)] // read by the wallboard (next commits)
     pub fn level(&self) -> Option<f64> {
         (self.ended > 0).then(|| 100.0 * self.within as f64 / self.ended as f64)
     }
@@ -384,7 +383,6 @@ impl Projection {
             .collect()
     }
 
-    #[allow(dead_code)] // read by the wallboard (next commits)
     /// The longest-waiting conversation of a group (its own), with its arrival.
     pub fn longest_waiting(&self, group: &GroupId) -> Option<(DateTime<Utc>, &ConversationId)> {
         self.waiting.get(group)?.first().map(|(at, id)| (*at, id))
@@ -396,7 +394,6 @@ impl Projection {
         self.agents.get(agent).copied()
     }
 
-    #[allow(dead_code)] // read by the wallboard (next commits)
     /// Today's tally as of `now` (empty once the day has turned with no entry since).
     pub fn today(&self, now: DateTime<Utc>, settings: &Settings) -> Tally {
         let day = now.with_timezone(&settings.zone).date_naive();
@@ -407,7 +404,6 @@ impl Projection {
         }
     }
 
-    #[allow(dead_code)] // read by the wallboard (next commits)
     /// The tally of the waits that ended in the last 30 minutes before `now`, by whole
     /// minutes: the current minute and the 29 before it.
     pub fn recent(&self, now: DateTime<Utc>) -> Tally {
@@ -420,7 +416,6 @@ impl Projection {
         tally
     }
 
-    #[allow(dead_code)] // read by /metrics (next commit)
     /// How many conversations and visitors it knows (for metrics and tests).
     pub fn sizes(&self) -> (usize, usize) {
         (self.conversations.len(), self.visitors.len())

@@ -142,7 +142,6 @@ impl Reader {
     }
 
     /// The last entry the read model applied.
-    #[allow(dead_code)] // read by /readyz (next commit)
     pub fn applied(&self) -> u64 {
         *self.applied.borrow()
     }

@@ -33,6 +33,8 @@ use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 use tower_service::Service as _;
 
+use crate::metrics::Metrics;
+
 /// The limits the loop enforces.
 #[derive(Clone, Debug)]
 pub struct Limits {
@@ -99,6 +101,7 @@ pub async fn serve(
     listener: TcpListener,
     router: Router,
     limits: Limits,
+    metrics: Arc<Metrics>,
     shutdown: impl Future<Output = ()>,
 ) {
     let registry = Arc::new(Registry::default());
@@ -149,6 +152,8 @@ pub async fn serve(
             .lock()
             .expect("the registry lock is never poisoned")
             .insert(id, conn.clone());
+        metrics.open_connections.inc();
+        let metrics = metrics.clone();
         let registry = registry.clone();
         let router = router.clone();
         let mut stop = stop.clone();
@@ -156,8 +161,9 @@ pub async fn serve(
         let evicting = evicting.clone();
         tokio::spawn(async move {
             let tracked = conn.clone();
+            let counted = metrics.clone();
             let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
-                let guard = Active::start(tracked.clone(), epoch);
+                let guard = Active::start(tracked.clone(), epoch, counted.clone());
                 let mut router = router.clone();
                 async move {
                     let response = router.call(request).await?;
@@ -207,6 +213,7 @@ pub async fn serve(
                 .lock()
                 .expect("the registry lock is never poisoned")
                 .remove(&id);
+            metrics.open_connections.dec();
             if evicted {
                 evicting.fetch_sub(1, Ordering::AcqRel);
             }
@@ -242,12 +249,18 @@ fn millis(epoch: Instant) -> u64 {
 struct Active {
     conn: Arc<Conn>,
     epoch: Instant,
+    metrics: Arc<Metrics>,
 }
 
 impl Active {
-    fn start(conn: Arc<Conn>, epoch: Instant) -> Active {
+    fn start(conn: Arc<Conn>, epoch: Instant, metrics: Arc<Metrics>) -> Active {
         conn.active.fetch_add(1, Ordering::AcqRel);
-        Active { conn, epoch }
+        metrics.requests_in_flight.inc();
+        Active {
+            conn,
+            epoch,
+            metrics,
+        }
     }
 }
 
@@ -257,6 +270,7 @@ impl Drop for Active {
             .idle_since
             .store(millis(self.epoch), Ordering::Release);
         self.conn.active.fetch_sub(1, Ordering::AcqRel);
+        self.metrics.requests_in_flight.dec();
     }
 }
 

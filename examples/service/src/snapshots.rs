@@ -19,6 +19,7 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use serde::{Deserialize, Serialize};
 use switchboard::Snapshot;
 
+use crate::metrics::Metrics;
 use crate::projection::Projection;
 use crate::store::Journal;
 
@@ -160,9 +161,6 @@ pub struct Snapshotter {
     jobs: SyncSender<Job>,
     /// True while no snapshot is being written: the read model copies its state only then.
     idle: Arc<AtomicBool>,
-    /// The `seq` of the latest snapshot written (for metrics and readiness).
-    #[allow(dead_code)] // read by /metrics (next commit)
-    pub latest: Arc<AtomicU64>,
 }
 
 impl Snapshotter {
@@ -199,16 +197,19 @@ pub fn start(
     journal: Arc<Journal>,
     compact_to: CompactTo,
     archived: u64,
+    metrics: Arc<Metrics>,
 ) -> Snapshotter {
     let (jobs, receiver) = sync_channel(1);
     let idle = Arc::new(AtomicBool::new(true));
-    let latest = Arc::new(AtomicU64::new(
-        snapshots.list().first().map_or(0, |(seq, _)| *seq),
-    ));
+    metrics.snapshot_seq.set(
+        snapshots
+            .list()
+            .first()
+            .map_or(0, |(seq, _)| i64::try_from(*seq).unwrap_or(i64::MAX)),
+    );
     let handle = Snapshotter {
         jobs,
         idle: idle.clone(),
-        latest: latest.clone(),
     };
     if retain == Retain::Compact {
         compact_to.store(snapshots.needed_from(), Ordering::Release);
@@ -226,7 +227,7 @@ pub fn start(
                     compact_to,
                     archived,
                     idle,
-                    latest,
+                    metrics,
                 },
             );
         })
@@ -243,7 +244,7 @@ struct Worker {
     /// Entries up to this one are archived (or were compacted before).
     archived: u64,
     idle: Arc<AtomicBool>,
-    latest: Arc<AtomicU64>,
+    metrics: Arc<Metrics>,
 }
 
 fn run(jobs: Receiver<Job>, mut worker: Worker) {
@@ -254,7 +255,10 @@ fn run(jobs: Receiver<Job>, mut worker: Worker) {
             .write(job.seq, &job.engine, &job.projection)
         {
             Ok(path) => {
-                worker.latest.store(job.seq, Ordering::Release);
+                worker
+                    .metrics
+                    .snapshot_seq
+                    .set(i64::try_from(job.seq).unwrap_or(i64::MAX));
                 tracing::info!(
                     seq = job.seq,
                     path = %path.display(),
