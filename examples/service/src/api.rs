@@ -15,7 +15,7 @@ use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::DefaultBodyLimit;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
@@ -38,6 +38,7 @@ use crate::guard::{self, Policy};
 use crate::metrics::Metrics;
 use crate::read::{Reader, View};
 use crate::store::{Gap, Journal};
+use crate::wallboard::Board;
 
 /// The monitoring page: one static file, filled in from `/state` and `/events`.
 const MONITOR: &str = include_str!("monitor.html");
@@ -55,6 +56,8 @@ pub struct App {
     pub stopping: watch::Receiver<bool>,
     /// The metrics.
     pub metrics: Arc<Metrics>,
+    /// The wallboard's settings.
+    pub board: Board,
 }
 
 /// A route that sends one kind of command: its method, path, the command's `type`, and the
@@ -147,6 +150,7 @@ pub fn router(app: App, policy: Arc<Policy>, max_body: usize) -> Router {
         .route("/events", get(events))
         // Queries, answered by the read model.
         .route("/state", get(state))
+        .route("/wallboard", get(wallboard))
         .route("/snapshot", get(snapshot))
         .route("/pool", get(pool))
         .route("/snoozed", get(snoozed))
@@ -536,7 +540,8 @@ pub struct DeskState {
     pub agents: Vec<AgentView>,
 }
 
-fn desk_state(view: &View) -> DeskState {
+/// `limit`: at most this many entries of each queue (the page asks for the head only).
+fn desk_state(view: &View, limit: Option<usize>) -> DeskState {
     let engine = &view.engine;
     DeskState {
         seq: view.seq,
@@ -547,9 +552,11 @@ fn desk_state(view: &View) -> DeskState {
         groups: engine
             .groups()
             .filter_map(|id| {
+                let mut queue = queue_entries(view, id)?;
+                queue.truncate(limit.unwrap_or(usize::MAX));
                 Some(GroupState {
                     group: engine.group(id)?,
-                    queue: queue_entries(view, id)?,
+                    queue,
                 })
             })
             .collect(),
@@ -566,9 +573,14 @@ fn desk_state(view: &View) -> DeskState {
     }
 }
 
-async fn state(State(App { reader, .. }): State<App>) -> Response {
+async fn state(State(App { reader, .. }): State<App>, RawQuery(query): RawQuery) -> Response {
+    let limit = query.as_deref().and_then(|q| {
+        q.split('&')
+            .find_map(|pair| pair.strip_prefix("limit="))
+            .and_then(|n| n.parse().ok())
+    });
     match reader
-        .read(|view| serde_json::to_vec(&desk_state(view)))
+        .read(move |view| serde_json::to_vec(&desk_state(view, limit)))
         .await
     {
         Ok(Ok(bytes)) => json_bytes(bytes),
@@ -583,6 +595,19 @@ fn json_bytes(bytes: Vec<u8>) -> Response {
         Bytes::from(bytes),
     )
         .into_response()
+}
+
+/// The wallboard's figures (`wallboard.rs`).
+async fn wallboard(State(App { reader, board, .. }): State<App>) -> Response {
+    let now = crate::desk::wall_clock();
+    match reader
+        .read(move |view| serde_json::to_vec(&crate::wallboard::wallboard(view, &board, now)))
+        .await
+    {
+        Ok(Ok(bytes)) => json_bytes(bytes),
+        Ok(Err(e)) => problem_response(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        Err(problem) => problem_response(StatusCode::SERVICE_UNAVAILABLE, problem),
+    }
 }
 
 async fn snapshot(State(App { reader, .. }): State<App>) -> Response {

@@ -36,6 +36,7 @@ mod server;
 mod snapshots;
 mod store;
 mod timer;
+mod wallboard;
 
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
@@ -103,6 +104,15 @@ struct Options {
     /// target.
     #[arg(long, env = "SWITCHBOARD_SERVICE_LEVEL_SECS", default_value_t = 20)]
     service_level_secs: u64,
+    /// The service level the desk aims for, in percent (the wallboard shows it against it).
+    #[arg(long, env = "SWITCHBOARD_SERVICE_LEVEL_TARGET", default_value_t = 80.0)]
+    service_level_target: f64,
+    /// The wallboard shows a group's longest wait amber from this many seconds.
+    #[arg(long, env = "SWITCHBOARD_WAIT_AMBER", default_value_t = 30)]
+    wait_amber_secs: u64,
+    /// ... and red from this many.
+    #[arg(long, env = "SWITCHBOARD_WAIT_RED", default_value_t = 60)]
+    wait_red_secs: u64,
     /// The desk's time zone (IANA name): where "today" begins for the service level.
     #[arg(long, env = "SWITCHBOARD_TIME_ZONE", default_value = "UTC")]
     time_zone: Tz,
@@ -365,6 +375,11 @@ fn run(options: Options) -> Result<(), String> {
             journal,
             stopping,
             metrics: metrics.clone(),
+            board: wallboard::Board {
+                target_percent: options.service_level_target,
+                amber_secs: options.wait_amber_secs,
+                red_secs: options.wait_red_secs.max(options.wait_amber_secs),
+            },
         };
         let router = api::router(app, Arc::new(policy), options.max_body_bytes);
         tracing::info!(%local, max_connections = limits.max_connections, "listening");

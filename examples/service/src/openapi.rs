@@ -23,6 +23,7 @@ use utoipa::openapi::{ContentBuilder, PathItem, PathsBuilder, Ref, RefOr, Respon
 use crate::api::{
     Answer, COMMAND_ROUTES, DeskState, GroupState, ItemAnswer, Problem, QueueEntry, Ready,
 };
+use crate::wallboard::{AgentBoard, GroupBoard, Level, Wallboard};
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
@@ -34,7 +35,10 @@ use crate::api::{
                        service is given a token. Bodies are JSON. The engine's types (commands, \
                        events, views) are documented in the switchboard crate."
     ),
-    components(schemas(Answer, ItemAnswer, Problem, DeskState, GroupState, QueueEntry, Ready))
+    components(schemas(
+        Answer, ItemAnswer, Problem, DeskState, GroupState, QueueEntry, Ready, Wallboard, Level,
+        GroupBoard, AgentBoard
+    ))
 )]
 struct Components;
 
@@ -88,8 +92,15 @@ const QUERIES: &[Query] = &[
     },
     query(
         "/state",
-        "Everything the page shows: queues in order, pool, snoozed, agents, counters.",
+        "Everything the page shows: queues in order, pool, snoozed, agents, counters. \
+         `?limit=N`: at most N entries of each queue.",
         Some("DeskState"),
+    ),
+    query(
+        "/wallboard",
+        "The wallboard's figures: service level today and over 30 minutes against the target, \
+         longest wait per group with thresholds, agents' time in status.",
+        Some("Wallboard"),
     ),
     query(
         "/snapshot",

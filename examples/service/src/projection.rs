@@ -388,7 +388,6 @@ impl Projection {
         self.waiting.get(group)?.first().map(|(at, id)| (*at, id))
     }
 
-    #[allow(dead_code)] // read by the wallboard (next commits)
     /// Since when an agent is in its status.
     pub fn status_since(&self, agent: &AgentId) -> Option<DateTime<Utc>> {
         self.agents.get(agent).copied()
@@ -424,4 +423,79 @@ impl Projection {
 
 fn delta(duration: Duration) -> TimeDelta {
     TimeDelta::from_std(duration).unwrap_or(TimeDelta::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use switchboard::{AgentId, EndReason};
+
+    fn at(text: &str) -> DateTime<Utc> {
+        text.parse().expect("a time")
+    }
+
+    fn arrived(id: &str) -> Event {
+        Event::ConversationArrived {
+            conversation: id.into(),
+            visitor: format!("v-{id}").as_str().into(),
+            group: "support".into(),
+            priority: 0,
+        }
+    }
+
+    fn assigned(id: &str) -> Event {
+        Event::ConversationAssigned {
+            conversation: id.into(),
+            agent: AgentId::from("ana"),
+            reason: switchboard::AssignReason::Manual,
+            load: 1,
+            limit: 2,
+        }
+    }
+
+    /// R-HS5: the service level counts waits as they end: answered within the target,
+    /// answered late, abandoned; today restarts at midnight in the desk's zone, the last 30
+    /// minutes forget what is older.
+    #[test]
+    fn r_hs5_service_level_today_and_recent() {
+        let settings = Settings {
+            target: Duration::from_secs(20),
+            zone: "Europe/Paris".parse().expect("a zone"),
+        };
+        let mut p = Projection::default();
+        p.apply(
+            at("2026-03-02T09:00:00Z"),
+            &[arrived("a"), arrived("b"), arrived("c")],
+            &settings,
+        );
+        p.apply(at("2026-03-02T09:00:10Z"), &[assigned("a")], &settings);
+        p.apply(at("2026-03-02T09:01:00Z"), &[assigned("b")], &settings);
+        let gave_up = Event::ConversationAbandoned {
+            conversation: "c".into(),
+            group: "support".into(),
+        };
+        p.apply(at("2026-03-02T09:02:00Z"), &[gave_up], &settings);
+        let ended = Event::ConversationEnded {
+            conversation: "a".into(),
+            agent: Some("ana".into()),
+            reason: EndReason::Agent,
+        };
+        p.apply(at("2026-03-02T09:03:00Z"), &[ended], &settings);
+        let now = at("2026-03-02T09:05:00Z");
+        let today = p.today(now, &settings);
+        assert_eq!((today.within, today.answered, today.ended), (1, 2, 3));
+        assert_eq!(p.recent(now), today);
+        // 40 minutes on, the recent window is empty; today is not.
+        let later = at("2026-03-02T09:45:00Z");
+        assert_eq!(p.recent(later).ended, 0);
+        assert_eq!(p.today(later, &settings).ended, 3);
+        // Midnight in Paris is 23:00 UTC in March.
+        assert_eq!(p.today(at("2026-03-02T22:59:00Z"), &settings).ended, 3);
+        assert_eq!(p.today(at("2026-03-02T23:00:00Z"), &settings).ended, 0);
+        // Finished ones are due for forgetting in finish order.
+        assert_eq!(
+            p.finished_before(at("2026-03-02T10:00:00Z"), 10),
+            vec![ConversationId::from("c"), ConversationId::from("a")]
+        );
+    }
 }

@@ -136,6 +136,7 @@ fn r_hs4_the_openapi_document_covers_every_route() {
         ("get", "/openapi.json"),
         ("get", "/events"),
         ("get", "/state"),
+        ("get", "/wallboard"),
         ("get", "/snapshot"),
         ("get", "/pool"),
         ("get", "/snoozed"),
@@ -170,7 +171,7 @@ fn r_hs4_the_openapi_document_covers_every_route() {
             "{method} {path} is not documented"
         );
     }
-    for schema in ["Answer", "Problem", "DeskState", "QueueEntry", "Ready"] {
+    for schema in ["Answer", "Problem", "DeskState", "QueueEntry", "Ready", "Wallboard"] {
         assert!(
             document["components"]["schemas"].get(schema).is_some(),
             "{schema}"
