@@ -171,7 +171,14 @@ fn r_hs4_the_openapi_document_covers_every_route() {
             "{method} {path} is not documented"
         );
     }
-    for schema in ["Answer", "Problem", "DeskState", "QueueEntry", "Ready", "Wallboard"] {
+    for schema in [
+        "Answer",
+        "Problem",
+        "DeskState",
+        "QueueEntry",
+        "Ready",
+        "Wallboard",
+    ] {
         assert!(
             document["components"]["schemas"].get(schema).is_some(),
             "{schema}"
