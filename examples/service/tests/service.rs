@@ -105,18 +105,28 @@ fn clients(addr: &str, round: &str) -> Vec<Ack> {
     acks.into_inner().expect("no client panicked")
 }
 
-/// Every acknowledged command is in the journal under its `seq`, and the journal has no gaps.
-fn assert_journaled(db: &Path, acks: &[Ack]) -> u64 {
+/// Every acknowledged command is in the journal under its `seq`, unless compaction removed it
+/// (then a snapshot covers it: the restarts below check the state), and the journal has no
+/// gaps. Returns the last entry and the first one still in the journal.
+fn assert_journaled(db: &Path, acks: &[Ack]) -> (u64, u64) {
     let conn = Connection::open(db).expect("the database opens");
-    let (count, last): (u64, u64) = conn
+    let (count, first, last): (u64, u64, u64) = conn
         .query_row(
-            "SELECT COUNT(*), COALESCE(MAX(seq), 0) FROM journal",
+            "SELECT COUNT(*), COALESCE(MIN(seq), 1), COALESCE(MAX(seq), 0) FROM journal",
             [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .expect("the journal can be read");
-    assert_eq!(count, last, "the journal has gaps");
+    assert_eq!(count, last + 1 - first, "the journal has gaps");
+    let newest_snapshot = snapshots(db).first().copied().unwrap_or(0);
     for (seq, sent) in acks {
+        if *seq < first {
+            assert!(
+                *seq <= newest_snapshot,
+                "acknowledged entry {seq} was compacted but no snapshot covers it"
+            );
+            continue;
+        }
         let stored: String = conn
             .query_row(
                 "SELECT command FROM journal WHERE seq = ?1",
@@ -127,7 +137,26 @@ fn assert_journaled(db: &Path, acks: &[Ack]) -> u64 {
         let stored: Command = serde_json::from_str(&stored).expect("a journaled command parses");
         assert_eq!(&stored, sent, "journal entry {seq}");
     }
-    last
+    (last, first)
+}
+
+/// The snapshot files beside the database, newest first, by `seq`.
+fn snapshots(db: &Path) -> Vec<u64> {
+    let dir = db.with_file_name("desk.db.snapshots");
+    let mut found: Vec<u64> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let name = entry.file_name().into_string().ok()?;
+            name.strip_prefix("snapshot-")?
+                .strip_suffix(".json")?
+                .parse()
+                .ok()
+        })
+        .collect();
+    found.sort_unstable_by(|a, b| b.cmp(a));
+    found
 }
 
 fn snapshot(service: &Service) -> (u64, Value) {
@@ -142,8 +171,8 @@ fn snapshot(service: &Service) -> (u64, Value) {
 fn a_crash_loses_no_acknowledged_command_and_deadlines_still_fire() {
     let dir = scratch("crash");
     let db = dir.join("desk.db");
-    // Snapshots every 25 entries: recovery restores one and replays the journal after it. A
-    // simulated slow disk widens the window between writing and committing a group, so that
+    // Snapshots every 25 entries, the journal compacted behind them: recovery restores one and
+    // replays the journal after it. A simulated slow disk widens the window between writing and committing a group, so that
     // acknowledging before the commit would lose commands to the crash below, visibly.
     let options = ["--snapshot-every", "25", "--commit-delay-ms", "20"];
     let service = Service::start(&db, &options);
@@ -170,7 +199,9 @@ fn a_crash_loses_no_acknowledged_command_and_deadlines_still_fire() {
 
     // Crash, then check the disk before anything else touches it.
     service.kill();
-    assert_eq!(assert_journaled(&db, &acks), seq);
+    let (last, first) = assert_journaled(&db, &acks);
+    assert_eq!(last, seq);
+    assert!(first > 1, "the journal was compacted behind the snapshots");
 
     // The restarted engine is the one that crashed: same state, bit for bit.
     let service = Service::start(&db, &options);
@@ -253,10 +284,11 @@ fn a_crash_loses_no_acknowledged_command_and_deadlines_still_fire() {
         )
         .expect("the events can be read");
     assert_eq!(woke, held.len() as u64);
-    let snapshots: u64 = conn
-        .query_row("SELECT MAX(seq) FROM snapshots", [], |r| r.get(0))
-        .expect("snapshots can be read");
-    assert!(snapshots > 0, "snapshots were taken along the way");
+    assert!(
+        snapshots(&db).len() == 2,
+        "two snapshots are kept: {:?}",
+        snapshots(&db)
+    );
     drop(conn);
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -297,7 +329,7 @@ fn refused_commands_get_4xx_with_the_engines_message_and_leave_no_trace() {
             .expect("the setup is valid");
     }
     let (seq, before) = snapshot(&service);
-    let mut events = EventStream::open(&service.addr);
+    let mut events = EventStream::open(&service);
 
     let engine_refusals = [
         (

@@ -36,12 +36,12 @@ pub async fn run(desk: Desk) {
             _ => match desk.command(Command::Tick).await {
                 Ok(_) => {}
                 Err(Refusal::Unavailable(problem)) => {
-                    eprintln!("switchboard: tick not stored, retrying in a second: {problem}");
+                    tracing::warn!(%problem, "tick not stored, retrying in a second");
                     tokio::time::sleep(Duration::from_secs(1)).await;
                 }
                 Err(other) => {
                     // A Tick is never refused; if it were, retrying at once would spin.
-                    eprintln!("switchboard: tick refused: {other:?}");
+                    tracing::error!(?other, "tick refused");
                     tokio::time::sleep(Duration::from_secs(1)).await;
                 }
             },

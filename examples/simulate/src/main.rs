@@ -3,9 +3,9 @@
 //! speed; with `--compare`, the same day under each strategy and each reception mode.
 //!
 //! ```sh
-//! cargo run --release --example simulate                                  # the default day
-//! cargo run --release --example simulate -- examples/scenarios/erlang_c.toml
-//! cargo run --release --example simulate -- --compare
+//! cargo run --release -p simulate                          # the default day
+//! cargo run --release -p simulate -- examples/scenarios/erlang_c.toml
+//! cargo run --release -p simulate -- --compare
 //! ```
 //!
 //! The engine stays what it is in production: deterministic and clock-free. This host owns
@@ -34,10 +34,10 @@ use scenario::{ClockTime, Scenario};
 use sim::Variant;
 
 const DEFAULT_SCENARIO: &str = "examples/scenarios/default.toml";
-const DEFAULT_TEXT: &str = include_str!("../scenarios/default.toml");
+const DEFAULT_TEXT: &str = include_str!("../../scenarios/default.toml");
 
 const USAGE: &str = "\
-usage: cargo run --release --example simulate -- [SCENARIO] [OPTIONS]
+usage: cargo run --release -p simulate -- [SCENARIO] [OPTIONS]
 
   SCENARIO        a scenario file, .toml or .json (default: examples/scenarios/default.toml)
   --compare       run it under each strategy and each reception mode, side by side
@@ -155,11 +155,17 @@ fn load(options: &Options) -> Result<(Scenario, String), String> {
     Ok((sc, source))
 }
 
-/// Where charts go: `target/simulate/` of this crate, or of `CARGO_TARGET_DIR`.
+/// The workspace's root (this crate lives in `examples/simulate`).
+fn workspace() -> PathBuf {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    here.canonicalize().unwrap_or(here)
+}
+
+/// Where charts go: `target/simulate/` of the workspace, or of `CARGO_TARGET_DIR`.
 fn chart_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"))
+        .unwrap_or_else(|| workspace().join("target"))
         .join("simulate")
 }
 
@@ -330,7 +336,7 @@ mod tests {
 
     #[test]
     fn the_shipped_scenarios_are_valid() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/scenarios");
+        let dir = workspace().join("examples/scenarios");
         let mut seen = 0;
         for entry in std::fs::read_dir(&dir).expect("the scenarios folder") {
             let path = entry.expect("an entry").path();

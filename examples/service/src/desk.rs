@@ -1,26 +1,33 @@
-//! The single writer: one thread owns the engine and the store; everyone else talks to it
-//! through a channel of requests with one-shot replies.
+//! The single writer: one thread owns the engine and the journal; everyone else talks to it
+//! through a channel of commands with one-shot replies.
 //!
-//! The thread takes whatever requests are waiting (up to [`MAX_GROUP`]), applies the commands
-//! to the engine one by one, appends the accepted ones to the journal in one transaction
-//! (group commit: one disk sync for many commands), and only then answers them and publishes
-//! their events. A query is answered from committed state: pending commands are committed
-//! before it runs. If a commit fails, the commands it held are answered 503 and the engine is
-//! rebuilt from the store, so memory never runs ahead of the disk.
+//! The thread takes whatever commands are waiting (up to [`MAX_GROUP`]), applies them to the
+//! engine one by one, appends the accepted ones to the journal in one transaction (group
+//! commit: one disk sync for many commands), and only then publishes them (to the read model
+//! and the event stream) and answers. It answers no query and writes no snapshot: queries go
+//! to the read model (`read.rs`), snapshots are written from the read model's copy
+//! (`snapshots.rs`), so nothing a reader does delays a command. If a commit fails, the
+//! commands it held are answered 503 and the engine is rebuilt from the journal, so memory
+//! never runs ahead of the disk.
 
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::sync::atomic::Ordering;
+use std::time::{Instant, SystemTime};
 
 use chrono::{DateTime, Utc};
-use switchboard::{Command, Engine, Error, Event, ItemResult, Outcome};
+use switchboard::{Command, Engine, Error, ItemResult, Outcome};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
-use crate::store::{Entry, Recovered, Store};
+use crate::metrics::Metrics;
+use crate::projection::Settings;
+use crate::recover::recover;
+use crate::snapshots::{CompactTo, Snapshots};
+use crate::store::{Entry, Store};
 
-/// Most requests handled in one group commit.
+/// Most commands handled in one group commit.
 const MAX_GROUP: usize = 256;
 
-/// Requests waiting for the writer; senders wait when it is full (back-pressure).
+/// Commands waiting for the writer; senders wait when it is full (back-pressure).
 const QUEUE_DEPTH: usize = 1024;
 
 /// The host's clock. The engine never reads one; the host stamps each command with this.
@@ -50,55 +57,63 @@ pub enum Refusal {
     Unavailable(String),
 }
 
-/// The events of one journal entry, as published on the event stream.
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct Published {
-    /// The journal entry.
-    pub seq: u64,
-    /// When it was handled.
-    pub at: DateTime<Utc>,
-    /// Its events, in causal order.
-    pub events: Vec<Event>,
+/// A committed journal entry as published: the entry, and its event-stream message.
+pub struct Committed {
+    pub entry: Entry,
+    /// `{"seq", "at", "events"}` as JSON, serialized once for every subscriber.
+    pub data: String,
 }
-
-type Query = Box<dyn FnOnce(&Engine, u64) + Send>;
 
 /// Where the answer to a command goes.
 type Reply = oneshot::Sender<Result<Accepted, Refusal>>;
 
-enum Request {
-    Command { command: Box<Command>, reply: Reply },
-    Query(Query),
+struct Request {
+    command: Box<Command>,
+    reply: Reply,
 }
 
 /// A handle on the writer; cheap to clone, one per HTTP handler.
 #[derive(Clone)]
 pub struct Desk {
     requests: mpsc::Sender<Request>,
-    events: broadcast::Sender<Arc<Published>>,
+    events: broadcast::Sender<Arc<Committed>>,
     deadline: watch::Receiver<Option<DateTime<Utc>>>,
+    committed: watch::Receiver<u64>,
+}
+
+/// What the writer needs to rebuild itself after a failed commit.
+pub struct Rebuild {
+    pub snapshots: Snapshots,
+    pub settings: Settings,
 }
 
 impl Desk {
-    /// Starts the writer thread on what recovery rebuilt from `store`.
-    pub fn start(recovered: Recovered, store: Store, snapshot_every: u64) -> Desk {
-        let Recovered {
-            engine,
-            seq,
-            replayed,
-            ..
-        } = recovered;
+    /// Starts the writer thread on the engine as of journal entry `seq`. Every committed entry
+    /// is sent to `follower` (the read model) before it is answered.
+    pub fn start(
+        engine: Engine,
+        seq: u64,
+        store: Store,
+        follower: std::sync::mpsc::Sender<Arc<Committed>>,
+        compact_to: CompactTo,
+        rebuild: Rebuild,
+        metrics: Arc<Metrics>,
+    ) -> Desk {
         let (requests, receiver) = mpsc::channel(QUEUE_DEPTH);
         let (events, _) = broadcast::channel(4096);
         let (deadline_tx, deadline) = watch::channel(engine.next_deadline());
+        let (committed_tx, committed) = watch::channel(seq);
         let writer = Writer {
             engine,
             store,
             seq,
-            since_snapshot: replayed,
-            snapshot_every,
             events: events.clone(),
+            follower,
             deadline: deadline_tx,
+            committed: committed_tx,
+            metrics,
+            compact_to,
+            rebuild,
             entries: Vec::new(),
             replies: Vec::new(),
         };
@@ -109,7 +124,7 @@ impl Desk {
                 if std::panic::catch_unwind(run).is_err() {
                     // A panic is a bug in switchboard (or here). The command that caused it was
                     // not journaled: stop, and let the supervisor restart from the journal.
-                    eprintln!("switchboard: the writer panicked; stopping");
+                    tracing::error!("the writer panicked; stopping");
                     std::process::exit(70);
                 }
             })
@@ -118,6 +133,7 @@ impl Desk {
             requests,
             events,
             deadline,
+            committed,
         }
     }
 
@@ -126,7 +142,7 @@ impl Desk {
         let (reply, answer) = oneshot::channel();
         let gone = || Refusal::Unavailable("the writer has stopped".into());
         self.requests
-            .send(Request::Command {
+            .send(Request {
                 command: Box::new(command),
                 reply,
             })
@@ -135,32 +151,29 @@ impl Desk {
         answer.await.map_err(|_| gone())?
     }
 
-    /// Runs `read` on the engine as of the last commit, with that commit's `seq`.
-    pub async fn query<T: Send + 'static>(
-        &self,
-        read: impl FnOnce(&Engine, u64) -> T + Send + 'static,
-    ) -> Result<T, Refusal> {
-        let (reply, answer) = oneshot::channel();
-        let run: Query = Box::new(move |engine, seq| {
-            // The asker may have gone away; then nobody wants the answer.
-            let _ = reply.send(read(engine, seq));
-        });
-        let gone = || Refusal::Unavailable("the writer has stopped".into());
-        self.requests
-            .send(Request::Query(run))
-            .await
-            .map_err(|_| gone())?;
-        answer.await.map_err(|_| gone())
-    }
-
-    /// The events of every journal entry committed from now on.
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Published>> {
+    /// The entries committed from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Committed>> {
         self.events.subscribe()
     }
 
     /// The engine's next deadline, updated after every commit.
     pub fn deadline(&self) -> watch::Receiver<Option<DateTime<Utc>>> {
         self.deadline.clone()
+    }
+
+    /// The last committed journal entry; it moves before the entry is published.
+    pub fn committed(&self) -> watch::Receiver<u64> {
+        self.committed.clone()
+    }
+
+    /// Whether the writer still takes commands.
+    pub fn is_alive(&self) -> bool {
+        !self.requests.is_closed()
+    }
+
+    /// Commands waiting for the writer.
+    pub fn backlog(&self) -> usize {
+        QUEUE_DEPTH - self.requests.capacity()
     }
 }
 
@@ -169,10 +182,13 @@ struct Writer {
     store: Store,
     /// The last journal entry applied to `engine` (committed or pending).
     seq: u64,
-    since_snapshot: u64,
-    snapshot_every: u64,
-    events: broadcast::Sender<Arc<Published>>,
+    events: broadcast::Sender<Arc<Committed>>,
+    follower: std::sync::mpsc::Sender<Arc<Committed>>,
     deadline: watch::Sender<Option<DateTime<Utc>>>,
+    committed: watch::Sender<u64>,
+    metrics: Arc<Metrics>,
+    compact_to: CompactTo,
+    rebuild: Rebuild,
     /// Applied to the engine, not yet committed.
     entries: Vec<Entry>,
     /// Answers to send once `entries` are committed.
@@ -184,14 +200,8 @@ impl Writer {
         while let Some(first) = receiver.blocking_recv() {
             let mut next = Some(first);
             let mut taken = 0;
-            while let Some(request) = next {
-                match request {
-                    Request::Command { command, reply } => self.apply(*command, Some(reply)),
-                    Request::Query(run) => {
-                        self.commit();
-                        run(&self.engine, self.seq);
-                    }
-                }
+            while let Some(Request { command, reply }) = next {
+                self.apply(*command, Some(reply));
                 taken += 1;
                 next = if taken < MAX_GROUP {
                     receiver.try_recv().ok()
@@ -217,18 +227,14 @@ impl Writer {
         let answer = match self.engine.handle(at, command.clone()) {
             Err(error) => Err(Refusal::Engine(error)),
             Ok(outcome) if refused_entirely(&outcome) => {
-                // Every item refused: nothing changed but the engine's clock, which the next
-                // journaled command moves at least as far. Nothing to journal.
+                // Every item refused: nothing changed, not even the engine's clock. Nothing
+                // to journal.
                 Err(Refusal::Items(outcome.results))
             }
             Ok(outcome) => {
                 self.seq += 1;
-                self.entries.push(Entry {
-                    seq: self.seq,
-                    at,
-                    command,
-                    events: outcome.events.clone(),
-                });
+                self.entries
+                    .push(Entry::new(self.seq, at, command, outcome.events.clone()));
                 Ok(Accepted {
                     seq: self.seq,
                     at,
@@ -237,6 +243,12 @@ impl Writer {
             }
         };
         if let Some(reply) = reply {
+            let outcome = if answer.is_ok() {
+                "accepted"
+            } else {
+                "refused"
+            };
+            self.metrics.commands.with_label_values(&[outcome]).inc();
             self.replies.push((reply, answer));
         }
     }
@@ -252,17 +264,16 @@ impl Writer {
         }
     }
 
-    /// Commits the pending entries (and a snapshot when one is due), then answers and
-    /// publishes. On a store failure, answers 503 and rebuilds the engine from the store.
+    /// Commits the pending entries, then publishes and answers. On a store failure, answers
+    /// 503 and rebuilds the engine from the store.
     fn commit(&mut self) {
         let entries = std::mem::take(&mut self.entries);
         let replies = std::mem::take(&mut self.replies);
         if !entries.is_empty() {
-            self.since_snapshot += entries.len() as u64;
-            let snapshot =
-                (self.since_snapshot >= self.snapshot_every).then(|| self.engine.snapshot());
-            if let Err(problem) = self.store.append(&entries, snapshot.as_ref()) {
-                eprintln!("switchboard: commit failed, rebuilding from the store: {problem}");
+            let started = Instant::now();
+            let compact_to = self.compact_to.load(Ordering::Acquire);
+            if let Err(problem) = self.store.append(&entries, compact_to) {
+                tracing::error!(%problem, "commit failed, rebuilding from the store");
                 for (reply, _) in replies {
                     let _ = reply.send(Err(Refusal::Unavailable(format!(
                         "not stored, try again: {problem}"
@@ -271,16 +282,20 @@ impl Writer {
                 self.rebuild();
                 return;
             }
-            if snapshot.is_some() {
-                self.since_snapshot = 0;
-            }
+            self.metrics
+                .commit_seconds
+                .observe(started.elapsed().as_secs_f64());
+            self.metrics.entries.inc_by(entries.len() as u64);
+            // The committed mark moves first: a reader that sees an entry on the stream can
+            // count on the journal and the read model to reach it.
+            self.committed.send_replace(self.seq);
             for entry in entries {
+                let data = entry.stream_data();
+                let committed = Arc::new(Committed { entry, data });
+                // The read model stops only with the process.
+                let _ = self.follower.send(committed.clone());
                 // No subscriber is fine: nobody is watching.
-                let _ = self.events.send(Arc::new(Published {
-                    seq: entry.seq,
-                    at: entry.at,
-                    events: entry.events,
-                }));
+                let _ = self.events.send(committed);
             }
             self.deadline.send_replace(self.engine.next_deadline());
         }
@@ -291,18 +306,20 @@ impl Writer {
     }
 
     fn rebuild(&mut self) {
-        match self
-            .store
-            .recover(|| Err("the database lost its first snapshot".into()))
-        {
+        let Rebuild {
+            snapshots,
+            settings,
+        } = &self.rebuild;
+        match recover(&mut self.store, snapshots, settings, || {
+            Err("the database lost its genesis config".into())
+        }) {
             Ok(recovered) => {
                 self.engine = recovered.engine;
                 self.seq = recovered.seq;
-                self.since_snapshot = recovered.replayed;
                 self.deadline.send_replace(self.engine.next_deadline());
             }
             Err(problem) => {
-                eprintln!("switchboard: cannot rebuild from the store, stopping: {problem}");
+                tracing::error!(%problem, "cannot rebuild from the store, stopping");
                 std::process::exit(1);
             }
         }
