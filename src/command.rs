@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{Config, ReceptionMode};
 use crate::event::EndReason;
-use crate::ids::{AgentId, ConversationId, GroupId, ScheduleId, Target, VisitorId};
+use crate::ids::{AgentId, ConversationId, GroupId, KindId, ScheduleId, Target, VisitorId};
 use crate::status::AgentStatus;
 use crate::strategy::Strategy;
 
@@ -443,10 +443,16 @@ pub struct Arrival {
     /// serve, the conversation overflows to `group`.
     #[serde(default)]
     pub designated: Option<Target>,
+    /// Its kind of work (R-K1), one of [`Config::kinds`]; `None` (the default): the desk's
+    /// default kind, the first of `Config::kinds` (or the implicit kind `default` when the
+    /// desk defines none). An unknown kind is refused
+    /// ([`Error::UnknownKind`](crate::Error::UnknownKind)).
+    #[serde(default)]
+    pub kind: Option<KindId>,
 }
 
 impl Arrival {
-    /// A conversation of priority 0 with no designated target.
+    /// A conversation of priority 0 and the desk's default kind, with no designated target.
     pub fn new(
         conversation: impl Into<ConversationId>,
         visitor: impl Into<VisitorId>,
@@ -458,7 +464,14 @@ impl Arrival {
             group: group.into(),
             priority: 0,
             designated: None,
+            kind: None,
         }
+    }
+
+    /// Sets its kind of work (R-K1).
+    pub fn kind(mut self, kind: impl Into<KindId>) -> Self {
+        self.kind = Some(kind.into());
+        self
     }
 
     /// Sets the priority.
@@ -509,7 +522,8 @@ impl Membership {
     }
 }
 
-/// Where a reception limit comes from (R-A3).
+/// Where a reception limit comes from (R-A3). The limit is a capacity in units (R-K1): with
+/// the implicit kind, which costs 1, a number of conversations.
 ///
 /// On the wire: `{"type":"Inherit"}` or `{"type":"Fixed","limit":2}`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -520,7 +534,7 @@ pub enum Limit {
     /// For a group: the group sets no limit.
     #[default]
     Inherit,
-    /// This many conversations at once (at least 1).
+    /// This many units at once (at least 1): conversations, when each costs 1.
     Fixed(u32),
 }
 
@@ -590,7 +604,7 @@ pub struct AgentSpec {
     /// Its status at registration. Default Offline.
     #[serde(default)]
     pub status: AgentStatus,
-    /// Its reception limit.
+    /// Its reception limit: its capacity in units (R-K1), conversations when each costs 1.
     #[serde(default)]
     pub limit: Limit,
     /// Its groups, with a rank in each.
@@ -711,6 +725,13 @@ pub struct GroupSpec {
     /// Groups whose agents may take its conversations once they have waited (R-S4).
     #[serde(default)]
     pub overflow: Option<Overflow>,
+    /// The most units of this group's own work (conversations whose group it is, however they
+    /// reach the agent: through this group, an overflow or designated group, or a drain) one
+    /// agent may hold for automatic work, on top of the agent's capacity (R-K3: at most 2
+    /// sales chats at once). At least 1; `None` (the default): no cap. Manual assignment may
+    /// exceed it.
+    #[serde(default)]
+    pub agent_cap: Option<u32>,
 }
 
 /// Skill relaxation (R-S4): after a conversation has waited `after_secs` since it arrived,
@@ -734,7 +755,14 @@ impl GroupSpec {
             strategy: Strategy::default(),
             limit: Limit::Inherit,
             overflow: None,
+            agent_cap: None,
         }
+    }
+
+    /// Caps the units of this group's own work one agent may hold (R-K3).
+    pub fn agent_cap(mut self, units: u32) -> Self {
+        self.agent_cap = Some(units);
+        self
     }
 
     /// Sets the strategy.
@@ -777,6 +805,15 @@ pub struct GroupUpdate {
     /// deadlines as they are.
     #[serde(default)]
     pub overflow: Option<Overflow>,
+    /// A new cap on the units of the group's own work one agent may hold (R-K3):
+    /// `Some(Some(units))` sets it, `Some(None)` removes it, `None` leaves it. On the wire: a
+    /// number sets it, `null` removes it, and an absent field leaves it.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::wire::double_option"
+    )]
+    pub agent_cap: Option<Option<u32>>,
 }
 
 /// A named weekly schedule (SHOPLINE "working time"): a time zone and weekly ranges. Used for

@@ -20,7 +20,7 @@ use crate::outcome::Outcome;
 use crate::status::AgentStatus;
 use crate::store::State;
 use crate::view::ConversationState;
-use crate::view::{AgentView, ConversationView, Counters, GroupView};
+use crate::view::{AgentView, ConversationView, Counters, GroupView, KindLoad};
 
 /// The routing engine: a deterministic state machine driven by [`Engine::handle`].
 ///
@@ -163,6 +163,7 @@ impl PartialEq for State {
             timers: _,
             waiting: _,
             snoozed: _,
+            kinds: _,
         } = self;
         *config == other.config
             && *clock == other.clock
@@ -190,10 +191,10 @@ impl Engine {
     /// schedule yet: register agents and schedules, then switch it on with
     /// [`Command::UpdateConfig`]).
     pub fn new(config: Config) -> Result<Self, Error> {
-        let mut state = State::new(Config::default());
-        state.check_config(&config)?;
-        state.config = config;
-        Ok(Self { state })
+        State::new(Config::default()).check_config(&config)?;
+        Ok(Self {
+            state: State::new(config),
+        })
     }
 
     /// Handles one command at time `now` and returns what happened (R-C2).
@@ -308,6 +309,7 @@ impl Engine {
                 .expect("every conversation's group is in the group names")
                 .clone(),
             priority: conv.priority,
+            kind: conv.kind.clone(),
             state: view_state,
             position: state.position(conv),
             estimated_wait: state.estimated_wait(conv),
@@ -343,7 +345,7 @@ impl Engine {
         self.state.estimated_wait(self.state.conv(c))
     }
 
-    /// An agent, or `None` if unknown: by its id or a `&str`. O(log agents + held).
+    /// An agent, or `None` if unknown: by its id or a `&str`. O(log agents + held + kinds).
     pub fn agent<Q>(&self, id: &Q) -> Option<AgentView>
     where
         AgentId: Borrow<Q>,
@@ -351,11 +353,27 @@ impl Engine {
     {
         let state = &self.state;
         let agent = state.agent(*state.agent_ids.get(id)?);
+        let kinds = state
+            .kinds
+            .iter()
+            .filter_map(|(k, kind)| {
+                let count = agent.count_of(k);
+                (count > 0).then(|| KindLoad {
+                    kind: kind.id.clone(),
+                    count,
+                    units: u32::try_from(u64::from(count) * u64::from(kind.cost))
+                        .unwrap_or(u32::MAX),
+                })
+            })
+            .collect();
         Some(AgentView {
             id: agent.id.clone(),
             status: agent.status.clone(),
-            load: agent.load,
+            load: u32::try_from(agent.load).unwrap_or(u32::MAX),
             limit: agent.effective_limit,
+            free_units: u32::try_from(u64::from(agent.effective_limit).saturating_sub(agent.load))
+                .unwrap_or(u32::MAX),
+            kinds,
             groups: agent
                 .groups
                 .iter()
@@ -413,6 +431,7 @@ impl Engine {
             id: group.id.clone(),
             strategy: group.strategy,
             limit: group.limit,
+            agent_cap: group.agent_cap,
             members: group
                 .members
                 .iter()

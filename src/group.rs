@@ -24,6 +24,9 @@ pub(crate) struct Group {
     /// Groups whose agents join after a conversation has waited `overflow_after_secs` (R-S4).
     pub overflow: Vec<GroupKey>,
     pub overflow_after_secs: u64,
+    /// The most units of its own work one agent may hold for automatic work (R-K3).
+    #[serde(default)]
+    pub agent_cap: Option<u32>,
     /// When its latest conversations left its queue for an agent, oldest first (R-B2).
     pub served: VecDeque<DateTime<Utc>>,
     #[serde(skip)]
@@ -62,6 +65,7 @@ impl Group {
             cursor,
             overflow,
             overflow_after_secs,
+            agent_cap,
             served,
             members: _,
             available: _,
@@ -76,6 +80,7 @@ impl Group {
             cursor,
             overflow,
             overflow_after_secs,
+            agent_cap,
             served,
         )
     }
@@ -88,6 +93,7 @@ impl Group {
             cursor: 0,
             overflow: Vec::new(),
             overflow_after_secs: 0,
+            agent_cap: None,
             served: VecDeque::new(),
             members: BTreeSet::new(),
             available: BTreeSet::new(),

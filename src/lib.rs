@@ -351,6 +351,7 @@ mod conversation;
 mod ctx;
 mod group;
 mod keys;
+mod kinds;
 mod schedule;
 mod slab;
 mod store;
@@ -368,8 +369,8 @@ pub use command::{
     ScheduleSpec, Sender, WeeklyRange,
 };
 pub use config::{
-    AllocationTarget, Config, CustomStatus, Inactivity, LastAgent, PoolOrder, QueueConfig,
-    Reception, ReceptionMode, Sla,
+    AllocationTarget, Config, CustomStatus, Inactivity, KindSpec, LastAgent, PoolOrder,
+    QueueConfig, Reception, ReceptionMode, Sla,
 };
 pub use engine::{Engine, SNAPSHOT_VERSION, Snapshot};
 pub use error::Error;
@@ -377,8 +378,8 @@ pub use event::{
     AssignReason, DrainTrigger, EndReason, Event, LeaveMessageReason, PoolReason, ReplyGoal,
     TurnAwayReason, WakeReason,
 };
-pub use ids::{AgentId, ConversationId, GroupId, ScheduleId, Target, VisitorId};
+pub use ids::{AgentId, ConversationId, GroupId, KindId, ScheduleId, Target, VisitorId};
 pub use outcome::{Assignment, ItemResult, Outcome, QueuePosition};
 pub use status::AgentStatus;
 pub use strategy::Strategy;
-pub use view::{AgentView, ConversationState, ConversationView, Counters, GroupView};
+pub use view::{AgentView, ConversationState, ConversationView, Counters, GroupView, KindLoad};

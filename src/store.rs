@@ -16,6 +16,7 @@ use crate::group::Group;
 use crate::group::SERVED_SAMPLES;
 use crate::ids::{AgentId, ConversationId, GroupId, ScheduleId, VisitorId};
 use crate::keys::{AgentKey, ConvKey, GroupKey, IdMap, ScheduleKey};
+use crate::kinds::Kinds;
 use crate::routing::candidates::{CandKey, Ratio};
 use crate::routing::queue::Queue;
 use crate::schedule::Schedule;
@@ -71,6 +72,9 @@ pub(crate) struct State {
     /// Every snoozed conversation, by the time its snooze ends.
     #[serde(skip)]
     pub snoozed: BTreeSet<(DateTime<Utc>, ConvKey)>,
+    /// The config's kinds of work, compiled (R-K1).
+    #[serde(skip)]
+    pub kinds: Kinds,
 }
 
 const AGENT: &str = "agent keys held anywhere refer to registered agents";
@@ -81,6 +85,7 @@ const SCHEDULE: &str = "schedule keys held anywhere refer to defined schedules";
 impl State {
     pub(crate) fn new(config: Config) -> Self {
         Self {
+            kinds: Kinds::compile(&config),
             config,
             clock: None,
             last_key: 0,
@@ -150,6 +155,12 @@ impl State {
         self.schedules.get_mut(&s).expect(SCHEDULE)
     }
 
+    /// Whether a conversation holds units of its holder's capacity now (R-K2).
+    pub(crate) fn holds_units(&self, conv: &Conversation) -> bool {
+        conv.phase
+            .holds_units(self.kinds.get(conv.kind_key).paused_holds)
+    }
+
     // ---- agents' candidate indexes -------------------------------------------------------
 
     /// The limit that applies to an agent (R-A3): its own, else the largest of its groups',
@@ -185,6 +196,28 @@ impl State {
     pub(crate) fn list(&mut self, a: AgentKey) {
         let agent = self.agents.get_mut(&a).expect(AGENT);
         list(&mut self.groups, &self.config, a, agent);
+    }
+
+    /// Agent `a`'s held conversation `c` starts holding units (a snooze lifts whose kind's
+    /// paused work held none), and the agent is re-filed. O(g · K · log a).
+    pub(crate) fn hold(&mut self, c: ConvKey, a: AgentKey) {
+        let conv = self.conversations.get(c).expect(CONV);
+        let (kind, home) = (conv.kind_key, conv.group);
+        let cost = self.kinds.get(kind).cost;
+        self.unlist(a);
+        self.agent_mut(a).add_work(kind, cost, home);
+        self.list(a);
+    }
+
+    /// Undoes [`State::hold`]: `c` stops holding units of agent `a` (a snooze whose kind's
+    /// paused work holds none). O(g · K · log a).
+    pub(crate) fn unhold(&mut self, c: ConvKey, a: AgentKey) {
+        let conv = self.conversations.get(c).expect(CONV);
+        let (kind, home) = (conv.kind_key, conv.group);
+        let cost = self.kinds.get(kind).cost;
+        self.unlist(a);
+        self.agent_mut(a).remove_work(kind, cost, home);
+        self.list(a);
     }
 
     /// Re-files an agent after anything that decides its place changed.
@@ -361,6 +394,7 @@ impl State {
         let (agent_id, load, limit) = self.take_on(ctx, c, a, true, &reason);
         let now = ctx.now;
         let conv_id = self.conv(c).id.clone();
+        let kind = self.conv(c).kind.clone();
         if offer {
             let expires_at = after(now, self.config.reception.offer_timeout_secs);
             self.conv_mut(c).phase = Phase::Offered {
@@ -377,6 +411,7 @@ impl State {
                 expires_at,
                 load,
                 limit,
+                kind,
             });
         } else {
             ctx.emit(Event::ConversationAssigned {
@@ -385,6 +420,7 @@ impl State {
                 reason,
                 load,
                 limit,
+                kind,
             });
             self.activate(ctx, c, a);
         }
@@ -403,16 +439,19 @@ impl State {
     ) -> (AgentId, u32, u32) {
         self.assignment_seq += 1;
         let seq = self.assignment_seq;
-        let arrival = self.conv(c).seq;
+        let conv = self.conversations.get(c).expect(CONV);
+        let (arrival, kind, home) = (conv.seq, conv.kind_key, conv.group);
+        let cost = self.kinds.get(kind).cost;
         let agent = self.agents.get_mut(&a).expect(AGENT);
         unlist(&mut self.groups, a, agent);
         if counted {
-            agent.load += 1;
+            agent.add_work(kind, cost, home);
         }
         agent.conversations.insert((arrival, c));
         agent.last_assignment = seq;
         agent.assigned_total += 1;
-        let (agent_id, load, limit) = (agent.id.clone(), agent.load, agent.effective_limit);
+        let load = u32::try_from(agent.load).unwrap_or(u32::MAX);
+        let (agent_id, limit) = (agent.id.clone(), agent.effective_limit);
         list(&mut self.groups, &self.config, a, agent);
         let now = ctx.now;
         let conv = self.conv_mut(c);
@@ -454,7 +493,7 @@ impl State {
         let a = phase
             .holder()
             .expect("detach is called on held conversations only");
-        let counted = phase.counts_toward_load(&self.config);
+        let counted = self.holds_units(self.conv(c));
         match phase {
             Phase::Snoozed { until, .. } => {
                 self.snoozed.remove(&(until, c));
@@ -473,11 +512,13 @@ impl State {
     /// agent's side of [`State::detach`], and the end of the stint's reply goal and silence.
     /// The conversation's phase and timers are the caller's. O(g · log a).
     pub(crate) fn let_go(&mut self, ctx: &Ctx, c: ConvKey, a: AgentKey, counted: bool) {
-        let arrival = self.conv(c).seq;
+        let conv = self.conversations.get(c).expect(CONV);
+        let (arrival, kind, home) = (conv.seq, conv.kind_key, conv.group);
+        let cost = self.kinds.get(kind).cost;
         let agent = self.agents.get_mut(&a).expect(AGENT);
         unlist(&mut self.groups, a, agent);
         if counted {
-            agent.load -= 1;
+            agent.remove_work(kind, cost, home);
         }
         agent.conversations.remove(&(arrival, c));
         let agent_id = agent.id.clone();
@@ -533,6 +574,7 @@ impl State {
     /// agent names exist and that its status is defined (`UpdateConfig` checks the new config
     /// for that before it rebuilds).
     pub(crate) fn rebuild(&mut self) {
+        self.kinds = Kinds::compile(&self.config);
         self.agent_ids.clear();
         self.group_ids.clear();
         self.conv_ids.clear();
@@ -554,7 +596,7 @@ impl State {
             self.group_ids.insert(g.id.clone(), *k);
         }
         for (k, a) in &mut self.agents {
-            a.load = 0;
+            a.clear_work();
             a.conversations.clear();
             a.listed = None;
             a.counted_eligible = false;
@@ -570,6 +612,9 @@ impl State {
                     schedule.members.insert(*k);
                 }
             }
+        }
+        for c in self.conversations.values_mut() {
+            c.kind_key = self.kinds.key(&c.kind).unwrap_or(0);
         }
         let (mut waiting, mut active, mut snoozed, mut offered) = (0, 0, 0, 0);
         for (k, c) in self.conversations.iter() {
@@ -608,10 +653,11 @@ impl State {
                         Phase::Offered { .. } => offered += 1,
                         _ => active += 1,
                     }
-                    let counted = c.phase.counts_toward_load(&self.config);
+                    let kind = self.kinds.get(c.kind_key);
+                    let counted = c.phase.holds_units(kind.paused_holds);
                     if let Some(a) = self.agents.get_mut(agent) {
                         if counted {
-                            a.load += 1;
+                            a.add_work(c.kind_key, kind.cost, c.group);
                         }
                         a.conversations.insert((c.seq, k));
                     }
@@ -680,7 +726,7 @@ fn list(groups: &mut BTreeMap<GroupKey, Group>, config: &Config, a: AgentKey, ag
     for m in &agent.groups {
         groups.get_mut(&m.group).expect(GROUP).eligible += 1;
     }
-    if agent.load >= agent.effective_limit {
+    if agent.load >= u64::from(agent.effective_limit) {
         return;
     }
     let listing = Listing {

@@ -265,6 +265,7 @@ impl ConfigPick {
                 first_reply_timeout_secs: self.first_reply_timeout,
             },
             service_hours: self.service_hours.map(|s| SCHEDULES[s].into()),
+            kinds: Vec::new(),
         }
     }
 }
@@ -761,6 +762,7 @@ fn setup_commands(setup: &Setup) -> Vec<Command> {
             strategy: STRATEGIES[pick.strategy],
             limit: limit(pick.limit),
             overflow: overflow(&pick.overflow),
+            agent_cap: None,
         }));
     }
     for (a, pick) in setup.agents.iter().enumerate() {
@@ -810,6 +812,7 @@ fn command(op: &Op, model: &Model, now: DateTime<Utc>) -> Command {
             },
             priority: *priority,
             designated: designated.as_ref().map(target),
+            kind: None,
         }),
         Op::Leave(c) => Command::VisitorLeaves {
             conversation: one(c, Want::Waiting),
@@ -908,6 +911,7 @@ fn command(op: &Op, model: &Model, now: DateTime<Utc>) -> Command {
             strategy: STRATEGIES[pick.strategy],
             limit: limit(pick.limit),
             overflow: overflow(&pick.overflow),
+            agent_cap: None,
         }),
         Op::UpdateGroup(g, s, l, o) => Command::UpdateGroup(GroupUpdate {
             group: GROUPS[*g].into(),
@@ -919,6 +923,7 @@ fn command(op: &Op, model: &Model, now: DateTime<Utc>) -> Command {
                     after_secs: 0,
                 })
             }),
+            agent_cap: None,
         }),
         Op::RemoveGroup(g) => Command::RemoveGroup {
             group: GROUPS[*g].into(),
@@ -970,6 +975,7 @@ fn normalize(event: &Event) -> Result<Option<MEvent>, String> {
             expires_at,
             load,
             limit,
+            kind: _,
         } => MEvent::Offered(conversation, agent, reason, expires_at, load, limit),
         Event::OfferAccepted {
             conversation,
@@ -1015,6 +1021,7 @@ fn normalize(event: &Event) -> Result<Option<MEvent>, String> {
             reason,
             load,
             limit,
+            kind: _,
         } => MEvent::Assigned(conversation, agent, reason, load, limit),
         Event::ConversationTransferred {
             conversation,
@@ -1821,6 +1828,7 @@ impl Desk {
                 groups: vec![into.into()],
                 after_secs: 60,
             }),
+            agent_cap: None,
         }))
     }
 

@@ -47,7 +47,7 @@ impl State {
                 })?,
         };
         let held = self.agent(a);
-        if !self.eligible(held) || held.load >= held.effective_limit {
+        if !self.eligible(held) || held.load >= u64::from(held.effective_limit) {
             return Err(Error::AgentUnavailable {
                 conversation: self.conv(c).id.clone(),
                 agent: agent.clone(),

@@ -20,7 +20,7 @@ enum To {
 
 impl State {
     /// `VisitorArrives`: O(log agents) to find an agent, O(groups · log agents) to assign, or
-    /// O(log n + min(ahead, behind)) to queue.
+    /// O(log n + min(ahead, behind)) to queue; plus O(kinds) to find a named kind.
     pub(crate) fn visitor_arrives(&mut self, ctx: &mut Ctx, arrival: Arrival) -> Result<(), Error> {
         if self.conv_ids.contains_key(&arrival.conversation) {
             return Err(Error::DuplicateConversation {
@@ -28,6 +28,13 @@ impl State {
             });
         }
         let group = self.group_key(&arrival.group)?;
+        let kind_key = match &arrival.kind {
+            Some(kind) => self
+                .kinds
+                .key(kind)
+                .ok_or_else(|| Error::UnknownKind { kind: kind.clone() })?,
+            None => 0,
+        };
         let (designated_agent, designated_group) = match &arrival.designated {
             None => (None, None),
             Some(Target::Agent(agent)) => (Some(self.agent_key(agent)?), None),
@@ -41,6 +48,8 @@ impl State {
             visitor: arrival.visitor.clone(),
             group,
             priority: arrival.priority,
+            kind: self.kinds.get(kind_key).id.clone(),
+            kind_key,
             arrived_at: ctx.now,
             routing: arrival.designated.clone().map(|designated| {
                 Box::new(Routing {
@@ -72,6 +81,7 @@ impl State {
             visitor: arrival.visitor,
             group: arrival.group,
             priority: arrival.priority,
+            kind: self.kinds.get(kind_key).id.clone(),
         });
         if !self.try_assign(ctx, c) {
             self.arrive_waiting(ctx, c);

@@ -21,9 +21,11 @@ impl State {
             Some(overflow) => Some(self.overflow_groups(&spec.group, None, overflow)?),
             None => None,
         };
+        let agent_cap = group_cap(&spec.group, spec.agent_cap)?;
 
         let g = self.next_key();
         let mut group = Group::new(spec.group.clone(), spec.strategy, limit);
+        group.agent_cap = agent_cap;
         if let (Some(groups), Some(o)) = (overflow, &spec.overflow) {
             group.overflow = groups;
             group.overflow_after_secs = o.after_secs;
@@ -49,6 +51,10 @@ impl State {
             )),
             None => None,
         };
+        let agent_cap = match update.agent_cap {
+            Some(cap) => Some(group_cap(&update.group, cap)?),
+            None => None,
+        };
 
         let members: Vec<AgentKey> = self.group(g).members.iter().copied().collect();
         for &a in &members {
@@ -60,6 +66,9 @@ impl State {
         }
         if let Some(limit) = limit {
             group.limit = limit;
+        }
+        if let Some(cap) = agent_cap {
+            group.agent_cap = cap;
         }
         let overflow_changed = overflow.is_some();
         if let Some((groups, after_secs)) = overflow {
@@ -164,6 +173,16 @@ impl State {
             return Err(invalid("the wait must be at least 1 second".into()));
         }
         Ok(keys)
+    }
+}
+
+/// Checks a cap on the units of a group's work on one agent (R-K3): at least 1.
+fn group_cap(group: &GroupId, cap: Option<u32>) -> Result<Option<u32>, Error> {
+    match cap {
+        Some(0) => Err(Error::ZeroGroupCap {
+            group: group.clone(),
+        }),
+        cap => Ok(cap),
     }
 }
 

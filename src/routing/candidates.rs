@@ -5,10 +5,12 @@ use std::cmp::Ordering;
 use crate::keys::AgentKey;
 use crate::strategy::Strategy;
 
-/// An exact fraction `load / limit` with a non-zero denominator, ordered by value.
+/// An exact fraction `load / limit` (units held over capacity) with a non-zero denominator,
+/// ordered by value. The numerator is 64 bits wide: manual assignments may take the load far
+/// past any capacity.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Ratio {
-    pub num: u32,
+    pub num: u64,
     pub den: u32,
 }
 
@@ -18,8 +20,8 @@ impl Ratio {
 
 impl Ord for Ratio {
     fn cmp(&self, other: &Self) -> Ordering {
-        (u64::from(self.num) * u64::from(other.den))
-            .cmp(&(u64::from(other.num) * u64::from(self.den)))
+        (u128::from(self.num) * u128::from(other.den))
+            .cmp(&(u128::from(other.num) * u128::from(self.den)))
     }
 }
 
@@ -43,7 +45,7 @@ impl Ratio {
     /// keeps the exact order: two fractions with denominators below 2³² that differ, differ
     /// by at least 2⁻⁶⁴, so their floors differ; equal fractions have equal floors.
     fn fixed(self) -> u64 {
-        if self.num >= self.den {
+        if self.num >= u64::from(self.den) {
             return u64::MAX;
         }
         let scaled = (u128::from(self.num) << 64) / u128::from(self.den);
@@ -95,7 +97,8 @@ mod tests {
         assert_eq!(r(1, 2), r(2, 4));
         assert!(r(1, 3) < r(1, 2));
         assert!(r(2, 3) > r(3, 5));
-        assert!(r(u32::MAX - 1, u32::MAX) < r(u32::MAX, u32::MAX));
+        assert!(r(u64::from(u32::MAX) - 1, u32::MAX) < r(u64::from(u32::MAX), u32::MAX));
+        assert!(r(u64::MAX, 1) > r(u64::MAX - 1, 1));
     }
 
     #[test]
@@ -105,7 +108,10 @@ mod tests {
             (r(1, 2), r(2, 4)),
             (r(1, 3), r(1, 2)),
             (r(3, 5), r(2, 3)),
-            (r(u32::MAX - 2, u32::MAX - 1), r(u32::MAX - 1, u32::MAX)),
+            (
+                r(u64::from(u32::MAX) - 2, u32::MAX - 1),
+                r(u64::from(u32::MAX) - 1, u32::MAX),
+            ),
             (r(0, 7), r(1, u32::MAX)),
             (r(1, u32::MAX), r(1, u32::MAX - 1)),
         ];

@@ -564,6 +564,7 @@ pub fn inv2_automatic_assignment_within_limit(
             reason,
             load,
             limit,
+            kind: _,
         }
         | Event::ConversationOffered {
             conversation,
