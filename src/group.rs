@@ -1,4 +1,5 @@
-//! What a group is: a strategy, an optional limit, its members' candidate index and its queue.
+//! What a group is: a strategy, an optional limit and cap, its members' candidate index and
+//! its queue.
 
 use std::collections::{BTreeSet, VecDeque};
 
@@ -8,8 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::GroupId;
 use crate::keys::{AgentKey, GroupKey};
-use crate::routing::candidates::CandKey;
-use crate::routing::queue::Queue;
+use crate::routing::candidates::Candidates;
+use crate::routing::queue::Waiting;
 use crate::strategy::Strategy;
 
 /// A group as the engine keeps it. Fields after `cursor` are derived and rebuilt on restore.
@@ -31,13 +32,13 @@ pub(crate) struct Group {
     pub served: VecDeque<DateTime<Utc>>,
     #[serde(skip)]
     pub members: BTreeSet<AgentKey>,
-    /// Members that are eligible and below their limit, best first.
+    /// Members that may take automatic work now, per kind, best first (R-K1..R-K3).
     #[serde(skip)]
-    pub available: BTreeSet<CandKey>,
+    pub available: Candidates,
     /// Conversations waiting for this group (as their own group, a designated one or an
-    /// overflow group), the stalled ones apart.
+    /// overflow group), whole and per kind, the stalled ones apart.
     #[serde(skip)]
-    pub queue: Queue,
+    pub queue: Waiting,
     /// Open conversations that name this group.
     #[serde(skip)]
     pub open: u64,
@@ -85,6 +86,7 @@ impl Group {
         )
     }
 
+    /// A new group; its indexes are sized by [`Group::size`].
     pub(crate) fn new(id: GroupId, strategy: Strategy, limit: Option<u32>) -> Self {
         Self {
             id,
@@ -96,11 +98,20 @@ impl Group {
             agent_cap: None,
             served: VecDeque::new(),
             members: BTreeSet::new(),
-            available: BTreeSet::new(),
-            queue: Queue::default(),
+            available: Candidates::default(),
+            queue: Waiting::default(),
             open: 0,
             eligible: 0,
         }
+    }
+}
+
+impl Group {
+    /// Sizes (and empties) its candidate index and queues for `kinds` kinds, with a set apart
+    /// for its own work when it caps it.
+    pub(crate) fn size(&mut self, kinds: usize) {
+        self.available.reset(kinds, self.agent_cap.is_some());
+        self.queue.reset(kinds);
     }
 }
 

@@ -8,17 +8,18 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::agent::{Agent, Listing};
-use crate::config::{AllocationTarget, Config, ReceptionMode};
+use crate::config::{Config, ReceptionMode};
 use crate::conversation::{Conversation, Phase};
 use crate::ctx::Ctx;
 use crate::event::{AssignReason, Event, PoolReason, ReplyGoal};
 use crate::group::Group;
 use crate::group::SERVED_SAMPLES;
 use crate::ids::{AgentId, ConversationId, GroupId, ScheduleId, VisitorId};
-use crate::keys::{AgentKey, ConvKey, GroupKey, IdMap, ScheduleKey};
+use crate::keys::{AgentKey, ConvKey, GroupKey, IdMap, KindKey, ScheduleKey};
 use crate::kinds::Kinds;
 use crate::routing::candidates::{CandKey, Ratio};
-use crate::routing::queue::Queue;
+use crate::routing::fit::{self, Misfit, Work};
+use crate::routing::queue::Waiting;
 use crate::schedule::Schedule;
 use crate::slab::Slab;
 use crate::timers::timer::{Slot, Timer, TimerKind, after};
@@ -68,7 +69,7 @@ pub(crate) struct State {
     /// Every waiting conversation, queue or pool, in the current mode's order, the stalled
     /// ones apart.
     #[serde(skip)]
-    pub waiting: Queue,
+    pub waiting: Waiting,
     /// Every snoozed conversation, by the time its snooze ends.
     #[serde(skip)]
     pub snoozed: BTreeSet<(DateTime<Utc>, ConvKey)>,
@@ -103,7 +104,7 @@ impl State {
             conv_ids: IdMap::default(),
             schedule_ids: IdMap::default(),
             timers: BTreeSet::new(),
-            waiting: Queue::default(),
+            waiting: Waiting::default(),
             snoozed: BTreeSet::new(),
         }
     }
@@ -182,20 +183,27 @@ impl State {
     /// asynchronous mode with all agents as the target, where status is ignored (R-M2); and,
     /// with working-hours routing on, on duty (R-W2).
     pub(crate) fn eligible(&self, agent: &Agent) -> bool {
-        eligible(&self.config, agent)
+        fit::eligible(&self.config, agent)
     }
 
-    /// Takes the agent out of its groups' candidate indexes. O(groups · log agents).
+    /// The first dimension in which `agent` does not fit one more conversation of kind `kind`
+    /// whose own group is `home` (see [`fit`]), or `None` when it fits.
+    pub(crate) fn misfit(&self, agent: &Agent, kind: KindKey, home: GroupKey) -> Option<Misfit> {
+        let cap = self.groups.get(&home).and_then(|g| g.agent_cap);
+        fit::misfit(&self.config, &self.kinds, agent, Work { kind, home, cap })
+    }
+
+    /// Takes the agent out of its groups' candidate indexes. O(g · K · log a).
     pub(crate) fn unlist(&mut self, a: AgentKey) {
         let agent = self.agents.get_mut(&a).expect(AGENT);
         unlist(&mut self.groups, a, agent);
     }
 
-    /// Puts the agent in its groups' candidate indexes if it is eligible and below its limit.
-    /// O(groups · log agents).
+    /// Puts the agent in its groups' candidate indexes, under each kind it fits (see
+    /// [`fit`]), if it is eligible and below its limit. O(g · K · log a).
     pub(crate) fn list(&mut self, a: AgentKey) {
         let agent = self.agents.get_mut(&a).expect(AGENT);
-        list(&mut self.groups, &self.config, a, agent);
+        list(&mut self.groups, &self.config, &self.kinds, a, agent);
     }
 
     /// Agent `a`'s held conversation `c` starts holding units (a snooze lifts whose kind's
@@ -228,15 +236,6 @@ impl State {
         self.list(a);
     }
 
-    /// Whether agent `a` may take conversation `conv` automatically now: eligible, below its
-    /// limit, and not excluded from it.
-    pub(crate) fn available_for(&self, a: AgentKey, conv: &Conversation) -> bool {
-        self.agents
-            .get(&a)
-            .is_some_and(|agent| agent.listed.is_some())
-            && !conv.excluded().contains(&a)
-    }
-
     // ---- queues ------------------------------------------------------------------------------
 
     /// Remembers the first entries of a queue before this command changes it, so that changed
@@ -251,7 +250,7 @@ impl State {
     pub(crate) fn enqueue(&mut self, ctx: &mut Ctx, c: ConvKey) {
         let conv = self.conversations.get(c).expect(CONV);
         let key = conv.queue_key(&self.config);
-        let (home, stalled) = (conv.group, conv.stalled);
+        let (home, stalled, kind) = (conv.group, conv.stalled, conv.kind_key);
         let designated = conv.designated_agent();
         for g in conv.waiting_groups() {
             touch_queue(&self.groups, &self.config, ctx, g);
@@ -259,12 +258,12 @@ impl State {
                 .get_mut(&g)
                 .expect(GROUP)
                 .queue
-                .insert(key, stalled);
+                .insert(key, kind, stalled, g != home);
         }
         if let Some(d) = designated {
             self.agent_mut(d).designated.insert(key);
         }
-        self.waiting.insert(key, stalled);
+        self.waiting.insert(key, kind, stalled, false);
         self.counters.waiting += 1;
         self.conv_mut(c).waiting_since = Some(ctx.now);
         if self.config.mode == ReceptionMode::Asynchronous {
@@ -292,20 +291,25 @@ impl State {
         self.arm_overflow(ctx, c);
     }
 
-    /// Takes a queued conversation out of every queue it waits in. O(log n).
+    /// Takes a queued conversation out of every queue it waits in. O(log n) per queue.
     pub(crate) fn dequeue(&mut self, ctx: &mut Ctx, c: ConvKey) {
         let conv = self.conversations.get(c).expect(CONV);
         debug_assert!(conv.phase.is_waiting());
         let key = conv.queue_key(&self.config);
+        let (home, kind) = (conv.group, conv.kind_key);
         let designated = conv.designated_agent();
         for g in conv.waiting_groups() {
             touch_queue(&self.groups, &self.config, ctx, g);
-            self.groups.get_mut(&g).expect(GROUP).queue.remove(&key);
+            self.groups
+                .get_mut(&g)
+                .expect(GROUP)
+                .queue
+                .remove(&key, kind, g != home);
         }
         if let Some(d) = designated {
             self.agent_mut(d).designated.remove(&key);
         }
-        self.waiting.remove(&key);
+        self.waiting.remove(&key, kind, false);
         self.counters.waiting -= 1;
         self.disarm(c, Slot::Wait);
         self.disarm(c, Slot::Overflow);
@@ -452,7 +456,7 @@ impl State {
         agent.assigned_total += 1;
         let load = u32::try_from(agent.load).unwrap_or(u32::MAX);
         let (agent_id, limit) = (agent.id.clone(), agent.effective_limit);
-        list(&mut self.groups, &self.config, a, agent);
+        list(&mut self.groups, &self.config, &self.kinds, a, agent);
         let now = ctx.now;
         let conv = self.conv_mut(c);
         conv.first_assigned_at.get_or_insert(now);
@@ -522,7 +526,7 @@ impl State {
         }
         agent.conversations.remove(&(arrival, c));
         let agent_id = agent.id.clone();
-        list(&mut self.groups, &self.config, a, agent);
+        list(&mut self.groups, &self.config, &self.kinds, a, agent);
         let conv = self.conv_mut(c);
         conv.goal = None;
         conv.silent_since = None;
@@ -579,7 +583,6 @@ impl State {
         self.group_ids.clear();
         self.conv_ids.clear();
         self.timers.clear();
-        self.waiting.clear();
         self.snoozed.clear();
         self.schedule_ids.clear();
         for (k, s) in &mut self.schedules {
@@ -587,10 +590,11 @@ impl State {
             self.timers.extend(s.timer);
             self.schedule_ids.insert(s.spec.schedule.clone(), *k);
         }
+        let kinds = self.kinds.len();
+        self.waiting.reset(kinds);
         for (k, g) in &mut self.groups {
             g.members.clear();
-            g.available.clear();
-            g.queue.clear();
+            g.size(kinds);
             g.open = 0;
             g.eligible = 0;
             self.group_ids.insert(g.id.clone(), *k);
@@ -631,10 +635,10 @@ impl State {
                 Phase::Queued | Phase::Pooled => {
                     waiting += 1;
                     let key = c.queue_key(&self.config);
-                    self.waiting.insert(key, c.stalled);
+                    self.waiting.insert(key, c.kind_key, c.stalled, false);
                     for g in c.waiting_groups() {
                         if let Some(group) = self.groups.get_mut(&g) {
-                            group.queue.insert(key, c.stalled);
+                            group.queue.insert(key, c.kind_key, c.stalled, g != c.group);
                         }
                     }
                     if let Some(agent) = c.designated_agent().and_then(|d| self.agents.get_mut(&d))
@@ -690,15 +694,6 @@ fn is_direct(reason: &AssignReason) -> bool {
     )
 }
 
-/// [`State::eligible`] on the config alone.
-fn eligible(config: &Config, agent: &Agent) -> bool {
-    let status = match (config.mode, config.allocation_target) {
-        (ReceptionMode::Asynchronous, AllocationTarget::AllAgents) => true,
-        _ => agent.status.assignable(config).unwrap_or(false),
-    };
-    status && (!config.working_hours || agent.on_duty)
-}
-
 /// [`State::unlist`] on the groups and the agent, for callers that hold the agent borrowed.
 fn unlist(groups: &mut BTreeMap<GroupKey, Group>, a: AgentKey, agent: &mut Agent) {
     if std::mem::take(&mut agent.counted_eligible) {
@@ -717,9 +712,15 @@ fn unlist(groups: &mut BTreeMap<GroupKey, Group>, a: AgentKey, agent: &mut Agent
 }
 
 /// [`State::list`] on the groups and the agent, for callers that hold the agent borrowed.
-fn list(groups: &mut BTreeMap<GroupKey, Group>, config: &Config, a: AgentKey, agent: &mut Agent) {
+fn list(
+    groups: &mut BTreeMap<GroupKey, Group>,
+    config: &Config,
+    kinds: &Kinds,
+    a: AgentKey,
+    agent: &mut Agent,
+) {
     debug_assert!(agent.listed.is_none(), "list after unlist");
-    if !eligible(config, agent) {
+    if !fit::eligible(config, agent) {
         return;
     }
     agent.counted_eligible = true;
@@ -737,10 +738,22 @@ fn list(groups: &mut BTreeMap<GroupKey, Group>, config: &Config, a: AgentKey, ag
         last: agent.last_assignment,
     };
     agent.listed = Some(listing);
+    let agent = &*agent;
     for m in &agent.groups {
         let group = groups.get_mut(&m.group).expect(GROUP);
         let key = CandKey::new(group.strategy, listing.ratio, m.rank, listing.last, a);
-        group.available.insert(key);
+        for kind in 0..kinds.len() {
+            let work = Work {
+                kind,
+                home: m.group,
+                cap: group.agent_cap,
+            };
+            match fit::misfit(config, kinds, agent, work) {
+                None => group.available.file(kind, key, true),
+                Some(Misfit::GroupCap) => group.available.file(kind, key, false),
+                Some(_) => {}
+            }
+        }
     }
 }
 

@@ -26,6 +26,7 @@ impl State {
         let g = self.next_key();
         let mut group = Group::new(spec.group.clone(), spec.strategy, limit);
         group.agent_cap = agent_cap;
+        group.size(self.kinds.len());
         if let (Some(groups), Some(o)) = (overflow, &spec.overflow) {
             group.overflow = groups;
             group.overflow_after_secs = o.after_secs;
@@ -37,7 +38,8 @@ impl State {
         Ok(())
     }
 
-    /// `UpdateGroup`: O(members · groups · log agents), plus the work members take.
+    /// `UpdateGroup`: O(members · g · K · log a), plus the work members take; a changed cap
+    /// (R-K3) lets every agent with room look again: O(a · g · K · (log n + x)) more.
     pub(crate) fn update_group(&mut self, ctx: &mut Ctx, update: GroupUpdate) -> Result<(), Error> {
         let g = self.group_key(&update.group)?;
         let limit = match update.limit {
@@ -60,6 +62,7 @@ impl State {
         for &a in &members {
             self.unlist(a);
         }
+        let kinds = self.kinds.len();
         let group = self.group_mut(g);
         if let Some(strategy) = update.strategy {
             group.strategy = strategy;
@@ -67,8 +70,12 @@ impl State {
         if let Some(limit) = limit {
             group.limit = limit;
         }
+        let cap_changed = agent_cap.is_some_and(|cap| cap != group.agent_cap);
         if let Some(cap) = agent_cap {
             group.agent_cap = cap;
+            // Every member is unlisted: the candidate index is empty, and is sized anew for
+            // the cap (the queues keep what waits).
+            group.available.reset(kinds, cap.is_some());
         }
         let overflow_changed = overflow.is_some();
         if let Some((groups, after_secs)) = overflow {
@@ -81,8 +88,15 @@ impl State {
         ctx.emit(Event::GroupUpdated {
             group: update.group,
         });
-        for a in members {
-            self.drain(ctx, a, DrainTrigger::GroupChanged);
+        if cap_changed {
+            // The cap bounds the group's work wherever it waits (overflowed or designated
+            // into other groups, whose members need not be this group's): every agent with
+            // room looks again, in registration order.
+            self.drain_all(ctx, DrainTrigger::GroupChanged);
+        } else {
+            for a in members {
+                self.drain(ctx, a, DrainTrigger::GroupChanged);
+            }
         }
         if overflow_changed {
             // Conversations already waiting follow the new setting (R-S4), in arrival order,
