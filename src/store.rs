@@ -85,8 +85,11 @@ const SCHEDULE: &str = "schedule keys held anywhere refer to defined schedules";
 
 impl State {
     pub(crate) fn new(config: Config) -> Self {
+        let kinds = Kinds::compile(&config);
+        let mut waiting = Waiting::default();
+        waiting.reset(kinds.len());
         Self {
-            kinds: Kinds::compile(&config),
+            kinds,
             config,
             clock: None,
             last_key: 0,
@@ -104,7 +107,7 @@ impl State {
             conv_ids: IdMap::default(),
             schedule_ids: IdMap::default(),
             timers: BTreeSet::new(),
-            waiting: Waiting::default(),
+            waiting,
             snoozed: BTreeSet::new(),
         }
     }

@@ -435,6 +435,39 @@ fn r_k3_the_cap_of_a_conversations_own_group_holds_through_an_overflow_group() {
     assert_eq!(assigned(&ended.events), [row("s2", "bo", 50, 100, "chat")]);
 }
 
+/// R-K3, R-K5: an agent at its own group's cap still takes another group's work waiting in
+/// that group's queue (here overflowed into it) when it frees units: the cap bounds only the
+/// group's own work.
+#[test]
+fn r_k3_r_k5_an_agent_at_its_groups_cap_drains_other_groups_work_waiting_there() {
+    let mut desk = Desk::with_config(config());
+    desk.run(Command::RegisterGroup(
+        GroupSpec::new("sales").agent_cap(25),
+    ));
+    desk.run(Command::RegisterGroup(
+        GroupSpec::new("general").overflow(&["sales"], 60),
+    ));
+    desk.register(
+        AgentSpec::new("ana")
+            .status(AgentStatus::Online)
+            .limit(50)
+            .group("sales"),
+    );
+    sale(&mut desk, "s1");
+    sale(&mut desk, "s2");
+    desk.arrive_as(Arrival::new("x1", "x1", "general").kind("chat"));
+    desk.assign(&["x1"], Target::Agent("ana".into()));
+    desk.arrive_as(Arrival::new("g1", "g1", "general").kind("chat"));
+    let overflowed = desk.advance(TimeDelta::seconds(60));
+    assert!(assigned(&overflowed).is_empty(), "ana is full");
+    assert_eq!(desk.queue("sales"), ["s2", "g1"]);
+
+    // 25 units free, but 25 units of sales work: s2 must wait, g1 (general's) need not.
+    let ended = desk.end("x1");
+    assert_eq!(assigned(&ended.events), [row("g1", "ana", 50, 50, "chat")]);
+    assert_eq!(desk.queue("sales"), ["s2"]);
+}
+
 /// R-K3: raising a group's cap at run time drains the work it held back; a cap removed with
 /// `null` on the wire lifts it.
 #[test]
@@ -787,6 +820,36 @@ fn r_k1_claims_respect_fit() {
     // An admin may still give it to her (R-X1).
     desk.assign(&["v1"], Target::Agent("ana".into()));
     assert_eq!(desk.load("ana"), (125, 50));
+}
+
+/// R-P2, R-K1: "the next one" in pool order that the agent fits: an email it has no room for
+/// is passed over for the chat behind it, on a fresh engine as on a restored one.
+#[test]
+fn r_k1_a_claim_of_the_next_one_passes_over_what_does_not_fit() {
+    let mut desk = Desk::with_config(Config {
+        mode: ReceptionMode::Asynchronous,
+        default_limit: 3,
+        kinds: vec![KindSpec::new("chat", 1), KindSpec::new("email", 2)],
+        ..Config::default()
+    });
+    desk.group("support", Strategy::LeastRecentlyAssigned);
+    desk.group("other", Strategy::LeastRecentlyAssigned);
+    desk.register(AgentSpec::new("ana").group("support"));
+    arrive(&mut desk, "c1", "chat");
+    arrive(&mut desk, "c2", "chat");
+    // No one is in `other`: its work waits in the pool for a claim.
+    desk.arrive_as(Arrival::new("o1", "o1", "other").kind("email"));
+    desk.arrive_as(Arrival::new("o2", "o2", "other").kind("chat"));
+    assert_eq!(pool(&desk), ["o1", "o2"]);
+    let claim = Command::Claim {
+        agent: "ana".into(),
+        conversation: None,
+    };
+    let mut restored = Engine::restore(desk.engine.snapshot()).expect("restores");
+    let claimed = desk.run(claim.clone());
+    assert_eq!(assigned(&claimed.events), [row("o2", "ana", 3, 3, "chat")]);
+    let again = restored.handle(desk.now, claim).expect("claims");
+    assert_eq!(again.events, claimed.events);
 }
 
 // ---- snapshots -------------------------------------------------------------------------------

@@ -88,7 +88,8 @@ impl State {
             }
             let first = self.waiting.of_kind(kind).iter().find(|k| {
                 let conv = self.conv(k.conv);
-                !conv.excluded().contains(&a) && self.misfit(agent, kind, conv.group).is_none()
+                !conv.excluded().contains(&a)
+                    && self.misfit(agent, conv.kind_key, conv.group).is_none()
             });
             if let Some(key) = first {
                 let place = (self.conv(key.conv).stalled, *key);

@@ -280,7 +280,8 @@ impl State {
                 let head = queue.live().find(|key| {
                     let conv = self.conv(key.conv);
                     !conv.excluded().contains(&a)
-                        && (conv.group == m.group || self.misfit(agent, kind, conv.group).is_none())
+                        && (conv.group == m.group
+                            || self.misfit(agent, conv.kind_key, conv.group).is_none())
                 });
                 if let Some(head) = head
                     && best.is_none_or(|b| *head < b)
