@@ -206,8 +206,10 @@ impl Engine {
     ///
     /// # Errors
     /// Any [`Error`] variant that names a problem with this command: an unknown or duplicate
-    /// id, an invalid limit, rank or status, a conversation in a state that does not allow
-    /// the operation, an empty batch, an operation of another reception mode. The engine is
+    /// id (a kind included), an invalid limit, cap, rank or status, a conversation in a state
+    /// that does not allow the operation, an agent that does not fit what it is to take, an
+    /// empty batch, an operation of another reception mode, a config that drops a kind in use.
+    /// The engine is
     /// then exactly as it was (R-C4). Business outcomes (no agent free) are events, not errors.
     pub fn handle(&mut self, now: DateTime<Utc>, command: Command) -> Result<Outcome, Error> {
         let now = match self.state.clock {
@@ -543,13 +545,14 @@ impl Engine {
     }
 
     /// An engine that continues exactly where the snapshot's engine stopped: the same commands
-    /// then give the same events (R-C6). Rebuilds every index, O(n log n).
+    /// then give the same events (R-C6). Rebuilds every index, O(n log n + a · g · K · log a).
     ///
     /// # Errors
     /// [`Error::UnsupportedSnapshot`] for another format version; [`Error::CorruptSnapshot`],
     /// naming what contradicts what, when its config is invalid or its parts contradict each
-    /// other: a key that names nothing or is filed twice, a phase the reception mode cannot
-    /// have, a timer that does not fit its owner or its owner's phase (or two in one slot), a
+    /// other: a key that names nothing or is filed twice, an open conversation of a kind its
+    /// config does not define, a group cap of 0, a phase the reception mode cannot have, a
+    /// timer that does not fit its owner or its owner's phase (or two in one slot), a
     /// sequence number or counter at 2⁶² or beyond, an instant after the engine's clock. A
     /// snapshot that restores is one this crate could have written, so that no later command
     /// panics on it (R-C5).

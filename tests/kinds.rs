@@ -881,6 +881,48 @@ fn r_k1_a_snapshot_restores_kinds_and_caps_and_goes_on_the_same() {
     );
 }
 
+/// R-C6, R-K1: a snapshot written before kinds (no `kinds` in its config, no `kind` on its
+/// conversations, no `agent_cap` on its groups) restores as a desk of the implicit kind.
+#[test]
+fn r_k1_a_snapshot_from_before_kinds_restores_with_the_implicit_kind() {
+    let mut desk = Desk::new();
+    desk.group("support", Strategy::LeastRecentlyAssigned);
+    desk.agent("ana", 1, &["support"]);
+    desk.arrive("c1", "v1", "support");
+    desk.arrive("c2", "v2", "support");
+    let mut value = serde_json::to_value(desk.engine.snapshot()).expect("serializes");
+    let state = &mut value["state"];
+    state["config"]
+        .as_object_mut()
+        .expect("a config")
+        .remove("kinds");
+    for entry in state["conversations"]["entries"]
+        .as_array_mut()
+        .expect("the conversations' slab")
+    {
+        entry
+            .as_object_mut()
+            .expect("a conversation")
+            .remove("kind");
+    }
+    for group in state["groups"]
+        .as_object_mut()
+        .expect("groups")
+        .values_mut()
+    {
+        group.as_object_mut().expect("a group").remove("agent_cap");
+    }
+    let snapshot: Snapshot = serde_json::from_value(value).expect("still a snapshot");
+    let mut restored = Engine::restore(snapshot).expect("restores");
+    assert_eq!(restored.snapshot(), desk.engine.snapshot());
+    let end = Command::EndConversations {
+        conversations: conversation_ids(&["c1"]),
+        reason: EndReason::Agent,
+    };
+    let ended = restored.handle(desk.now, end).expect("ends");
+    assert_eq!(assigned(&ended.events), [row("c2", "ana", 1, 1, "default")]);
+}
+
 /// R-C5, R-C6, R-K1: a snapshot whose open conversation is of a kind its config does not
 /// define is refused as corrupt, naming both.
 #[test]
