@@ -157,6 +157,7 @@ fn describe(event: &Event) -> String {
             reason,
             load,
             limit,
+            kind: _,
         } => {
             format!("{conversation} -> {agent} [{reason}] load {load}/{limit}")
         }

@@ -1,11 +1,12 @@
-//! What an agent is: status, limit, groups, and the load it carries.
+//! What an agent is: status, limit, groups, and the load it carries: units in all, and per
+//! kind of work and per group whose work it is (R-K1..R-K3).
 
 use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
 use crate::ids::AgentId;
-use crate::keys::{ConvKey, GroupKey, ScheduleKey};
+use crate::keys::{ConvKey, GroupKey, KindKey, ScheduleKey};
 use crate::routing::candidates::Ratio;
 use crate::routing::queue::QueueKey;
 use crate::status::AgentStatus;
@@ -44,10 +45,23 @@ pub(crate) struct Agent {
     /// Global assignment sequence number of its latest assignment; 0 = never assigned.
     pub last_assignment: u64,
     pub assigned_total: u64,
+    /// The units held by the conversations that hold units (R-K1): offered, active, and
+    /// paused ones whose kind's paused work holds units. 64 bits: manual assignments may pile
+    /// up costs far beyond any capacity.
     #[serde(skip)]
-    pub load: u32,
+    pub load: u64,
+    /// Its capacity in units (R-A3, R-K1).
     #[serde(skip)]
     pub effective_limit: u32,
+    /// Of the conversations that hold units, how many are of each kind, by kind key (R-K1,
+    /// R-K2). As long as the config's kinds, or shorter (a missing entry is 0).
+    #[serde(skip)]
+    pub counts: Vec<u32>,
+    /// Of the units held, those of each group's own work (R-K3), for the groups it holds work
+    /// of; an entry stays at 0 when the work is gone, so that holding work again allocates
+    /// nothing.
+    #[serde(skip)]
+    pub home_units: Vec<(GroupKey, u64)>,
     /// What it holds (offered, active, snoozed), by arrival sequence number and key.
     #[serde(skip)]
     pub conversations: BTreeSet<(u64, ConvKey)>,
@@ -86,6 +100,8 @@ impl Agent {
             assigned_total,
             load: _,
             effective_limit: _,
+            counts: _,
+            home_units: _,
             conversations: _,
             listed: _,
             counted_eligible: _,
@@ -115,6 +131,8 @@ impl Agent {
             assigned_total: 0,
             load: 0,
             effective_limit: 1,
+            counts: Vec::new(),
+            home_units: Vec::new(),
             conversations: BTreeSet::new(),
             listed: None,
             counted_eligible: false,
@@ -136,5 +154,51 @@ impl Agent {
 
     pub(crate) fn is_member(&self, group: GroupKey) -> bool {
         self.rank_in(group).is_some()
+    }
+
+    /// How many conversations of kind `k` it holds that hold units.
+    pub(crate) fn count_of(&self, k: KindKey) -> u32 {
+        self.counts.get(k).copied().unwrap_or(0)
+    }
+
+    /// The units it holds of group `g`'s own work. O(groups it holds work of).
+    pub(crate) fn units_of(&self, g: GroupKey) -> u64 {
+        self.home_units
+            .iter()
+            .find(|(group, _)| *group == g)
+            .map_or(0, |(_, units)| *units)
+    }
+
+    /// It takes on units of work: `cost` units of kind `k`, group `home`'s work.
+    /// O(groups it holds work of); allocates only the first time it holds a kind or a group's
+    /// work.
+    pub(crate) fn add_work(&mut self, k: KindKey, cost: u32, home: GroupKey) {
+        self.load += u64::from(cost);
+        if self.counts.len() <= k {
+            self.counts.resize(k + 1, 0);
+        }
+        self.counts[k] += 1;
+        match self.home_units.iter_mut().find(|(group, _)| *group == home) {
+            Some((_, units)) => *units += u64::from(cost),
+            None => self.home_units.push((home, u64::from(cost))),
+        }
+    }
+
+    /// It lets go of units of work that [`Agent::add_work`] added. O(groups it holds work of).
+    pub(crate) fn remove_work(&mut self, k: KindKey, cost: u32, home: GroupKey) {
+        self.load = self.load.saturating_sub(u64::from(cost));
+        if let Some(count) = self.counts.get_mut(k) {
+            *count = count.saturating_sub(1);
+        }
+        if let Some((_, units)) = self.home_units.iter_mut().find(|(group, _)| *group == home) {
+            *units = units.saturating_sub(u64::from(cost));
+        }
+    }
+
+    /// Forgets every unit it holds, for a rebuild (keeping the room its tables have).
+    pub(crate) fn clear_work(&mut self) {
+        self.load = 0;
+        self.counts.iter_mut().for_each(|count| *count = 0);
+        self.home_units.clear();
     }
 }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{Config, ReceptionMode};
 use crate::event::EndReason;
-use crate::ids::{AgentId, ConversationId, GroupId, ScheduleId, Target, VisitorId};
+use crate::ids::{AgentId, ConversationId, GroupId, KindId, ScheduleId, Target, VisitorId};
 use crate::status::AgentStatus;
 use crate::strategy::Strategy;
 
@@ -15,6 +15,9 @@ use crate::strategy::Strategy;
 /// either succeeds with an [`Outcome`](crate::Outcome) or fails with an
 /// [`Error`](crate::Error) and changes nothing. Batch commands (those that take a list of
 /// conversations) report one result per item instead (R-C8).
+///
+/// Costs are given in `a` agents, `g` groups of the agent concerned, `K` kinds of work (1 on
+/// a desk that defines none, R-K1), `n` waiting conversations and `t` armed deadlines.
 ///
 /// On the wire a command is an object whose `"type"` names the variant, with its fields (or
 /// its payload's fields) beside it: `{"type":"Claim","agent":"ana","conversation":null}`,
@@ -27,8 +30,11 @@ use crate::strategy::Strategy;
 pub enum Command {
     /// A visitor asks for a human: a new conversation to route (R-S1, R-S2, R-Q1).
     ///
-    /// Cost: O(g · log a) to find and assign an agent (`a` agents, `g` groups of the chosen
-    /// agent), or O(log n + min(ahead, behind)) to queue (`n` waiting).
+    /// Cost: O(g · K · log a) to find and assign an agent (`g` groups of the chosen agent,
+    /// which is re-filed under each kind), or O(log n + min(ahead, behind)) to queue. Finding
+    /// the agent looks only at the candidates its group files under its kind, O(log a), plus
+    /// one step per candidate at the cap of the conversation's own group when another group
+    /// (designated, overflow) routes it (R-K3).
     VisitorArrives(Arrival),
     /// A visitor gives up before an agent took the conversation on (abandons): from the queue,
     /// the pool, or while it is offered to an agent who has not accepted yet (the offer is
@@ -43,10 +49,13 @@ pub enum Command {
     /// (R-D1); away from one, it keeps what it holds unless
     /// [`Config::requeue_when_unassignable`] is set.
     ///
-    /// Cost: O(g · log a), plus O(g · (log n + x)) per conversation the agent then takes, where
-    /// `x` counts the waiting conversations ahead in its queues that it may not take because it
-    /// transferred, declined or missed them (each is stepped over once per look). Conversations
-    /// past the redirect limit wait apart and cost nothing here.
+    /// Cost: O(g · K · log a), plus O(g · K · (log n + x)) per conversation the agent then
+    /// takes (it looks at the head of each of its groups' queues of each kind it fits), where
+    /// `x` counts the waiting conversations ahead in those queues that it may not take because
+    /// it transferred, declined or missed them, or because they are another group's work
+    /// (overflowed or designated there) of which it holds as much as that group's cap allows
+    /// (each is stepped over once per look). Conversations past the redirect limit wait apart
+    /// and cost nothing here.
     AgentStatusChanged {
         /// The agent.
         agent: AgentId,
@@ -73,8 +82,10 @@ pub enum Command {
         until: DateTime<Utc>,
     },
     /// An admin assigns one or many conversations to an agent or a group (R-X1). Highest
-    /// priority: ignores status, limit and eligibility, and always succeeds for a known agent.
-    /// One result per conversation.
+    /// priority: ignores status, eligibility and every dimension of capacity (units, a kind's
+    /// maximum, blocking kinds, group caps), and always succeeds for a known agent; an agent
+    /// taken beyond a dimension gets no automatic work that dimension bounds until it fits
+    /// again (R-A4 per dimension). One result per conversation.
     ///
     /// It works from the queue or pool (also for a conversation past the redirect limit, which
     /// then routes normally again), from an offer, from an agent (then it is a transfer:
@@ -88,8 +99,8 @@ pub enum Command {
     /// [`Event::ConversationSnoozed`](crate::Event::ConversationSnoozed) naming the new agent
     /// and the same time (not counted as a new snooze in [`Counters`](crate::Counters)).
     ///
-    /// Cost per conversation: O(g · log a); to a group with no eligible member, O(members) to
-    /// find the least loaded one.
+    /// Cost per conversation: O(g · K · log a); to a group with no member that fits,
+    /// O(members) to find the least loaded one (units held over capacity).
     ///
     /// # Example
     ///
@@ -135,8 +146,8 @@ pub enum Command {
     },
     /// End one or many conversations (R-X2), from any open state. One result per conversation.
     ///
-    /// Cost per conversation: O(g · log a + log t), plus O(g · (log n + x)) per conversation the
-    /// freed agent then takes (`x` as for [`Command::AgentStatusChanged`]).
+    /// Cost per conversation: O(g · K · log a + log t), plus O(g · K · (log n + x)) per
+    /// conversation the freed agent then takes (`x` as for [`Command::AgentStatusChanged`]).
     EndConversations {
         /// The conversations.
         conversations: Vec<ConversationId>,
@@ -144,8 +155,9 @@ pub enum Command {
         reason: EndReason,
     },
     /// An agent hands an active or snoozed conversation to another agent, or to a group
-    /// (R-X2). Respects eligibility: a named agent must be able to take it now; a group with
-    /// no one free queues it. The handing agent is never given it again automatically (only by
+    /// (R-X2). Respects eligibility: a named agent must fit it now in every dimension (status,
+    /// units, the kind's maximum, blocking kinds, the conversation's group's cap: R-K1..R-K3);
+    /// a group with no one free queues it. The handing agent is never given it again automatically (only by
     /// hand), also when the receiving agent declines or misses it.
     ///
     /// **A snoozed conversation keeps its snooze when it lands on an agent at once**: the named
@@ -159,7 +171,7 @@ pub enum Command {
     /// [`WakeReason::Reassigned`](crate::WakeReason::Reassigned) comes before
     /// `ConversationTransferred`, and the transfer goes on as for an active conversation.
     ///
-    /// Cost: O(g · log a) for each agent involved, plus the work the first agent then takes.
+    /// Cost: O(g · K · log a) for each agent involved, plus the work the first agent then takes.
     ///
     /// # Example
     ///
@@ -220,15 +232,18 @@ pub enum Command {
         /// Who wrote, and how.
         from: Sender,
     },
-    /// An agent takes a conversation from the unassigned pool (R-P2), within its limit and
-    /// status (under the allocation target). Asynchronous mode only. The agent need not belong
+    /// An agent takes a conversation from the unassigned pool (R-P2), within its status (under
+    /// the allocation target) and every dimension of capacity, as automatic work
+    /// (R-K1..R-K3). Asynchronous mode only. The agent need not belong
     /// to the conversation's group: claiming is its own choice, and an agent with room already
     /// gets the pooled work of its groups automatically. Without a conversation it takes the
-    /// first one of [`Engine::pool`](crate::Engine::pool) it may have, so conversations past
-    /// the redirect limit come after every other.
+    /// first one of [`Engine::pool`](crate::Engine::pool) it may have and fits (a call it has
+    /// no room for is passed over for the chat behind it), so conversations past the redirect
+    /// limit come after every other; with none it fits, the error names the first it may have.
     ///
-    /// Cost: O(g · log a + log n), plus, without a conversation, one step per pooled
-    /// conversation ahead that the agent transferred, declined or missed.
+    /// Cost: O(g · K · log a + log n); without a conversation, O(K · log n) plus one step per
+    /// pooled conversation ahead that the agent transferred, declined or missed, or that is of
+    /// a group whose cap it has reached.
     Claim {
         /// The agent.
         agent: AgentId,
@@ -245,7 +260,7 @@ pub enum Command {
     /// the mode already in force changes nothing and says nothing: `Ok` with no events (only
     /// the engine's clock moves to `now`, as with every command that succeeds).
     ///
-    /// Cost: a rebuild, O((a · g) log a + n log n), plus an event per waiting or snoozed
+    /// Cost: a rebuild, O(a · g · K · log a + n log n), plus an event per waiting or snoozed
     /// conversation; O(1) for the mode already in force.
     SetReceptionMode {
         /// The new mode.
@@ -262,7 +277,7 @@ pub enum Command {
     },
     /// The agent declines an offer; it goes to another agent of the group (R-R2).
     ///
-    /// Cost: O(g · log a), plus the redirect and the work the agent then takes.
+    /// Cost: O(g · K · log a), plus the redirect and the work the agent then takes.
     DeclineOffer {
         /// The offered conversation.
         conversation: ConversationId,
@@ -299,16 +314,16 @@ pub enum Command {
     Tick,
     /// Register an agent (R-A1).
     ///
-    /// Cost: O(g · log a), plus the work the agent takes.
+    /// Cost: O(g · K · log a), plus the work the agent takes.
     RegisterAgent(AgentSpec),
     /// Change an agent's limit or groups (R-A1, R-A3).
     ///
-    /// Cost: O(g · log a), plus the work the agent takes or the offers it loses.
+    /// Cost: O(g · K · log a), plus the work the agent takes or the offers it loses.
     UpdateAgent(AgentUpdate),
     /// Remove an agent. The conversations it holds go back to their queues at their original
     /// place and are routed again.
     ///
-    /// Cost: O(g · log a), plus a route per conversation it held.
+    /// Cost: O(g · K · log a), plus a route per conversation it held.
     RemoveAgent {
         /// The agent.
         agent: AgentId,
@@ -317,13 +332,17 @@ pub enum Command {
     ///
     /// Cost: O(log groups).
     RegisterGroup(GroupSpec),
-    /// Change a group's strategy or limit.
+    /// Change a group's strategy, limit, overflow or cap (R-A3, R-S4, R-K3). A cap raised or
+    /// removed lets every agent with room take the work it held back, in registration order
+    /// (the group's work may wait in other groups' queues too, after an overflow or a
+    /// designation).
     ///
-    /// Cost: O(members · g · log a), plus the work members take.
+    /// Cost: O(members · g · K · log a), plus the work members take; with a changed cap, plus
+    /// O(a) and the work every agent with room takes.
     UpdateGroup(GroupUpdate),
     /// Remove a group that no open conversation names. Its agents stay, without it.
     ///
-    /// Cost: O(members · g · log a), plus the work members take.
+    /// Cost: O(members · g · K · log a), plus the work members take.
     RemoveGroup {
         /// The group.
         group: GroupId,
@@ -331,9 +350,14 @@ pub enum Command {
     /// Replace the engine-wide config (validated first). Waiting work is re-ordered and
     /// re-routed under the new settings. [`Event::ConfigUpdated`](crate::Event::ConfigUpdated)
     /// comes first, then (when the mode changes) `ReceptionModeChanged` and everything
-    /// described under [`Command::SetReceptionMode`].
+    /// described under [`Command::SetReceptionMode`]. New kinds, costs or maximums apply at
+    /// once: loads are counted again and every agent with room takes what now fits (an agent
+    /// that a dearer kind puts over its capacity keeps what it holds, as after a lowered
+    /// limit). A config that leaves out a kind open conversations have is refused
+    /// ([`Error::KindInUse`](crate::Error::KindInUse)).
     ///
-    /// Cost: a rebuild, O((a · g) log a + n log n), then a drain of every agent with room.
+    /// Cost: a rebuild, O(a · g · K · log a + n log n), plus O(conversations) when it leaves
+    /// out a kind, then a drain of every agent with room.
     UpdateConfig(Config),
     /// Drop finished conversations (ended, abandoned, left a message) from memory. Their ids
     /// become free again. One result per conversation.
@@ -443,10 +467,16 @@ pub struct Arrival {
     /// serve, the conversation overflows to `group`.
     #[serde(default)]
     pub designated: Option<Target>,
+    /// Its kind of work (R-K1), one of [`Config::kinds`]; `None` (the default): the desk's
+    /// default kind, the first of `Config::kinds` (or the implicit kind `default` when the
+    /// desk defines none). An unknown kind is refused
+    /// ([`Error::UnknownKind`](crate::Error::UnknownKind)).
+    #[serde(default)]
+    pub kind: Option<KindId>,
 }
 
 impl Arrival {
-    /// A conversation of priority 0 with no designated target.
+    /// A conversation of priority 0 and the desk's default kind, with no designated target.
     pub fn new(
         conversation: impl Into<ConversationId>,
         visitor: impl Into<VisitorId>,
@@ -458,7 +488,14 @@ impl Arrival {
             group: group.into(),
             priority: 0,
             designated: None,
+            kind: None,
         }
+    }
+
+    /// Sets its kind of work (R-K1).
+    pub fn kind(mut self, kind: impl Into<KindId>) -> Self {
+        self.kind = Some(kind.into());
+        self
     }
 
     /// Sets the priority.
@@ -509,7 +546,8 @@ impl Membership {
     }
 }
 
-/// Where a reception limit comes from (R-A3).
+/// Where a reception limit comes from (R-A3). The limit is a capacity in units (R-K1): with
+/// the implicit kind, which costs 1, a number of conversations.
 ///
 /// On the wire: `{"type":"Inherit"}` or `{"type":"Fixed","limit":2}`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -520,7 +558,7 @@ pub enum Limit {
     /// For a group: the group sets no limit.
     #[default]
     Inherit,
-    /// This many conversations at once (at least 1).
+    /// This many units at once (at least 1): conversations, when each costs 1.
     Fixed(u32),
 }
 
@@ -590,7 +628,7 @@ pub struct AgentSpec {
     /// Its status at registration. Default Offline.
     #[serde(default)]
     pub status: AgentStatus,
-    /// Its reception limit.
+    /// Its reception limit: its capacity in units (R-K1), conversations when each costs 1.
     #[serde(default)]
     pub limit: Limit,
     /// Its groups, with a rank in each.
@@ -711,6 +749,13 @@ pub struct GroupSpec {
     /// Groups whose agents may take its conversations once they have waited (R-S4).
     #[serde(default)]
     pub overflow: Option<Overflow>,
+    /// The most units of this group's own work (conversations whose group it is, however they
+    /// reach the agent: through this group, an overflow or designated group, or a drain) one
+    /// agent may hold for automatic work, on top of the agent's capacity (R-K3: at most 2
+    /// sales chats at once). At least 1; `None` (the default): no cap. Manual assignment may
+    /// exceed it.
+    #[serde(default)]
+    pub agent_cap: Option<u32>,
 }
 
 /// Skill relaxation (R-S4): after a conversation has waited `after_secs` since it arrived,
@@ -734,7 +779,14 @@ impl GroupSpec {
             strategy: Strategy::default(),
             limit: Limit::Inherit,
             overflow: None,
+            agent_cap: None,
         }
+    }
+
+    /// Caps the units of this group's own work one agent may hold (R-K3).
+    pub fn agent_cap(mut self, units: u32) -> Self {
+        self.agent_cap = Some(units);
+        self
     }
 
     /// Sets the strategy.
@@ -777,6 +829,15 @@ pub struct GroupUpdate {
     /// deadlines as they are.
     #[serde(default)]
     pub overflow: Option<Overflow>,
+    /// A new cap on the units of the group's own work one agent may hold (R-K3):
+    /// `Some(Some(units))` sets it, `Some(None)` removes it, `None` leaves it. On the wire: a
+    /// number sets it, `null` removes it, and an absent field leaves it.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::wire::double_option"
+    )]
+    pub agent_cap: Option<Option<u32>>,
 }
 
 /// A named weekly schedule (SHOPLINE "working time"): a time zone and weekly ranges. Used for

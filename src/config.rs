@@ -5,7 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
-use crate::ids::ScheduleId;
+use crate::ids::{KindId, ScheduleId};
 
 /// Engine-wide settings. Every field has a default that matches what a contact-center product
 /// does out of the box; [`Config::validate`] checks a config before the engine accepts it.
@@ -58,7 +58,9 @@ use crate::ids::ScheduleId;
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// Reception limit of an agent that has no limit of its own and belongs to no group with a
-    /// limit (R-A3). Default 5. Must be at least 1.
+    /// limit (R-A3): its capacity in units (R-K1), which is a number of conversations when
+    /// every kind costs 1, as the implicit kind does. Default 5. Must be at least 1, and at
+    /// least the cost of every kind.
     pub default_limit: u32,
     /// The real-time queue (R-Q1, R-Q2).
     pub queue: QueueConfig,
@@ -93,6 +95,17 @@ pub struct Config {
     /// offered to leave a message (one an agent takes at once is simply served). `None`:
     /// always open.
     pub service_hours: Option<ScheduleId>,
+    /// The kinds of work the desk routes (R-K1, R-K2), in the order the views list them. The
+    /// first is the desk's default kind, for arrivals that name none. Empty (the default): one
+    /// implicit kind named `default`, costing 1 unit, with no maximum and blocking nothing, so
+    /// that capacity counts conversations, as a desk without kinds expects. See
+    /// [`KindSpec`] and the crate docs, "Work kinds and capacity".
+    ///
+    /// An [`UpdateConfig`](crate::Command::UpdateConfig) that removes a kind still named by an
+    /// open conversation is refused ([`Error::KindInUse`]); finished conversations keep the
+    /// name of their kind. To introduce kinds on a desk with open conversations, keep a kind
+    /// named `default` until they are done.
+    pub kinds: Vec<KindSpec>,
 }
 
 impl Default for Config {
@@ -112,6 +125,7 @@ impl Default for Config {
             working_hours: false,
             reception: Reception::default(),
             service_hours: None,
+            kinds: Vec::new(),
         }
     }
 }
@@ -123,10 +137,15 @@ pub(crate) const MAX_AGING_STEP_SECS: u64 = 366 * 24 * 60 * 60;
 impl Config {
     /// Checks the config as a whole.
     ///
+    /// O(s log s + k log k + b · log k) for `s` custom statuses, `k` kinds and `b` blocked
+    /// kinds named in all.
+    ///
     /// # Errors
     /// [`Error::InvalidConfig`] naming the field and the problem: a zero default limit, a zero
     /// aging step or last-agent window, a custom status with an empty name, a name that a
-    /// built-in status already has, or one defined twice.
+    /// built-in status already has, or one defined twice; a kind defined twice, with a cost of
+    /// 0 or above `default_limit`, a maximum of 0, or blocking itself, an unknown kind or one
+    /// kind twice (the field is the kind's path, such as `kinds[1].cost`).
     pub fn validate(&self) -> Result<(), Error> {
         if self.default_limit == 0 {
             return Err(invalid("default_limit", "must be at least 1"));
@@ -220,6 +239,61 @@ impl Config {
                 ));
             }
         }
+        self.validate_kinds()
+    }
+
+    /// The kinds' part of [`Config::validate`].
+    fn validate_kinds(&self) -> Result<(), Error> {
+        let field = |i: usize, name: &str| format!("kinds[{i}].{name}");
+        let defined: std::collections::BTreeSet<&KindId> =
+            self.kinds.iter().map(|k| &k.kind).collect();
+        let mut seen = std::collections::BTreeSet::new();
+        for (i, spec) in self.kinds.iter().enumerate() {
+            let kind = &spec.kind;
+            if !seen.insert(kind) {
+                return Err(invalid_at(
+                    field(i, "kind"),
+                    format!("`{kind}` is defined twice"),
+                ));
+            }
+            if spec.cost == 0 {
+                return Err(invalid_at(field(i, "cost"), "must be at least 1 unit"));
+            }
+            if spec.cost > self.default_limit {
+                return Err(invalid_at(
+                    field(i, "cost"),
+                    format!(
+                        "of kind `{kind}` is {} units, above default_limit ({}): a kind no agent of the default capacity could ever hold",
+                        spec.cost, self.default_limit
+                    ),
+                ));
+            }
+            if spec.max_per_agent == Some(0) {
+                return Err(invalid_at(field(i, "max_per_agent"), "must be at least 1"));
+            }
+            for (j, blocked) in spec.blocks.iter().enumerate() {
+                if blocked == kind {
+                    return Err(invalid_at(
+                        field(i, "blocks"),
+                        format!(
+                            "`{kind}` cannot block itself; to allow one at a time, set its max_per_agent to 1"
+                        ),
+                    ));
+                }
+                if !defined.contains(blocked) {
+                    return Err(invalid_at(
+                        field(i, "blocks"),
+                        format!("names `{blocked}`, which is not a defined kind"),
+                    ));
+                }
+                if spec.blocks[..j].contains(blocked) {
+                    return Err(invalid_at(
+                        field(i, "blocks"),
+                        format!("names `{blocked}` twice"),
+                    ));
+                }
+            }
+        }
         Ok(())
     }
 
@@ -236,6 +310,105 @@ fn invalid(field: &'static str, problem: impl Into<String>) -> Error {
     Error::InvalidConfig {
         field: field.into(),
         problem: problem.into(),
+    }
+}
+
+/// [`invalid`] for a field whose path is built, such as `kinds[1].cost`.
+fn invalid_at(field: String, problem: impl Into<String>) -> Error {
+    Error::InvalidConfig {
+        field: field.into(),
+        problem: problem.into(),
+    }
+}
+
+/// A kind of work (R-K1, R-K2): what one conversation of it costs an agent, how many of it one
+/// agent may hold, which kinds it keeps an agent from while held, and whether its paused
+/// (snoozed) work holds units. Listed in [`Config::kinds`].
+///
+/// An agent's capacity is its limit ([`Limit`](crate::Limit), [`Config::default_limit`]) in
+/// units: on a desk with capacity 100, chat costing 25 and voice 100, an agent takes four
+/// chats or one call. All of these bound automatic work only: an admin's
+/// [`AssignManually`](crate::Command::AssignManually) may exceed each of them, after which the
+/// agent gets no automatic work of a kind until that kind fits again (R-A4 per dimension).
+///
+/// On the wire: `{"kind":"voice","cost":100,"max_per_agent":1,"blocks":["chat"]}`, the last
+/// three fields optional.
+///
+/// ```
+/// use switchboard::{Config, Error, KindSpec};
+///
+/// let config = Config {
+///     default_limit: 100,
+///     kinds: vec![
+///         KindSpec::new("chat", 25),
+///         KindSpec::new("email", 10).max_per_agent(3).paused_holds_units(false),
+///         KindSpec::new("voice", 100).blocks("chat").blocks("email"),
+///     ],
+///     ..Config::default()
+/// };
+/// config.validate()?;
+///
+/// // A call costs more than an agent of the default capacity can hold.
+/// let too_dear = Config { kinds: vec![KindSpec::new("voice", 200)], ..config.clone() };
+/// let error = too_dear.validate().unwrap_err();
+/// assert!(matches!(error, Error::InvalidConfig { ref field, .. } if field == "kinds[0].cost"));
+/// # Ok::<(), Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KindSpec {
+    /// Its id; unique among the kinds.
+    pub kind: KindId,
+    /// The units one conversation of it takes of its agent's capacity: at least 1, at most
+    /// [`Config::default_limit`]. An agent whose own capacity is below it never gets the kind
+    /// automatically (only by hand).
+    pub cost: u32,
+    /// At most this many conversations of it on one agent at once, for automatic work (at
+    /// least 1). `None`: as many as the units allow.
+    #[serde(default)]
+    pub max_per_agent: Option<u32>,
+    /// Kinds an agent gets no automatic work of while it holds a conversation of this one (a
+    /// call blocks chats). Defined kinds, each once, never the kind itself (use
+    /// `max_per_agent: Some(1)` for one at a time). Two kinds may block each other: then an
+    /// agent holds one or the other.
+    #[serde(default)]
+    pub blocks: Vec<KindId>,
+    /// Whether a paused (snoozed) conversation of this kind holds its units, its count toward
+    /// `max_per_agent` and its blocking. `None` (the default) follows
+    /// [`Config::snoozed_count_toward_load`].
+    #[serde(default)]
+    pub paused_holds_units: Option<bool>,
+}
+
+impl KindSpec {
+    /// A kind costing `cost` units, with no maximum, blocking nothing, whose paused work
+    /// follows [`Config::snoozed_count_toward_load`].
+    pub fn new(kind: impl Into<KindId>, cost: u32) -> Self {
+        Self {
+            kind: kind.into(),
+            cost,
+            max_per_agent: None,
+            blocks: Vec::new(),
+            paused_holds_units: None,
+        }
+    }
+
+    /// Sets the most conversations of the kind one agent may hold at once.
+    pub fn max_per_agent(mut self, max: u32) -> Self {
+        self.max_per_agent = Some(max);
+        self
+    }
+
+    /// Adds a kind that this one blocks while held.
+    pub fn blocks(mut self, kind: impl Into<KindId>) -> Self {
+        self.blocks.push(kind.into());
+        self
+    }
+
+    /// Sets whether paused (snoozed) work of the kind holds its units.
+    pub fn paused_holds_units(mut self, holds: bool) -> Self {
+        self.paused_holds_units = Some(holds);
+        self
     }
 }
 

@@ -6,8 +6,9 @@ use serde::{Deserialize, Serialize};
 use crate::config::Config;
 use crate::event::{EndReason, TurnAwayReason};
 use crate::ids::Target;
-use crate::ids::{AgentId, ConversationId, VisitorId};
-use crate::keys::{AgentKey, ConvKey, GroupKey};
+use crate::ids::{AgentId, ConversationId, KindId, VisitorId};
+use crate::keys::{AgentKey, ConvKey, GroupKey, KindKey};
+use crate::kinds::IMPLICIT;
 use crate::routing::queue::QueueKey;
 use crate::timers::timer::{Goal, Slots};
 
@@ -100,11 +101,12 @@ impl Phase {
         }
     }
 
-    /// Whether it counts toward its holder's load (R-A3).
-    pub(crate) fn counts_toward_load(&self, config: &Config) -> bool {
+    /// Whether it holds units of its holder's capacity (R-A3, R-K2): offered and active work
+    /// does, paused work when its kind's paused work does (`paused_holds`).
+    pub(crate) fn holds_units(&self, paused_holds: bool) -> bool {
         match self {
             Phase::Offered { .. } | Phase::Active { .. } => true,
-            Phase::Snoozed { .. } => config.snoozed_count_toward_load,
+            Phase::Snoozed { .. } => paused_holds,
             _ => false,
         }
     }
@@ -118,6 +120,14 @@ pub(crate) struct Conversation {
     /// Its own group: where it queues, and where a transfer to a group moves it.
     pub group: GroupKey,
     pub priority: u8,
+    /// Its kind of work (R-K1). Absent from a snapshot written before kinds: the implicit kind.
+    #[serde(default = "implicit_kind")]
+    pub kind: KindId,
+    /// Its kind's key in the kinds of the config in force; derived, set on arrival and on
+    /// every rebuild. (A finished conversation whose kind the config no longer has keeps 0;
+    /// nothing routes it.)
+    #[serde(skip)]
+    pub kind_key: KindKey,
     pub arrived_at: DateTime<Utc>,
     /// Designations, exclusions and overflow groups: `None` for most conversations, which
     /// have none of them, so that the common record stays small (R-Q1 memory).
@@ -146,6 +156,10 @@ pub(crate) struct Conversation {
     /// Its arrival sequence number, unique for the engine's lifetime: the tie-break of every
     /// order that says "earlier arrival first".
     pub seq: u64,
+}
+
+fn implicit_kind() -> KindId {
+    KindId::from(IMPLICIT)
 }
 
 /// The rarer part of a conversation's routing state, kept out of line.

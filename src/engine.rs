@@ -20,7 +20,7 @@ use crate::outcome::Outcome;
 use crate::status::AgentStatus;
 use crate::store::State;
 use crate::view::ConversationState;
-use crate::view::{AgentView, ConversationView, Counters, GroupView};
+use crate::view::{AgentView, ConversationView, Counters, GroupView, KindLoad};
 
 /// The routing engine: a deterministic state machine driven by [`Engine::handle`].
 ///
@@ -163,6 +163,7 @@ impl PartialEq for State {
             timers: _,
             waiting: _,
             snoozed: _,
+            kinds: _,
         } = self;
         *config == other.config
             && *clock == other.clock
@@ -190,10 +191,10 @@ impl Engine {
     /// schedule yet: register agents and schedules, then switch it on with
     /// [`Command::UpdateConfig`]).
     pub fn new(config: Config) -> Result<Self, Error> {
-        let mut state = State::new(Config::default());
-        state.check_config(&config)?;
-        state.config = config;
-        Ok(Self { state })
+        State::new(Config::default()).check_config(&config)?;
+        Ok(Self {
+            state: State::new(config),
+        })
     }
 
     /// Handles one command at time `now` and returns what happened (R-C2).
@@ -205,8 +206,10 @@ impl Engine {
     ///
     /// # Errors
     /// Any [`Error`] variant that names a problem with this command: an unknown or duplicate
-    /// id, an invalid limit, rank or status, a conversation in a state that does not allow
-    /// the operation, an empty batch, an operation of another reception mode. The engine is
+    /// id (a kind included), an invalid limit, cap, rank or status, a conversation in a state
+    /// that does not allow the operation, an agent that does not fit what it is to take, an
+    /// empty batch, an operation of another reception mode, a config that drops a kind in use.
+    /// The engine is
     /// then exactly as it was (R-C4). Business outcomes (no agent free) are events, not errors.
     pub fn handle(&mut self, now: DateTime<Utc>, command: Command) -> Result<Outcome, Error> {
         let now = match self.state.clock {
@@ -308,6 +311,7 @@ impl Engine {
                 .expect("every conversation's group is in the group names")
                 .clone(),
             priority: conv.priority,
+            kind: conv.kind.clone(),
             state: view_state,
             position: state.position(conv),
             estimated_wait: state.estimated_wait(conv),
@@ -343,7 +347,7 @@ impl Engine {
         self.state.estimated_wait(self.state.conv(c))
     }
 
-    /// An agent, or `None` if unknown: by its id or a `&str`. O(log agents + held).
+    /// An agent, or `None` if unknown: by its id or a `&str`. O(log agents + held + kinds).
     pub fn agent<Q>(&self, id: &Q) -> Option<AgentView>
     where
         AgentId: Borrow<Q>,
@@ -351,11 +355,27 @@ impl Engine {
     {
         let state = &self.state;
         let agent = state.agent(*state.agent_ids.get(id)?);
+        let kinds = state
+            .kinds
+            .iter()
+            .filter_map(|(k, kind)| {
+                let count = agent.count_of(k);
+                (count > 0).then(|| KindLoad {
+                    kind: kind.id.clone(),
+                    count,
+                    units: u32::try_from(u64::from(count) * u64::from(kind.cost))
+                        .unwrap_or(u32::MAX),
+                })
+            })
+            .collect();
         Some(AgentView {
             id: agent.id.clone(),
             status: agent.status.clone(),
-            load: agent.load,
+            load: u32::try_from(agent.load).unwrap_or(u32::MAX),
             limit: agent.effective_limit,
+            free_units: u32::try_from(u64::from(agent.effective_limit).saturating_sub(agent.load))
+                .unwrap_or(u32::MAX),
+            kinds,
             groups: agent
                 .groups
                 .iter()
@@ -413,6 +433,7 @@ impl Engine {
             id: group.id.clone(),
             strategy: group.strategy,
             limit: group.limit,
+            agent_cap: group.agent_cap,
             members: group
                 .members
                 .iter()
@@ -524,13 +545,14 @@ impl Engine {
     }
 
     /// An engine that continues exactly where the snapshot's engine stopped: the same commands
-    /// then give the same events (R-C6). Rebuilds every index, O(n log n).
+    /// then give the same events (R-C6). Rebuilds every index, O(n log n + a · g · K · log a).
     ///
     /// # Errors
     /// [`Error::UnsupportedSnapshot`] for another format version; [`Error::CorruptSnapshot`],
     /// naming what contradicts what, when its config is invalid or its parts contradict each
-    /// other: a key that names nothing or is filed twice, a phase the reception mode cannot
-    /// have, a timer that does not fit its owner or its owner's phase (or two in one slot), a
+    /// other: a key that names nothing or is filed twice, an open conversation of a kind its
+    /// config does not define, a group cap of 0, a phase the reception mode cannot have, a
+    /// timer that does not fit its owner or its owner's phase (or two in one slot), a
     /// sequence number or counter at 2⁶² or beyond, an instant after the engine's clock. A
     /// snapshot that restores is one this crate could have written, so that no later command
     /// panics on it (R-C5).

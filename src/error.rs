@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{AgentId, ConversationId, GroupId, ScheduleId, VisitorId};
+use crate::ids::{AgentId, ConversationId, GroupId, KindId, ScheduleId, VisitorId};
 
 /// Why a command, or one item of a batch command, was refused. The engine is unchanged by a
 /// refused command (R-C4); in a batch, a refused item changes nothing and the others go on
@@ -30,6 +30,13 @@ pub enum Error {
     UnknownGroup {
         /// The id that was given.
         group: GroupId,
+    },
+    /// No kind of work with this id is defined in [`Config::kinds`](crate::Config::kinds)
+    /// (R-K1).
+    #[error("unknown kind `{kind}`")]
+    UnknownKind {
+        /// The id that was given.
+        kind: KindId,
     },
     /// No conversation with this id is known (never arrived, or forgotten).
     #[error("unknown conversation `{conversation}`")]
@@ -97,6 +104,14 @@ pub enum Error {
         /// The group being registered or updated.
         group: GroupId,
     },
+    /// A cap of zero on the units of a group's own work one agent may hold (R-K3): to keep a
+    /// group's work from automatic routing, leave its members in a status that is not
+    /// assignable instead.
+    #[error("group `{group}` cannot cap its work on an agent at 0 units")]
+    ZeroGroupCap {
+        /// The group being registered or updated.
+        group: GroupId,
+    },
     /// A custom status that the config does not define.
     #[error("status `{status}` is not defined in the config's custom statuses")]
     UnknownStatus {
@@ -148,6 +163,14 @@ pub enum Error {
         /// The group.
         group: GroupId,
         /// How many open conversations name it.
+        conversations: u64,
+    },
+    /// A config change cannot remove a kind of work that open conversations still have.
+    #[error("kind `{kind}` still has {conversations} open conversation(s)")]
+    KindInUse {
+        /// The kind the new config leaves out.
+        kind: KindId,
+        /// How many open conversations are of it.
         conversations: u64,
     },
     /// Only a conversation that ended, was abandoned or left a message can be forgotten.

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::ReceptionMode;
 use crate::ids::Target;
-use crate::ids::{AgentId, ConversationId, GroupId, ScheduleId, VisitorId};
+use crate::ids::{AgentId, ConversationId, GroupId, KindId, ScheduleId, VisitorId};
 use crate::status::AgentStatus;
 use crate::strategy::Strategy;
 
@@ -31,6 +31,8 @@ pub enum Event {
         group: GroupId,
         /// Its priority.
         priority: u8,
+        /// Its kind of work (R-K4): the one it arrived with, or the desk's default kind.
+        kind: KindId,
     },
     /// A conversation now waits in its group's queue (R-Q1, R-Q2).
     ConversationQueued {
@@ -71,10 +73,12 @@ pub enum Event {
         reason: AssignReason,
         /// When the offer expires.
         expires_at: DateTime<Utc>,
-        /// The agent's load with the offer.
+        /// The agent's load with the offer, in units (R-K1).
         load: u32,
-        /// The agent's limit.
+        /// The agent's limit: its capacity in units.
         limit: u32,
+        /// The conversation's kind of work (R-K4).
+        kind: KindId,
     },
     /// The agent accepted the offer; the conversation is active.
     OfferAccepted {
@@ -158,10 +162,14 @@ pub enum Event {
         agent: AgentId,
         /// Why this agent (R-B1).
         reason: AssignReason,
-        /// The agent's load after the assignment.
+        /// The agent's load after the assignment, in units (R-K1): conversations, when each
+        /// costs 1.
         load: u32,
-        /// The agent's limit. `load > limit` only after a manual assignment (R-A4).
+        /// The agent's limit: its capacity in units. `load > limit` only after a manual
+        /// assignment (R-A4).
         limit: u32,
+        /// The conversation's kind of work (R-K4).
+        kind: KindId,
     },
     /// A conversation left its agent for another agent or a group; an assignment or queueing
     /// event follows.

@@ -1,4 +1,5 @@
-//! What a group is: a strategy, an optional limit, its members' candidate index and its queue.
+//! What a group is: a strategy, an optional limit and cap, its members' candidate index and
+//! its queue.
 
 use std::collections::{BTreeSet, VecDeque};
 
@@ -8,8 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::GroupId;
 use crate::keys::{AgentKey, GroupKey};
-use crate::routing::candidates::CandKey;
-use crate::routing::queue::Queue;
+use crate::routing::candidates::Candidates;
+use crate::routing::queue::Waiting;
 use crate::strategy::Strategy;
 
 /// A group as the engine keeps it. Fields after `cursor` are derived and rebuilt on restore.
@@ -24,17 +25,20 @@ pub(crate) struct Group {
     /// Groups whose agents join after a conversation has waited `overflow_after_secs` (R-S4).
     pub overflow: Vec<GroupKey>,
     pub overflow_after_secs: u64,
+    /// The most units of its own work one agent may hold for automatic work (R-K3).
+    #[serde(default)]
+    pub agent_cap: Option<u32>,
     /// When its latest conversations left its queue for an agent, oldest first (R-B2).
     pub served: VecDeque<DateTime<Utc>>,
     #[serde(skip)]
     pub members: BTreeSet<AgentKey>,
-    /// Members that are eligible and below their limit, best first.
+    /// Members that may take automatic work now, per kind, best first (R-K1..R-K3).
     #[serde(skip)]
-    pub available: BTreeSet<CandKey>,
+    pub available: Candidates,
     /// Conversations waiting for this group (as their own group, a designated one or an
-    /// overflow group), the stalled ones apart.
+    /// overflow group), whole and per kind, the stalled ones apart.
     #[serde(skip)]
-    pub queue: Queue,
+    pub queue: Waiting,
     /// Open conversations that name this group.
     #[serde(skip)]
     pub open: u64,
@@ -62,6 +66,7 @@ impl Group {
             cursor,
             overflow,
             overflow_after_secs,
+            agent_cap,
             served,
             members: _,
             available: _,
@@ -76,10 +81,12 @@ impl Group {
             cursor,
             overflow,
             overflow_after_secs,
+            agent_cap,
             served,
         )
     }
 
+    /// A new group; its indexes are sized by [`Group::size`].
     pub(crate) fn new(id: GroupId, strategy: Strategy, limit: Option<u32>) -> Self {
         Self {
             id,
@@ -88,13 +95,23 @@ impl Group {
             cursor: 0,
             overflow: Vec::new(),
             overflow_after_secs: 0,
+            agent_cap: None,
             served: VecDeque::new(),
             members: BTreeSet::new(),
-            available: BTreeSet::new(),
-            queue: Queue::default(),
+            available: Candidates::default(),
+            queue: Waiting::default(),
             open: 0,
             eligible: 0,
         }
+    }
+}
+
+impl Group {
+    /// Sizes (and empties) its candidate index and queues for `kinds` kinds, with a set apart
+    /// for its own work when it caps it.
+    pub(crate) fn size(&mut self, kinds: usize) {
+        self.available.reset(kinds, self.agent_cap.is_some());
+        self.queue.reset(kinds);
     }
 }
 

@@ -1,5 +1,5 @@
-//! Identifiers the host chooses: agents, groups, conversations and visitors; and a target,
-//! an agent or a group.
+//! Identifiers the host chooses: agents, groups, conversations, visitors, schedules and work
+//! kinds; and a target, an agent or a group.
 //!
 //! Each id is a shared, immutable string (`Arc<str>`): the engine keeps one copy of the text
 //! and every record, index and event that names the id holds a reference to it, so cloning an
@@ -103,6 +103,12 @@ id_type!(
 id_type!(
     /// A named weekly schedule (working hours or service hours).
     ScheduleId
+);
+id_type!(
+    /// A kind of work (chat, email, voice, ...), defined in
+    /// [`Config::kinds`](crate::Config::kinds) (R-K1). A desk that defines none has one
+    /// implicit kind, named `default`.
+    KindId
 );
 
 /// An agent or a group, as the target of an assignment or transfer.

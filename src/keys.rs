@@ -10,6 +10,9 @@ pub(crate) type GroupKey = u64;
 pub(crate) type ConvKey = u64;
 /// A schedule's internal key: its definition sequence number (never reused).
 pub(crate) type ScheduleKey = u64;
+/// A kind of work's internal key: its index in the compiled kinds of the config in force
+/// (re-derived when the config changes).
+pub(crate) type KindKey = usize;
 
 /// A map keyed by the host's ids. Iteration is insertion order whatever the hasher, so the
 /// engine's behaviour does not depend on it; foldhash is several times faster than SipHash on

@@ -136,31 +136,43 @@
 //!
 //! When a conversation needs an agent, the engine tries in order (R-S2, R-S1):
 //!
-//! 1. the **designated agent** named at arrival, if eligible and below its limit;
+//! 1. the **designated agent** named at arrival, if it fits the conversation (below);
 //! 2. the **designated group** named at arrival, through that group's strategy;
 //! 3. the **last agent** who served the visitor ([`Config::last_agent`], off by default),
 //!    if it belongs to one of the conversation's groups (its own, a designated one or an
-//!    overflow group it joined), is eligible and below its limit, and the last service lies
-//!    within the optional window;
+//!    overflow group it joined), fits the conversation, and the last service lies within the
+//!    optional window;
 //! 4. the conversation's **group**, through its [`Strategy`]: least recently assigned (the
 //!    default), round robin, least loaded, or agent priority; each ends in a total tie-break;
 //! 5. with no one available, the conversation **waits**: in its group's queue in real-time
 //!    mode, in the unassigned pool in asynchronous mode.
 //!
-//! An agent is *eligible* when its status is assignable (Online, or a custom status marked
-//! assignable; in asynchronous mode with [`AllocationTarget::AllAgents`] status is ignored),
-//! and, with working-hours routing on, when it is inside one of its schedules. Its *limit* is
-//! its own, else the largest limit of its groups, else [`Config::default_limit`]; its *load*
-//! is the conversations it holds: offered, active, and snoozed unless
-//! [`Config::snoozed_count_toward_load`] is off. Every assignment event says which step chose
-//! the agent ([`AssignReason`], R-B1). A designation routes only until the conversation is
-//! first served.
+//! Each step considers only agents that **fit** the conversation, in every dimension:
+//!
+//! - *eligible*: its status is assignable (Online, or a custom status marked assignable; in
+//!   asynchronous mode with [`AllocationTarget::AllAgents`] status is ignored), and, with
+//!   working-hours routing on, it is inside one of its schedules;
+//! - *units*: its load plus the conversation's cost stays within its limit. Its *limit* is its
+//!   capacity in units: its own, else the largest limit of its groups, else
+//!   [`Config::default_limit`]; its *load* is the units of the conversations it holds:
+//!   offered, active, and snoozed unless their kind's paused work holds none
+//!   ([`KindSpec::paused_holds_units`], by default [`Config::snoozed_count_toward_load`]).
+//!   On a desk without kinds every conversation costs 1 unit, so limit and load count
+//!   conversations;
+//! - *the kind's maximum*, *blocking kinds* and *the group's cap*: see "Work kinds and
+//!   capacity" below.
+//!
+//! Every assignment event says which step chose the agent ([`AssignReason`], R-B1). A
+//! designation routes only until the conversation is first served.
 //!
 //! Whenever an agent gains room (a conversation ended or left it, it became eligible, its
-//! shift started, its limit rose, it joined a group, it was registered) it takes the best
-//! waiting work at once: first conversations that designated it, then the best head among its
-//! groups' queues, until it is full (R-D1). So after every command no conversation waits while
-//! an eligible agent with room could take it (R-Q4). Two documented exceptions: an agent never
+//! shift started, its limit rose, it joined a group, it was registered, a group's cap rose)
+//! it takes the best waiting work it fits at once: first conversations that designated it,
+//! then the best among the heads of its groups' queues, of every kind it fits, by the queue's
+//! order (priority with aging, then arrival), until nothing fits (R-D1, R-K5). A call at the
+//! head of a queue that the agent has no room for does not keep it from the chat behind. So
+//! after every command no conversation waits while an eligible agent could take it in every
+//! dimension (R-Q4, R-K5). Two documented exceptions: an agent never
 //! gets automatically a conversation it transferred away, declined or let time out, and a
 //! conversation redirected more often than [`Reception::redirect_limit`] waits for an admin.
 //! Such a *stalled* conversation waits apart, out of the drains' way: the queries list it
@@ -168,9 +180,65 @@
 //! once an admin assigns it ([`Command::AssignManually`]) or it is transferred.
 //!
 //! Manual assignment ([`Command::AssignManually`]) is the admin's override: it ignores status,
-//! limit and working hours and always succeeds for a known agent, from the queue or pool, an
-//! offer, an agent or a snooze; the agent may go over its limit and then gets no automatic
-//! work until it is below it again (R-X1, R-A4).
+//! working hours and every dimension of capacity, and always succeeds for a known agent, from
+//! the queue or pool, an offer, an agent or a snooze; the agent may go over its limit (or a
+//! kind's maximum, or a group's cap, or take a blocked kind) and then gets no automatic work
+//! that dimension bounds until it fits again (R-X1, R-A4 per dimension).
+//!
+//! ## Work kinds and capacity
+//!
+//! A desk that routes chats, emails and calls together defines its kinds of work in
+//! [`Config::kinds`] (R-K1..R-K5). Each [`KindSpec`] has a **cost** in units, an optional
+//! **maximum** per agent, the kinds it **blocks** while held (a call blocks chats), and whether
+//! its **paused** (snoozed) work holds its units. An agent's limit is then its capacity in
+//! units, and a conversation names its kind at arrival ([`Arrival::kind`]; the first kind is
+//! the default). A group may **cap** the units of its own work one agent holds
+//! ([`GroupSpec::agent_cap`]: at most two sales chats at once), on top of the capacity; the
+//! cap follows the conversation however it reaches the agent (its group, an overflow or
+//! designated group, a drain, a claim). Automatic work must fit every dimension; manual
+//! assignment may exceed each one. The views show the load per kind and the free units
+//! ([`AgentView::kinds`], [`AgentView::free_units`]); the events name the kind (R-K4).
+//!
+//! A desk that defines no kinds has one implicit kind, `default`, costing 1 unit, with no
+//! maximum and blocking nothing: it routes exactly as a desk did before kinds.
+//!
+//! ```
+//! use chrono::{DateTime, Utc};
+//! use switchboard::{
+//!     AgentSpec, AgentStatus, Arrival, Command, Config, EndReason, Engine, Event, GroupSpec,
+//!     KindSpec,
+//! };
+//!
+//! let t0: DateTime<Utc> = "2026-03-02T09:00:00Z".parse()?;
+//! // Capacity 100 units: four chats of 25, or one call of 100, which also blocks chats.
+//! let config = Config {
+//!     default_limit: 100,
+//!     kinds: vec![KindSpec::new("chat", 25), KindSpec::new("voice", 100).blocks("chat")],
+//!     ..Config::default()
+//! };
+//! let mut engine = Engine::new(config)?;
+//! engine.handle(t0, Command::RegisterGroup(GroupSpec::new("support")))?;
+//! let ana = AgentSpec::new("ana").status(AgentStatus::Online).group("support");
+//! engine.handle(t0, Command::RegisterAgent(ana))?;
+//!
+//! for c in ["c1", "c2", "c3", "c4", "c5"] {
+//!     engine.handle(t0, Command::VisitorArrives(Arrival::new(c, c, "support").kind("chat")))?;
+//! }
+//! engine.handle(t0, Command::VisitorArrives(Arrival::new("v1", "v1", "support").kind("voice")))?;
+//! let ana = engine.agent("ana").expect("registered");
+//! assert_eq!((ana.load, ana.free_units), (100, 0));
+//! assert_eq!((ana.kinds[0].kind.as_str(), ana.kinds[0].count), ("chat", 4));
+//! let waiting: Vec<&str> = engine.queue("support").expect("known").map(|c| c.as_str()).collect();
+//! assert_eq!(waiting, ["c5", "v1"]);
+//!
+//! // A chat ends: the fifth chat fits the 25 units it frees, the call behind it does not.
+//! let end = Command::EndConversations { conversations: vec!["c1".into()], reason: EndReason::Agent };
+//! let outcome = engine.handle(t0, end)?;
+//! assert!(outcome.events.iter().any(|e| matches!(e,
+//!     Event::ConversationAssigned { conversation, kind, load: 100, .. }
+//!         if conversation.as_str() == "c5" && kind.as_str() == "chat")));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 //!
 //! ## The two reception modes
 //!
@@ -316,12 +384,15 @@
 //! ## Cost
 //!
 //! Choosing an agent and choosing the next waiting conversation are lookups in ordered
-//! indexes (B-trees): an arrival costs O(g · log a) where `a` is the number of agents and `g`
-//! the number of groups of the chosen agent; an end that frees an agent costs O(g · log n) per
-//! conversation the agent then takes, however long the queues and however many conversations
-//! wait for an admin past the redirect limit (plus one step for each waiting conversation
-//! ahead that the agent itself transferred, declined or missed); a `Tick` costs O(log t) per
-//! deadline due. Each command's handler documents its cost; see also `BENCHMARKS.md`.
+//! indexes (B-trees), kept per group and per kind of work: an arrival costs O(g · K · log a)
+//! where `a` is the number of agents, `g` the number of groups of the chosen agent and `K` the
+//! number of kinds (1 on a desk without kinds), the agent being re-filed under each; an end
+//! that frees an agent costs O(g · K · log n) per conversation the agent then takes, however
+//! long the queues and however many conversations wait for an admin past the redirect limit
+//! (plus one step for each waiting conversation ahead that the agent itself transferred,
+//! declined or missed, or that is another group's work at whose cap the agent is); a `Tick`
+//! costs O(log t) per deadline due. Each command documents its cost; see also
+//! `BENCHMARKS.md`.
 //!
 //! Memory is the host's to bound: finished conversations stay until [`Command::Forget`], and
 //! the last agent of every visitor an agent served stays until [`Command::ForgetVisitor`]. The
@@ -351,6 +422,7 @@ mod conversation;
 mod ctx;
 mod group;
 mod keys;
+mod kinds;
 mod schedule;
 mod slab;
 mod store;
@@ -368,8 +440,8 @@ pub use command::{
     ScheduleSpec, Sender, WeeklyRange,
 };
 pub use config::{
-    AllocationTarget, Config, CustomStatus, Inactivity, LastAgent, PoolOrder, QueueConfig,
-    Reception, ReceptionMode, Sla,
+    AllocationTarget, Config, CustomStatus, Inactivity, KindSpec, LastAgent, PoolOrder,
+    QueueConfig, Reception, ReceptionMode, Sla,
 };
 pub use engine::{Engine, SNAPSHOT_VERSION, Snapshot};
 pub use error::Error;
@@ -377,8 +449,8 @@ pub use event::{
     AssignReason, DrainTrigger, EndReason, Event, LeaveMessageReason, PoolReason, ReplyGoal,
     TurnAwayReason, WakeReason,
 };
-pub use ids::{AgentId, ConversationId, GroupId, ScheduleId, Target, VisitorId};
+pub use ids::{AgentId, ConversationId, GroupId, KindId, ScheduleId, Target, VisitorId};
 pub use outcome::{Assignment, ItemResult, Outcome, QueuePosition};
 pub use status::AgentStatus;
 pub use strategy::Strategy;
-pub use view::{AgentView, ConversationState, ConversationView, Counters, GroupView};
+pub use view::{AgentView, ConversationState, ConversationView, Counters, GroupView, KindLoad};

@@ -81,6 +81,10 @@ impl<T> Slab<T> {
         self.entries.iter().flatten()
     }
 
+    pub(crate) fn values_mut(&mut self) -> impl Iterator<Item = &mut T> + '_ {
+        self.entries.iter_mut().flatten()
+    }
+
     /// Whether the free list names only empty entries, each once (for restore).
     pub(crate) fn is_consistent(&self) -> bool {
         let mut seen = std::collections::BTreeSet::new();

@@ -8,16 +8,18 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::agent::{Agent, Listing};
-use crate::config::{AllocationTarget, Config, ReceptionMode};
+use crate::config::{Config, ReceptionMode};
 use crate::conversation::{Conversation, Phase};
 use crate::ctx::Ctx;
 use crate::event::{AssignReason, Event, PoolReason, ReplyGoal};
 use crate::group::Group;
 use crate::group::SERVED_SAMPLES;
 use crate::ids::{AgentId, ConversationId, GroupId, ScheduleId, VisitorId};
-use crate::keys::{AgentKey, ConvKey, GroupKey, IdMap, ScheduleKey};
+use crate::keys::{AgentKey, ConvKey, GroupKey, IdMap, KindKey, ScheduleKey};
+use crate::kinds::Kinds;
 use crate::routing::candidates::{CandKey, Ratio};
-use crate::routing::queue::Queue;
+use crate::routing::fit::{self, Misfit, Work};
+use crate::routing::queue::Waiting;
 use crate::schedule::Schedule;
 use crate::slab::Slab;
 use crate::timers::timer::{Slot, Timer, TimerKind, after};
@@ -67,10 +69,13 @@ pub(crate) struct State {
     /// Every waiting conversation, queue or pool, in the current mode's order, the stalled
     /// ones apart.
     #[serde(skip)]
-    pub waiting: Queue,
+    pub waiting: Waiting,
     /// Every snoozed conversation, by the time its snooze ends.
     #[serde(skip)]
     pub snoozed: BTreeSet<(DateTime<Utc>, ConvKey)>,
+    /// The config's kinds of work, compiled (R-K1).
+    #[serde(skip)]
+    pub kinds: Kinds,
 }
 
 const AGENT: &str = "agent keys held anywhere refer to registered agents";
@@ -80,7 +85,11 @@ const SCHEDULE: &str = "schedule keys held anywhere refer to defined schedules";
 
 impl State {
     pub(crate) fn new(config: Config) -> Self {
+        let kinds = Kinds::compile(&config);
+        let mut waiting = Waiting::default();
+        waiting.reset(kinds.len());
         Self {
+            kinds,
             config,
             clock: None,
             last_key: 0,
@@ -98,7 +107,7 @@ impl State {
             conv_ids: IdMap::default(),
             schedule_ids: IdMap::default(),
             timers: BTreeSet::new(),
-            waiting: Queue::default(),
+            waiting,
             snoozed: BTreeSet::new(),
         }
     }
@@ -150,6 +159,12 @@ impl State {
         self.schedules.get_mut(&s).expect(SCHEDULE)
     }
 
+    /// Whether a conversation holds units of its holder's capacity now (R-K2).
+    pub(crate) fn holds_units(&self, conv: &Conversation) -> bool {
+        conv.phase
+            .holds_units(self.kinds.get(conv.kind_key).paused_holds)
+    }
+
     // ---- agents' candidate indexes -------------------------------------------------------
 
     /// The limit that applies to an agent (R-A3): its own, else the largest of its groups',
@@ -171,20 +186,49 @@ impl State {
     /// asynchronous mode with all agents as the target, where status is ignored (R-M2); and,
     /// with working-hours routing on, on duty (R-W2).
     pub(crate) fn eligible(&self, agent: &Agent) -> bool {
-        eligible(&self.config, agent)
+        fit::eligible(&self.config, agent)
     }
 
-    /// Takes the agent out of its groups' candidate indexes. O(groups · log agents).
+    /// The first dimension in which `agent` does not fit one more conversation of kind `kind`
+    /// whose own group is `home` (see [`fit`]), or `None` when it fits.
+    pub(crate) fn misfit(&self, agent: &Agent, kind: KindKey, home: GroupKey) -> Option<Misfit> {
+        let cap = self.groups.get(&home).and_then(|g| g.agent_cap);
+        fit::misfit(&self.config, &self.kinds, agent, Work { kind, home, cap })
+    }
+
+    /// Takes the agent out of its groups' candidate indexes. O(g · K · log a).
     pub(crate) fn unlist(&mut self, a: AgentKey) {
         let agent = self.agents.get_mut(&a).expect(AGENT);
         unlist(&mut self.groups, a, agent);
     }
 
-    /// Puts the agent in its groups' candidate indexes if it is eligible and below its limit.
-    /// O(groups · log agents).
+    /// Puts the agent in its groups' candidate indexes, under each kind it fits (see
+    /// [`fit`]), if it is eligible and below its limit. O(g · K · log a).
     pub(crate) fn list(&mut self, a: AgentKey) {
         let agent = self.agents.get_mut(&a).expect(AGENT);
-        list(&mut self.groups, &self.config, a, agent);
+        list(&mut self.groups, &self.config, &self.kinds, a, agent);
+    }
+
+    /// Agent `a`'s held conversation `c` starts holding units (a snooze lifts whose kind's
+    /// paused work held none), and the agent is re-filed. O(g · K · log a).
+    pub(crate) fn hold(&mut self, c: ConvKey, a: AgentKey) {
+        let conv = self.conversations.get(c).expect(CONV);
+        let (kind, home) = (conv.kind_key, conv.group);
+        let cost = self.kinds.get(kind).cost;
+        self.unlist(a);
+        self.agent_mut(a).add_work(kind, cost, home);
+        self.list(a);
+    }
+
+    /// Undoes [`State::hold`]: `c` stops holding units of agent `a` (a snooze whose kind's
+    /// paused work holds none). O(g · K · log a).
+    pub(crate) fn unhold(&mut self, c: ConvKey, a: AgentKey) {
+        let conv = self.conversations.get(c).expect(CONV);
+        let (kind, home) = (conv.kind_key, conv.group);
+        let cost = self.kinds.get(kind).cost;
+        self.unlist(a);
+        self.agent_mut(a).remove_work(kind, cost, home);
+        self.list(a);
     }
 
     /// Re-files an agent after anything that decides its place changed.
@@ -193,15 +237,6 @@ impl State {
         let limit = self.effective_limit(self.agent(a));
         self.agent_mut(a).effective_limit = limit;
         self.list(a);
-    }
-
-    /// Whether agent `a` may take conversation `conv` automatically now: eligible, below its
-    /// limit, and not excluded from it.
-    pub(crate) fn available_for(&self, a: AgentKey, conv: &Conversation) -> bool {
-        self.agents
-            .get(&a)
-            .is_some_and(|agent| agent.listed.is_some())
-            && !conv.excluded().contains(&a)
     }
 
     // ---- queues ------------------------------------------------------------------------------
@@ -218,7 +253,7 @@ impl State {
     pub(crate) fn enqueue(&mut self, ctx: &mut Ctx, c: ConvKey) {
         let conv = self.conversations.get(c).expect(CONV);
         let key = conv.queue_key(&self.config);
-        let (home, stalled) = (conv.group, conv.stalled);
+        let (home, stalled, kind) = (conv.group, conv.stalled, conv.kind_key);
         let designated = conv.designated_agent();
         for g in conv.waiting_groups() {
             touch_queue(&self.groups, &self.config, ctx, g);
@@ -226,12 +261,12 @@ impl State {
                 .get_mut(&g)
                 .expect(GROUP)
                 .queue
-                .insert(key, stalled);
+                .insert(key, kind, stalled, g != home);
         }
         if let Some(d) = designated {
             self.agent_mut(d).designated.insert(key);
         }
-        self.waiting.insert(key, stalled);
+        self.waiting.insert(key, kind, stalled, false);
         self.counters.waiting += 1;
         self.conv_mut(c).waiting_since = Some(ctx.now);
         if self.config.mode == ReceptionMode::Asynchronous {
@@ -259,20 +294,25 @@ impl State {
         self.arm_overflow(ctx, c);
     }
 
-    /// Takes a queued conversation out of every queue it waits in. O(log n).
+    /// Takes a queued conversation out of every queue it waits in. O(log n) per queue.
     pub(crate) fn dequeue(&mut self, ctx: &mut Ctx, c: ConvKey) {
         let conv = self.conversations.get(c).expect(CONV);
         debug_assert!(conv.phase.is_waiting());
         let key = conv.queue_key(&self.config);
+        let (home, kind) = (conv.group, conv.kind_key);
         let designated = conv.designated_agent();
         for g in conv.waiting_groups() {
             touch_queue(&self.groups, &self.config, ctx, g);
-            self.groups.get_mut(&g).expect(GROUP).queue.remove(&key);
+            self.groups
+                .get_mut(&g)
+                .expect(GROUP)
+                .queue
+                .remove(&key, kind, g != home);
         }
         if let Some(d) = designated {
             self.agent_mut(d).designated.remove(&key);
         }
-        self.waiting.remove(&key);
+        self.waiting.remove(&key, kind, false);
         self.counters.waiting -= 1;
         self.disarm(c, Slot::Wait);
         self.disarm(c, Slot::Overflow);
@@ -361,6 +401,7 @@ impl State {
         let (agent_id, load, limit) = self.take_on(ctx, c, a, true, &reason);
         let now = ctx.now;
         let conv_id = self.conv(c).id.clone();
+        let kind = self.conv(c).kind.clone();
         if offer {
             let expires_at = after(now, self.config.reception.offer_timeout_secs);
             self.conv_mut(c).phase = Phase::Offered {
@@ -377,6 +418,7 @@ impl State {
                 expires_at,
                 load,
                 limit,
+                kind,
             });
         } else {
             ctx.emit(Event::ConversationAssigned {
@@ -385,6 +427,7 @@ impl State {
                 reason,
                 load,
                 limit,
+                kind,
             });
             self.activate(ctx, c, a);
         }
@@ -403,17 +446,20 @@ impl State {
     ) -> (AgentId, u32, u32) {
         self.assignment_seq += 1;
         let seq = self.assignment_seq;
-        let arrival = self.conv(c).seq;
+        let conv = self.conversations.get(c).expect(CONV);
+        let (arrival, kind, home) = (conv.seq, conv.kind_key, conv.group);
+        let cost = self.kinds.get(kind).cost;
         let agent = self.agents.get_mut(&a).expect(AGENT);
         unlist(&mut self.groups, a, agent);
         if counted {
-            agent.load += 1;
+            agent.add_work(kind, cost, home);
         }
         agent.conversations.insert((arrival, c));
         agent.last_assignment = seq;
         agent.assigned_total += 1;
-        let (agent_id, load, limit) = (agent.id.clone(), agent.load, agent.effective_limit);
-        list(&mut self.groups, &self.config, a, agent);
+        let load = u32::try_from(agent.load).unwrap_or(u32::MAX);
+        let (agent_id, limit) = (agent.id.clone(), agent.effective_limit);
+        list(&mut self.groups, &self.config, &self.kinds, a, agent);
         let now = ctx.now;
         let conv = self.conv_mut(c);
         conv.first_assigned_at.get_or_insert(now);
@@ -454,7 +500,7 @@ impl State {
         let a = phase
             .holder()
             .expect("detach is called on held conversations only");
-        let counted = phase.counts_toward_load(&self.config);
+        let counted = self.holds_units(self.conv(c));
         match phase {
             Phase::Snoozed { until, .. } => {
                 self.snoozed.remove(&(until, c));
@@ -473,15 +519,17 @@ impl State {
     /// agent's side of [`State::detach`], and the end of the stint's reply goal and silence.
     /// The conversation's phase and timers are the caller's. O(g · log a).
     pub(crate) fn let_go(&mut self, ctx: &Ctx, c: ConvKey, a: AgentKey, counted: bool) {
-        let arrival = self.conv(c).seq;
+        let conv = self.conversations.get(c).expect(CONV);
+        let (arrival, kind, home) = (conv.seq, conv.kind_key, conv.group);
+        let cost = self.kinds.get(kind).cost;
         let agent = self.agents.get_mut(&a).expect(AGENT);
         unlist(&mut self.groups, a, agent);
         if counted {
-            agent.load -= 1;
+            agent.remove_work(kind, cost, home);
         }
         agent.conversations.remove(&(arrival, c));
         let agent_id = agent.id.clone();
-        list(&mut self.groups, &self.config, a, agent);
+        list(&mut self.groups, &self.config, &self.kinds, a, agent);
         let conv = self.conv_mut(c);
         conv.goal = None;
         conv.silent_since = None;
@@ -533,11 +581,11 @@ impl State {
     /// agent names exist and that its status is defined (`UpdateConfig` checks the new config
     /// for that before it rebuilds).
     pub(crate) fn rebuild(&mut self) {
+        self.kinds = Kinds::compile(&self.config);
         self.agent_ids.clear();
         self.group_ids.clear();
         self.conv_ids.clear();
         self.timers.clear();
-        self.waiting.clear();
         self.snoozed.clear();
         self.schedule_ids.clear();
         for (k, s) in &mut self.schedules {
@@ -545,16 +593,17 @@ impl State {
             self.timers.extend(s.timer);
             self.schedule_ids.insert(s.spec.schedule.clone(), *k);
         }
+        let kinds = self.kinds.len();
+        self.waiting.reset(kinds);
         for (k, g) in &mut self.groups {
             g.members.clear();
-            g.available.clear();
-            g.queue.clear();
+            g.size(kinds);
             g.open = 0;
             g.eligible = 0;
             self.group_ids.insert(g.id.clone(), *k);
         }
         for (k, a) in &mut self.agents {
-            a.load = 0;
+            a.clear_work();
             a.conversations.clear();
             a.listed = None;
             a.counted_eligible = false;
@@ -571,6 +620,9 @@ impl State {
                 }
             }
         }
+        for c in self.conversations.values_mut() {
+            c.kind_key = self.kinds.key(&c.kind).unwrap_or(0);
+        }
         let (mut waiting, mut active, mut snoozed, mut offered) = (0, 0, 0, 0);
         for (k, c) in self.conversations.iter() {
             self.conv_ids.insert(c.id.clone(), k);
@@ -586,10 +638,10 @@ impl State {
                 Phase::Queued | Phase::Pooled => {
                     waiting += 1;
                     let key = c.queue_key(&self.config);
-                    self.waiting.insert(key, c.stalled);
+                    self.waiting.insert(key, c.kind_key, c.stalled, false);
                     for g in c.waiting_groups() {
                         if let Some(group) = self.groups.get_mut(&g) {
-                            group.queue.insert(key, c.stalled);
+                            group.queue.insert(key, c.kind_key, c.stalled, g != c.group);
                         }
                     }
                     if let Some(agent) = c.designated_agent().and_then(|d| self.agents.get_mut(&d))
@@ -608,10 +660,11 @@ impl State {
                         Phase::Offered { .. } => offered += 1,
                         _ => active += 1,
                     }
-                    let counted = c.phase.counts_toward_load(&self.config);
+                    let kind = self.kinds.get(c.kind_key);
+                    let counted = c.phase.holds_units(kind.paused_holds);
                     if let Some(a) = self.agents.get_mut(agent) {
                         if counted {
-                            a.load += 1;
+                            a.add_work(c.kind_key, kind.cost, c.group);
                         }
                         a.conversations.insert((c.seq, k));
                     }
@@ -644,15 +697,6 @@ fn is_direct(reason: &AssignReason) -> bool {
     )
 }
 
-/// [`State::eligible`] on the config alone.
-fn eligible(config: &Config, agent: &Agent) -> bool {
-    let status = match (config.mode, config.allocation_target) {
-        (ReceptionMode::Asynchronous, AllocationTarget::AllAgents) => true,
-        _ => agent.status.assignable(config).unwrap_or(false),
-    };
-    status && (!config.working_hours || agent.on_duty)
-}
-
 /// [`State::unlist`] on the groups and the agent, for callers that hold the agent borrowed.
 fn unlist(groups: &mut BTreeMap<GroupKey, Group>, a: AgentKey, agent: &mut Agent) {
     if std::mem::take(&mut agent.counted_eligible) {
@@ -671,16 +715,22 @@ fn unlist(groups: &mut BTreeMap<GroupKey, Group>, a: AgentKey, agent: &mut Agent
 }
 
 /// [`State::list`] on the groups and the agent, for callers that hold the agent borrowed.
-fn list(groups: &mut BTreeMap<GroupKey, Group>, config: &Config, a: AgentKey, agent: &mut Agent) {
+fn list(
+    groups: &mut BTreeMap<GroupKey, Group>,
+    config: &Config,
+    kinds: &Kinds,
+    a: AgentKey,
+    agent: &mut Agent,
+) {
     debug_assert!(agent.listed.is_none(), "list after unlist");
-    if !eligible(config, agent) {
+    if !fit::eligible(config, agent) {
         return;
     }
     agent.counted_eligible = true;
     for m in &agent.groups {
         groups.get_mut(&m.group).expect(GROUP).eligible += 1;
     }
-    if agent.load >= agent.effective_limit {
+    if agent.load >= u64::from(agent.effective_limit) {
         return;
     }
     let listing = Listing {
@@ -691,10 +741,22 @@ fn list(groups: &mut BTreeMap<GroupKey, Group>, config: &Config, a: AgentKey, ag
         last: agent.last_assignment,
     };
     agent.listed = Some(listing);
+    let agent = &*agent;
     for m in &agent.groups {
         let group = groups.get_mut(&m.group).expect(GROUP);
         let key = CandKey::new(group.strategy, listing.ratio, m.rank, listing.last, a);
-        group.available.insert(key);
+        for kind in 0..kinds.len() {
+            let work = Work {
+                kind,
+                home: m.group,
+                cap: group.agent_cap,
+            };
+            match fit::misfit(config, kinds, agent, work) {
+                None => group.available.file(kind, key, true),
+                Some(Misfit::GroupCap) => group.available.file(kind, key, false),
+                Some(_) => {}
+            }
+        }
     }
 }
 

@@ -18,7 +18,7 @@ use crate::command::Membership;
 use crate::ids::Target;
 use crate::status::AgentStatus;
 
-use crate::ids::{AgentId, ConversationId, GroupId, ScheduleId, VisitorId};
+use crate::ids::{AgentId, ConversationId, GroupId, KindId, ScheduleId, VisitorId};
 use crate::strategy::Strategy;
 
 /// A conversation as it stands.
@@ -38,6 +38,8 @@ pub struct ConversationView {
     pub group: GroupId,
     /// Its priority.
     pub priority: u8,
+    /// Its kind of work (R-K1, R-K4).
+    pub kind: KindId,
     /// Its state.
     pub state: ConversationState,
     /// Its 1-based position in its group's queue while queued.
@@ -102,10 +104,16 @@ pub struct AgentView {
     pub id: AgentId,
     /// Its status.
     pub status: AgentStatus,
-    /// Conversations it holds that count against its limit.
+    /// The units held by the conversations it holds that count against its limit (R-K1):
+    /// offered, active, and paused ones of kinds whose paused work holds units. With the
+    /// implicit kind, which costs 1, the number of those conversations.
     pub load: u32,
-    /// Its effective limit (R-A3).
+    /// Its effective limit (R-A3): its capacity in units.
     pub limit: u32,
+    /// The units it has free: `limit - load`, or 0 when it is at or over its limit (R-K4).
+    pub free_units: u32,
+    /// Its load per kind (R-K4): the kinds it holds units of, in the config's order.
+    pub kinds: Vec<KindLoad>,
     /// Its groups and its rank in each, in the order given.
     pub groups: Vec<Membership>,
     /// The conversations it holds, in arrival order.
@@ -120,6 +128,19 @@ pub struct AgentView {
     pub on_duty: bool,
 }
 
+/// What an agent holds of one kind of work (R-K4), in [`AgentView::kinds`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct KindLoad {
+    /// The kind.
+    pub kind: KindId,
+    /// How many conversations of it hold units: offered, active, and paused ones when the
+    /// kind's paused work holds units. The count `max_per_agent` bounds.
+    pub count: u32,
+    /// The units they hold: `count` times the kind's cost.
+    pub units: u32,
+}
+
 /// A group as it stands.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -130,6 +151,9 @@ pub struct GroupView {
     pub strategy: Strategy,
     /// Its own limit, if it sets one.
     pub limit: Option<u32>,
+    /// The most units of its own work one agent may hold for automatic work (R-K3), if it
+    /// caps them.
+    pub agent_cap: Option<u32>,
     /// Its members, in registration order.
     pub members: Vec<AgentId>,
     /// How many conversations wait in its queue.

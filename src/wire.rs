@@ -1,5 +1,6 @@
 //! Serde helpers for the wire convention written in the crate docs ("Wire format"): unit
-//! variants of tagged enums that refuse unknown fields, and durations as whole milliseconds.
+//! variants of tagged enums that refuse unknown fields, durations as whole milliseconds, and
+//! updates that tell "leave" (absent) from "remove" (`null`).
 
 use std::time::Duration;
 
@@ -38,5 +39,29 @@ pub(crate) mod ms_opt {
         deserializer: D,
     ) -> Result<Option<Duration>, D::Error> {
         Option::<u64>::deserialize(deserializer).map(|ms| ms.map(Duration::from_millis))
+    }
+}
+
+/// `Option<Option<T>>` for a field of an update: absent is `None` (leave the value), `null` is
+/// `Some(None)` (remove it), a value is `Some(Some(value))`. Use with `default` and
+/// `skip_serializing_if = "Option::is_none"`, so that `None` is written as an absent field:
+/// `#[serde(default, skip_serializing_if = "Option::is_none", with = "crate::wire::double_option")]`.
+pub(crate) mod double_option {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub(crate) fn serialize<T: Serialize, S: Serializer>(
+        value: &Option<Option<T>>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(inner) => inner.serialize(serializer),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    pub(crate) fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<Option<T>>, D::Error> {
+        Option::<T>::deserialize(deserializer).map(Some)
     }
 }

@@ -370,6 +370,7 @@ fn r_a1_groups_are_registered_updated_and_removed_but_not_while_in_use() {
         strategy: Some(Strategy::LeastLoaded),
         limit: Some(Limit::Fixed(2)),
         overflow: None,
+        agent_cap: None,
     }));
     let support = desk.engine.group("support").unwrap();
     assert_eq!(
@@ -382,6 +383,7 @@ fn r_a1_groups_are_registered_updated_and_removed_but_not_while_in_use() {
             strategy: None,
             limit: Some(Limit::Fixed(0)),
             overflow: None,
+            agent_cap: None
         })),
         Error::ZeroGroupLimit {
             group: "support".into()
@@ -640,7 +642,8 @@ fn r_a2_requeue_policy_gives_held_conversations_back_when_the_agent_leaves() {
                 agent: "bo".into(),
                 reason: LRA,
                 load: 1,
-                limit: 1
+                limit: 1,
+                kind: "default".into()
             },
             Event::ConversationRequeued {
                 conversation: "c2".into(),
@@ -722,6 +725,7 @@ fn r_a3_the_effective_limit_is_own_else_largest_group_limit_else_default() {
         strategy: None,
         limit: Some(Limit::Inherit),
         overflow: None,
+        agent_cap: None,
     }));
     assert_eq!(desk.load("both").1, 2);
     assert_eq!(desk.load("own").1, 7);
@@ -799,6 +803,7 @@ fn r_a3_raising_a_limit_drains_and_lowering_it_takes_nothing_away() {
         strategy: None,
         limit: Some(Limit::Fixed(2)),
         overflow: None,
+        agent_cap: None,
     }));
     assert_eq!(
         assignments(&out.events),

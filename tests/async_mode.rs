@@ -117,6 +117,7 @@ fn r_m1_async_mode_assigns_or_pools_and_never_queues_or_offers_leave_message() {
                     visitor: format!("v-{c}").into(),
                     group: "support".into(),
                     priority: 0,
+                    kind: "default".into()
                 },
                 pooled(c, "support", PoolReason::NoAgentAvailable),
             ]

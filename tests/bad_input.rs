@@ -151,6 +151,7 @@ fn r_c5_unknown_group_is_refused_everywhere() {
             strategy: Some(Strategy::RoundRobin),
             limit: None,
             overflow: None,
+            agent_cap: None,
         }),
         Command::RemoveGroup {
             group: "ghost".into(),
@@ -285,6 +286,7 @@ fn r_c5_a_zero_limit_is_refused() {
             strategy: Some(Strategy::LeastLoaded),
             limit: Some(Limit::Fixed(0)),
             overflow: None,
+            agent_cap: None
         })),
         Error::ZeroGroupLimit {
             group: "support".into()
@@ -677,6 +679,7 @@ fn r_c4_a_command_valid_in_part_changes_nothing() {
         strategy: Some(Strategy::RoundRobin),
         limit: Some(Limit::Fixed(0)),
         overflow: None,
+        agent_cap: None,
     }));
     assert_eq!(
         desk.engine.group("support").expect("known").strategy,

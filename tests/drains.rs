@@ -137,6 +137,7 @@ fn r_d1_a_raised_group_limit_drains_into_its_members() {
             strategy: None,
             limit: Some(Limit::Fixed(2)),
             overflow: None,
+            agent_cap: None,
         }))
         .events;
     // Members drain in registration order, each until full.

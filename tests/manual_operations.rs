@@ -65,7 +65,8 @@ fn r_x1_manual_assignment_ignores_status_and_limit() {
             agent: "ana".into(),
             reason: AssignReason::Manual,
             load: 1,
-            limit: 1
+            limit: 1,
+            kind: "default".into()
         }
     );
     let out = desk.assign(&["c2"], to("ana"));
@@ -75,7 +76,8 @@ fn r_x1_manual_assignment_ignores_status_and_limit() {
         agent: "ana".into(),
         reason: AssignReason::Manual,
         load: 2,
-        limit: 1
+        limit: 1,
+        kind: "default".into()
     }));
     let ana = desk.agent_view("ana");
     assert_eq!(ana.status, AgentStatus::Offline, "the status is untouched");

@@ -24,16 +24,16 @@ use proptest::test_runner::FileFailurePersistence;
 use switchboard::{
     AgentId, AgentSpec, AgentStatus, AgentUpdate, AllocationTarget, Arrival, AssignReason, Command,
     Config, ConversationId, ConversationState, CustomStatus, EndReason, Engine, Event, GroupId,
-    GroupSpec, GroupUpdate, Inactivity, LastAgent, Limit, Membership, Outcome, Overflow, PoolOrder,
-    PoolReason, QueueConfig, Reception, ReceptionMode, ScheduleId, ScheduleSpec, Sender, Sla,
-    Snapshot, Strategy as Routing, Target, WeeklyRange,
+    GroupSpec, GroupUpdate, Inactivity, KindId, KindSpec, LastAgent, Limit, Membership, Outcome,
+    Overflow, PoolOrder, PoolReason, QueueConfig, Reception, ReceptionMode, ScheduleId,
+    ScheduleSpec, Sender, Sla, Snapshot, Strategy as Routing, Target, WeeklyRange,
 };
 
 use model::projection::{
     Context, Projection, inv1_conservation, inv4_work_conservation,
-    inv10_events_are_a_complete_account,
+    inv10_events_are_a_complete_account, inv12_work_conservation_per_kind,
 };
-use model::{MEvent, MResult, Model, Place, error_name};
+use model::{MEvent, MResult, Model, Place, error_name, kinds_of};
 
 const AGENTS: [&str; 5] = ["a0", "a1", "a2", "a3", "a4"];
 const GROUPS: [&str; 4] = ["g0", "g1", "g2", "g9"];
@@ -99,6 +99,35 @@ struct ConfigPick {
     working_hours: bool,
     /// Service hours: a schedule of `SCHEDULES`.
     service_hours: Option<usize>,
+    /// Work kinds (R-K1, R-K2): none (the implicit kind), or one of `KIND_SETS`.
+    kinds: Option<usize>,
+}
+
+/// The kinds a generated arrival may name: those of `KIND_SETS`, and `fax`, which none
+/// defines.
+const KINDS: [&str; 5] = ["chat", "email", "voice", "video", "fax"];
+
+/// The kind sets a config may define (R-K1, R-K2), their costs within the generated limits
+/// (1 to 3 units), so that each dimension can bind: a kind's maximum below what the units
+/// allow, a call that blocks chats with units to spare, two kinds that block each other,
+/// paused work that holds no units.
+fn kind_set(set: usize) -> Vec<KindSpec> {
+    match set {
+        0 => vec![
+            KindSpec::new("chat", 1),
+            KindSpec::new("email", 2)
+                .max_per_agent(1)
+                .paused_holds_units(false),
+            KindSpec::new("voice", 1).blocks("chat"),
+        ],
+        _ => vec![
+            KindSpec::new("voice", 1).blocks("video"),
+            KindSpec::new("chat", 1).max_per_agent(1),
+            KindSpec::new("video", 2)
+                .blocks("voice")
+                .paused_holds_units(true),
+        ],
+    }
 }
 
 fn config_pick() -> impl Strategy<Value = ConfigPick> {
@@ -141,6 +170,7 @@ fn config_pick() -> impl Strategy<Value = ConfigPick> {
     let hours = (
         prop_oneof![3 => Just(false), 1 => Just(true)],
         prop_oneof![3 => Just(None), 1 => (0usize..SCHEDULES.len()).prop_map(Some)],
+        prop_oneof![1 => Just(None), 1 => (0usize..2).prop_map(Some)],
     );
     (routing, timers, hours).prop_map(
         |(
@@ -169,7 +199,7 @@ fn config_pick() -> impl Strategy<Value = ConfigPick> {
                 first_reply_timeout,
                 custom,
             ),
-            (working_hours, service_hours),
+            (working_hours, service_hours, kinds),
         )| ConfigPick {
             mode,
             online_only,
@@ -194,6 +224,7 @@ fn config_pick() -> impl Strategy<Value = ConfigPick> {
             custom,
             working_hours,
             service_hours,
+            kinds,
         },
     )
 }
@@ -265,6 +296,7 @@ impl ConfigPick {
                 first_reply_timeout_secs: self.first_reply_timeout,
             },
             service_hours: self.service_hours.map(|s| SCHEDULES[s].into()),
+            kinds: self.kinds.map(kind_set).unwrap_or_default(),
         }
     }
 }
@@ -420,6 +452,8 @@ struct GroupPick {
     strategy: usize,
     limit: Option<u32>,
     overflow: Option<(Vec<usize>, u64)>,
+    /// The units of its own work one agent may hold (R-K3).
+    cap: Option<u32>,
 }
 
 fn group_pick() -> impl Strategy<Value = GroupPick> {
@@ -431,11 +465,13 @@ fn group_pick() -> impl Strategy<Value = GroupPick> {
             1 => (prop::collection::vec(0usize..4, 0..=2), prop_oneof![Just(0u64), Just(60), Just(200)])
                 .prop_map(Some),
         ],
+        prop_oneof![4 => Just(None), 2 => (1u32..=2).prop_map(Some), 1 => Just(Some(0))],
     )
-        .prop_map(|(strategy, limit, overflow)| GroupPick {
+        .prop_map(|(strategy, limit, overflow, cap)| GroupPick {
             strategy,
             limit,
             overflow,
+            cap,
         })
 }
 
@@ -541,6 +577,8 @@ enum Op {
         group: usize,
         priority: u8,
         designated: Option<To>,
+        /// A kind of the config (0..3), one of `KINDS` (10..15), or the desk's default kind.
+        kind: Option<usize>,
     },
     Leave(ConvPick),
     Status(usize, usize),
@@ -577,6 +615,7 @@ enum Op {
         Option<usize>,
         Option<Option<u32>>,
         Option<Option<(Vec<usize>, u64)>>,
+        Option<Option<u32>>,
     ),
     RemoveGroup(usize),
     Forget(Vec<ConvPick>),
@@ -622,9 +661,11 @@ fn convs() -> impl Strategy<Value = Vec<ConvPick>> {
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         16 => (conv_pick(), 0usize..4, prop_oneof![12 => 0usize..3, 1 => Just(3usize)], 0u8..4,
-               prop_oneof![5 => Just(None), 1 => to().prop_map(Some)])
-            .prop_map(|(conv, visitor, group, priority, designated)| Op::Arrive {
-                conv, visitor, group, priority, designated
+               prop_oneof![5 => Just(None), 1 => to().prop_map(Some)],
+               prop_oneof![4 => Just(None), 6 => (0usize..3).prop_map(Some), 1 => (2usize..5).prop_map(Some)
+                   .prop_map(|k| k.map(|k| k + 10))])
+            .prop_map(|(conv, visitor, group, priority, designated, kind)| Op::Arrive {
+                conv, visitor, group, priority, designated, kind
             }),
         2 => conv_pick().prop_map(Op::Leave),
         6 => (0usize..5, 0..STATUSES).prop_map(|(a, s)| Op::Status(a, s)),
@@ -651,8 +692,9 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (0usize..4, group_pick()).prop_map(|(g, p)| Op::RegisterGroup(g, p)),
         1 => (0usize..4, prop::option::of(0..STRATEGIES.len()),
               prop::option::of(prop_oneof![Just(None), (0u32..=3).prop_map(Some)]),
-              prop::option::of(prop::option::of((prop::collection::vec(0usize..4, 0..=2), prop_oneof![Just(0u64), Just(60)]))))
-            .prop_map(|(g, s, l, o)| Op::UpdateGroup(g, s, l, o)),
+              prop::option::of(prop::option::of((prop::collection::vec(0usize..4, 0..=2), prop_oneof![Just(0u64), Just(60)]))),
+              prop_oneof![3 => Just(None), 2 => prop::option::of(0u32..=3).prop_map(Some)])
+            .prop_map(|(g, s, l, o, c)| Op::UpdateGroup(g, s, l, o, c)),
         1 => (0usize..4).prop_map(Op::RemoveGroup),
         4 => convs().prop_map(Op::Forget),
         1 => (0usize..5).prop_map(Op::ForgetVisitor),
@@ -688,7 +730,13 @@ fn setup() -> impl Strategy<Value = Setup> {
             strategy,
             limit,
             overflow,
+            cap: None,
         });
+    let group = (
+        group,
+        prop_oneof![3 => Just(None), 1 => (1u32..=2).prop_map(Some)],
+    )
+        .prop_map(|(group, cap)| GroupPick { cap, ..group });
     let agent = (
         prop_oneof![5 => Just(0usize), 1 => Just(4usize), 2 => 1usize..4],
         prop_oneof![3 => (1u32..=3).prop_map(Some), 1 => Just(None)],
@@ -703,7 +751,11 @@ fn setup() -> impl Strategy<Value = Setup> {
         });
     (
         config_pick().prop_map(|mut c| {
-            c.default_limit = c.default_limit.max(1);
+            // A valid start: room for the dearest kind.
+            let dearest = c.kinds.map_or(1, |set| {
+                kind_set(set).iter().map(|k| k.cost).max().unwrap_or(1)
+            });
+            c.default_limit = c.default_limit.max(dearest);
             // Working hours and service hours come with later steps, once schedules exist.
             c.working_hours = false;
             c.service_hours = None;
@@ -761,6 +813,7 @@ fn setup_commands(setup: &Setup) -> Vec<Command> {
             strategy: STRATEGIES[pick.strategy],
             limit: limit(pick.limit),
             overflow: overflow(&pick.overflow),
+            agent_cap: pick.cap,
         }));
     }
     for (a, pick) in setup.agents.iter().enumerate() {
@@ -800,6 +853,7 @@ fn command(op: &Op, model: &Model, now: DateTime<Utc>) -> Command {
             group,
             priority,
             designated,
+            kind,
         } => Command::VisitorArrives(Arrival {
             conversation: resolve(*conv, model, Want::Fresh),
             visitor: format!("v{visitor}").into(),
@@ -810,6 +864,15 @@ fn command(op: &Op, model: &Model, now: DateTime<Utc>) -> Command {
             },
             priority: *priority,
             designated: designated.as_ref().map(target),
+            // Mostly a kind the config defines (0..3: the n-th of its kinds); else (10..)
+            // one of `KINDS` after the first two, defined or not.
+            kind: kind.map(|k| match k {
+                k if k >= 10 => KindId::from(KINDS[k - 10]),
+                k => {
+                    let defined = kinds_of(&model.config);
+                    defined[k % defined.len()].kind.clone()
+                }
+            }),
         }),
         Op::Leave(c) => Command::VisitorLeaves {
             conversation: one(c, Want::Waiting),
@@ -908,8 +971,9 @@ fn command(op: &Op, model: &Model, now: DateTime<Utc>) -> Command {
             strategy: STRATEGIES[pick.strategy],
             limit: limit(pick.limit),
             overflow: overflow(&pick.overflow),
+            agent_cap: pick.cap,
         }),
-        Op::UpdateGroup(g, s, l, o) => Command::UpdateGroup(GroupUpdate {
+        Op::UpdateGroup(g, s, l, o, c) => Command::UpdateGroup(GroupUpdate {
             group: GROUPS[*g].into(),
             strategy: s.map(|s| STRATEGIES[s]),
             limit: l.map(limit),
@@ -919,6 +983,7 @@ fn command(op: &Op, model: &Model, now: DateTime<Utc>) -> Command {
                     after_secs: 0,
                 })
             }),
+            agent_cap: *c,
         }),
         Op::RemoveGroup(g) => Command::RemoveGroup {
             group: GROUPS[*g].into(),
@@ -950,8 +1015,9 @@ fn normalize(event: &Event) -> Result<Option<MEvent>, String> {
             conversation,
             group,
             priority,
+            kind,
             ..
-        } => MEvent::Arrived(conversation, group, priority),
+        } => MEvent::Arrived(conversation, group, priority, kind),
         Event::ConversationQueued {
             conversation,
             group,
@@ -970,7 +1036,8 @@ fn normalize(event: &Event) -> Result<Option<MEvent>, String> {
             expires_at,
             load,
             limit,
-        } => MEvent::Offered(conversation, agent, reason, expires_at, load, limit),
+            kind,
+        } => MEvent::Offered(conversation, agent, reason, expires_at, load, limit, kind),
         Event::OfferAccepted {
             conversation,
             agent,
@@ -1015,7 +1082,8 @@ fn normalize(event: &Event) -> Result<Option<MEvent>, String> {
             reason,
             load,
             limit,
-        } => MEvent::Assigned(conversation, agent, reason, load, limit),
+            kind,
+        } => MEvent::Assigned(conversation, agent, reason, load, limit, kind),
         Event::ConversationTransferred {
             conversation,
             from,
@@ -1133,6 +1201,12 @@ fn model_agrees_with_engine(engine: &Engine, model: &Model) -> Result<(), String
         if state != expected {
             return Err(format!("{}: engine {state}, model {expected}", c.id));
         }
+        if view.kind != c.kind {
+            return Err(format!(
+                "{}: engine kind {}, model {}",
+                c.id, view.kind, c.kind
+            ));
+        }
         let position = model.position(i);
         if view.position != position || view.group != c.group || view.designated != c.designated {
             return Err(format!(
@@ -1184,6 +1258,31 @@ fn model_agrees_with_engine(engine: &Engine, model: &Model) -> Result<(), String
                 a.id
             ));
         }
+        // R-K4: load per kind, in the config's order, and free units.
+        let holding = model.holding(a.seq);
+        let kinds: Vec<(KindId, u32, u32)> = kinds_of(&model.config)
+            .into_iter()
+            .filter(|k| holding.count(&k.kind) > 0)
+            .map(|k| {
+                let count = holding.count(&k.kind);
+                (k.kind, count, count * k.cost)
+            })
+            .collect();
+        let free = u32::try_from(u64::from(model.limit(a)).saturating_sub(holding.units))
+            .unwrap_or(u32::MAX);
+        let actual: Vec<(KindId, u32, u32)> = view
+            .kinds
+            .iter()
+            .map(|k| (k.kind.clone(), k.count, k.units))
+            .collect();
+        if (&actual, view.free_units) != (&kinds, free) {
+            return Err(format!(
+                "{} (kinds, free units): engine {:?}, model {:?}",
+                a.id,
+                (&actual, view.free_units),
+                (&kinds, free)
+            ));
+        }
     }
     let groups: Vec<GroupId> = engine.groups().cloned().collect();
     let mgroups: Vec<GroupId> = model.groups.iter().map(|g| g.id.clone()).collect();
@@ -1204,11 +1303,17 @@ fn model_agrees_with_engine(engine: &Engine, model: &Model) -> Result<(), String
             .into_iter()
             .map(|i| model.convs[i].id.clone())
             .collect();
-        let actual = (view.strategy, view.limit, &view.members, &queue);
-        let expected = (g.strategy, g.limit, &members, &mqueue);
+        let actual = (
+            view.strategy,
+            view.limit,
+            view.agent_cap,
+            &view.members,
+            &queue,
+        );
+        let expected = (g.strategy, g.limit, g.cap, &members, &mqueue);
         if actual != expected {
             return Err(format!(
-                "{} (strategy, limit, members, queue): engine {actual:?}, model {expected:?}",
+                "{} (strategy, limit, cap, members, queue): engine {actual:?}, model {expected:?}",
                 g.id
             ));
         }
@@ -1428,6 +1533,7 @@ impl Run {
         }
         inv1_conservation(&self.projection, &self.engine)?;
         inv4_work_conservation(&self.projection, &self.engine)?;
+        inv12_work_conservation_per_kind(&self.projection, &self.engine)?;
         inv10_events_are_a_complete_account(&self.projection, &self.engine)?;
         if model_checks() {
             outcome_agrees(&result, &expected).map_err(|e| format!("model disagrees: {e}"))?;
@@ -1460,11 +1566,11 @@ fn print_stats(command: &Command, expected: &MResult) {
                 let text = format!("{e:?}");
                 let name = text.split('(').next().unwrap_or("");
                 let detail = match e {
-                    MEvent::Assigned(_, _, AssignReason::Drain { trigger }, _, _)
-                    | MEvent::Offered(_, _, AssignReason::Drain { trigger }, _, _, _) => {
+                    MEvent::Assigned(_, _, AssignReason::Drain { trigger }, _, _, _)
+                    | MEvent::Offered(_, _, AssignReason::Drain { trigger }, _, _, _, _) => {
                         format!("Drain {trigger:?}")
                     }
-                    MEvent::Assigned(_, _, r, _, _) | MEvent::Offered(_, _, r, _, _, _) => {
+                    MEvent::Assigned(_, _, r, _, _, _) | MEvent::Offered(_, _, r, _, _, _, _) => {
                         format!("{r:?}").split(' ').next().unwrap_or("").to_string()
                     }
                     MEvent::Woke(_, _, r) => format!("{r:?}"),
@@ -1821,6 +1927,7 @@ impl Desk {
                 groups: vec![into.into()],
                 after_secs: 60,
             }),
+            agent_cap: None,
         }))
     }
 

@@ -217,6 +217,7 @@ fn config() -> BoxedStrategy<Config> {
                     first_reply_timeout_secs: first_reply,
                 },
                 service_hours: service_hours.map(Into::into),
+                kinds: Vec::new(),
             },
         )
         .boxed()
@@ -338,6 +339,7 @@ fn command() -> BoxedStrategy<Command> {
                 group: g.into(),
                 priority,
                 designated,
+                kind: None,
             })
         ).boxed(),
         1 => id().prop_map(|c| Command::VisitorLeaves { conversation: c.into() }).boxed(),
@@ -385,6 +387,7 @@ fn command() -> BoxedStrategy<Command> {
                     groups: groups.into_iter().map(Into::into).collect(),
                     after_secs,
                 }),
+                agent_cap: None,
             })).boxed(),
         1 => (id(), prop::option::of(0usize..4), prop::option::of(limit()), prop::option::of((prop::collection::vec(id(), 0..3), big_u64())))
             .prop_map(|(g, s, limit, overflow)| Command::UpdateGroup(GroupUpdate {
@@ -395,6 +398,7 @@ fn command() -> BoxedStrategy<Command> {
                     groups: groups.into_iter().map(Into::into).collect(),
                     after_secs,
                 }),
+                agent_cap: None,
             })).boxed(),
         1 => id().prop_map(|g| Command::RemoveGroup { group: g.into() }).boxed(),
         2 => prop_oneof![config(), valid_config()].prop_map(Command::UpdateConfig).boxed(),

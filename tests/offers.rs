@@ -142,6 +142,7 @@ fn r_r1_reception_off_makes_an_offer_with_a_deadline_that_counts_toward_load() {
             expires_at: expires,
             load: 1,
             limit: 1,
+            kind: "default".into()
         }),
         "{events:?}"
     );
@@ -215,6 +216,7 @@ fn r_r1_r_r2_a_declined_offer_goes_to_another_agent_of_the_group_and_never_back(
         expires_at: desk.now + TimeDelta::seconds(30),
         load: 1,
         limit: 1,
+        kind: "default".into(),
     };
     assert!(index_of(&events, &declined) < index_of(&events, &redirect));
     assert_eq!(desk.load(&first), (0, 1), "the decline freed its slot");

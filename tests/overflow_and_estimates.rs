@@ -180,6 +180,7 @@ fn r_s4_bad_input_overflow_settings_that_make_no_sense_are_refused() {
             groups: vec!["support".into()],
             after_secs: 30,
         }),
+        agent_cap: None,
     }));
     assert!(matches!(error, Error::InvalidOverflow { .. }), "{error:?}");
     assert_eq!(

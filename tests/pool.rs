@@ -194,6 +194,7 @@ fn r_p2_an_agent_claims_from_the_pool_within_its_limit() {
             reason: AssignReason::Claimed,
             load: 1,
             limit: 2,
+            kind: "default".into()
         }]
     );
     let events = desk.run(claim("floater", None)).events;
@@ -415,6 +416,7 @@ fn r_p2_r_d1_a_raised_limit_or_a_new_group_re_fetches_from_the_pool() {
             strategy: None,
             limit: Some(Limit::Fixed(2)),
             overflow: None,
+            agent_cap: None,
         }))
         .events;
     assert_eq!(
@@ -467,6 +469,7 @@ fn r_p2_r_x1_manual_assignment_from_the_pool_goes_over_the_limit() {
             reason: AssignReason::Manual,
             load: 2,
             limit: 1,
+            kind: "default".into()
         }]
     );
     assert_eq!(pool(&desk), ["c1", "c3"]);

@@ -435,6 +435,7 @@ fn r_b1_every_assignment_event_says_why() {
         strategy: None,
         limit: Some(Limit::Fixed(2)),
         overflow: None,
+        agent_cap: None,
     })); // cy takes c10
     desk.arrive("c11", "v11", "support");
     let mut config = desk.engine.config().clone();

@@ -54,6 +54,7 @@ fn assigned(conversation: &str, agent: &str, reason: AssignReason, load: u32, li
         reason,
         load,
         limit,
+        kind: "default".into(),
     }
 }
 

@@ -381,6 +381,7 @@ fn r_l2_inactivity_reminder_then_end_after_the_agents_reply() {
                 },
                 load: 1,
                 limit: 1,
+                kind: "default".into()
             }
         ]
     );
@@ -658,6 +659,7 @@ fn r_c2_virtual_clock_steps_deadline_to_deadline_and_every_timer_fires_once_at_i
         },
         load,
         limit,
+        kind: "default".into(),
     };
 
     use Step::{Do, Tick};

@@ -100,6 +100,7 @@ fn morning() -> Desk {
         strategy: Some(Strategy::AgentPriority),
         limit: Some(Limit::Fixed(4)),
         overflow: None,
+        agent_cap: None,
     }));
     desk.arrive("c10", "v10", "sales");
     desk
@@ -393,6 +394,7 @@ fn r_c5_edge_timestamps_and_extreme_values_do_not_panic() {
                 strategy: Some(Strategy::LeastLoaded),
                 limit: Some(Limit::Fixed(u32::MAX)),
                 overflow: None,
+                agent_cap: None,
             }),
         );
         let err = engine

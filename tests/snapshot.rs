@@ -150,6 +150,7 @@ fn busy_day() -> Desk {
         strategy: Some(Strategy::LeastLoaded),
         limit: Some(Limit::Fixed(3)),
         overflow: None,
+        agent_cap: None,
     }));
     for (c, v, g, p) in [
         ("c11", "v12", "sales", 2),

@@ -338,6 +338,7 @@ fn r_s1_changing_a_groups_strategy_changes_the_next_choice() {
         strategy: Some(Strategy::AgentPriority),
         limit: None,
         overflow: None,
+        agent_cap: None,
     }));
     let out = desk.arrive("c3", "v3", "support");
     assert_eq!(
@@ -350,6 +351,7 @@ fn r_s1_changing_a_groups_strategy_changes_the_next_choice() {
         strategy: Some(Strategy::LeastLoaded),
         limit: None,
         overflow: None,
+        agent_cap: None,
     }));
     let out = desk.arrive("c4", "v4", "support");
     assert_eq!(

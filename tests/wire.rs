@@ -220,6 +220,7 @@ fn every_command() -> Vec<Command> {
                 groups: vec!["vip".into()],
                 after_secs: 30,
             }),
+            agent_cap: None,
         }),
         Command::RemoveGroup {
             group: "support".into(),

@@ -9,6 +9,7 @@ use crate::ids::Target;
 use crate::ids::{ConversationId, VisitorId};
 use crate::keys::{AgentKey, ConvKey, GroupKey};
 use crate::routing::Choice;
+use crate::routing::fit::Misfit;
 use crate::store::State;
 use crate::timers::timer::Slots;
 
@@ -20,7 +21,7 @@ enum To {
 
 impl State {
     /// `VisitorArrives`: O(log agents) to find an agent, O(groups · log agents) to assign, or
-    /// O(log n + min(ahead, behind)) to queue.
+    /// O(log n + min(ahead, behind)) to queue; plus O(kinds) to find a named kind.
     pub(crate) fn visitor_arrives(&mut self, ctx: &mut Ctx, arrival: Arrival) -> Result<(), Error> {
         if self.conv_ids.contains_key(&arrival.conversation) {
             return Err(Error::DuplicateConversation {
@@ -28,6 +29,13 @@ impl State {
             });
         }
         let group = self.group_key(&arrival.group)?;
+        let kind_key = match &arrival.kind {
+            Some(kind) => self
+                .kinds
+                .key(kind)
+                .ok_or_else(|| Error::UnknownKind { kind: kind.clone() })?,
+            None => 0,
+        };
         let (designated_agent, designated_group) = match &arrival.designated {
             None => (None, None),
             Some(Target::Agent(agent)) => (Some(self.agent_key(agent)?), None),
@@ -41,6 +49,8 @@ impl State {
             visitor: arrival.visitor.clone(),
             group,
             priority: arrival.priority,
+            kind: self.kinds.get(kind_key).id.clone(),
+            kind_key,
             arrived_at: ctx.now,
             routing: arrival.designated.clone().map(|designated| {
                 Box::new(Routing {
@@ -72,6 +82,7 @@ impl State {
             visitor: arrival.visitor,
             group: arrival.group,
             priority: arrival.priority,
+            kind: self.kinds.get(kind_key).id.clone(),
         });
         if !self.try_assign(ctx, c) {
             self.arrive_waiting(ctx, c);
@@ -169,8 +180,8 @@ impl State {
         }
     }
 
-    /// `Transfer`: O(groups · log agents) for both agents, plus the work the first agent then
-    /// takes. A snoozed conversation keeps its snooze if an agent takes it at once (with
+    /// `Transfer`: O(g · K · log a) for both agents, plus the work the first agent then
+    /// takes. A named agent must fit the conversation in every dimension (R-K1..R-K3). A snoozed conversation keeps its snooze if an agent takes it at once (with
     /// automatic reception on); otherwise the snooze lifts first.
     pub(crate) fn transfer(
         &mut self,
@@ -198,10 +209,15 @@ impl State {
                 if b == from {
                     return Err(unavailable("it already holds the conversation"));
                 }
-                if self.agent(b).listed.is_none() {
-                    return Err(unavailable(
-                        "its status is not assignable or it is at its limit",
-                    ));
+                let conv = self.conv(c);
+                match self.misfit(self.agent(b), conv.kind_key, conv.group) {
+                    None => {}
+                    Some(Misfit::Ineligible | Misfit::Units) => {
+                        return Err(unavailable(
+                            "its status is not assignable or it is at its limit",
+                        ));
+                    }
+                    Some(misfit) => return Err(unavailable(misfit.words())),
                 }
                 To::Agent(b)
             }
@@ -258,14 +274,29 @@ impl State {
 
     /// Moves a conversation that is not waiting (held, or out of its queue to be routed) to a
     /// new own group (if given), dropping its designations, overflow groups and stall.
+    ///
+    /// A held (snoozed) conversation that moves to a new group moves its units from the old
+    /// group's work to the new group's on its agent (R-K3).
     pub(crate) fn rehome(&mut self, c: ConvKey, group: Option<GroupKey>) {
         self.release_groups(c);
+        let conv = self.conv(c);
+        let moving = group.filter(|g| *g != conv.group).and_then(|_| {
+            conv.phase
+                .holder()
+                .filter(|_| self.holds_units(self.conv(c)))
+        });
+        if let Some(a) = moving {
+            self.unhold(c, a);
+        }
         let conv = self.conv_mut(c);
         if let Some(g) = group {
             conv.group = g;
         }
         conv.drop_routes(true);
         conv.stalled = false;
+        if let Some(a) = moving {
+            self.hold(c, a);
+        }
         self.claim_groups(c);
     }
 

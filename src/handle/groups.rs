@@ -21,9 +21,12 @@ impl State {
             Some(overflow) => Some(self.overflow_groups(&spec.group, None, overflow)?),
             None => None,
         };
+        let agent_cap = group_cap(&spec.group, spec.agent_cap)?;
 
         let g = self.next_key();
         let mut group = Group::new(spec.group.clone(), spec.strategy, limit);
+        group.agent_cap = agent_cap;
+        group.size(self.kinds.len());
         if let (Some(groups), Some(o)) = (overflow, &spec.overflow) {
             group.overflow = groups;
             group.overflow_after_secs = o.after_secs;
@@ -35,7 +38,8 @@ impl State {
         Ok(())
     }
 
-    /// `UpdateGroup`: O(members · groups · log agents), plus the work members take.
+    /// `UpdateGroup`: O(members · g · K · log a), plus the work members take; a changed cap
+    /// (R-K3) lets every agent with room look again: O(a · g · K · (log n + x)) more.
     pub(crate) fn update_group(&mut self, ctx: &mut Ctx, update: GroupUpdate) -> Result<(), Error> {
         let g = self.group_key(&update.group)?;
         let limit = match update.limit {
@@ -49,17 +53,29 @@ impl State {
             )),
             None => None,
         };
+        let agent_cap = match update.agent_cap {
+            Some(cap) => Some(group_cap(&update.group, cap)?),
+            None => None,
+        };
 
         let members: Vec<AgentKey> = self.group(g).members.iter().copied().collect();
         for &a in &members {
             self.unlist(a);
         }
+        let kinds = self.kinds.len();
         let group = self.group_mut(g);
         if let Some(strategy) = update.strategy {
             group.strategy = strategy;
         }
         if let Some(limit) = limit {
             group.limit = limit;
+        }
+        let cap_changed = agent_cap.is_some_and(|cap| cap != group.agent_cap);
+        if let Some(cap) = agent_cap {
+            group.agent_cap = cap;
+            // Every member is unlisted: the candidate index is empty, and is sized anew for
+            // the cap (the queues keep what waits).
+            group.available.reset(kinds, cap.is_some());
         }
         let overflow_changed = overflow.is_some();
         if let Some((groups, after_secs)) = overflow {
@@ -72,8 +88,15 @@ impl State {
         ctx.emit(Event::GroupUpdated {
             group: update.group,
         });
-        for a in members {
-            self.drain(ctx, a, DrainTrigger::GroupChanged);
+        if cap_changed {
+            // The cap bounds the group's work wherever it waits (overflowed or designated
+            // into other groups, whose members need not be this group's): every agent with
+            // room looks again, in registration order.
+            self.drain_all(ctx, DrainTrigger::GroupChanged);
+        } else {
+            for a in members {
+                self.drain(ctx, a, DrainTrigger::GroupChanged);
+            }
         }
         if overflow_changed {
             // Conversations already waiting follow the new setting (R-S4), in arrival order,
@@ -164,6 +187,16 @@ impl State {
             return Err(invalid("the wait must be at least 1 second".into()));
         }
         Ok(keys)
+    }
+}
+
+/// Checks a cap on the units of a group's work on one agent (R-K3): at least 1.
+fn group_cap(group: &GroupId, cap: Option<u32>) -> Result<Option<u32>, Error> {
+    match cap {
+        Some(0) => Err(Error::ZeroGroupCap {
+            group: group.clone(),
+        }),
+        cap => Ok(cap),
     }
 }
 

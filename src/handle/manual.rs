@@ -75,8 +75,9 @@ impl State {
         let (agent, reason) = match to {
             To::Agent(a) => (a, AssignReason::Manual),
             To::Group(g) => {
+                // The group takes the conversation on as its own work (it is rehomed there).
                 let excluded: Vec<AgentKey> = holder.into_iter().collect();
-                match self.pick(g, &excluded) {
+                match self.pick(g, conv.kind_key, g, &excluded) {
                     Some(a) => (
                         a,
                         AssignReason::ManualToGroup {

@@ -18,7 +18,8 @@ use crate::ctx::Ctx;
 use crate::error::Error;
 use crate::event::{DrainTrigger, Event, PoolReason, WakeReason};
 use crate::ids::{AgentId, ConversationId, GroupId};
-use crate::keys::{AgentKey, ConvKey, GroupKey};
+use crate::keys::{AgentKey, ConvKey, GroupKey, KindKey};
+use crate::kinds::Kinds;
 use crate::outcome::ItemResult;
 use crate::store::State;
 use crate::timers::timer::{Slot, TimerKind, after};
@@ -138,9 +139,9 @@ impl State {
             })
     }
 
-    /// `UpdateConfig` and `SetReceptionMode`: a rebuild, O(agents · groups · log agents +
-    /// waiting · log waiting), plus O(conversations) and an event per waiting or snoozed
-    /// conversation when the mode changes.
+    /// `UpdateConfig` and `SetReceptionMode`: a rebuild, O(a · g · K · log a + n · log n),
+    /// plus O(conversations) to check the kinds it leaves out, and an event per waiting or
+    /// snoozed conversation when the mode changes.
     fn update_config(&mut self, ctx: &mut Ctx, config: Config) -> Result<(), Error> {
         self.check_config(&config)?;
         if let Some(agent) = self
@@ -156,6 +157,7 @@ impl State {
                 ),
             });
         }
+        self.check_kinds_kept(&config)?;
 
         let from = self.config.mode;
         let to = config.mode;
@@ -218,6 +220,36 @@ impl State {
             return Err(Error::NoScheduledAgent);
         }
         Ok(())
+    }
+
+    /// Refuses a config that leaves out a kind of work open conversations have (R-K1).
+    /// O(conversations + kinds²).
+    fn check_kinds_kept(&self, config: &Config) -> Result<(), Error> {
+        let next = Kinds::compile(config);
+        let gone: Vec<KindKey> = self
+            .kinds
+            .iter()
+            .filter(|(_, kind)| next.key(&kind.id).is_none())
+            .map(|(k, _)| k)
+            .collect();
+        if gone.is_empty() {
+            return Ok(());
+        }
+        let mut open = vec![0u64; self.kinds.len()];
+        for c in self.conversations.values() {
+            if c.phase.is_open()
+                && let Some(n) = open.get_mut(c.kind_key)
+            {
+                *n += 1;
+            }
+        }
+        match gone.into_iter().find(|k| open[*k] > 0) {
+            Some(k) => Err(Error::KindInUse {
+                kind: self.kinds.get(k).id.clone(),
+                conversations: open[k],
+            }),
+            None => Ok(()),
+        }
     }
 
     /// A feature switched off stops its running timers: reply goals, visitor-inactivity

@@ -16,8 +16,8 @@ use crate::timers::timer::{Slot, TimerKind, after};
 
 impl State {
     /// `Snooze`: checks the mode and the time for the whole batch, then snoozes each
-    /// conversation. Per conversation O(log t), plus O(groups · log agents) and the work the
-    /// agent takes when snoozed conversations do not count toward load.
+    /// conversation. Per conversation O(log t), plus O(g · K · log a) and the work the agent
+    /// takes when the kind's paused work holds no units.
     pub(crate) fn snooze(
         &mut self,
         ctx: &mut Ctx,
@@ -71,10 +71,8 @@ impl State {
             agent: self.agent(a).id.clone(),
             until,
         });
-        if !self.config.snoozed_count_toward_load {
-            self.unlist(a);
-            self.agent_mut(a).load -= 1;
-            self.list(a);
+        if !self.kinds.get(self.conv(c).kind_key).paused_holds {
+            self.unhold(c, a);
             self.drain(ctx, a, DrainTrigger::CapacityFreed);
         }
         Ok(())
@@ -96,19 +94,21 @@ impl State {
         let Phase::Snoozed { agent: a, until } = self.conv(c).phase else {
             return;
         };
-        let counted = self.config.snoozed_count_toward_load;
+        let counted = self.holds_units(self.conv(c));
         self.let_go(ctx, c, a, counted);
         let (agent, load, limit) = self.take_on(ctx, c, b, counted, &reason);
         let conv = self.conv_mut(c);
         conv.phase = Phase::Snoozed { agent: b, until };
         conv.replied = false;
         let conversation = conv.id.clone();
+        let kind = conv.kind.clone();
         ctx.emit(Event::ConversationAssigned {
             conversation: conversation.clone(),
             agent: agent.clone(),
             reason,
             load,
             limit,
+            kind,
         });
         self.sla_start(ctx, c, ReplyGoal::FirstReply);
         self.sla_pause(ctx, c);
@@ -130,10 +130,8 @@ impl State {
         self.conv_mut(c).phase = Phase::Active { agent: a };
         self.counters.snoozed -= 1;
         self.counters.active += 1;
-        if !self.config.snoozed_count_toward_load {
-            self.unlist(a);
-            self.agent_mut(a).load += 1;
-            self.list(a);
+        if !self.kinds.get(self.conv(c).kind_key).paused_holds {
+            self.hold(c, a);
         }
         ctx.emit(Event::ConversationWoke {
             conversation: self.conv(c).id.clone(),

@@ -159,13 +159,16 @@ impl State {
             return;
         }
         let key = conv.queue_key(&self.config);
+        let kind = conv.kind_key;
         self.release_groups(c);
         let joined = added.clone();
         self.conv_mut(c).with_routing(|r| r.overflow = joined);
         self.claim_groups(c);
         for &g in &added {
             self.touch(ctx, g);
-            self.group_mut(g).queue.insert(key, false);
+            // An overflow group is never the conversation's own: its queue files it as
+            // another group's work.
+            self.group_mut(g).queue.insert(key, kind, false, true);
         }
         ctx.emit(Event::ConversationOverflowed {
             conversation: self.conv(c).id.clone(),

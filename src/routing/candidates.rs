@@ -1,14 +1,77 @@
-//! The ordered key each strategy files an agent under in a group's candidate index.
+//! A group's candidate index, one ordered set per kind of work (R-K1..R-K3), and the ordered
+//! key each strategy files an agent under in it.
 
 use std::cmp::Ordering;
+use std::collections::BTreeSet;
 
-use crate::keys::AgentKey;
+use crate::keys::{AgentKey, KindKey};
 use crate::strategy::Strategy;
 
-/// An exact fraction `load / limit` with a non-zero denominator, ordered by value.
+/// The members of one group that may take automatic work now, per kind, best first under the
+/// group's strategy. Filing and unfiling an agent costs O(K · log a) for `K` kinds; with one
+/// kind, one set, as before kinds.
+///
+/// `fit[k]` holds the members that fit one more conversation of kind `k` in every dimension of
+/// their own (eligible, units, the kind's maximum, blocking: [`fit`](super::fit)). A group
+/// with a cap on its work per agent (R-K3) keeps, beside, `own[k]`: those of them that are
+/// below that cap too. Its own conversations are served from `own`; another group's, routed
+/// through it (overflow, designation), from `fit`, since its cap bounds its own work only.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Candidates {
+    fit: Vec<BTreeSet<CandKey>>,
+    own: Vec<BTreeSet<CandKey>>,
+}
+
+/// The empty set, for a kind the index was not sized for.
+static NONE: BTreeSet<CandKey> = BTreeSet::new();
+
+impl Candidates {
+    /// Empties the index and sizes it for `kinds` kinds, with the second set per kind when
+    /// the group caps its work (`capped`).
+    pub(crate) fn reset(&mut self, kinds: usize, capped: bool) {
+        self.fit.iter_mut().for_each(BTreeSet::clear);
+        self.fit.resize_with(kinds, BTreeSet::new);
+        self.own.clear();
+        if capped {
+            self.own.resize_with(kinds, BTreeSet::new);
+        }
+    }
+
+    /// Files an agent that fits kind `k`; `below_cap`: also below the group's cap. O(log a).
+    pub(crate) fn file(&mut self, k: KindKey, key: CandKey, below_cap: bool) {
+        if let Some(set) = self.fit.get_mut(k) {
+            set.insert(key);
+        }
+        if below_cap && let Some(set) = self.own.get_mut(k) {
+            set.insert(key);
+        }
+    }
+
+    /// Takes an agent out under every kind. O(K · log a).
+    pub(crate) fn remove(&mut self, key: &CandKey) {
+        for set in self.fit.iter_mut().chain(self.own.iter_mut()) {
+            set.remove(key);
+        }
+    }
+
+    /// The candidates for a conversation of kind `k`: the group's own work (`own`), or
+    /// another group's routed through this one.
+    pub(crate) fn for_work(&self, k: KindKey, own: bool) -> &BTreeSet<CandKey> {
+        let sets = if own && !self.own.is_empty() {
+            &self.own
+        } else {
+            &self.fit
+        };
+        sets.get(k).unwrap_or(&NONE)
+    }
+}
+
+/// An exact fraction `load / limit` (units held over capacity) with a non-zero denominator,
+/// ordered by value. The numerator is 64 bits wide: manual assignments may take the load far
+/// past any capacity.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Ratio {
-    pub num: u32,
+    pub num: u64,
     pub den: u32,
 }
 
@@ -18,8 +81,8 @@ impl Ratio {
 
 impl Ord for Ratio {
     fn cmp(&self, other: &Self) -> Ordering {
-        (u64::from(self.num) * u64::from(other.den))
-            .cmp(&(u64::from(other.num) * u64::from(self.den)))
+        (u128::from(self.num) * u128::from(other.den))
+            .cmp(&(u128::from(other.num) * u128::from(self.den)))
     }
 }
 
@@ -43,7 +106,7 @@ impl Ratio {
     /// keeps the exact order: two fractions with denominators below 2³² that differ, differ
     /// by at least 2⁻⁶⁴, so their floors differ; equal fractions have equal floors.
     fn fixed(self) -> u64 {
-        if self.num >= self.den {
+        if self.num >= u64::from(self.den) {
             return u64::MAX;
         }
         let scaled = (u128::from(self.num) << 64) / u128::from(self.den);
@@ -95,7 +158,8 @@ mod tests {
         assert_eq!(r(1, 2), r(2, 4));
         assert!(r(1, 3) < r(1, 2));
         assert!(r(2, 3) > r(3, 5));
-        assert!(r(u32::MAX - 1, u32::MAX) < r(u32::MAX, u32::MAX));
+        assert!(r(u64::from(u32::MAX) - 1, u32::MAX) < r(u64::from(u32::MAX), u32::MAX));
+        assert!(r(u64::MAX, 1) > r(u64::MAX - 1, 1));
     }
 
     #[test]
@@ -105,7 +169,10 @@ mod tests {
             (r(1, 2), r(2, 4)),
             (r(1, 3), r(1, 2)),
             (r(3, 5), r(2, 3)),
-            (r(u32::MAX - 2, u32::MAX - 1), r(u32::MAX - 1, u32::MAX)),
+            (
+                r(u64::from(u32::MAX) - 2, u32::MAX - 1),
+                r(u64::from(u32::MAX) - 1, u32::MAX),
+            ),
             (r(0, 7), r(1, u32::MAX)),
             (r(1, u32::MAX), r(1, u32::MAX - 1)),
         ];

@@ -1,19 +1,29 @@
 //! How the agent is chosen, and how an agent with room chooses waiting work.
 //!
+//! Who may take what is decided in one place, [`fit`]: eligibility, units, a kind's maximum,
+//! blocking kinds and group caps (R-K1..R-K3). The indexes are filed by it: each group keeps
+//! its candidates per kind of work ([`candidates::Candidates`]) and its waiting work whole
+//! and per kind ([`queue::Waiting`]). A route is a group and a kind: routing a conversation
+//! looks only at the candidates its group files under its kind.
+//!
 //! Choosing an agent for a conversation (`route`) tries, in order: the designated agent, the
 //! designated group's strategy, the last agent, the conversation's group's strategy; with no
 //! one available the conversation queues (R-S1, R-S2, R-Q1). Each step is a lookup in an
-//! ordered index: O(log agents), plus one step per excluded agent skipped.
+//! ordered index: O(log agents), plus one step per excluded agent skipped, and, for another
+//! group's conversation routed through a group (designated, overflow) whose own group caps
+//! its work (R-K3), one step per candidate at that cap.
 //!
-//! Choosing work for an agent that has room (`drain`, R-D1) takes, while the agent stays
-//! below its limit, the best waiting conversation among those that designated it and the heads
-//! of its groups' queues: O(groups · (log n + x)) per conversation taken, never a scan of a
-//! queue. Conversations past the redirect limit wait apart (see [`Queue`]) and cost a drain
-//! nothing; `x` counts the waiting conversations the agent is excluded from (it transferred,
-//! declined or missed them), which it steps over one by one where they sit ahead of what it
-//! may take.
+//! Choosing work for an agent that has room (`drain`, R-D1, R-K5) takes, while the agent
+//! stays below its limit, the best waiting conversation among those that designated it and
+//! the heads of its groups' queues of each kind it fits: O(g · K · (log n + x)) per
+//! conversation taken, never a scan of a queue. Conversations past the redirect limit wait
+//! apart (see [`queue::Queue`]) and cost a drain nothing; `x` counts the waiting conversations
+//! ahead that the agent may not take: those it is excluded from (it transferred, declined or
+//! missed them), which it steps over one by one, and another group's conversations
+//! (overflowed or designated into its group) whose group's cap it has reached.
 
 pub(crate) mod candidates;
+pub(crate) mod fit;
 pub(crate) mod queue;
 
 use chrono::TimeDelta;
@@ -21,8 +31,9 @@ use chrono::TimeDelta;
 use crate::conversation::Conversation;
 use crate::ctx::Ctx;
 use crate::event::{AssignReason, DrainTrigger};
-use crate::keys::{AgentKey, ConvKey, GroupKey};
+use crate::keys::{AgentKey, ConvKey, GroupKey, KindKey};
 use crate::routing::candidates::{CandKey, Ratio};
+use crate::routing::fit::{Misfit, Work};
 use crate::routing::queue::QueueKey;
 use crate::store::State;
 use crate::strategy::Strategy;
@@ -54,11 +65,29 @@ impl Choice {
 }
 
 impl State {
-    /// The best available member of group `g` under the group's strategy, other than the
-    /// `excluded` agents.
-    pub(crate) fn pick(&self, g: GroupKey, excluded: &[AgentKey]) -> Option<AgentKey> {
+    /// The best member of group `g` under the group's strategy that fits a conversation of
+    /// kind `kind` whose own group is `home`, other than the `excluded` agents. For the
+    /// group's own work the candidate index holds exactly those that fit; for another group's
+    /// work routed through `g`, that group's cap (if it has one) is checked per candidate.
+    pub(crate) fn pick(
+        &self,
+        g: GroupKey,
+        kind: KindKey,
+        home: GroupKey,
+        excluded: &[AgentKey],
+    ) -> Option<AgentKey> {
         let group = self.group(g);
-        let allowed = |k: &&CandKey| !excluded.contains(&k.agent);
+        let own = home == g;
+        let candidates = group.available.for_work(kind, own);
+        let capped = !own
+            && self
+                .groups
+                .get(&home)
+                .is_some_and(|h| h.agent_cap.is_some());
+        let allowed = |k: &&CandKey| {
+            !excluded.contains(&k.agent)
+                && (!capped || self.misfit(self.agent(k.agent), kind, home).is_none())
+        };
         let found = match group.strategy {
             Strategy::RoundRobin => {
                 let after = CandKey::new(
@@ -68,15 +97,23 @@ impl State {
                     0,
                     group.cursor.saturating_add(1),
                 );
-                group
-                    .available
+                candidates
                     .range(after..)
                     .find(allowed)
-                    .or_else(|| group.available.iter().find(allowed))
+                    .or_else(|| candidates.iter().find(allowed))
             }
-            _ => group.available.iter().find(allowed),
+            _ => candidates.iter().find(allowed),
         };
         found.map(|k| k.agent)
+    }
+
+    /// Whether agent `a` may take conversation `conv` automatically now: it fits it in every
+    /// dimension and is not excluded from it.
+    pub(crate) fn available_for(&self, a: AgentKey, conv: &Conversation) -> bool {
+        self.agents
+            .get(&a)
+            .is_some_and(|agent| self.misfit(agent, conv.kind_key, conv.group).is_none())
+            && !conv.excluded().contains(&a)
     }
 
     /// Assigns through a group's strategy, moving the group's round-robin cursor.
@@ -141,7 +178,7 @@ impl State {
             return Some(Choice::direct(d, AssignReason::DesignatedAgent));
         }
         if let Some(h) = conv.designated_group()
-            && let Some(a) = self.pick(h, conv.excluded())
+            && let Some(a) = self.pick(h, conv.kind_key, conv.group, conv.excluded())
         {
             let strategy = self.group(h).strategy;
             return Some(Choice::by_strategy(
@@ -156,7 +193,7 @@ impl State {
             return Some(Choice::direct(a, AssignReason::LastAgent));
         }
         let home = conv.group;
-        if let Some(a) = self.pick(home, conv.excluded()) {
+        if let Some(a) = self.pick(home, conv.kind_key, home, conv.excluded()) {
             let strategy = self.group(home).strategy;
             return Some(Choice::by_strategy(
                 home,
@@ -172,7 +209,7 @@ impl State {
     fn choose_overflow(&self, c: ConvKey) -> Option<Choice> {
         let conv = self.conv(c);
         conv.overflow().iter().find_map(|&g| {
-            let a = self.pick(g, conv.excluded())?;
+            let a = self.pick(g, conv.kind_key, conv.group, conv.excluded())?;
             let group = self.group(g);
             let reason = AssignReason::Overflow {
                 group: group.id.clone(),
@@ -198,31 +235,62 @@ impl State {
         }
     }
 
-    /// Fills agent `a` with waiting work until it is full or nothing it may take waits. Per
-    /// conversation taken: O(g · (log n + x)), where `x` is the number of waiting conversations
-    /// ahead in its queues that exclude the agent; stalled conversations are not in the way.
+    /// Fills agent `a` with waiting work until it is full or nothing it may take waits (R-D1,
+    /// R-K5). Per conversation taken: O(g · K · (log n + x)), where `x` is the number of
+    /// waiting conversations ahead in its queues that it may not take (see the module docs);
+    /// stalled conversations are not in the way.
     pub(crate) fn drain(&mut self, ctx: &mut Ctx, a: AgentKey, trigger: DrainTrigger) {
-        loop {
-            let agent = self.agent(a);
-            if agent.listed.is_none() {
-                return;
-            }
-            let allowed = |k: &&QueueKey| {
-                let conv = self.conv(k.conv);
-                !conv.stalled && !conv.excluded().contains(&a)
-            };
-            let best = agent.designated.iter().find(allowed).copied().or_else(|| {
-                agent
-                    .groups
-                    .iter()
-                    .filter_map(|m| self.group(m.group).queue.live().find(allowed).copied())
-                    .min()
-            });
-            let Some(key) = best else {
-                return;
-            };
+        while let Some(key) = self.best_work(a) {
             self.attach(ctx, key.conv, a, AssignReason::Drain { trigger });
         }
+    }
+
+    /// The best waiting conversation agent `a` may take now (R-D1, R-K5): the first of those
+    /// that designated it that fits, else the best (smallest queue key: priority with aging,
+    /// then arrival) among the heads of what it may take in each of its groups' queues, per
+    /// kind it fits there. A kind it fits but for its group's cap leaves it that group's
+    /// queue of other groups' work.
+    fn best_work(&self, a: AgentKey) -> Option<QueueKey> {
+        let agent = self.agent(a);
+        agent.listed?;
+        let may_take = |key: &&QueueKey| {
+            let conv = self.conv(key.conv);
+            !conv.stalled
+                && !conv.excluded().contains(&a)
+                && self.misfit(agent, conv.kind_key, conv.group).is_none()
+        };
+        if let Some(key) = agent.designated.iter().find(may_take) {
+            return Some(*key);
+        }
+        let mut best: Option<QueueKey> = None;
+        for m in &agent.groups {
+            let group = self.group(m.group);
+            for kind in 0..self.kinds.len() {
+                let work = Work {
+                    kind,
+                    home: m.group,
+                    cap: group.agent_cap,
+                };
+                let queue = match fit::misfit(&self.config, &self.kinds, agent, work) {
+                    None => group.queue.of_kind(kind),
+                    Some(Misfit::GroupCap) => group.queue.foreign(kind),
+                    Some(_) => continue,
+                };
+                // The group's own work fits as checked; another group's, against its cap.
+                let head = queue.live().find(|key| {
+                    let conv = self.conv(key.conv);
+                    !conv.excluded().contains(&a)
+                        && (conv.group == m.group
+                            || self.misfit(agent, conv.kind_key, conv.group).is_none())
+                });
+                if let Some(head) = head
+                    && best.is_none_or(|b| *head < b)
+                {
+                    best = Some(*head);
+                }
+            }
+        }
+        best
     }
 
     /// Drains every agent that has room, in registration order: after a change that can make

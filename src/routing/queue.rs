@@ -1,4 +1,5 @@
-//! The waiting queue's order: priority with optional aging, then arrival (R-Q1).
+//! The waiting queue's order: priority with optional aging, then arrival (R-Q1); a queue in
+//! its live and stalled parts; and a group's waiting work, whole and per kind (R-K5).
 
 use std::collections::BTreeSet;
 
@@ -6,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Config, MAX_AGING_STEP_SECS, PoolOrder, ReceptionMode};
-use crate::keys::ConvKey;
+use crate::keys::{ConvKey, KindKey};
 
 /// A waiting conversation's place in every queue it waits in; the smallest is served first.
 ///
@@ -113,6 +114,99 @@ impl Queue {
     /// O(log n + min(ahead, behind)) within its part.
     pub(crate) fn rank(&self, key: &QueueKey) -> Option<usize> {
         rank(&self.live, key).or_else(|| Some(self.live.len() + rank(&self.stalled, key)?))
+    }
+}
+
+/// Waiting work, whole (the listing: positions, lengths, announcements) and per kind of work
+/// (what a freed agent looks at: the heads of the kinds it fits, R-K5). With one kind the whole
+/// queue is that kind's, so nothing is kept twice and a conversation costs one insertion, as
+/// before kinds. A group's waiting work also keeps apart, per kind, the conversations that are
+/// another group's work (overflowed or designated into it): an agent at this group's cap
+/// (R-K3) may still take those, and finds them without stepping over the group's own.
+///
+/// Filing or unfiling a conversation costs O(log n) per queue it enters: two with several
+/// kinds, one more for another group's work.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Waiting {
+    all: Queue,
+    /// Per kind; empty when there is one kind (then `all` is it).
+    by_kind: Vec<Queue>,
+    /// Per kind: the conversations of another group's work.
+    foreign: Vec<Queue>,
+}
+
+/// An empty queue, for a kind the waiting work was not sized for.
+static EMPTY: Queue = Queue {
+    live: BTreeSet::new(),
+    stalled: BTreeSet::new(),
+};
+
+impl Waiting {
+    /// Empties it and sizes it for `kinds` kinds.
+    pub(crate) fn reset(&mut self, kinds: usize) {
+        self.all.clear();
+        self.by_kind.iter_mut().for_each(Queue::clear);
+        self.by_kind
+            .resize_with(if kinds > 1 { kinds } else { 0 }, Queue::default);
+        self.foreign.iter_mut().for_each(Queue::clear);
+        self.foreign.resize_with(kinds, Queue::default);
+    }
+
+    /// Files a conversation of kind `k`, in the live or stalled part; `foreign`: another
+    /// group's work. O(log n) per queue.
+    pub(crate) fn insert(&mut self, key: QueueKey, k: KindKey, stalled: bool, foreign: bool) {
+        self.all.insert(key, stalled);
+        if let Some(queue) = self.by_kind.get_mut(k) {
+            queue.insert(key, stalled);
+        }
+        if foreign && let Some(queue) = self.foreign.get_mut(k) {
+            queue.insert(key, stalled);
+        }
+    }
+
+    /// Takes out a conversation filed by [`Waiting::insert`] with the same kind and
+    /// `foreign`. O(log n) per queue.
+    pub(crate) fn remove(&mut self, key: &QueueKey, k: KindKey, foreign: bool) {
+        self.all.remove(key);
+        if let Some(queue) = self.by_kind.get_mut(k) {
+            queue.remove(key);
+        }
+        if foreign && let Some(queue) = self.foreign.get_mut(k) {
+            queue.remove(key);
+        }
+    }
+
+    /// Everything waiting, stalled included.
+    pub(crate) fn len(&self) -> usize {
+        self.all.len()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.all.is_empty()
+    }
+
+    /// The listing, all kinds: live best first, then stalled. Lazy.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &QueueKey> + '_ {
+        self.all.iter()
+    }
+
+    /// The 0-based rank of `key` in the listing. O(log n + min(ahead, behind)).
+    pub(crate) fn rank(&self, key: &QueueKey) -> Option<usize> {
+        self.all.rank(key)
+    }
+
+    /// The conversations of kind `k`, as a queue of their own.
+    pub(crate) fn of_kind(&self, k: KindKey) -> &Queue {
+        if self.by_kind.is_empty() {
+            &self.all
+        } else {
+            self.by_kind.get(k).unwrap_or(&EMPTY)
+        }
+    }
+
+    /// The conversations of kind `k` that are another group's work.
+    pub(crate) fn foreign(&self, k: KindKey) -> &Queue {
+        self.foreign.get(k).unwrap_or(&EMPTY)
     }
 }
 

@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use crate::config::ReceptionMode;
 use crate::conversation::{Conversation, Phase};
 use crate::group::SERVED_SAMPLES;
+use crate::kinds::Kinds;
 use crate::timers::timer::{Slot, Timer, TimerKind};
 
 use crate::store::State;
@@ -164,6 +165,9 @@ impl State {
             if g.limit == Some(0) {
                 return Err(format!("group `{}` has a limit of 0", g.id));
             }
+            if g.agent_cap == Some(0) {
+                return Err(format!("group `{}` caps its work on an agent at 0", g.id));
+            }
             for (i, o) in g.overflow.iter().enumerate() {
                 // An overflow runs every group it names (R-S4).
                 let Some(other) = self.groups.get(o) else {
@@ -252,7 +256,16 @@ impl State {
         }
         let mut ids = BTreeSet::new();
         let (mut waiting, mut active, mut snoozed, mut offered) = (0, 0, 0, 0);
+        // Routing reads an open conversation's kind (R-K1); a finished one keeps the name of a
+        // kind the config may have dropped since.
+        let kinds = Kinds::compile(&self.config);
         for (k, c) in self.conversations.iter() {
+            if c.phase.is_open() && kinds.key(&c.kind).is_none() {
+                return Err(format!(
+                    "conversation `{}` is of kind `{}`, which the config does not define",
+                    c.id, c.kind
+                ));
+            }
             if k != c.key {
                 return Err(format!(
                     "conversation `{}` is filed under another key",

@@ -12,7 +12,9 @@
 //! maximum length and maximum wait, snooze, claims, offers with accept, decline, expiry,
 //! withdrawal, redirects and the redirect limit, short break on timeout, first-reply timeout,
 //! reply goals (paused while snoozed), visitor inactivity, mode switches, config changes,
-//! forgetting conversations and visitors, and working hours (R-W1, R-W2): schedules defined,
+//! forgetting conversations and visitors, work kinds with weighted capacity (R-K1..R-K5: costs
+//! in units, a kind's maximum per agent, blocking kinds, paused work that holds units or not,
+//! group caps on their own work), and working hours (R-W1, R-W2): schedules defined,
 //! redefined and removed, agents linked to them, duty re-evaluated at each shift boundary (a
 //! deadline like any other), working-hours routing switched on and off, service hours for
 //! leave-a-message. Schedules are modelled in time zones without daylight saving only (UTC and
@@ -33,8 +35,9 @@ use std::cmp::Ordering;
 use chrono::{DateTime, TimeDelta, Timelike, Utc};
 use switchboard::{
     AgentId, AgentSpec, AgentStatus, AgentUpdate, AllocationTarget, Arrival, AssignReason, Command,
-    Config, ConversationId, DrainTrigger, EndReason, Error, GroupId, GroupSpec, GroupUpdate, Limit,
-    PoolOrder, ReceptionMode, ReplyGoal, Sender, Strategy, Target, VisitorId, WakeReason,
+    Config, ConversationId, DrainTrigger, EndReason, Error, GroupId, GroupSpec, GroupUpdate,
+    KindId, KindSpec, Limit, PoolOrder, ReceptionMode, ReplyGoal, Sender, Strategy, Target,
+    VisitorId, WakeReason,
 };
 use switchboard::{ScheduleId, ScheduleSpec, WeeklyRange};
 
@@ -64,6 +67,103 @@ pub const KNOWN_BUG_3_OVERFLOW_UPDATE_IGNORED: bool = false;
 /// A sequence number: registration order for agents and groups, arrival order for
 /// conversations. Only the order matters.
 pub type Seq = u64;
+
+// ---- work kinds (R-K1..R-K3) ----------------------------------------------------------------
+
+/// The kinds of a config, as the crate documents them: the configured ones, or one implicit
+/// kind `default` costing 1, with no maximum, blocking nothing.
+pub fn kinds_of(config: &Config) -> Vec<KindSpec> {
+    if config.kinds.is_empty() {
+        vec![KindSpec::new("default", 1)]
+    } else {
+        config.kinds.clone()
+    }
+}
+
+/// A kind of a config, by id.
+pub fn kind_of(config: &Config, kind: &KindId) -> Option<KindSpec> {
+    kinds_of(config).into_iter().find(|k| &k.kind == kind)
+}
+
+/// Whether paused (snoozed) work of a kind holds its units: the kind's own setting, else the
+/// desk's `snoozed_count_toward_load`.
+pub fn paused_holds(config: &Config, spec: &KindSpec) -> bool {
+    spec.paused_holds_units
+        .unwrap_or(config.snoozed_count_toward_load)
+}
+
+/// What an agent holds that holds units, as fit reads it: units in all, per kind (count) and
+/// per group whose own work it is (units).
+#[derive(Clone, Debug, Default)]
+pub struct Holding {
+    pub units: u64,
+    pub kinds: Vec<(KindId, u32)>,
+    pub groups: Vec<(GroupId, u64)>,
+}
+
+impl Holding {
+    pub fn add(&mut self, kind: &KindId, cost: u32, group: &GroupId) {
+        self.units += u64::from(cost);
+        match self.kinds.iter_mut().find(|(k, _)| k == kind) {
+            Some((_, n)) => *n += 1,
+            None => self.kinds.push((kind.clone(), 1)),
+        }
+        match self.groups.iter_mut().find(|(g, _)| g == group) {
+            Some((_, u)) => *u += u64::from(cost),
+            None => self.groups.push((group.clone(), u64::from(cost))),
+        }
+    }
+
+    pub fn count(&self, kind: &KindId) -> u32 {
+        self.kinds
+            .iter()
+            .find(|(k, _)| k == kind)
+            .map_or(0, |(_, n)| *n)
+    }
+
+    pub fn units_of(&self, group: &GroupId) -> u64 {
+        self.groups
+            .iter()
+            .find(|(g, _)| g == group)
+            .map_or(0, |(_, u)| *u)
+    }
+}
+
+/// The model's one fit rule (R-K1..R-K3), eligibility aside: the first dimension in which an
+/// agent of `capacity` units holding `holding` does not fit one more conversation of `kind`
+/// whose own group is `home`, capped at `cap` (units, kind maximum, blocking, group cap).
+pub fn misfit(
+    config: &Config,
+    capacity: u32,
+    holding: &Holding,
+    kind: &KindId,
+    home: &GroupId,
+    cap: Option<u32>,
+) -> Option<&'static str> {
+    let Some(spec) = kind_of(config, kind) else {
+        return Some("unknown kind");
+    };
+    let cost = u64::from(spec.cost);
+    if holding.units + cost > u64::from(capacity) {
+        return Some("units");
+    }
+    if spec
+        .max_per_agent
+        .is_some_and(|max| holding.count(kind) >= max)
+    {
+        return Some("kind maximum");
+    }
+    if kinds_of(config)
+        .iter()
+        .any(|k| k.blocks.contains(kind) && holding.count(&k.kind) > 0)
+    {
+        return Some("blocked");
+    }
+    if cap.is_some_and(|cap| holding.units_of(home) + cost > u64::from(cap)) {
+        return Some("group cap");
+    }
+    None
+}
 
 /// Where a conversation is, in the model.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -279,6 +379,8 @@ pub struct MGroup {
     pub limit: Option<u32>,
     pub overflow: Vec<GroupId>,
     pub overflow_after: u64,
+    /// The most units of its own work one agent may hold automatically (R-K3).
+    pub cap: Option<u32>,
     /// Round robin: the agent this group's strategy chose last (0: none).
     pub cursor: Seq,
 }
@@ -290,6 +392,8 @@ pub struct MConv {
     pub visitor: VisitorId,
     pub group: GroupId,
     pub priority: u8,
+    /// Its kind of work (R-K1).
+    pub kind: KindId,
     pub arrived_at: DateTime<Utc>,
     /// As given at arrival; cleared by a transfer or a manual assignment.
     pub designated: Option<Target>,
@@ -327,7 +431,7 @@ impl MConv {
 /// Queue position announcements are not modelled (the projection checks them).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MEvent {
-    Arrived(ConversationId, GroupId, u8),
+    Arrived(ConversationId, GroupId, u8, KindId),
     Queued(ConversationId, GroupId, u32),
     Pooled(ConversationId, GroupId, bool),
     Offered(
@@ -337,6 +441,7 @@ pub enum MEvent {
         DateTime<Utc>,
         u32,
         u32,
+        KindId,
     ),
     Accepted(ConversationId, AgentId),
     Declined(ConversationId, AgentId),
@@ -348,7 +453,7 @@ pub enum MEvent {
     LeaveMessageOffered(ConversationId, String),
     TurnedAway(ConversationId, String),
     LeftMessage(ConversationId),
-    Assigned(ConversationId, AgentId, AssignReason, u32, u32),
+    Assigned(ConversationId, AgentId, AssignReason, u32, u32, KindId),
     Transferred(ConversationId, AgentId, Target),
     Requeued(ConversationId, AgentId),
     Abandoned(ConversationId, GroupId),
@@ -444,6 +549,9 @@ pub fn error_name(error: &Error) -> &'static str {
         Error::UnknownTimeZone { .. } => "UnknownTimeZone",
         Error::InvalidSchedule { .. } => "InvalidSchedule",
         Error::ScheduleInUse { .. } => "ScheduleInUse",
+        Error::UnknownKind { .. } => "UnknownKind",
+        Error::KindInUse { .. } => "KindInUse",
+        Error::ZeroGroupCap { .. } => "ZeroGroupCap",
         _ => "other",
     }
 }
@@ -467,8 +575,8 @@ fn secs_ms(secs: u64) -> i64 {
 }
 
 /// `a / b < c / d`, exactly.
-fn fraction_cmp(a: u32, b: u32, c: u32, d: u32) -> Ordering {
-    (u64::from(a) * u64::from(d)).cmp(&(u64::from(c) * u64::from(b)))
+fn fraction_cmp(a: u64, b: u32, c: u64, d: u32) -> Ordering {
+    (u128::from(a) * u128::from(d)).cmp(&(u128::from(c) * u128::from(b)))
 }
 
 impl Model {
@@ -580,16 +688,55 @@ impl Model {
             .unwrap_or(self.config.default_limit)
     }
 
-    /// R-A3: offered + active (+ snoozed unless configured otherwise).
+    /// Whether a held conversation holds units (R-A3, R-K2): offered and active ones do,
+    /// snoozed ones when their kind's paused work does.
+    pub fn holds_units(&self, c: &MConv) -> bool {
+        match c.place {
+            Place::Offered { .. } | Place::Active { .. } => true,
+            Place::Snoozed { .. } => {
+                kind_of(&self.config, &c.kind).is_some_and(|k| paused_holds(&self.config, &k))
+            }
+            _ => false,
+        }
+    }
+
+    /// What agent `a` holds that holds units (R-K1..R-K3).
+    pub fn holding(&self, a: Seq) -> Holding {
+        let mut holding = Holding::default();
+        for c in &self.convs {
+            if c.place.holder() == Some(a) && self.holds_units(c) {
+                let cost = kind_of(&self.config, &c.kind).map_or(0, |k| k.cost);
+                holding.add(&c.kind, cost, &c.group);
+            }
+        }
+        holding
+    }
+
+    /// R-A3, R-K1: the units held (offered + active + snoozed whose kind's paused work holds
+    /// units).
+    pub fn units(&self, a: Seq) -> u64 {
+        self.holding(a).units
+    }
+
+    /// The load as the views and events report it: units, saturating at `u32::MAX`.
     pub fn load(&self, a: Seq) -> u32 {
-        self.convs
-            .iter()
-            .filter(|c| match c.place {
-                Place::Offered { agent, .. } | Place::Active { agent } => agent == a,
-                Place::Snoozed { agent, .. } => agent == a && self.config.snoozed_count_toward_load,
-                _ => false,
-            })
-            .count() as u32
+        u32::try_from(self.units(a)).unwrap_or(u32::MAX)
+    }
+
+    /// Whether agent `a` may take one more conversation of `kind` whose own group is `home`
+    /// automatically now: eligible, and fitting in every dimension (R-K1..R-K3).
+    pub fn fits(&self, a: &MAgent, kind: &KindId, home: &GroupId) -> bool {
+        let cap = self.group(home).and_then(|g| g.cap);
+        self.eligible(a)
+            && misfit(
+                &self.config,
+                self.limit(a),
+                &self.holding(a.seq),
+                kind,
+                home,
+                cap,
+            )
+            .is_none()
     }
 
     /// The conversations an agent holds, in arrival order.
@@ -601,14 +748,14 @@ impl Model {
 
     /// Eligible and below its limit.
     pub fn available(&self, a: &MAgent) -> bool {
-        self.eligible(a) && self.load(a.seq) < self.limit(a)
+        self.eligible(a) && self.units(a.seq) < u64::from(self.limit(a))
     }
 
     fn available_for(&self, a: Seq, conv: &MConv) -> bool {
         self.agents
             .iter()
             .find(|x| x.seq == a)
-            .is_some_and(|agent| self.available(agent))
+            .is_some_and(|agent| self.fits(agent, &conv.kind, &conv.group))
             && !conv.excluded.contains(&a)
     }
 
@@ -678,15 +825,22 @@ impl Model {
 
     // ---- choosing an agent (R-S1) ------------------------------------------------------------
 
-    /// The group's choice among its members that are eligible, below their limit and not
-    /// excluded, under the group's strategy and its documented tie-breaks.
-    pub fn pick(&self, g: &GroupId, excluded: &[Seq]) -> Option<Seq> {
+    /// The group's choice among its members that fit a conversation of `kind` whose own group
+    /// is `home` and are not excluded, under the group's strategy and its documented
+    /// tie-breaks.
+    pub fn pick(
+        &self,
+        g: &GroupId,
+        kind: &KindId,
+        home: &GroupId,
+        excluded: &[Seq],
+    ) -> Option<Seq> {
         let group = self.group(g)?;
         let mut candidates: Vec<&MAgent> = self
             .agents
             .iter()
             .filter(|a| Self::priority_in(a, g).is_some())
-            .filter(|a| self.available(a) && !excluded.contains(&a.seq))
+            .filter(|a| self.fits(a, kind, home) && !excluded.contains(&a.seq))
             .collect();
         candidates.sort_by_key(|a| a.seq);
         let chosen = match group.strategy {
@@ -697,9 +851,9 @@ impl Model {
                 .or_else(|| candidates.first()),
             Strategy::LeastLoaded => candidates.iter().min_by(|a, b| {
                 fraction_cmp(
-                    self.load(a.seq),
+                    self.units(a.seq),
                     self.limit(a),
-                    self.load(b.seq),
+                    self.units(b.seq),
                     self.limit(b),
                 )
                 .then((a.last, a.seq).cmp(&(b.last, b.seq)))
@@ -807,13 +961,17 @@ impl Model {
             self.convs[i].place = Place::Offered { agent: a, expires };
             self.set_deadline(i, expires, TimerKind::OfferExpires);
             let (load, limit) = (self.load(a), self.limit(self.agent(a)));
+            let kind = self.convs[i].kind.clone();
             self.emit(MEvent::Offered(
-                conv_id, agent_id, reason, expires, load, limit,
+                conv_id, agent_id, reason, expires, load, limit, kind,
             ));
         } else {
             self.convs[i].place = Place::Active { agent: a };
             let (load, limit) = (self.load(a), self.limit(self.agent(a)));
-            self.emit(MEvent::Assigned(conv_id, agent_id, reason, load, limit));
+            let kind = self.convs[i].kind.clone();
+            self.emit(MEvent::Assigned(
+                conv_id, agent_id, reason, load, limit, kind,
+            ));
             self.activate(i);
         }
     }
@@ -898,7 +1056,7 @@ impl Model {
             return Some((d, AssignReason::DesignatedAgent, None));
         }
         if let Some(h) = &conv.d_group
-            && let Some(a) = self.pick(h, &conv.excluded)
+            && let Some(a) = self.pick(h, &conv.kind, &conv.group, &conv.excluded)
         {
             let strategy = self.group(h).expect("designated group").strategy;
             let reason = AssignReason::DesignatedGroup { strategy };
@@ -909,7 +1067,7 @@ impl Model {
         {
             return Some((a, AssignReason::LastAgent, None));
         }
-        if let Some(a) = self.pick(&conv.group, &conv.excluded) {
+        if let Some(a) = self.pick(&conv.group, &conv.kind, &conv.group, &conv.excluded) {
             let strategy = self.group(&conv.group).expect("own group").strategy;
             let reason = AssignReason::Strategy { strategy };
             return Some((a, reason, Some(conv.group.clone())));
@@ -924,7 +1082,7 @@ impl Model {
     fn choose_overflow(&self, i: usize) -> Option<(Seq, AssignReason, Option<GroupId>)> {
         let conv = &self.convs[i];
         conv.overflow.iter().find_map(|g| {
-            let a = self.pick(g, &conv.excluded)?;
+            let a = self.pick(g, &conv.kind, &conv.group, &conv.excluded)?;
             let strategy = self.group(g).expect("overflow group").strategy;
             let reason = AssignReason::Overflow {
                 group: g.clone(),
@@ -1003,8 +1161,9 @@ impl Model {
         conv.overflow.clear();
     }
 
-    /// R-D1: an agent with room takes the best waiting work it may have (conversations that
-    /// designated it first, then the best of its groups' queues) until full.
+    /// R-D1, R-K5: an agent with room takes the best waiting work it may have and fits
+    /// (conversations that designated it first, then the best of its groups' queues, of any
+    /// kind) until nothing fits.
     fn drain(&mut self, a: Seq, trigger: DrainTrigger) {
         loop {
             let Some(agent) = self.agents.iter().find(|x| x.seq == a) else {
@@ -1014,8 +1173,12 @@ impl Model {
                 return;
             }
             let groups: Vec<GroupId> = agent.groups.iter().map(|(g, _)| g.clone()).collect();
-            let allowed =
-                |c: &MConv| c.place.is_waiting() && !c.stalled && !c.excluded.contains(&a);
+            let allowed = |c: &MConv| {
+                c.place.is_waiting()
+                    && !c.stalled
+                    && !c.excluded.contains(&a)
+                    && self.fits(agent, &c.kind, &c.group)
+            };
             let designated = (0..self.convs.len())
                 .filter(|&i| allowed(&self.convs[i]) && self.convs[i].d_agent == Some(a))
                 .min_by_key(|&i| self.key(&self.convs[i]));
@@ -1242,6 +1405,10 @@ impl Model {
             return Err("DuplicateConversation");
         }
         self.known_group(&arrival.group)?;
+        let kind = match &arrival.kind {
+            Some(kind) => kind_of(&self.config, kind).ok_or("UnknownKind")?.kind,
+            None => kinds_of(&self.config)[0].kind.clone(),
+        };
         let (d_agent, d_group) = match &arrival.designated {
             None => (None, None),
             Some(Target::Agent(a)) => (Some(self.known_agent(a)?), None),
@@ -1258,6 +1425,7 @@ impl Model {
             visitor: arrival.visitor.clone(),
             group: arrival.group.clone(),
             priority: arrival.priority,
+            kind: kind.clone(),
             arrived_at: self.now,
             designated: arrival.designated.clone(),
             d_agent,
@@ -1279,6 +1447,7 @@ impl Model {
             arrival.conversation.clone(),
             arrival.group.clone(),
             arrival.priority,
+            kind,
         ));
         if self.try_assign(i) {
             return Ok(());
@@ -1595,6 +1764,9 @@ impl Model {
             Some(o) => (self.overflow_groups(&spec.group, o)?, o.after_secs),
             None => (Vec::new(), 0),
         };
+        if spec.agent_cap == Some(0) {
+            return Err("ZeroGroupCap");
+        }
         let seq = self.seq();
         self.groups.push(MGroup {
             id: spec.group.clone(),
@@ -1603,6 +1775,7 @@ impl Model {
             limit,
             overflow: overflow.0,
             overflow_after: overflow.1,
+            cap: spec.agent_cap,
             cursor: 0,
         });
         self.emit(MEvent::GroupRegistered(spec.group.clone()));
@@ -1627,7 +1800,14 @@ impl Model {
             Some(o) => Some((self.overflow_groups(&update.group, o)?, o.after_secs)),
             None => None,
         };
+        if update.agent_cap == Some(Some(0)) {
+            return Err("ZeroGroupCap");
+        }
         let group = self.group_mut(&update.group);
+        let cap_changed = update.agent_cap.is_some_and(|cap| cap != group.cap);
+        if let Some(cap) = update.agent_cap {
+            group.cap = cap;
+        }
         if let Some(strategy) = update.strategy {
             group.strategy = strategy;
         }
@@ -1660,8 +1840,13 @@ impl Model {
                 }
             }
         }
-        for a in self.members(&update.group) {
-            self.drain(a, DrainTrigger::GroupChanged);
+        if cap_changed {
+            // The cap bounds the group's work wherever it waits: every agent looks again.
+            self.drain_all(DrainTrigger::GroupChanged);
+        } else {
+            for a in self.members(&update.group) {
+                self.drain(a, DrainTrigger::GroupChanged);
+            }
         }
         Ok(())
     }
@@ -1707,6 +1892,15 @@ impl Model {
             .any(|a| Self::assignable(config, &a.status).is_none())
         {
             return Err("InvalidConfig");
+        }
+        // R-K1: a kind open conversations have cannot go.
+        let next = kinds_of(config);
+        if self.convs.iter().any(|c| {
+            c.place.is_open()
+                && kind_of(&self.config, &c.kind).is_some()
+                && !next.iter().any(|k| k.kind == c.kind)
+        }) {
+            return Err("KindInUse");
         }
         let (from, to) = (self.config.mode, config.mode);
         // The cause before its effects (R-C2): the new config and mode, then the wakes and
@@ -1886,7 +2080,8 @@ impl Model {
         let target_agent = match to {
             Target::Agent(b) => {
                 let b = self.known_agent(b)?;
-                if b == from || !self.available(self.agent(b)) {
+                let c = &self.convs[i];
+                if b == from || !self.fits(self.agent(b), &c.kind, &c.group) {
                     return Err("AgentUnavailable");
                 }
                 Some(b)
@@ -1978,8 +2173,10 @@ impl Model {
         let (agent, reason) = match target {
             Target::Agent(a) => (self.known_agent(a)?, AssignReason::Manual),
             Target::Group(g) => {
+                // The group takes it on as its own work.
                 let excluded: Vec<Seq> = holder.into_iter().collect();
-                match self.pick(g, &excluded) {
+                let kind = self.convs[i].kind.clone();
+                match self.pick(g, &kind, g, &excluded) {
                     Some(a) => (
                         a,
                         AssignReason::ManualToGroup {
@@ -1994,9 +2191,9 @@ impl Model {
                             .filter(|a| Some(a.seq) != holder)
                             .min_by(|a, b| {
                                 fraction_cmp(
-                                    self.load(a.seq),
+                                    self.units(a.seq),
                                     self.limit(a),
-                                    self.load(b.seq),
+                                    self.units(b.seq),
                                     self.limit(b),
                                 )
                                 .then((a.last, a.seq).cmp(&(b.last, b.seq)))
@@ -2063,7 +2260,7 @@ impl Model {
             m.set_deadline(i, until, TimerKind::SnoozeEnds);
             let agent_id = m.agent(agent).id.clone();
             m.emit(MEvent::Snoozed(id.clone(), agent_id, until));
-            if !m.config.snoozed_count_toward_load {
+            if !m.holds_units(&m.convs[i]) {
                 m.drain(agent, DrainTrigger::CapacityFreed);
             }
             Ok(())
@@ -2084,6 +2281,7 @@ impl Model {
         conv.place = Place::Snoozed { agent: b, until };
         conv.replied = false;
         let conv_id = conv.id.clone();
+        let kind = conv.kind.clone();
         let (load, limit) = (self.load(b), self.limit(self.agent(b)));
         self.emit(MEvent::Assigned(
             conv_id.clone(),
@@ -2091,6 +2289,7 @@ impl Model {
             reason,
             load,
             limit,
+            kind,
         ));
         self.goal_start(i, ReplyGoal::FirstReply);
         self.goal_pause(i);
@@ -2168,13 +2367,25 @@ impl Model {
                 }
                 i
             }
-            None => *self
-                .pool()
-                .iter()
-                .find(|&&i| !self.convs[i].excluded.contains(&a))
-                .ok_or("PoolEmpty")?,
+            // The first in pool order it may take and fits; else the first it may take,
+            // which it does not fit.
+            None => {
+                let may = |i: &usize| !self.convs[*i].excluded.contains(&a);
+                let pool = self.pool();
+                let agent = self.agent(a);
+                let fitting = pool
+                    .iter()
+                    .copied()
+                    .filter(may)
+                    .find(|&i| self.fits(agent, &self.convs[i].kind, &self.convs[i].group));
+                match fitting {
+                    Some(i) => i,
+                    None => pool.into_iter().find(may).ok_or("PoolEmpty")?,
+                }
+            }
         };
-        if !self.available(self.agent(a)) {
+        let c = &self.convs[i];
+        if !self.fits(self.agent(a), &c.kind, &c.group) {
             return Err("AgentUnavailable");
         }
         self.attach(i, a, AssignReason::Claimed);
@@ -2237,7 +2448,7 @@ impl Model {
             return;
         }
         let conv = self.convs[i].clone();
-        match self.pick(&conv.group, &conv.excluded) {
+        match self.pick(&conv.group, &conv.kind, &conv.group, &conv.excluded) {
             Some(a) => {
                 let strategy = self.group(&conv.group).expect("own group").strategy;
                 self.group_mut(&conv.group).cursor = a;
@@ -2545,7 +2756,7 @@ impl Model {
         self.convs[i].overflow = added.clone();
         self.emit(MEvent::Overflowed(conv.id.clone(), added.clone()));
         for g in added {
-            if let Some(a) = self.pick(&g, &conv.excluded) {
+            if let Some(a) = self.pick(&g, &conv.kind, &conv.group, &conv.excluded) {
                 let strategy = self.group(&g).expect("overflow group").strategy;
                 self.group_mut(&g).cursor = a;
                 self.attach(i, a, AssignReason::Overflow { group: g, strategy });

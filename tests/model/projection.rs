@@ -3,17 +3,18 @@
 //! events of each command into it, event by event, is where the invariants that speak about
 //! single decisions are checked: each assignment within the agent's limit (2), to an eligible
 //! agent (3), out of the queue in order (5), nothing to a snoozed conversation (7), deadlines
-//! not before their time and each once (8). Afterwards the projection must agree with the
-//! engine's own queries (10).
+//! not before their time and each once (8), no automatic assignment beyond any dimension of
+//! capacity (11). Afterwards the projection must agree with the engine's own queries (10), and
+//! no waiting conversation may fit an eligible agent in every dimension (12).
 
 use chrono::{DateTime, Utc};
 use switchboard::{
     AgentId, AgentStatus, AssignReason, Command, Config, ConversationId, ConversationState,
-    Counters, EndReason, Engine, Event, GroupId, PoolOrder, ReceptionMode, Sender, Target,
+    Counters, EndReason, Engine, Event, GroupId, KindId, PoolOrder, ReceptionMode, Sender, Target,
     WakeReason,
 };
 
-use super::{KNOWN_BUG_1_OVERFLOW_REROUTE, Model, after};
+use super::{Holding, KNOWN_BUG_1_OVERFLOW_REROUTE, Model, after, kind_of, misfit, paused_holds};
 
 /// Where a conversation is, as the events tell it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,6 +50,8 @@ pub struct PConv {
     pub seq: u64,
     pub group: GroupId,
     pub priority: u8,
+    /// Its kind of work, as its arrival told (R-K4).
+    pub kind: KindId,
     pub arrived_at: DateTime<Utc>,
     /// The designation while it still routes (until first served).
     pub d_agent: Option<AgentId>,
@@ -154,16 +157,52 @@ impl Projection {
         self.agents.iter().find(|(a, _)| a == agent).map(|(_, s)| s)
     }
 
-    /// The agent's load as the events tell it (R-A3).
-    pub fn load(&self, agent: &AgentId, config: &Config) -> u32 {
-        self.convs
-            .iter()
-            .filter(|c| match &c.state {
+    /// What the agent holds that holds units, as the events tell it (R-A3, R-K1..R-K3):
+    /// offered and active conversations, and snoozed ones whose kind's paused work holds
+    /// units.
+    pub fn holding(&self, agent: &AgentId, config: &Config) -> Holding {
+        let mut holding = Holding::default();
+        for c in &self.convs {
+            let spec = kind_of(config, &c.kind);
+            let holds = match &c.state {
                 PState::Offered(a, _) | PState::Active(a) => a == agent,
-                PState::Snoozed(a, _) => a == agent && config.snoozed_count_toward_load,
+                PState::Snoozed(a, _) => {
+                    a == agent && spec.as_ref().is_some_and(|k| paused_holds(config, k))
+                }
                 _ => false,
-            })
-            .count() as u32
+            };
+            if holds {
+                holding.add(&c.kind, spec.map_or(0, |k| k.cost), &c.group);
+            }
+        }
+        holding
+    }
+
+    /// The agent's load in units as the events tell it (R-A3, R-K1).
+    pub fn load(&self, agent: &AgentId, config: &Config) -> u32 {
+        u32::try_from(self.holding(agent, config).units).unwrap_or(u32::MAX)
+    }
+
+    /// The first dimension in which the agent, of capacity `limit`, does not fit one more
+    /// conversation `c` now, by what the events tell it holds (eligibility aside); the caps
+    /// are the groups' as the engine reports them.
+    pub fn misfit(
+        &self,
+        engine: &Engine,
+        agent: &AgentId,
+        limit: u32,
+        c: &PConv,
+    ) -> Option<&'static str> {
+        let config = engine.config();
+        let cap = engine.group(&c.group).and_then(|g| g.agent_cap);
+        misfit(
+            config,
+            limit,
+            &self.holding(agent, config),
+            &c.kind,
+            &c.group,
+            cap,
+        )
     }
 
     /// Folds one command's events, checking each decision as it comes.
@@ -192,6 +231,7 @@ impl Projection {
             inv2_automatic_assignment_within_limit(self, ctx, event)?;
             inv3_automatic_assignment_only_to_eligible_agents(self, ctx, event)?;
             inv5_queue_left_in_priority_order(self, ctx, event)?;
+            inv11_no_dimension_over_capacity_automatically(self, ctx, event)?;
             self.fold(ctx, event)?;
         }
         if let Some(c) = self.convs.iter().find(|c| c.carried.is_some()) {
@@ -267,6 +307,7 @@ impl Projection {
                 conversation,
                 group,
                 priority,
+                kind,
                 ..
             } => {
                 let Command::VisitorArrives(arrival) = ctx.command else {
@@ -285,6 +326,7 @@ impl Projection {
                     seq: self.seq,
                     group: group.clone(),
                     priority: *priority,
+                    kind: kind.clone(),
                     arrived_at: ctx.now,
                     d_agent,
                     d_group,
@@ -564,6 +606,7 @@ pub fn inv2_automatic_assignment_within_limit(
             reason,
             load,
             limit,
+            kind: _,
         }
         | Event::ConversationOffered {
             conversation,
@@ -577,11 +620,20 @@ pub fn inv2_automatic_assignment_within_limit(
     };
     let config = ctx.engine.config();
     let before = p.load(agent, config);
-    // A snooze that moves along counts toward the new agent's load as snoozed work does.
-    let carried = p
+    // A snooze that moves along counts toward the new agent's load as its kind's paused work
+    // does; a conversation costs its kind's units (R-K1).
+    let c = p
         .conv(conversation)
-        .is_some_and(|i| p.convs[i].carried.is_some());
-    let added = u32::from(!carried || config.snoozed_count_toward_load);
+        .map(|i| &p.convs[i])
+        .ok_or_else(|| format!("invariant 2: unknown {conversation}"))?;
+    let carried = c.carried.is_some();
+    let spec = kind_of(config, &c.kind)
+        .ok_or_else(|| format!("invariant 2: {conversation} is of an unknown kind"))?;
+    let added = if !carried || paused_holds(config, &spec) {
+        spec.cost
+    } else {
+        0
+    };
     if load != before + added {
         return Err(format!(
             "invariant 2: {conversation} to {agent} reports load {load}, but the agent held {before} before it (snooze carried: {carried})"
@@ -702,12 +754,15 @@ pub fn inv5_queue_left_in_priority_order(
         .agent(agent)
         .map(|a| a.groups.iter().map(|m| m.group.clone()).collect())
         .unwrap_or_default();
+    // What it may take: what fits it in every dimension before it takes it (R-K5).
+    let limit = ctx.engine.agent(agent).map_or(0, |a| a.limit);
     let allowed = |c: &&PConv| {
         c.state.waiting()
             && !c.stalled
             && !c.excluded.contains(agent)
             && (c.d_agent.as_ref() == Some(agent)
                 || c.waiting_groups().iter().any(|g| groups.contains(g)))
+            && p.misfit(ctx.engine, agent, limit, c).is_none()
     };
     let designated: Vec<&PConv> = p
         .convs
@@ -1052,8 +1107,18 @@ pub fn inv10_events_are_a_complete_account(p: &Projection, engine: &Engine) -> R
 /// While [`KNOWN_BUG_1_OVERFLOW_REROUTE`] is set, an agent that could take the conversation
 /// only through an overflow group it joined earlier is not counted (engine bug 1, see
 /// `rerouted_overflowed_conversation_goes_to_an_overflow_agent_with_room`).
+///
+/// It counts room as a number of conversations below the limit, so it speaks for desks
+/// without kinds or group caps; invariant 12 speaks for every desk, per dimension.
 pub fn inv4_work_conservation(p: &Projection, engine: &Engine) -> Result<(), String> {
     let config = engine.config();
+    if !config.kinds.is_empty()
+        || engine
+            .groups()
+            .any(|g| engine.group(g).is_some_and(|g| g.agent_cap.is_some()))
+    {
+        return Ok(());
+    }
     for c in p.convs.iter().filter(|c| c.state.waiting() && !c.stalled) {
         let groups = c.waiting_groups();
         let direct: Vec<&GroupId> = [&c.group].into_iter().chain(c.d_group.iter()).collect();
@@ -1218,6 +1283,84 @@ pub fn inv1_conservation(p: &Projection, engine: &Engine) -> Result<(), String> 
             counters.left_message,
             p.left_after_turn_away
         ));
+    }
+    Ok(())
+}
+
+/// Invariant 11 (R-K1..R-K3, R-A4 per dimension): an automatic assignment or offer goes only to
+/// an agent that fits the conversation in every dimension before it: its units plus the
+/// kind's cost within its capacity, fewer than the kind's maximum of it, no held kind that
+/// blocks it, and the units of the conversation's own group within that group's cap. Only a
+/// manual assignment may go beyond, and then no automatic work of that dimension follows until
+/// it fits again. Paused work counts where its kind's does.
+pub fn inv11_no_dimension_over_capacity_automatically(
+    p: &Projection,
+    ctx: &Context,
+    event: &Event,
+) -> Result<(), String> {
+    let (conversation, agent, reason, limit) = match event {
+        Event::ConversationAssigned {
+            conversation,
+            agent,
+            reason,
+            limit,
+            ..
+        }
+        | Event::ConversationOffered {
+            conversation,
+            agent,
+            reason,
+            limit,
+            ..
+        } => (conversation, agent, reason, *limit),
+        _ => return Ok(()),
+    };
+    if is_manual(reason) {
+        return Ok(());
+    }
+    let c = &p.convs[p
+        .conv(conversation)
+        .ok_or_else(|| format!("invariant 11: unknown {conversation}"))?];
+    if let Some(dimension) = p.misfit(ctx.engine, agent, limit, c) {
+        let holding = p.holding(agent, ctx.engine.config());
+        return Err(format!(
+            "invariant 11: automatic assignment ({reason:?}) of {conversation} (kind {}, group {}) to {agent} goes beyond its {dimension}: it holds {holding:?} of capacity {limit}",
+            c.kind, c.group
+        ));
+    }
+    Ok(())
+}
+
+/// Invariant 12 (R-K5, R-Q4): work conservation per kind. After every command no waiting
+/// conversation fits, in every dimension (units, the kind's maximum, blocking, its group's
+/// cap), an eligible agent that may take it: its designated agent, or a member of a group it
+/// waits in, not excluded from it. Conversations past the redirect limit wait for an admin.
+pub fn inv12_work_conservation_per_kind(p: &Projection, engine: &Engine) -> Result<(), String> {
+    let config = engine.config();
+    for c in p.convs.iter().filter(|c| c.state.waiting() && !c.stalled) {
+        let groups = c.waiting_groups();
+        let direct: Vec<&GroupId> = [&c.group].into_iter().chain(c.d_group.iter()).collect();
+        for id in engine.agents() {
+            let a = engine.agent(id).expect("listed");
+            let only_by_overflow = !a.groups.iter().any(|m| direct.contains(&&m.group))
+                && c.d_agent.as_ref() != Some(id);
+            let may = Model::eligible_under(config, &a.status, a.on_duty)
+                && !c.excluded.contains(id)
+                && (c.d_agent.as_ref() == Some(id)
+                    || a.groups.iter().any(|m| groups.contains(&m.group)))
+                && !(KNOWN_BUG_1_OVERFLOW_REROUTE && only_by_overflow);
+            if may && p.misfit(engine, id, a.limit, c).is_none() {
+                return Err(format!(
+                    "invariant 12: {} (kind {}, group {}) waits ({:?}, groups {groups:?}) while {id} fits it in every dimension: it holds {:?} of capacity {}",
+                    c.id,
+                    c.kind,
+                    c.group,
+                    c.state,
+                    p.holding(id, config),
+                    a.limit
+                ));
+            }
+        }
     }
     Ok(())
 }

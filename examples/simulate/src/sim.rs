@@ -554,6 +554,7 @@ impl<'a> Sim<'a> {
                     strategy: None,
                     limit: None,
                     overflow: Some(overflow.clone()),
+                    agent_cap: None,
                 }))?;
             }
         }
