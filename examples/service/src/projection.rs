@@ -178,6 +178,7 @@ impl Projection {
                     visitor,
                     group,
                     priority,
+                    ..
                 } => {
                     self.conversations.insert(
                         conversation.clone(),
@@ -440,6 +441,7 @@ mod tests {
             visitor: format!("v-{id}").as_str().into(),
             group: "support".into(),
             priority: 0,
+            kind: "default".into(),
         }
     }
 
@@ -448,6 +450,7 @@ mod tests {
             conversation: id.into(),
             agent: AgentId::from("ana"),
             reason: switchboard::AssignReason::Manual,
+            kind: "default".into(),
             load: 1,
             limit: 2,
         }
