@@ -47,6 +47,7 @@ return {
     since: text(row.querySelector(".since")),
     duty: text(row.querySelector(".duty")),
     load: text(row.querySelector(".load")),
+    kinds: text(row.querySelector(".kinds")),
     conversations: text(row.querySelector(".conversations")),
   }])),
   queues: Object.fromEntries([...document.querySelectorAll("#queues [data-queue]")].map((q) =>
@@ -425,6 +426,28 @@ fn the_wallboard_follows_the_desk_live() {
     if let Some(path) = std::env::var_os("SWITCHBOARD_SCREENSHOT") {
         browser.screenshot(Path::new(&path));
     }
+
+    // Work kinds (R-K4): the desk defines an email kind beside the default one, and an agent's
+    // row shows its load per kind, the default kind left out.
+    assert!(
+        browser.read()["agents"]["bo"]["kinds"].is_null(),
+        "no kinds shown yet"
+    );
+    service.ok(
+        "PUT",
+        "/config",
+        r#"{"kinds": [{"kind": "default", "cost": 1}, {"kind": "email", "cost": 1}]}"#,
+    );
+    service.ok(
+        "POST",
+        "/visitors",
+        r#"{"conversation": "e1", "visitor": "v4", "group": "support", "kind": "email"}"#,
+    );
+    let assign = r#"{"type": "AssignManually", "conversations": ["e1"], "target": {"type": "Agent", "agent": "bo"}}"#;
+    service.ok("POST", "/commands", assign);
+    browser.until("bo's load per kind", |page| {
+        page["agents"]["bo"]["kinds"] == "email 1" && page["agents"]["bo"]["load"] == "2/2"
+    });
 
     // R-HS2 in the browser: a file:// page (Origin: null) tries to remove ana, as a page of
     // another site could: the service refuses it, and ana stays.
