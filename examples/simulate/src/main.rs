@@ -271,11 +271,28 @@ fn run(options: &Options) -> Result<(), String> {
 
     println!("{}", report::heading(&sc, &source, &results));
     print!("{}", report::table(&results));
+    for r in &results {
+        let title = if results.len() == 1 {
+            "By kind of work".to_owned()
+        } else {
+            format!("By kind of work, {}", r.variant.label)
+        };
+        if let Some(table) = report::kinds_table(r, &title) {
+            print!("\n{table}");
+        }
+    }
     let late: u64 = results.iter().map(|r| r.late_actions).sum();
     if late > 0 {
         println!(
             "\n({} host actions came too late and the engine refused them, as it would in production:\n an agent accepting an offer that had just expired or gone to someone else.)",
             report::count(late)
+        );
+    }
+    let together: u64 = results.iter().map(|r| r.blocked_together).sum();
+    if together > 0 {
+        println!(
+            "\n({} times an agent held a kind together with one it blocks: only a manual\n assignment (an admin's, here) may do that.)",
+            report::count(together)
         );
     }
     if !options.compare {

@@ -8,7 +8,7 @@ use switchboard::{ReceptionMode, Strategy};
 
 use crate::erlang::Prediction;
 use crate::scenario::{ErlangFit, Scenario};
-use crate::sim::{BATCHES, RunResult};
+use crate::sim::{BATCHES, KindResult, RunResult};
 use crate::stats::{half_width_95, jain, mean, percentile};
 
 pub fn strategy_name(strategy: Strategy) -> String {
@@ -196,6 +196,81 @@ pub fn table(results: &[RunResult]) -> String {
     out
 }
 
+/// The lines of the table by kind of work, each explained in docs/SIMULATE.md.
+pub const KIND_LABELS: [&str; 7] = [
+    "Conversations",
+    "  answered by an agent",
+    "  abandoned in the queue",
+    "Service level: answered within 20 s",
+    "Wait until answered: average",
+    "  90th percentile (p90)",
+    "Occupancy (share of staffed units)",
+];
+
+/// One kind's figures, in the order of [`KIND_LABELS`]; occupancy is the share of the Online
+/// agents' capacity (in units) this kind held, over the measured period.
+pub fn kind_figures(k: &KindResult, staffed_unit_ms: f64) -> Vec<String> {
+    let n = k.conversations;
+    let within_20 = k.waits.iter().filter(|w| **w <= 20.0).count() as u64;
+    vec![
+        count(n),
+        count_share(k.answered, n),
+        count_share(k.abandoned, n),
+        percent(within_20, n),
+        mean(&k.waits).map_or("-".into(), wait),
+        percentile(&k.waits, 0.9).map_or("-".into(), wait),
+        if staffed_unit_ms > 0.0 {
+            format!("{:.1}%", 100.0 * k.busy_unit_ms / staffed_unit_ms)
+        } else {
+            "-".into()
+        },
+    ]
+}
+
+/// The run's figures split by kind of work, one column per kind, headed `title`; `None` on a
+/// desk without kinds.
+pub fn kinds_table(r: &RunResult, title: &str) -> Option<String> {
+    if r.kinds.is_empty() {
+        return None;
+    }
+    let columns: Vec<Vec<String>> = r
+        .kinds
+        .iter()
+        .map(|k| kind_figures(k, r.staffed_slot_ms))
+        .collect();
+    let label_width = KIND_LABELS
+        .iter()
+        .map(|l| l.len())
+        .chain([title.len()])
+        .max()
+        .unwrap_or(0);
+    let widths: Vec<usize> = r
+        .kinds
+        .iter()
+        .zip(&columns)
+        .map(|(k, col)| {
+            col.iter()
+                .map(|v| v.chars().count())
+                .chain([k.kind.chars().count()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = format!("{title:label_width$}");
+    for (k, w) in r.kinds.iter().zip(&widths) {
+        let _ = write!(out, "  {:>w$}", k.kind);
+    }
+    out.push('\n');
+    for (i, label) in KIND_LABELS.iter().enumerate() {
+        let _ = write!(out, "{label:label_width$}");
+        for (col, w) in columns.iter().zip(&widths) {
+            let _ = write!(out, "  {:>w$}", col[i]);
+        }
+        out.push('\n');
+    }
+    Some(out)
+}
+
 /// Words joined into lines of at most `width` characters (a longer word gets its own line).
 fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut lines: Vec<String> = Vec::new();
@@ -245,6 +320,25 @@ pub fn heading(sc: &Scenario, source: &str, results: &[RunResult]) -> String {
             mode_name(sc.engine.mode),
             groups.join(", ")
         );
+    }
+    if !sc.engine.kinds.is_empty() {
+        let kinds: Vec<String> = sc
+            .engine
+            .kinds
+            .iter()
+            .map(|k| {
+                let blocks: Vec<&str> = k.blocks.iter().map(|b| b.as_str()).collect();
+                let mut text = format!("{} {}", k.kind, k.cost);
+                if let Some(max) = k.max_per_agent {
+                    let _ = write!(text, " (at most {max})");
+                }
+                if !blocks.is_empty() {
+                    let _ = write!(text, " (blocks {})", blocks.join(", "));
+                }
+                text
+            })
+            .collect();
+        let _ = writeln!(out, "  kinds, units each: {}", kinds.join(" · "));
     }
     if sc.warmup_minutes > 0 {
         let _ = writeln!(
