@@ -368,6 +368,39 @@ mod tests {
     }
 
     #[test]
+    fn the_multichannel_day_answers_every_kind_and_never_holds_a_call_with_a_chat() {
+        let path = workspace().join("examples/scenarios/multichannel.toml");
+        let options = args(&format!("{} --quick", path.display()))
+            .expect("valid")
+            .expect("not help");
+        let (sc, _) = load(&options).expect("the multichannel scenario");
+        let r = sim::run(&sc, &Variant::as_written(), &ProgressBar::hidden()).expect("runs");
+        let names: Vec<&str> = r.kinds.iter().map(|k| k.kind.as_str()).collect();
+        assert_eq!(names, ["chat", "email", "voice"]);
+        for k in &r.kinds {
+            assert!(k.answered > 0, "no {} answered: {k:?}", k.kind);
+            assert!(k.answered + k.abandoned <= k.conversations, "{k:?}");
+            assert!(k.busy_unit_ms > 0.0, "{k:?}");
+        }
+        // The kinds split the whole: every measured conversation is of one kind.
+        let sum = |f: fn(&sim::KindResult) -> u64| r.kinds.iter().map(f).sum::<u64>();
+        assert_eq!(sum(|k| k.conversations), r.conversations);
+        assert_eq!(sum(|k| k.answered), r.answered);
+        assert_eq!(sum(|k| k.abandoned), r.abandoned);
+        // Units per kind add up to the units in use (no agent exceeds its capacity here).
+        let units: f64 = r.kinds.iter().map(|k| k.busy_unit_ms).sum();
+        assert!(
+            (units - r.busy_slot_ms).abs() <= 1e-6 * r.busy_slot_ms,
+            "{units} vs {}",
+            r.busy_slot_ms
+        );
+        // R-K2: no agent's view ever showed a call together with a chat or an email.
+        assert_eq!(r.counters.assigned_manually, 0);
+        assert_eq!(r.blocked_together, 0);
+        assert!(report::kinds_table(&r, "By kind").is_some());
+    }
+
+    #[test]
     fn a_quick_run_is_deterministic_and_adds_up() {
         let options = args("--quick").expect("valid").expect("not help");
         let (sc, _) = load(&options).expect("the default scenario");

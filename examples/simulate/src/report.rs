@@ -502,6 +502,79 @@ mod tests {
     }
 
     #[test]
+    fn the_table_by_kind_splits_each_figure() {
+        let kind = |name: &str, n, answered, abandoned, waits: Vec<f64>, busy| KindResult {
+            kind: name.into(),
+            conversations: n,
+            answered,
+            abandoned,
+            waits,
+            busy_unit_ms: busy,
+        };
+        let chat = kind(
+            "chat",
+            10,
+            8,
+            2,
+            vec![0.0, 0.0, 5.0, 10.0, 15.0, 20.0, 30.0, 90.0],
+            300.0,
+        );
+        let voice = kind("voice", 4, 0, 4, vec![], 0.0);
+        // 8 waits: 6 within 20 s of 10 conversations; mean 170 / 8; p90 is the 8th (nearest
+        // rank of 7.2); 300 of 1,000 staffed unit-ms.
+        assert_eq!(
+            kind_figures(&chat, 1000.0),
+            [
+                "10",
+                "8 (80.0%)",
+                "2 (20.0%)",
+                "60.0%",
+                "21.2 s",
+                "1 m 30 s",
+                "30.0%"
+            ]
+        );
+        assert_eq!(
+            kind_figures(&voice, 0.0),
+            ["4", "0 (0.0%)", "4 (100.0%)", "0.0%", "-", "-", "-"]
+        );
+        let sc = crate::scenario::parse(
+            "k.toml",
+            &std::fs::read_to_string(
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("../scenarios/multichannel.toml"),
+            )
+            .expect("shipped"),
+        )
+        .expect("valid");
+        let bar = indicatif::ProgressBar::hidden();
+        let mut sc_short = sc.clone();
+        sc_short.close = crate::scenario::ClockTime(sc.open.0 + 30);
+        sc_short.groups.iter_mut().for_each(|g| {
+            if let Some(h) = &mut g.arrivals.hourly {
+                h.truncate(1);
+            }
+        });
+        let mut r =
+            crate::sim::run(&sc_short, &crate::sim::Variant::as_written(), &bar).expect("runs");
+        r.kinds = vec![chat, voice];
+        r.staffed_slot_ms = 1000.0;
+        let table = kinds_table(&r, "By kind of work").expect("kinds");
+        let lines: Vec<&str> = table.lines().collect();
+        assert_eq!(lines.len(), 1 + KIND_LABELS.len(), "{table}");
+        let words = |i: usize| lines[i].split_whitespace().collect::<Vec<_>>();
+        assert_eq!(words(0), ["By", "kind", "of", "work", "chat", "voice"]);
+        assert!(lines[2].starts_with("  answered by an agent"), "{table}");
+        assert_eq!(words(2)[4..], ["8", "(80.0%)", "0", "(0.0%)"]);
+        assert_eq!(words(7)[5..], ["30.0%", "0.0%"]);
+        // Columns are right-aligned under their kind.
+        assert!(lines.iter().all(|l| l.len() == lines[0].len()), "{table}");
+        // A desk without kinds has no such table.
+        r.kinds.clear();
+        assert_eq!(kinds_table(&r, "By kind of work"), None);
+    }
+
+    #[test]
     fn headings_wrap_at_word_boundaries() {
         assert_eq!(
             wrap("least recently assigned", 14),

@@ -1071,6 +1071,152 @@ stagger_minutes = 15
         assert!(e.contains("groups[0].first_reply: needed"), "{e}");
     }
 
+    /// GOOD with three kinds of work and a mix of them in its group.
+    const KINDS: &str = r#"
+name = "kinds desk"
+open = "08:00"
+close = "10:00"
+
+[engine]
+default_limit = 100
+
+[[engine.kinds]]
+kind = "chat"
+cost = 25
+
+[[engine.kinds]]
+kind = "email"
+cost = 10
+
+[[engine.kinds]]
+kind = "voice"
+cost = 100
+blocks = ["chat", "email"]
+
+[[groups]]
+id = "support"
+agent_cap = 100
+arrivals = { per_hour = 30 }
+handling = { distribution = "exponential", mean_secs = 300 }
+mix = [
+    { kind = "chat", percent = 60 },
+    { kind = "email", percent = 30, handling = { distribution = "fixed", mean_secs = 900 } },
+    { kind = "voice", percent = 10, patience = { distribution = "exponential", mean_secs = 60 } },
+]
+
+[[agents]]
+name = "ana"
+count = 2
+groups = ["support"]
+"#;
+
+    #[test]
+    fn a_mix_of_kinds_parses() {
+        let s = parse("k.toml", KINDS).expect("valid");
+        let mix = s.groups[0].mix.as_ref().expect("a mix");
+        assert_eq!(mix.len(), 3);
+        assert_eq!((mix[1].kind.as_str(), mix[1].percent), ("email", 30.0));
+        assert_eq!(mix[1].handling.map(|d| d.mean_secs), Some(900.0));
+        assert!(mix[0].handling.is_none() && mix[2].patience.is_some());
+        assert_eq!(s.groups[0].agent_cap, Some(100));
+        assert_eq!(s.engine.kinds[2].blocks.len(), 2);
+        assert_eq!(
+            s.erlang_fit().expect_err("kinds").as_str(),
+            "work kinds share the agents' capacity"
+        );
+    }
+
+    #[test]
+    fn bad_kinds_name_the_field_and_the_problem() {
+        let cases = [
+            (
+                "kind = \"email\", percent = 30",
+                "kind = \"fax\", percent = 30",
+                "groups[0].mix[1].kind: no kind is called `fax` (engine.kinds has chat, email, voice)",
+            ),
+            (
+                "kind = \"email\", percent = 30",
+                "kind = \"chat\", percent = 30",
+                "groups[0].mix[1].kind: `chat` is listed twice",
+            ),
+            (
+                "percent = 30",
+                "percent = 20",
+                "groups[0].mix: the percents must add up to 100, got 90",
+            ),
+            (
+                "percent = 60",
+                "percent = -60",
+                "groups[0].mix[0].percent: must lie between 0 and 100, got -60",
+            ),
+            (
+                "mean_secs = 900 }",
+                "mean_secs = 0 }",
+                "groups[0].mix[1].handling.mean_secs: must be a positive number",
+            ),
+            (
+                "mean_secs = 60 }",
+                "mean_secs = 60, cv = 1 }",
+                "groups[0].mix[2].patience.cv: only a lognormal",
+            ),
+            (
+                "agent_cap = 100",
+                "agent_cap = 0",
+                "groups[0].agent_cap: must be at least 1",
+            ),
+            (
+                "agent_cap = 100",
+                "agent_cap = 50",
+                "groups[0].mix[2].kind: `voice` costs 100 units, above the group's agent_cap of 50",
+            ),
+            (
+                "groups = [\"support\"]",
+                "groups = [\"support\"]\nlimit = 80",
+                "groups[0].mix[2].kind: `voice` costs 100 units, and no agent of group `support` has that much capacity",
+            ),
+            ("cost = 10", "cost = 0", "engine.kinds[1].cost: "),
+            (
+                "blocks = [\"chat\", \"email\"]",
+                "blocks = [\"chat\", \"fax\"]",
+                "engine.kinds[2].blocks",
+            ),
+        ];
+        for (from, to, expected) in cases {
+            assert!(KINDS.contains(from), "{from}");
+            let e = parse("k.toml", &KINDS.replacen(from, to, 1)).expect_err(expected);
+            assert!(
+                e.starts_with(&format!("k.toml: {expected}")),
+                "{e}\nexpected: {expected}"
+            );
+        }
+        let e = error_of(&GOOD.replace(
+            "patience = {",
+            "mix = [{ kind = \"chat\", percent = 100 }]\npatience = {",
+        ));
+        assert!(
+            e.contains(
+                "groups[0].mix[0].kind: no kind is called `chat`: engine.kinds defines none"
+            ),
+            "{e}"
+        );
+        let e = parse(
+            "k.toml",
+            &KINDS.replace("percent = 60 }", "percent = 60, cost = 3 }"),
+        )
+        .expect_err("unknown field");
+        assert!(
+            e.contains("groups[0].mix[0]") && e.contains("unknown field `cost`"),
+            "{e}"
+        );
+        let (head, tail) = KINDS.split_once("mix = [").expect("a mix");
+        let (_, rest) = tail.split_once("]\n").expect("its end");
+        let e = parse("k.toml", &format!("{head}mix = []\n{rest}")).expect_err("empty mix");
+        assert!(
+            e.starts_with("k.toml: groups[0].mix: give at least one kind"),
+            "{e}"
+        );
+    }
+
     #[test]
     fn erlang_c_fits_only_its_assumptions() {
         let erlang = r#"

@@ -1481,3 +1481,42 @@ fn diff(now: &Counters, before: &Counters) -> Counters {
     d.left_message -= before.left_message;
     d
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn held(kinds: &[(&str, u32)]) -> Vec<KindLoad> {
+        let json: Vec<serde_json::Value> = kinds
+            .iter()
+            .map(|(k, n)| serde_json::json!({ "kind": k, "count": n, "units": n * 10 }))
+            .collect();
+        serde_json::from_value(serde_json::Value::Array(json)).expect("KindLoad from JSON")
+    }
+
+    #[test]
+    fn a_call_held_with_a_chat_is_a_blocked_pair() {
+        let kinds = [
+            KindSpec::new("chat", 25),
+            KindSpec::new("email", 10),
+            KindSpec::new("voice", 100).blocks("chat"),
+        ];
+        assert!(holds_blocked_pair(
+            &kinds,
+            &held(&[("chat", 1), ("voice", 1)])
+        ));
+        assert!(!holds_blocked_pair(
+            &kinds,
+            &held(&[("email", 2), ("voice", 1)])
+        ));
+        assert!(!holds_blocked_pair(
+            &kinds,
+            &held(&[("chat", 3), ("email", 1)])
+        ));
+        assert!(!holds_blocked_pair(
+            &kinds,
+            &held(&[("chat", 0), ("voice", 1)])
+        ));
+        assert!(!holds_blocked_pair(&kinds, &[]));
+    }
+}
