@@ -6,7 +6,11 @@
 //! cargo run --release -p simulate                          # the default day
 //! cargo run --release -p simulate -- examples/scenarios/erlang_c.toml
 //! cargo run --release -p simulate -- --compare
+//! cargo run --release -p simulate -- examples/scenarios/multichannel.toml   # work kinds
 //! ```
+//!
+//! A scenario may define work kinds (`[[engine.kinds]]`, a group's `mix` and `agent_cap`);
+//! the report then splits its figures by kind. See docs/SIMULATE.md.
 //!
 //! The engine stays what it is in production: deterministic and clock-free. This host owns
 //! time (a calendar of what visitors and agents will do, plus a `Command::Tick` at each
