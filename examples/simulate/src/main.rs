@@ -6,7 +6,11 @@
 //! cargo run --release -p simulate                          # the default day
 //! cargo run --release -p simulate -- examples/scenarios/erlang_c.toml
 //! cargo run --release -p simulate -- --compare
+//! cargo run --release -p simulate -- examples/scenarios/multichannel.toml   # work kinds
 //! ```
+//!
+//! A scenario may define work kinds (`[[engine.kinds]]`, a group's `mix` and `agent_cap`);
+//! the report then splits its figures by kind. See docs/SIMULATE.md.
 //!
 //! The engine stays what it is in production: deterministic and clock-free. This host owns
 //! time (a calendar of what visitors and agents will do, plus a `Command::Tick` at each
@@ -271,11 +275,28 @@ fn run(options: &Options) -> Result<(), String> {
 
     println!("{}", report::heading(&sc, &source, &results));
     print!("{}", report::table(&results));
+    for r in &results {
+        let title = if results.len() == 1 {
+            "By kind of work".to_owned()
+        } else {
+            format!("By kind of work, {}", r.variant.label)
+        };
+        if let Some(table) = report::kinds_table(r, &title) {
+            print!("\n{table}");
+        }
+    }
     let late: u64 = results.iter().map(|r| r.late_actions).sum();
     if late > 0 {
         println!(
             "\n({} host actions came too late and the engine refused them, as it would in production:\n an agent accepting an offer that had just expired or gone to someone else.)",
             report::count(late)
+        );
+    }
+    let together: u64 = results.iter().map(|r| r.blocked_together).sum();
+    if together > 0 {
+        println!(
+            "\n({} times an agent held a kind together with one it blocks: only a manual\n assignment (an admin's, here) may do that.)",
+            report::count(together)
         );
     }
     if !options.compare {
@@ -348,6 +369,39 @@ mod tests {
         let erlang = std::fs::read_to_string(dir.join("erlang_c.toml")).expect("shipped");
         let sc = scenario::parse("erlang_c.toml", &erlang).expect("valid");
         assert!(sc.erlang_fit().is_ok(), "{:?}", sc.erlang_fit());
+    }
+
+    #[test]
+    fn the_multichannel_day_answers_every_kind_and_never_holds_a_call_with_a_chat() {
+        let path = workspace().join("examples/scenarios/multichannel.toml");
+        let options = args(&format!("{} --quick", path.display()))
+            .expect("valid")
+            .expect("not help");
+        let (sc, _) = load(&options).expect("the multichannel scenario");
+        let r = sim::run(&sc, &Variant::as_written(), &ProgressBar::hidden()).expect("runs");
+        let names: Vec<&str> = r.kinds.iter().map(|k| k.kind.as_str()).collect();
+        assert_eq!(names, ["chat", "email", "voice"]);
+        for k in &r.kinds {
+            assert!(k.answered > 0, "no {} answered: {k:?}", k.kind);
+            assert!(k.answered + k.abandoned <= k.conversations, "{k:?}");
+            assert!(k.busy_unit_ms > 0.0, "{k:?}");
+        }
+        // The kinds split the whole: every measured conversation is of one kind.
+        let sum = |f: fn(&sim::KindResult) -> u64| r.kinds.iter().map(f).sum::<u64>();
+        assert_eq!(sum(|k| k.conversations), r.conversations);
+        assert_eq!(sum(|k| k.answered), r.answered);
+        assert_eq!(sum(|k| k.abandoned), r.abandoned);
+        // Units per kind add up to the units in use (no agent exceeds its capacity here).
+        let units: f64 = r.kinds.iter().map(|k| k.busy_unit_ms).sum();
+        assert!(
+            (units - r.busy_slot_ms).abs() <= 1e-6 * r.busy_slot_ms,
+            "{units} vs {}",
+            r.busy_slot_ms
+        );
+        // R-K2: no agent's view ever showed a call together with a chat or an email.
+        assert_eq!(r.counters.assigned_manually, 0);
+        assert_eq!(r.blocked_together, 0);
+        assert!(report::kinds_table(&r, "By kind").is_some());
     }
 
     #[test]

@@ -8,7 +8,7 @@ use switchboard::{ReceptionMode, Strategy};
 
 use crate::erlang::Prediction;
 use crate::scenario::{ErlangFit, Scenario};
-use crate::sim::{BATCHES, RunResult};
+use crate::sim::{BATCHES, KindResult, RunResult};
 use crate::stats::{half_width_95, jain, mean, percentile};
 
 pub fn strategy_name(strategy: Strategy) -> String {
@@ -196,6 +196,81 @@ pub fn table(results: &[RunResult]) -> String {
     out
 }
 
+/// The lines of the table by kind of work, each explained in docs/SIMULATE.md.
+pub const KIND_LABELS: [&str; 7] = [
+    "Conversations",
+    "  answered by an agent",
+    "  abandoned in the queue",
+    "Service level: answered within 20 s",
+    "Wait until answered: average",
+    "  90th percentile (p90)",
+    "Occupancy (share of staffed units)",
+];
+
+/// One kind's figures, in the order of [`KIND_LABELS`]; occupancy is the share of the Online
+/// agents' capacity (in units) this kind held, over the measured period.
+pub fn kind_figures(k: &KindResult, staffed_unit_ms: f64) -> Vec<String> {
+    let n = k.conversations;
+    let within_20 = k.waits.iter().filter(|w| **w <= 20.0).count() as u64;
+    vec![
+        count(n),
+        count_share(k.answered, n),
+        count_share(k.abandoned, n),
+        percent(within_20, n),
+        mean(&k.waits).map_or("-".into(), wait),
+        percentile(&k.waits, 0.9).map_or("-".into(), wait),
+        if staffed_unit_ms > 0.0 {
+            format!("{:.1}%", 100.0 * k.busy_unit_ms / staffed_unit_ms)
+        } else {
+            "-".into()
+        },
+    ]
+}
+
+/// The run's figures split by kind of work, one column per kind, headed `title`; `None` on a
+/// desk without kinds.
+pub fn kinds_table(r: &RunResult, title: &str) -> Option<String> {
+    if r.kinds.is_empty() {
+        return None;
+    }
+    let columns: Vec<Vec<String>> = r
+        .kinds
+        .iter()
+        .map(|k| kind_figures(k, r.staffed_slot_ms))
+        .collect();
+    let label_width = KIND_LABELS
+        .iter()
+        .map(|l| l.len())
+        .chain([title.len()])
+        .max()
+        .unwrap_or(0);
+    let widths: Vec<usize> = r
+        .kinds
+        .iter()
+        .zip(&columns)
+        .map(|(k, col)| {
+            col.iter()
+                .map(|v| v.chars().count())
+                .chain([k.kind.chars().count()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = format!("{title:label_width$}");
+    for (k, w) in r.kinds.iter().zip(&widths) {
+        let _ = write!(out, "  {:>w$}", k.kind);
+    }
+    out.push('\n');
+    for (i, label) in KIND_LABELS.iter().enumerate() {
+        let _ = write!(out, "{label:label_width$}");
+        for (col, w) in columns.iter().zip(&widths) {
+            let _ = write!(out, "  {:>w$}", col[i]);
+        }
+        out.push('\n');
+    }
+    Some(out)
+}
+
 /// Words joined into lines of at most `width` characters (a longer word gets its own line).
 fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut lines: Vec<String> = Vec::new();
@@ -245,6 +320,25 @@ pub fn heading(sc: &Scenario, source: &str, results: &[RunResult]) -> String {
             mode_name(sc.engine.mode),
             groups.join(", ")
         );
+    }
+    if !sc.engine.kinds.is_empty() {
+        let kinds: Vec<String> = sc
+            .engine
+            .kinds
+            .iter()
+            .map(|k| {
+                let blocks: Vec<&str> = k.blocks.iter().map(|b| b.as_str()).collect();
+                let mut text = format!("{} {}", k.kind, k.cost);
+                if let Some(max) = k.max_per_agent {
+                    let _ = write!(text, " (at most {max})");
+                }
+                if !blocks.is_empty() {
+                    let _ = write!(text, " (blocks {})", blocks.join(", "));
+                }
+                text
+            })
+            .collect();
+        let _ = writeln!(out, "  kinds, units each: {}", kinds.join(" · "));
     }
     if sc.warmup_minutes > 0 {
         let _ = writeln!(
@@ -405,6 +499,79 @@ mod tests {
         assert_eq!(wait(14.25), "14.2 s");
         assert_eq!(wait(185.0), "3 m 05 s");
         assert_eq!(wait(3720.0), "1 h 02 m");
+    }
+
+    #[test]
+    fn the_table_by_kind_splits_each_figure() {
+        let kind = |name: &str, n, answered, abandoned, waits: Vec<f64>, busy| KindResult {
+            kind: name.into(),
+            conversations: n,
+            answered,
+            abandoned,
+            waits,
+            busy_unit_ms: busy,
+        };
+        let chat = kind(
+            "chat",
+            10,
+            8,
+            2,
+            vec![0.0, 0.0, 5.0, 10.0, 15.0, 20.0, 30.0, 90.0],
+            300.0,
+        );
+        let voice = kind("voice", 4, 0, 4, vec![], 0.0);
+        // 8 waits: 6 within 20 s of 10 conversations; mean 170 / 8; p90 is the 8th (nearest
+        // rank of 7.2); 300 of 1,000 staffed unit-ms.
+        assert_eq!(
+            kind_figures(&chat, 1000.0),
+            [
+                "10",
+                "8 (80.0%)",
+                "2 (20.0%)",
+                "60.0%",
+                "21.2 s",
+                "1 m 30 s",
+                "30.0%"
+            ]
+        );
+        assert_eq!(
+            kind_figures(&voice, 0.0),
+            ["4", "0 (0.0%)", "4 (100.0%)", "0.0%", "-", "-", "-"]
+        );
+        let sc = crate::scenario::parse(
+            "k.toml",
+            &std::fs::read_to_string(
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("../scenarios/multichannel.toml"),
+            )
+            .expect("shipped"),
+        )
+        .expect("valid");
+        let bar = indicatif::ProgressBar::hidden();
+        let mut sc_short = sc.clone();
+        sc_short.close = crate::scenario::ClockTime(sc.open.0 + 30);
+        sc_short.groups.iter_mut().for_each(|g| {
+            if let Some(h) = &mut g.arrivals.hourly {
+                h.truncate(1);
+            }
+        });
+        let mut r =
+            crate::sim::run(&sc_short, &crate::sim::Variant::as_written(), &bar).expect("runs");
+        r.kinds = vec![chat, voice];
+        r.staffed_slot_ms = 1000.0;
+        let table = kinds_table(&r, "By kind of work").expect("kinds");
+        let lines: Vec<&str> = table.lines().collect();
+        assert_eq!(lines.len(), 1 + KIND_LABELS.len(), "{table}");
+        let words = |i: usize| lines[i].split_whitespace().collect::<Vec<_>>();
+        assert_eq!(words(0), ["By", "kind", "of", "work", "chat", "voice"]);
+        assert!(lines[2].starts_with("  answered by an agent"), "{table}");
+        assert_eq!(words(2)[4..], ["8", "(80.0%)", "0", "(0.0%)"]);
+        assert_eq!(words(7)[5..], ["30.0%", "0.0%"]);
+        // Columns are right-aligned under their kind.
+        assert!(lines.iter().all(|l| l.len() == lines[0].len()), "{table}");
+        // A desk without kinds has no such table.
+        r.kinds.clear();
+        assert_eq!(kinds_table(&r, "By kind of work"), None);
     }
 
     #[test]

@@ -59,16 +59,25 @@ pub struct Group {
     /// How it picks an agent.
     #[serde(default)]
     pub strategy: Strategy,
-    /// A reception limit for its members.
+    /// A reception limit for its members (in units of capacity when the engine has kinds).
     #[serde(default)]
     pub limit: Option<u32>,
+    /// The most units of this group's own work one agent may hold (R-K3); none: no cap.
+    #[serde(default)]
+    pub agent_cap: Option<u32>,
     /// Groups whose agents may help after a wait.
     #[serde(default)]
     pub overflow: Option<Overflow>,
     /// How many visitors arrive (a Poisson process at the given rates).
     pub arrivals: Arrivals,
-    /// How long an agent works on a conversation, in all.
+    /// How long an agent works on a conversation, in all (for a kind of the `mix` that gives
+    /// none of its own).
     pub handling: Dist,
+    /// The kinds of work its visitors bring (`engine.kinds` must define them), with their
+    /// shares in percent (adding up to 100) and, optionally, their own handling and patience.
+    /// None: every arrival is of the desk's default kind (the first of `engine.kinds`).
+    #[serde(default)]
+    pub mix: Option<Vec<KindShare>>,
     /// How long a visitor waits before leaving the queue; none: forever.
     #[serde(default)]
     pub patience: Option<Dist>,
@@ -78,6 +87,22 @@ pub struct Group {
     /// In asynchronous mode, the share of conversations the agent snoozes halfway.
     #[serde(default)]
     pub snooze: Option<Snooze>,
+}
+
+/// One kind of work in a group's `mix`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KindShare {
+    /// The kind, one of `engine.kinds`.
+    pub kind: String,
+    /// The share of the group's arrivals of this kind, in percent.
+    pub percent: f64,
+    /// Its handling time; none: the group's `handling`.
+    #[serde(default)]
+    pub handling: Option<Dist>,
+    /// Its visitors' patience; none: the group's `patience`.
+    #[serde(default)]
+    pub patience: Option<Dist>,
 }
 
 /// Arrivals per hour: one rate all day, or one rate per hour from `open`.
@@ -425,6 +450,75 @@ impl Scenario {
         })
     }
 
+    /// A group's `mix`: known kinds, each once, shares adding up to 100, distributions that
+    /// make sense, and a kind its agents can hold.
+    fn check_mix(&self, at: &str, group: &Group, mix: &[KindShare]) -> Result<(), String> {
+        let kinds = &self.engine.kinds;
+        if mix.is_empty() {
+            return Err(format!(
+                "{at}.mix: give at least one kind, or leave mix out for the desk's default kind"
+            ));
+        }
+        let mut total = 0.0;
+        for (j, share) in mix.iter().enumerate() {
+            let here = format!("{at}.mix[{j}]");
+            let Some(spec) = kinds.iter().find(|k| k.kind.as_str() == share.kind) else {
+                let known: Vec<&str> = kinds.iter().map(|k| k.kind.as_str()).collect();
+                return Err(if known.is_empty() {
+                    format!(
+                        "{here}.kind: no kind is called `{}`: engine.kinds defines none",
+                        share.kind
+                    )
+                } else {
+                    format!(
+                        "{here}.kind: no kind is called `{}` (engine.kinds has {})",
+                        share.kind,
+                        known.join(", ")
+                    )
+                });
+            };
+            if mix[..j].iter().any(|m| m.kind == share.kind) {
+                return Err(format!("{here}.kind: `{}` is listed twice", share.kind));
+            }
+            if !share.percent.is_finite() || !(0.0..=100.0).contains(&share.percent) {
+                return Err(format!(
+                    "{here}.percent: must lie between 0 and 100, got {}",
+                    share.percent
+                ));
+            }
+            total += share.percent;
+            if let Some(handling) = &share.handling {
+                check_dist(&format!("{here}.handling"), handling)?;
+            }
+            if let Some(patience) = &share.patience {
+                check_dist(&format!("{here}.patience"), patience)?;
+            }
+            if share.percent > 0.0 {
+                if let Some(cap) = group.agent_cap.filter(|cap| *cap < spec.cost) {
+                    return Err(format!(
+                        "{here}.kind: `{}` costs {} units, above the group's agent_cap of {cap}: no agent could ever take it",
+                        share.kind, spec.cost
+                    ));
+                }
+                let roomy = self.agents.iter().any(|team| {
+                    team.groups.iter().any(|g| g == &group.id) && self.team_limit(team) >= spec.cost
+                });
+                if !roomy {
+                    return Err(format!(
+                        "{here}.kind: `{}` costs {} units, and no agent of group `{}` has that much capacity",
+                        share.kind, spec.cost, group.id
+                    ));
+                }
+            }
+        }
+        if (total - 100.0).abs() > 1e-6 {
+            return Err(format!(
+                "{at}.mix: the percents must add up to 100, got {total}"
+            ));
+        }
+        Ok(())
+    }
+
     /// Checks what serde cannot: ranges, references between parts, and combinations.
     pub fn validate(&self) -> Result<(), String> {
         if self.name.trim().is_empty() {
@@ -535,6 +629,9 @@ impl Scenario {
                     ));
                 }
                 None => {}
+            }
+            if group.agent_cap == Some(0) {
+                return Err(format!("{at}.agent_cap: must be at least 1"));
             }
             if let Some(snooze) = &group.snooze {
                 check_share(&format!("{at}.snooze.share"), snooze.share)?;
@@ -670,6 +767,12 @@ impl Scenario {
                 "groups: about {expected:.0} visitors in all; keep a simulation under 5 million"
             ));
         }
+        // After the agents: a kind of a mix needs an agent who can hold it.
+        for (i, group) in self.groups.iter().enumerate() {
+            if let Some(mix) = &group.mix {
+                self.check_mix(&format!("groups[{i}]"), group, mix)?;
+            }
+        }
 
         let b = &self.behaviour;
         check_share("behaviour.leave_message_share", b.leave_message_share)?;
@@ -705,6 +808,9 @@ impl Scenario {
         }
         if self.engine.mode != ReceptionMode::RealTime {
             return Err("asynchronous mode".into());
+        }
+        if !self.engine.kinds.is_empty() {
+            return Err("work kinds share the agents' capacity".into());
         }
         let group = &self.groups[0];
         let rates: Vec<f64> = (0..self.profile_hours()).map(|h| self.rate(0, h)).collect();
@@ -963,6 +1069,152 @@ stagger_minutes = 15
         );
         let e = error_of(&format!("{GOOD}\n[engine.sla]\nfirst_reply_secs = 60\n"));
         assert!(e.contains("groups[0].first_reply: needed"), "{e}");
+    }
+
+    /// GOOD with three kinds of work and a mix of them in its group.
+    const KINDS: &str = r#"
+name = "kinds desk"
+open = "08:00"
+close = "10:00"
+
+[engine]
+default_limit = 100
+
+[[engine.kinds]]
+kind = "chat"
+cost = 25
+
+[[engine.kinds]]
+kind = "email"
+cost = 10
+
+[[engine.kinds]]
+kind = "voice"
+cost = 100
+blocks = ["chat", "email"]
+
+[[groups]]
+id = "support"
+agent_cap = 100
+arrivals = { per_hour = 30 }
+handling = { distribution = "exponential", mean_secs = 300 }
+mix = [
+    { kind = "chat", percent = 60 },
+    { kind = "email", percent = 30, handling = { distribution = "fixed", mean_secs = 900 } },
+    { kind = "voice", percent = 10, patience = { distribution = "exponential", mean_secs = 60 } },
+]
+
+[[agents]]
+name = "ana"
+count = 2
+groups = ["support"]
+"#;
+
+    #[test]
+    fn a_mix_of_kinds_parses() {
+        let s = parse("k.toml", KINDS).expect("valid");
+        let mix = s.groups[0].mix.as_ref().expect("a mix");
+        assert_eq!(mix.len(), 3);
+        assert_eq!((mix[1].kind.as_str(), mix[1].percent), ("email", 30.0));
+        assert_eq!(mix[1].handling.map(|d| d.mean_secs), Some(900.0));
+        assert!(mix[0].handling.is_none() && mix[2].patience.is_some());
+        assert_eq!(s.groups[0].agent_cap, Some(100));
+        assert_eq!(s.engine.kinds[2].blocks.len(), 2);
+        assert_eq!(
+            s.erlang_fit().expect_err("kinds").as_str(),
+            "work kinds share the agents' capacity"
+        );
+    }
+
+    #[test]
+    fn bad_kinds_name_the_field_and_the_problem() {
+        let cases = [
+            (
+                "kind = \"email\", percent = 30",
+                "kind = \"fax\", percent = 30",
+                "groups[0].mix[1].kind: no kind is called `fax` (engine.kinds has chat, email, voice)",
+            ),
+            (
+                "kind = \"email\", percent = 30",
+                "kind = \"chat\", percent = 30",
+                "groups[0].mix[1].kind: `chat` is listed twice",
+            ),
+            (
+                "percent = 30",
+                "percent = 20",
+                "groups[0].mix: the percents must add up to 100, got 90",
+            ),
+            (
+                "percent = 60",
+                "percent = -60",
+                "groups[0].mix[0].percent: must lie between 0 and 100, got -60",
+            ),
+            (
+                "mean_secs = 900 }",
+                "mean_secs = 0 }",
+                "groups[0].mix[1].handling.mean_secs: must be a positive number",
+            ),
+            (
+                "mean_secs = 60 }",
+                "mean_secs = 60, cv = 1 }",
+                "groups[0].mix[2].patience.cv: only a lognormal",
+            ),
+            (
+                "agent_cap = 100",
+                "agent_cap = 0",
+                "groups[0].agent_cap: must be at least 1",
+            ),
+            (
+                "agent_cap = 100",
+                "agent_cap = 50",
+                "groups[0].mix[2].kind: `voice` costs 100 units, above the group's agent_cap of 50",
+            ),
+            (
+                "groups = [\"support\"]",
+                "groups = [\"support\"]\nlimit = 80",
+                "groups[0].mix[2].kind: `voice` costs 100 units, and no agent of group `support` has that much capacity",
+            ),
+            ("cost = 10", "cost = 0", "engine.kinds[1].cost: "),
+            (
+                "blocks = [\"chat\", \"email\"]",
+                "blocks = [\"chat\", \"fax\"]",
+                "engine.kinds[2].blocks",
+            ),
+        ];
+        for (from, to, expected) in cases {
+            assert!(KINDS.contains(from), "{from}");
+            let e = parse("k.toml", &KINDS.replacen(from, to, 1)).expect_err(expected);
+            assert!(
+                e.starts_with(&format!("k.toml: {expected}")),
+                "{e}\nexpected: {expected}"
+            );
+        }
+        let e = error_of(&GOOD.replace(
+            "patience = {",
+            "mix = [{ kind = \"chat\", percent = 100 }]\npatience = {",
+        ));
+        assert!(
+            e.contains(
+                "groups[0].mix[0].kind: no kind is called `chat`: engine.kinds defines none"
+            ),
+            "{e}"
+        );
+        let e = parse(
+            "k.toml",
+            &KINDS.replace("percent = 60 }", "percent = 60, cost = 3 }"),
+        )
+        .expect_err("unknown field");
+        assert!(
+            e.contains("groups[0].mix[0]") && e.contains("unknown field `cost`"),
+            "{e}"
+        );
+        let (head, tail) = KINDS.split_once("mix = [").expect("a mix");
+        let (_, rest) = tail.split_once("]\n").expect("its end");
+        let e = parse("k.toml", &format!("{head}mix = []\n{rest}")).expect_err("empty mix");
+        assert!(
+            e.starts_with("k.toml: groups[0].mix: give at least one kind"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -16,8 +16,8 @@ use chrono::{DateTime, TimeDelta, Utc};
 use indicatif::ProgressBar;
 use switchboard::{
     AgentId, AgentSpec, AgentStatus, AllocationTarget, Arrival, Command, ConversationId,
-    ConversationState, Counters, EndReason, Engine, Event, GroupSpec, GroupUpdate, Limit,
-    Membership, Outcome, ReceptionMode, Sender, Strategy, Target,
+    ConversationState, Counters, EndReason, Engine, Event, GroupSpec, GroupUpdate, KindId,
+    KindLoad, KindSpec, Limit, Membership, Outcome, ReceptionMode, Sender, Strategy, Target,
 };
 
 use crate::rng::Rng;
@@ -140,6 +140,24 @@ pub struct RunResult {
     pub batches: Batches,
     /// The length of one batch.
     pub batch_width_ms: i64,
+    /// Figures per kind of work, in the order of `engine.kinds`; empty on a desk without kinds.
+    pub kinds: Vec<KindResult>,
+    /// Times an agent's view showed it holding a kind together with one that kind blocks
+    /// (a call with a chat): 0 unless the engine breaks R-K2 or an admin assigned by hand.
+    pub blocked_together: u64,
+}
+
+/// What a run measured for one kind of work.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KindResult {
+    pub kind: String,
+    pub conversations: u64,
+    pub answered: u64,
+    pub abandoned: u64,
+    /// Waits of answered conversations, in seconds, sorted.
+    pub waits: Vec<f64>,
+    /// Unit-milliseconds this kind held on Online agents in the measured period.
+    pub busy_unit_ms: f64,
 }
 
 /// Time-of-day series for the chart.
@@ -272,6 +290,8 @@ impl Ord for Scheduled {
 struct Conv {
     id: ConversationId,
     group: usize,
+    /// Its kind's index in `engine.kinds`; none on a desk without kinds.
+    kind: Option<usize>,
     arrived: i64,
     handling: i64,
     reply_after: Option<i64>,
@@ -300,6 +320,8 @@ struct AgentSim {
     status: AgentStatus,
     load: u32,
     limit: u32,
+    /// Units held per kind, as its view last showed (empty on a desk without kinds).
+    kind_units: Vec<u32>,
     answered: u64,
     online_ms: i64,
     online_since: Option<i64>,
@@ -371,6 +393,13 @@ struct Sim<'a> {
     batch_within_20: Buckets,
     waits: Vec<f64>,
     result_counts: [u64; 6],
+    // Per kind (empty on a desk without kinds): result counts, waits, units held by Online
+    // agents now and integrated over the measured period.
+    kind_counts: Vec<[u64; 6]>,
+    kind_waits: Vec<Vec<f64>>,
+    kind_busy_units: Vec<f64>,
+    kind_busy_ms: Vec<f64>,
+    blocked_together: u64,
 }
 
 // Indexes into `result_counts`.
@@ -531,6 +560,11 @@ impl<'a> Sim<'a> {
             batch_within_20: batches(),
             waits: Vec::new(),
             result_counts: [0; 6],
+            kind_counts: vec![[0; 6]; sc.engine.kinds.len()],
+            kind_waits: vec![Vec::new(); sc.engine.kinds.len()],
+            kind_busy_units: vec![0.0; sc.engine.kinds.len()],
+            kind_busy_ms: vec![0.0; sc.engine.kinds.len()],
+            blocked_together: 0,
         };
         sim.set_up(variant)?;
         Ok(sim)
@@ -544,6 +578,9 @@ impl<'a> Sim<'a> {
                 .strategy(variant.strategy.unwrap_or(group.strategy));
             if let Some(limit) = group.limit {
                 spec = spec.limit(limit);
+            }
+            if let Some(cap) = group.agent_cap {
+                spec = spec.agent_cap(cap);
             }
             self.send(Command::RegisterGroup(spec))?;
         }
@@ -590,6 +627,7 @@ impl<'a> Sim<'a> {
                 status: AgentStatus::Offline,
                 load: 0,
                 limit,
+                kind_units: vec![0; sc.engine.kinds.len()],
                 answered: 0,
                 online_ms: 0,
                 online_since: None,
@@ -739,6 +777,9 @@ impl<'a> Sim<'a> {
                 let span = (to - from) as f64;
                 self.busy_slot_ms += self.busy_slots * span;
                 self.staffed_slot_ms += self.staffed_slots * span;
+                for (sum, units) in self.kind_busy_ms.iter_mut().zip(&self.kind_busy_units) {
+                    *sum += units * span;
+                }
             }
             self.now = t;
         }
@@ -935,8 +976,37 @@ impl<'a> Sim<'a> {
         let sc = self.sc;
         let g = &sc.groups[group];
         let rng = &mut self.arrivals[group].rng;
-        let handling = ms(draw(rng, &g.handling));
-        let patience = g.patience.as_ref().map(|d| ms(draw(rng, d)));
+        // The kind is drawn only for a group with a mix, so a scenario without kinds sees the
+        // very same visitors as before kinds existed.
+        let share = g.mix.as_ref().map(|mix| {
+            let roll = 100.0 * rng.uniform();
+            let mut below = 0.0;
+            let last = mix.iter().rposition(|m| m.percent > 0.0).unwrap_or(0);
+            let j = mix
+                .iter()
+                .position(|m| {
+                    below += m.percent;
+                    m.percent > 0.0 && roll < below
+                })
+                .unwrap_or(last);
+            &mix[j]
+        });
+        let kind = match share {
+            Some(share) => sc
+                .engine
+                .kinds
+                .iter()
+                .position(|k| k.kind.as_str() == share.kind),
+            None => (!sc.engine.kinds.is_empty()).then_some(0),
+        };
+        let handling_dist = share
+            .and_then(|m| m.handling.as_ref())
+            .unwrap_or(&g.handling);
+        let patience_dist = share
+            .and_then(|m| m.patience.as_ref())
+            .or(g.patience.as_ref());
+        let handling = ms(draw(rng, handling_dist));
+        let patience = patience_dist.map(|d| ms(draw(rng, d)));
         let reply_after = g.first_reply.as_ref().map(|d| ms(draw(rng, d)));
         let snooze = g.snooze.as_ref().and_then(|s| {
             let chosen = rng.chance(s.share);
@@ -952,6 +1022,7 @@ impl<'a> Sim<'a> {
         self.convs.push(Conv {
             id: id.clone(),
             group,
+            kind,
             arrived: self.now,
             handling,
             reply_after,
@@ -972,11 +1043,17 @@ impl<'a> Sim<'a> {
         if measured {
             self.result_counts[ARRIVED] += 1;
             self.batch_arrived.count(self.now, 1.0);
+            if let Some(k) = kind {
+                self.kind_counts[k][ARRIVED] += 1;
+            }
         }
         if let (Some(patience), false) = (patience, self.async_mode) {
             self.schedule(self.now + patience, Ev::Abandon { conv });
         }
-        let arrival = Arrival::new(id, format!("v{conv}"), g.id.as_str());
+        let mut arrival = Arrival::new(id, format!("v{conv}"), g.id.as_str());
+        if let (Some(k), Some(_)) = (kind, share) {
+            arrival = arrival.kind(sc.engine.kinds[k].kind.clone());
+        }
         self.send(Command::VisitorArrives(arrival))?;
         if let Some(next) = self.next_arrival(group, self.now) {
             self.schedule(next, Ev::Arrival { group });
@@ -1151,6 +1228,10 @@ impl<'a> Sim<'a> {
                 let wait = (now - c.arrived) as f64 / 1000.0;
                 self.result_counts[ANSWERED] += 1;
                 self.waits.push(wait);
+                if let Some(k) = c.kind {
+                    self.kind_counts[k][ANSWERED] += 1;
+                    self.kind_waits[k].push(wait);
+                }
                 self.batch_wait_sum.count(c.arrived, wait);
                 if wait <= 20.0 {
                     self.batch_within_20.count(c.arrived, 1.0);
@@ -1199,6 +1280,9 @@ impl<'a> Sim<'a> {
         self.finished.push(c.id.clone());
         if let (Some(i), true, false) = (outcome, c.measured, c.answered) {
             self.result_counts[i] += 1;
+            if let Some(k) = c.kind {
+                self.kind_counts[k][i] += 1;
+            }
         }
     }
 
@@ -1214,7 +1298,19 @@ impl<'a> Sim<'a> {
             self.busy_slots -= f64::from(agent.load.min(agent.limit));
             self.staffed_slots -= f64::from(agent.limit);
             self.online_agents -= 1.0;
+            for (sum, units) in self.kind_busy_units.iter_mut().zip(&agent.kind_units) {
+                *sum -= f64::from(*units);
+            }
         }
+        let kinds = &self.sc.engine.kinds;
+        for (k, units) in agent.kind_units.iter_mut().enumerate() {
+            *units = view
+                .kinds
+                .iter()
+                .find(|held| held.kind == kinds[k].kind)
+                .map_or(0, |held| held.units);
+        }
+        self.blocked_together += u64::from(holds_blocked_pair(kinds, &view.kinds));
         agent.load = view.load;
         agent.limit = view.limit;
         agent.status = view.status;
@@ -1222,6 +1318,9 @@ impl<'a> Sim<'a> {
             self.busy_slots += f64::from(agent.load.min(agent.limit));
             self.staffed_slots += f64::from(agent.limit);
             self.online_agents += 1.0;
+            for (sum, units) in self.kind_busy_units.iter_mut().zip(&agent.kind_units) {
+                *sum += f64::from(*units);
+            }
             agent.online_since.get_or_insert(now);
         } else if let Some(since) = agent.online_since.take() {
             agent.online_ms += now - since;
@@ -1288,8 +1387,29 @@ impl<'a> Sim<'a> {
             busy: self.batch_busy.sums.clone(),
             staffed: self.batch_staffed.sums.clone(),
         };
+        let kinds = self
+            .sc
+            .engine
+            .kinds
+            .iter()
+            .enumerate()
+            .map(|(k, spec)| {
+                let mut waits = std::mem::take(&mut self.kind_waits[k]);
+                waits.sort_by(f64::total_cmp);
+                KindResult {
+                    kind: spec.kind.to_string(),
+                    conversations: self.kind_counts[k][ARRIVED],
+                    answered: self.kind_counts[k][ANSWERED],
+                    abandoned: self.kind_counts[k][ABANDONED],
+                    waits,
+                    busy_unit_ms: self.kind_busy_ms[k],
+                }
+            })
+            .collect();
         RunResult {
             variant,
+            kinds,
+            blocked_together: self.blocked_together,
             conversations: self.result_counts[ARRIVED],
             answered: self.result_counts[ANSWERED],
             abandoned: self.result_counts[ABANDONED],
@@ -1325,6 +1445,16 @@ impl<'a> Sim<'a> {
     }
 }
 
+/// Whether an agent holding `held` (its view's load per kind) holds a kind together with one
+/// that kind blocks, as the engine never does for automatic work (R-K2).
+pub fn holds_blocked_pair(kinds: &[KindSpec], held: &[KindLoad]) -> bool {
+    let holds = |kind: &KindId| held.iter().any(|h| &h.kind == kind && h.count > 0);
+    kinds
+        .iter()
+        .filter(|spec| holds(&spec.kind))
+        .any(|spec| spec.blocks.iter().any(holds))
+}
+
 /// Counters accumulated since `before`; the gauges (waiting, active, ...) as they are now.
 fn diff(now: &Counters, before: &Counters) -> Counters {
     let mut d = now.clone();
@@ -1350,4 +1480,43 @@ fn diff(now: &Counters, before: &Counters) -> Counters {
     d.turned_away -= before.turned_away;
     d.left_message -= before.left_message;
     d
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn held(kinds: &[(&str, u32)]) -> Vec<KindLoad> {
+        let json: Vec<serde_json::Value> = kinds
+            .iter()
+            .map(|(k, n)| serde_json::json!({ "kind": k, "count": n, "units": n * 10 }))
+            .collect();
+        serde_json::from_value(serde_json::Value::Array(json)).expect("KindLoad from JSON")
+    }
+
+    #[test]
+    fn a_call_held_with_a_chat_is_a_blocked_pair() {
+        let kinds = [
+            KindSpec::new("chat", 25),
+            KindSpec::new("email", 10),
+            KindSpec::new("voice", 100).blocks("chat"),
+        ];
+        assert!(holds_blocked_pair(
+            &kinds,
+            &held(&[("chat", 1), ("voice", 1)])
+        ));
+        assert!(!holds_blocked_pair(
+            &kinds,
+            &held(&[("email", 2), ("voice", 1)])
+        ));
+        assert!(!holds_blocked_pair(
+            &kinds,
+            &held(&[("chat", 3), ("email", 1)])
+        ));
+        assert!(!holds_blocked_pair(
+            &kinds,
+            &held(&[("chat", 0), ("voice", 1)])
+        ));
+        assert!(!holds_blocked_pair(&kinds, &[]));
+    }
 }
