@@ -17,9 +17,9 @@ use proptest::test_runner::FileFailurePersistence;
 use serde_json::Value;
 use switchboard::{
     AgentSpec, AgentStatus, AgentUpdate, AllocationTarget, Arrival, Command, Config, CustomStatus,
-    EndReason, Engine, Error, GroupSpec, GroupUpdate, Inactivity, LastAgent, Limit, Membership,
-    Overflow, PoolOrder, QueueConfig, Reception, ReceptionMode, ScheduleSpec, Sender, Sla,
-    Snapshot, Strategy as Routing, Target, WeeklyRange,
+    EndReason, Engine, Error, GroupSpec, GroupUpdate, Inactivity, KindSpec, LastAgent, Limit,
+    Membership, Overflow, PoolOrder, QueueConfig, Reception, ReceptionMode, ScheduleSpec, Sender,
+    Sla, Snapshot, Strategy as Routing, Target, WeeklyRange,
 };
 
 fn cases() -> u32 {
@@ -92,7 +92,7 @@ fn status() -> impl Strategy<Value = AgentStatus> {
     ]
 }
 
-fn config() -> BoxedStrategy<Config> {
+fn config_without_kinds() -> BoxedStrategy<Config> {
     let queue = (
         big_u32(),
         prop::option::of(big_u64()),
@@ -223,6 +223,54 @@ fn config() -> BoxedStrategy<Config> {
         .boxed()
 }
 
+/// Kind names: a few that configs define, and one they never do.
+const KIND_NAMES: [&str; 5] = ["default", "chat", "voice", "email", "nope"];
+
+fn kind_name() -> impl Strategy<Value = &'static str> {
+    prop::sample::select(KIND_NAMES.to_vec())
+}
+
+/// Work kinds (R-K1, R-K2), invalid ones included: costs of 0 and beyond any capacity, a
+/// maximum of 0, unknown, repeated and self-blocking kinds.
+fn kinds() -> impl Strategy<Value = Vec<KindSpec>> {
+    prop::collection::vec(
+        (
+            kind_name(),
+            prop_oneof![4 => 1u32..=120, 1 => Just(0u32), 1 => Just(u32::MAX)],
+            prop::option::of(0u32..=3),
+            prop::collection::vec(kind_name(), 0..3),
+            prop::option::of(any::<bool>()),
+        )
+            .prop_map(|(kind, cost, max, blocks, paused)| {
+                let mut spec = KindSpec::new(kind, cost);
+                if let Some(max) = max {
+                    spec = spec.max_per_agent(max);
+                }
+                for blocked in blocks {
+                    spec = spec.blocks(blocked);
+                }
+                if let Some(paused) = paused {
+                    spec = spec.paused_holds_units(paused);
+                }
+                spec
+            }),
+        0..4,
+    )
+}
+
+/// An engine-wide config, often with work kinds.
+fn config() -> BoxedStrategy<Config> {
+    (
+        config_without_kinds(),
+        prop_oneof![2 => Just(Vec::new()), 3 => kinds()],
+    )
+        .prop_map(|(mut config, kinds)| {
+            config.kinds = kinds;
+            config
+        })
+        .boxed()
+}
+
 /// A config that validates, its extreme values kept, so that they reach the engine's
 /// arithmetic: each refused field is repaired.
 fn valid_config() -> BoxedStrategy<Config> {
@@ -253,6 +301,33 @@ fn valid_config() -> BoxedStrategy<Config> {
             }
             if c.validate().is_err() {
                 c.custom_statuses.clear();
+            }
+            if c.validate().is_err() {
+                // Keep what validates of the kinds: costs within the default capacity, known
+                // kinds blocked once, never the kind itself, each kind defined once.
+                let names: Vec<_> = c.kinds.iter().map(|k| k.kind.clone()).collect();
+                let limit = c.default_limit;
+                let mut seen = Vec::new();
+                c.kinds.retain(|k| {
+                    let first = !seen.contains(&k.kind);
+                    seen.push(k.kind.clone());
+                    first
+                });
+                for k in &mut c.kinds {
+                    k.cost = k.cost.clamp(1, limit);
+                    k.max_per_agent = k.max_per_agent.map(|m| m.max(1));
+                    let own = k.kind.clone();
+                    let mut blocked = Vec::new();
+                    for b in std::mem::take(&mut k.blocks) {
+                        if b != own && names.contains(&b) && !blocked.contains(&b) {
+                            blocked.push(b);
+                        }
+                    }
+                    k.blocks = blocked;
+                }
+            }
+            if c.validate().is_err() {
+                c.kinds.clear();
             }
             c
         })
@@ -332,14 +407,14 @@ fn ids(v: Vec<String>) -> Vec<switchboard::ConversationId> {
 
 fn command() -> BoxedStrategy<Command> {
     prop_oneof![
-        6 => (id(), id(), id(), any::<u8>(), prop::option::of(target())).prop_map(
-            |(c, v, g, priority, designated)| Command::VisitorArrives(Arrival {
+        6 => (id(), id(), id(), any::<u8>(), prop::option::of(target()), prop::option::of(kind_name())).prop_map(
+            |(c, v, g, priority, designated, kind)| Command::VisitorArrives(Arrival {
                 conversation: c.into(),
                 visitor: v.into(),
                 group: g.into(),
                 priority,
                 designated,
-                kind: None,
+                kind: kind.map(Into::into),
             })
         ).boxed(),
         1 => id().prop_map(|c| Command::VisitorLeaves { conversation: c.into() }).boxed(),
@@ -378,8 +453,8 @@ fn command() -> BoxedStrategy<Command> {
                 schedules: schedules.map(|s| s.into_iter().map(Into::into).collect()),
             })).boxed(),
         1 => id().prop_map(|a| Command::RemoveAgent { agent: a.into() }).boxed(),
-        2 => (id(), 0usize..4, limit(), prop::option::of((prop::collection::vec(id(), 0..3), big_u64())))
-            .prop_map(|(g, s, limit, overflow)| Command::RegisterGroup(GroupSpec {
+        2 => (id(), 0usize..4, limit(), prop::option::of((prop::collection::vec(id(), 0..3), big_u64())), prop::option::of(big_u32()))
+            .prop_map(|(g, s, limit, overflow, agent_cap)| Command::RegisterGroup(GroupSpec {
                 group: g.into(),
                 strategy: [Routing::LeastRecentlyAssigned, Routing::RoundRobin, Routing::LeastLoaded, Routing::AgentPriority][s],
                 limit,
@@ -387,10 +462,10 @@ fn command() -> BoxedStrategy<Command> {
                     groups: groups.into_iter().map(Into::into).collect(),
                     after_secs,
                 }),
-                agent_cap: None,
+                agent_cap,
             })).boxed(),
-        1 => (id(), prop::option::of(0usize..4), prop::option::of(limit()), prop::option::of((prop::collection::vec(id(), 0..3), big_u64())))
-            .prop_map(|(g, s, limit, overflow)| Command::UpdateGroup(GroupUpdate {
+        1 => (id(), prop::option::of(0usize..4), prop::option::of(limit()), prop::option::of((prop::collection::vec(id(), 0..3), big_u64())), prop::option::of(prop::option::of(big_u32())))
+            .prop_map(|(g, s, limit, overflow, agent_cap)| Command::UpdateGroup(GroupUpdate {
                 group: g.into(),
                 strategy: s.map(|s| [Routing::LeastRecentlyAssigned, Routing::RoundRobin, Routing::LeastLoaded, Routing::AgentPriority][s]),
                 limit,
@@ -398,7 +473,7 @@ fn command() -> BoxedStrategy<Command> {
                     groups: groups.into_iter().map(Into::into).collect(),
                     after_secs,
                 }),
-                agent_cap: None,
+                agent_cap,
             })).boxed(),
         1 => id().prop_map(|g| Command::RemoveGroup { group: g.into() }).boxed(),
         2 => prop_oneof![config(), valid_config()].prop_map(Command::UpdateConfig).boxed(),
