@@ -626,7 +626,9 @@ proptest! {
 /// active conversation owing its first reply (first-reply limit, reply-goal warning) and one
 /// whose visitor is silent (inactivity reminder), and an abandoned, an ended and a left-message
 /// one; in asynchronous mode a snoozed conversation, an offer, a silent active one and the
-/// pool. The group's service record holds a burst (services at one instant).
+/// pool. The group's service record holds a burst (services at one instant). Two work kinds
+/// (R-K1, R-K2) and a group cap (R-K3): the conversations are of the default kind, but for one
+/// of the other kind that waits, so that every agent counts load per kind and per group.
 fn rich_engine(asynchronous: bool) -> Engine {
     let mut config = Config::default();
     config.queue.max_wait_secs = Some(600);
@@ -645,6 +647,14 @@ fn rich_engine(asynchronous: bool) -> Engine {
         name: "c0".into(),
         assignable: false,
     }];
+    config.kinds = vec![
+        KindSpec::new("default", 1),
+        KindSpec::new("k1", 2)
+            .max_per_agent(1)
+            .blocks("default")
+            .paused_holds_units(false),
+    ];
+    config.default_limit = 3;
     if asynchronous {
         config.mode = ReceptionMode::Asynchronous;
         config.allocation_target = AllocationTarget::OnlineOnly;
@@ -673,7 +683,8 @@ fn rich_engine(asynchronous: bool) -> Engine {
     run(Command::RegisterGroup(
         GroupSpec::new("x0")
             .strategy(Routing::LeastLoaded)
-            .overflow(&["x1"], 30),
+            .overflow(&["x1"], 30)
+            .agent_cap(3),
     ));
     run(Command::RegisterAgent(
         AgentSpec::new("x0")
@@ -736,6 +747,10 @@ fn rich_engine(asynchronous: bool) -> Engine {
             conversation: "q6".into(),
         });
     }
+    // Work of the other kind, which no one has room for: it waits.
+    run(Command::VisitorArrives(
+        Arrival::new("k7", "vk7", "x0").kind("k1"),
+    ));
     engine
 }
 
