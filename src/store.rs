@@ -209,25 +209,20 @@ impl State {
         list(&mut self.groups, &self.config, &self.kinds, a, agent);
     }
 
-    /// Agent `a`'s held conversation `c` starts holding units (a snooze lifts whose kind's
-    /// paused work held none), and the agent is re-filed. O(g · K · log a).
-    pub(crate) fn hold(&mut self, c: ConvKey, a: AgentKey) {
+    /// Agent `a`'s held conversation `c` starts (`holds`) or stops holding units: a snooze lifts,
+    /// or starts, on a kind whose paused work holds none. The agent is re-filed.
+    /// O(g · K · log a).
+    pub(crate) fn set_holding(&mut self, c: ConvKey, a: AgentKey, holds: bool) {
         let conv = self.conversations.get(c).expect(CONV);
         let (kind, home) = (conv.kind_key, conv.group);
         let cost = self.kinds.get(kind).cost;
         self.unlist(a);
-        self.agent_mut(a).add_work(kind, cost, home);
-        self.list(a);
-    }
-
-    /// Undoes [`State::hold`]: `c` stops holding units of agent `a` (a snooze whose kind's
-    /// paused work holds none). O(g · K · log a).
-    pub(crate) fn unhold(&mut self, c: ConvKey, a: AgentKey) {
-        let conv = self.conversations.get(c).expect(CONV);
-        let (kind, home) = (conv.kind_key, conv.group);
-        let cost = self.kinds.get(kind).cost;
-        self.unlist(a);
-        self.agent_mut(a).remove_work(kind, cost, home);
+        let agent = self.agent_mut(a);
+        if holds {
+            agent.add_work(kind, cost, home);
+        } else {
+            agent.remove_work(kind, cost, home);
+        }
         self.list(a);
     }
 

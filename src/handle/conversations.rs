@@ -286,7 +286,7 @@ impl State {
                 .filter(|_| self.holds_units(self.conv(c)))
         });
         if let Some(a) = moving {
-            self.unhold(c, a);
+            self.set_holding(c, a, false);
         }
         let conv = self.conv_mut(c);
         if let Some(g) = group {
@@ -295,7 +295,7 @@ impl State {
         conv.drop_routes(true);
         conv.stalled = false;
         if let Some(a) = moving {
-            self.hold(c, a);
+            self.set_holding(c, a, true);
         }
         self.claim_groups(c);
     }

@@ -72,7 +72,7 @@ impl State {
             until,
         });
         if !self.kinds.get(self.conv(c).kind_key).paused_holds {
-            self.unhold(c, a);
+            self.set_holding(c, a, false);
             self.drain(ctx, a, DrainTrigger::CapacityFreed);
         }
         Ok(())
@@ -131,7 +131,7 @@ impl State {
         self.counters.snoozed -= 1;
         self.counters.active += 1;
         if !self.kinds.get(self.conv(c).kind_key).paused_holds {
-            self.hold(c, a);
+            self.set_holding(c, a, true);
         }
         ctx.emit(Event::ConversationWoke {
             conversation: self.conv(c).id.clone(),
