@@ -152,6 +152,7 @@ fn describe(event: &Event) -> String {
             format!("{conversation} arrives for {group} (priority {priority})")
         }
         Event::ConversationAssigned {
+            skills: _,
             conversation,
             agent,
             reason,

@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{Config, ReceptionMode};
 use crate::event::EndReason;
-use crate::ids::{AgentId, ConversationId, GroupId, KindId, ScheduleId, Target, VisitorId};
+use crate::ids::{
+    AgentId, ConversationId, GroupId, KindId, ScheduleId, SkillId, SkillLevel, Target, VisitorId,
+};
 use crate::status::AgentStatus;
 use crate::strategy::Strategy;
 
@@ -473,6 +475,21 @@ pub struct Arrival {
     /// ([`Error::UnknownKind`](crate::Error::UnknownKind)).
     #[serde(default)]
     pub kind: Option<KindId>,
+    /// What an agent needs to take it, in stages that relax over time (R-SK2): `None` (the
+    /// default) requires nothing beyond a group. Stage 0 applies from arrival; each stage but
+    /// the last lasts [`Stage::for_ms`], then the next applies. The conversation keeps its
+    /// place in the queue through every change. An empty list, a zero or missing duration
+    /// before the last stage, a duration on the last, an unknown skill or group, a level
+    /// outside 1..=10 or a skill named twice in a stage is refused
+    /// ([`Error::InvalidStages`](crate::Error::InvalidStages),
+    /// [`Error::UnknownSkill`](crate::Error::UnknownSkill),
+    /// [`Error::UnknownGroup`](crate::Error::UnknownGroup)).
+    ///
+    /// Requirements that no agent meets are allowed: the conversation waits, as it would for
+    /// a group with no one online, until an agent gains the skills, a stage relaxes, or the
+    /// queue's own limits turn it away.
+    #[serde(default)]
+    pub stages: Option<Vec<Stage>>,
 }
 
 impl Arrival {
@@ -489,7 +506,27 @@ impl Arrival {
             priority: 0,
             designated: None,
             kind: None,
+            stages: None,
         }
+    }
+
+    /// Adds a stage of requirements (R-SK2); the first call sets stage 0.
+    pub fn stage(mut self, stage: Stage) -> Self {
+        self.stages.get_or_insert_with(Vec::new).push(stage);
+        self
+    }
+
+    /// Requires a skill at a minimum level (1..=10) in its one stage: shorthand for a single
+    /// stage that never relaxes. With stages already added, adds to the last one.
+    pub fn require(mut self, skill: impl Into<SkillId>, level: u8) -> Self {
+        let stages = self.stages.get_or_insert_with(Vec::new);
+        if stages.is_empty() {
+            stages.push(Stage::new());
+        }
+        if let Some(last) = stages.last_mut() {
+            last.require.push(SkillLevel::new(skill, level));
+        }
+        self
     }
 
     /// Sets its kind of work (R-K1).
@@ -637,6 +674,10 @@ pub struct AgentSpec {
     /// Its working-hours schedules (R-W1); on duty means inside any of them.
     #[serde(default)]
     pub schedules: Vec<ScheduleId>,
+    /// Its skills, each once, with a level 1..=10 (R-SK1). Declared in
+    /// [`Config::skills`](crate::Config::skills).
+    #[serde(default)]
+    pub skills: Vec<SkillLevel>,
 }
 
 impl AgentSpec {
@@ -648,7 +689,14 @@ impl AgentSpec {
             limit: Limit::Inherit,
             groups: Vec::new(),
             schedules: Vec::new(),
+            skills: Vec::new(),
         }
+    }
+
+    /// Adds a skill with its level, 1..=10 (R-SK1).
+    pub fn skill(mut self, skill: impl Into<SkillId>, level: u8) -> Self {
+        self.skills.push(SkillLevel::new(skill, level));
+        self
     }
 
     /// Sets the status.
@@ -697,6 +745,100 @@ pub struct AgentUpdate {
     /// A new set of schedules (replaces the old one).
     #[serde(default)]
     pub schedules: Option<Vec<ScheduleId>>,
+    /// A new set of skills with levels (replaces the old one, R-SK5). What the agent holds
+    /// stays with it; waiting work it now qualifies for drains to it at once.
+    #[serde(default)]
+    pub skills: Option<Vec<SkillLevel>>,
+}
+
+impl AgentUpdate {
+    /// A change to `agent` that changes nothing yet.
+    pub fn new(agent: impl Into<AgentId>) -> Self {
+        Self {
+            agent: agent.into(),
+            limit: None,
+            groups: None,
+            schedules: None,
+            skills: None,
+        }
+    }
+
+    /// Replaces its skills (R-SK5).
+    pub fn skills(mut self, skills: Vec<SkillLevel>) -> Self {
+        self.skills = Some(skills);
+        self
+    }
+}
+
+/// One stage of a conversation's requirements (R-SK2): the skills an agent must hold (each at
+/// least at a level), the skills it should preferably hold, groups whose agents join as
+/// candidates from this stage on, and how long the stage lasts before the next, more relaxed
+/// one. Requirements apply in every group the conversation waits in: its own, a designated
+/// one, the overflow groups it joined and the groups of its stages so far.
+///
+/// A group's [overflow](GroupSpec::overflow) is the special case of a stage that adds groups
+/// and keeps the requirements: both are one timeline of deadlines per conversation, and a
+/// conversation whose stage boundary and overflow time fall at the same instant relaxes its
+/// stage first, then joins the overflow groups.
+///
+/// # Example
+///
+/// English and billing at level 5 or better for 30 seconds, then any billing agent:
+///
+/// ```
+/// use switchboard::{Arrival, Stage};
+///
+/// let arrival = Arrival::new("c1", "v1", "support")
+///     .stage(Stage::new().require("english", 5).require("billing", 5).for_ms(30_000))
+///     .stage(Stage::new().require("billing", 1));
+/// assert_eq!(arrival.stages.as_ref().map(Vec::len), Some(2));
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Stage {
+    /// Skills an agent must hold, each at least at the level given.
+    pub require: Vec<SkillLevel>,
+    /// Skills an agent should hold at least at the level given: under
+    /// [`Strategy::BestSkilled`] more of them matched ranks an agent first.
+    pub prefer: Vec<SkillLevel>,
+    /// Groups whose agents become candidates from this stage on (they stay for later stages).
+    pub groups: Vec<GroupId>,
+    /// How long this stage applies, in milliseconds, before the next one: required (and at
+    /// least 1) on every stage but the last, absent on the last, which applies until the
+    /// conversation is served. Stage `i` starts at arrival plus the durations of the stages
+    /// before it.
+    pub for_ms: Option<u64>,
+}
+
+impl Stage {
+    /// A stage that requires nothing and lasts until the conversation is served.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Requires a skill at a minimum level, 1..=10.
+    pub fn require(mut self, skill: impl Into<SkillId>, level: u8) -> Self {
+        self.require.push(SkillLevel::new(skill, level));
+        self
+    }
+
+    /// Prefers a skill at a minimum level, 1..=10.
+    pub fn prefer(mut self, skill: impl Into<SkillId>, level: u8) -> Self {
+        self.prefer.push(SkillLevel::new(skill, level));
+        self
+    }
+
+    /// Adds a group whose agents join as candidates from this stage on.
+    pub fn group(mut self, group: impl Into<GroupId>) -> Self {
+        self.groups.push(group.into());
+        self
+    }
+
+    /// Sets how long the stage lasts before the next one, in milliseconds.
+    pub fn for_ms(mut self, ms: u64) -> Self {
+        self.for_ms = Some(ms);
+        self
+    }
 }
 
 /// A new group.

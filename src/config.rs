@@ -5,7 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
-use crate::ids::{KindId, ScheduleId};
+use crate::ids::{KindId, ScheduleId, SkillId};
 
 /// Engine-wide settings. Every field has a default that matches what a contact-center product
 /// does out of the box; [`Config::validate`] checks a config before the engine accepts it.
@@ -106,6 +106,14 @@ pub struct Config {
     /// name of their kind. To introduce kinds on a desk with open conversations, keep a kind
     /// named `default` until they are done.
     pub kinds: Vec<KindSpec>,
+    /// The skills agents may hold and conversations may require (R-SK1), each once. Empty
+    /// (the default): a desk routes by groups alone, as before skills. See
+    /// [`Stage`](crate::Stage) and the crate docs, "Skills and stages".
+    ///
+    /// An [`UpdateConfig`](crate::Command::UpdateConfig) that removes a skill an agent holds
+    /// or an open conversation names in its stages is refused ([`Error::SkillInUse`]).
+    #[serde(default)]
+    pub skills: Vec<SkillId>,
 }
 
 impl Default for Config {
@@ -126,6 +134,7 @@ impl Default for Config {
             reception: Reception::default(),
             service_hours: None,
             kinds: Vec::new(),
+            skills: Vec::new(),
         }
     }
 }
@@ -239,7 +248,17 @@ impl Config {
                 ));
             }
         }
-        self.validate_kinds()
+        self.validate_kinds()?;
+        let mut skills = std::collections::BTreeSet::new();
+        for (i, skill) in self.skills.iter().enumerate() {
+            if !skills.insert(skill) {
+                return Err(invalid_at(
+                    format!("skills[{i}]"),
+                    format!("`{skill}` is declared twice"),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// The kinds' part of [`Config::validate`].

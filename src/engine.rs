@@ -320,6 +320,8 @@ impl Engine {
             first_assigned_at: conv.first_assigned_at,
             finished_at,
             designated: conv.designation().cloned(),
+            stage: None,
+            requires: Vec::new(),
         }
     }
 
@@ -389,6 +391,7 @@ impl Engine {
                 .map(|s| state.schedule(*s).spec.schedule.clone())
                 .collect(),
             on_duty: agent.on_duty,
+            skills: Vec::new(),
         })
     }
 

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{AgentId, ConversationId, GroupId, KindId, ScheduleId, VisitorId};
+use crate::ids::{AgentId, ConversationId, GroupId, KindId, ScheduleId, SkillId, VisitorId};
 
 /// Why a command, or one item of a batch command, was refused. The engine is unchanged by a
 /// refused command (R-C4); in a batch, a refused item changes nothing and the others go on
@@ -37,6 +37,41 @@ pub enum Error {
     UnknownKind {
         /// The id that was given.
         kind: KindId,
+    },
+    /// No skill with this id is declared in [`Config::skills`](crate::Config::skills)
+    /// (R-SK1).
+    #[error("unknown skill `{skill}`")]
+    UnknownSkill {
+        /// The id that was given.
+        skill: SkillId,
+    },
+    /// A skill level outside 1..=10, held by an agent or named by a stage (R-SK1).
+    #[error("skill `{skill}` has level {level}; levels run from 1 to 10")]
+    InvalidLevel {
+        /// The skill.
+        skill: SkillId,
+        /// The level that was given.
+        level: u8,
+    },
+    /// An agent's skills name the same skill twice.
+    #[error("agent `{agent}` holds skill `{skill}` twice")]
+    DuplicateSkill {
+        /// The agent.
+        agent: AgentId,
+        /// The skill named twice.
+        skill: SkillId,
+    },
+    /// A conversation's stages are malformed (R-SK2): an empty list, a missing or zero
+    /// duration before the last stage, a duration on the last, or a skill named twice in
+    /// one stage's requirements or preferences.
+    #[error("conversation `{conversation}` stage {stage}: {problem}")]
+    InvalidStages {
+        /// The conversation.
+        conversation: ConversationId,
+        /// The 0-based stage at fault.
+        stage: usize,
+        /// What is wrong.
+        problem: String,
     },
     /// No conversation with this id is known (never arrived, or forgotten).
     #[error("unknown conversation `{conversation}`")]
@@ -171,6 +206,18 @@ pub enum Error {
         /// The kind the new config leaves out.
         kind: KindId,
         /// How many open conversations are of it.
+        conversations: u64,
+    },
+    /// A config change cannot remove a skill that agents hold or open conversations name.
+    #[error(
+        "skill `{skill}` is held by {agents} agent(s) and named by {conversations} open conversation(s)"
+    )]
+    SkillInUse {
+        /// The skill the new config leaves out.
+        skill: SkillId,
+        /// How many agents hold it.
+        agents: u64,
+        /// How many open conversations name it in their stages.
         conversations: u64,
     },
     /// Only a conversation that ended, was abandoned or left a message can be forgotten.

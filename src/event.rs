@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::ReceptionMode;
 use crate::ids::Target;
-use crate::ids::{AgentId, ConversationId, GroupId, KindId, ScheduleId, VisitorId};
+use crate::ids::{
+    AgentId, ConversationId, GroupId, KindId, ScheduleId, SkillId, SkillLevel, VisitorId,
+};
 use crate::status::AgentStatus;
 use crate::strategy::Strategy;
 
@@ -79,6 +81,10 @@ pub enum Event {
         limit: u32,
         /// The conversation's kind of work (R-K4).
         kind: KindId,
+        /// For a conversation with stages: the stage that applied and the skills that
+        /// qualified the agent (R-B1); absent otherwise.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        skills: Option<SkillMatch>,
     },
     /// The agent accepted the offer; the conversation is active.
     OfferAccepted {
@@ -134,6 +140,18 @@ pub enum Event {
         /// The groups whose agents may now take it.
         groups: Vec<GroupId>,
     },
+    /// A waiting conversation's requirements relaxed to their next stage at its time (R-SK2);
+    /// it keeps its place in the queue. One event per stage entered.
+    StageAdvanced {
+        /// The conversation.
+        conversation: ConversationId,
+        /// The stage now in force, 0-based.
+        stage: u32,
+        /// What it requires now.
+        requires: Vec<SkillLevel>,
+        /// Groups whose agents join as candidates with this stage.
+        groups: Vec<GroupId>,
+    },
     /// The visitor may leave a message instead of waiting (R-Q3).
     LeaveMessageOffered {
         /// The conversation.
@@ -170,6 +188,10 @@ pub enum Event {
         limit: u32,
         /// The conversation's kind of work (R-K4).
         kind: KindId,
+        /// For a conversation with stages: the stage that applied and the skills that
+        /// qualified the agent (R-B1); absent otherwise.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        skills: Option<SkillMatch>,
     },
     /// A conversation left its agent for another agent or a group; an assignment or queueing
     /// event follows.
@@ -391,6 +413,23 @@ pub enum AssignReason {
         /// Its strategy.
         strategy: Strategy,
     },
+}
+
+/// Why an agent qualified for a conversation with stages (R-B1, R-SK2): the stage in force
+/// when it was chosen, the agent's own levels on the skills that stage requires, and the
+/// preferred skills it matched. With [`AssignReason`], it says which stage, skills and
+/// strategy chose the agent. A manual assignment or transfer, which ignores skills, reports
+/// the agent's levels as they are (0 for a required skill it lacks).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct SkillMatch {
+    /// The stage in force, 0-based.
+    pub stage: u32,
+    /// Each required skill with the agent's level on it, in the stage's order.
+    pub required: Vec<SkillLevel>,
+    /// The preferred skills the agent holds at least at the preferred level, in the stage's
+    /// order.
+    pub preferred: Vec<SkillId>,
 }
 
 /// In words, for a log line: `strategy (least recently assigned)`, `manual`, `drain (capacity

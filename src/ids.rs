@@ -110,6 +110,40 @@ id_type!(
     /// implicit kind, named `default`.
     KindId
 );
+id_type!(
+    /// A skill (a language, a product, a tier), declared in
+    /// [`Config::skills`](crate::Config::skills) (R-SK1). Agents hold skills with a level;
+    /// conversations require or prefer them ([`Stage`](crate::Stage)).
+    SkillId
+);
+
+/// A skill with a proficiency level, 1 (novice) ..= 10 (expert) (R-SK1): what an agent holds
+/// ([`AgentSpec::skills`](crate::AgentSpec::skills)), or what a [`Stage`](crate::Stage) requires at least or prefers.
+///
+/// On the wire: `{"skill":"english","level":7}`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SkillLevel {
+    /// The skill, one of [`Config::skills`](crate::Config::skills).
+    pub skill: SkillId,
+    /// The level, 1..=10.
+    pub level: u8,
+}
+
+impl SkillLevel {
+    /// The lowest level a skill can have.
+    pub const MIN: u8 = 1;
+    /// The highest level a skill can have.
+    pub const MAX: u8 = 10;
+
+    /// A skill at a level.
+    pub fn new(skill: impl Into<SkillId>, level: u8) -> Self {
+        Self {
+            skill: skill.into(),
+            level,
+        }
+    }
+}
 
 /// An agent or a group, as the target of an assignment or transfer.
 ///

@@ -437,7 +437,7 @@ mod handle;
 
 pub use command::{
     AgentSpec, AgentUpdate, Arrival, Command, GroupSpec, GroupUpdate, Limit, Membership, Overflow,
-    ScheduleSpec, Sender, WeeklyRange,
+    ScheduleSpec, Sender, Stage, WeeklyRange,
 };
 pub use config::{
     AllocationTarget, Config, CustomStatus, Inactivity, KindSpec, LastAgent, PoolOrder,
@@ -447,9 +447,11 @@ pub use engine::{Engine, SNAPSHOT_VERSION, Snapshot};
 pub use error::Error;
 pub use event::{
     AssignReason, DrainTrigger, EndReason, Event, LeaveMessageReason, PoolReason, ReplyGoal,
-    TurnAwayReason, WakeReason,
+    SkillMatch, TurnAwayReason, WakeReason,
 };
-pub use ids::{AgentId, ConversationId, GroupId, KindId, ScheduleId, Target, VisitorId};
+pub use ids::{
+    AgentId, ConversationId, GroupId, KindId, ScheduleId, SkillId, SkillLevel, Target, VisitorId,
+};
 pub use outcome::{Assignment, ItemResult, Outcome, QueuePosition};
 pub use status::AgentStatus;
 pub use strategy::Strategy;

@@ -414,6 +414,7 @@ impl State {
                 load,
                 limit,
                 kind,
+                skills: None,
             });
         } else {
             ctx.emit(Event::ConversationAssigned {
@@ -423,6 +424,7 @@ impl State {
                 load,
                 limit,
                 kind,
+                skills: None,
             });
             self.activate(ctx, c, a);
         }

@@ -25,6 +25,12 @@ pub enum Strategy {
     /// The best [rank](crate::Membership::rank) in the group first, 1 before 5 (Tencent Cloud
     /// Desk's agent priority); ties go to the least recently assigned, then registration order.
     AgentPriority,
+    /// Best skilled (R-SK3): the highest sum of the agent's levels on the skills the
+    /// conversation's stage in force requires first, then the most preferred skills matched
+    /// (held at least at the preferred level), then the least recently assigned, then
+    /// registration order. A conversation that requires nothing is served least recently
+    /// assigned first.
+    BestSkilled,
 }
 
 /// In words: `least recently assigned`, `round robin`, `least loaded`, `agent priority`.
@@ -35,6 +41,7 @@ impl fmt::Display for Strategy {
             Strategy::RoundRobin => "round robin",
             Strategy::LeastLoaded => "least loaded",
             Strategy::AgentPriority => "agent priority",
+            Strategy::BestSkilled => "best skilled",
         })
     }
 }

@@ -18,7 +18,7 @@ use crate::command::Membership;
 use crate::ids::Target;
 use crate::status::AgentStatus;
 
-use crate::ids::{AgentId, ConversationId, GroupId, KindId, ScheduleId, VisitorId};
+use crate::ids::{AgentId, ConversationId, GroupId, KindId, ScheduleId, SkillLevel, VisitorId};
 use crate::strategy::Strategy;
 
 /// A conversation as it stands.
@@ -64,6 +64,11 @@ pub struct ConversationView {
     /// assignment gives the conversation a new home. It routes only until the conversation is
     /// first served.
     pub designated: Option<Target>,
+    /// The stage of requirements in force, 0-based (R-SK2); `None` for a conversation that
+    /// has no stages.
+    pub stage: Option<u32>,
+    /// What the stage in force requires: skills with minimum levels (empty without stages).
+    pub requires: Vec<SkillLevel>,
 }
 
 impl ConversationView {
@@ -116,6 +121,8 @@ pub struct AgentView {
     pub kinds: Vec<KindLoad>,
     /// Its groups and its rank in each, in the order given.
     pub groups: Vec<Membership>,
+    /// Its skills with their levels (R-SK1), in the order given.
+    pub skills: Vec<SkillLevel>,
     /// The conversations it holds, in arrival order.
     pub conversations: Vec<ConversationId>,
     /// How many conversations it has been assigned in all.

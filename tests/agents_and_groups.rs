@@ -122,6 +122,7 @@ fn r_a1_updating_an_agents_groups_replaces_them_and_joining_a_group_drains_it() 
     assert_eq!(desk.queue("sales"), ["c1"]);
 
     let out = desk.run(Command::UpdateAgent(AgentUpdate {
+        skills: None,
         agent: "ana".into(),
         limit: None,
         groups: Some(vec![
@@ -144,6 +145,7 @@ fn r_a1_updating_an_agents_groups_replaces_them_and_joining_a_group_drains_it() 
 
     // Replacing, not adding: ana leaves support.
     desk.run(Command::UpdateAgent(AgentUpdate {
+        skills: None,
         agent: "ana".into(),
         limit: None,
         groups: Some(vec![Membership::new("sales")]),
@@ -163,6 +165,7 @@ fn r_a1_updating_an_agents_groups_replaces_them_and_joining_a_group_drains_it() 
 
     assert_eq!(
         desk.refuse(Command::UpdateAgent(AgentUpdate {
+            skills: None,
             agent: "ghost".into(),
             limit: None,
             groups: None,
@@ -174,6 +177,7 @@ fn r_a1_updating_an_agents_groups_replaces_them_and_joining_a_group_drains_it() 
     );
     assert_eq!(
         desk.refuse(Command::UpdateAgent(AgentUpdate {
+            skills: None,
             agent: "ana".into(),
             limit: None,
             groups: Some(vec![Membership::with_rank("sales", 9)]),
@@ -638,6 +642,7 @@ fn r_a2_requeue_policy_gives_held_conversations_back_when_the_agent_leaves() {
                 from: "ana".into()
             },
             Event::ConversationAssigned {
+                skills: None,
                 conversation: "c1".into(),
                 agent: "bo".into(),
                 reason: LRA,
@@ -710,6 +715,7 @@ fn r_a3_the_effective_limit_is_own_else_largest_group_limit_else_default() {
 
     // Raising the own limit away and back: Inherit falls back to the groups.
     let out = desk.run(Command::UpdateAgent(AgentUpdate {
+        skills: None,
         agent: "own".into(),
         limit: Some(Limit::Inherit),
         groups: None,
@@ -810,6 +816,7 @@ fn r_a3_raising_a_limit_drains_and_lowering_it_takes_nothing_away() {
         [("c2".into(), "ana".into(), drain(DrainTrigger::GroupChanged))]
     );
     let out = desk.run(Command::UpdateAgent(AgentUpdate {
+        skills: None,
         agent: "ana".into(),
         limit: Some(Limit::Fixed(3)),
         groups: None,
@@ -822,6 +829,7 @@ fn r_a3_raising_a_limit_drains_and_lowering_it_takes_nothing_away() {
 
     // Lowering below the load: ana keeps all three, and takes nothing more.
     let out = desk.run(Command::UpdateAgent(AgentUpdate {
+        skills: None,
         agent: "ana".into(),
         limit: Some(Limit::Fixed(1)),
         groups: None,
@@ -840,6 +848,7 @@ fn r_a3_raising_a_limit_drains_and_lowering_it_takes_nothing_away() {
     }));
     assert_eq!(desk.load("bo"), (0, 2));
     let out = desk.run(Command::UpdateAgent(AgentUpdate {
+        skills: None,
         agent: "bo".into(),
         limit: None,
         groups: Some(vec![Membership::new("support")]),

@@ -57,6 +57,7 @@ fn end(conversations: &[&str]) -> Command {
 
 fn update_agent(agent: &str, limit: Option<Limit>, groups: Option<Vec<Membership>>) -> Command {
     Command::UpdateAgent(AgentUpdate {
+        skills: None,
         agent: agent.into(),
         limit,
         groups,

@@ -98,6 +98,7 @@ fn r_d1_a_raised_agent_limit_fills_the_agent_until_full() {
     let mut desk = full_desk();
     let events = desk
         .run(Command::UpdateAgent(AgentUpdate {
+            skills: None,
             agent: "ana".into(),
             limit: Some(Limit::Fixed(3)),
             groups: None,
@@ -262,6 +263,7 @@ fn r_d1_joining_a_group_drains_its_queue() {
 
     let events = desk
         .run(Command::UpdateAgent(AgentUpdate {
+            skills: None,
             agent: "bo".into(),
             limit: None,
             groups: Some(vec![Membership::new("billing"), Membership::new("support")]),
@@ -318,6 +320,7 @@ fn r_d1_an_agent_in_several_groups_takes_the_best_conversation_across_them() {
     // More room: the rest in merged priority-then-arrival order, until full (5 of 6).
     let events = desk
         .run(Command::UpdateAgent(AgentUpdate {
+            skills: None,
             agent: "ana".into(),
             limit: Some(Limit::Fixed(6)),
             groups: None,

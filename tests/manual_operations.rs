@@ -61,6 +61,7 @@ fn r_x1_manual_assignment_ignores_status_and_limit() {
     assert_eq!(
         out.events[0],
         Event::ConversationAssigned {
+            skills: None,
             conversation: "c1".into(),
             agent: "ana".into(),
             reason: AssignReason::Manual,
@@ -72,6 +73,7 @@ fn r_x1_manual_assignment_ignores_status_and_limit() {
     let out = desk.assign(&["c2"], to("ana"));
     assert!(out.all_succeeded());
     assert!(out.events.contains(&Event::ConversationAssigned {
+        skills: None,
         conversation: "c2".into(),
         agent: "ana".into(),
         reason: AssignReason::Manual,

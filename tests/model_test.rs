@@ -236,6 +236,7 @@ impl ConfigPick {
             assignable,
         };
         Config {
+            skills: Vec::new(),
             default_limit: self.default_limit,
             queue: QueueConfig {
                 announce_positions: self.announce,
@@ -829,6 +830,7 @@ fn setup_commands(setup: &Setup) -> Vec<Command> {
 
 fn register_agent(a: usize, pick: &AgentPick) -> Command {
     Command::RegisterAgent(AgentSpec {
+        skills: Vec::new(),
         agent: AGENTS[a].into(),
         status: status(pick.status),
         limit: limit(pick.limit),
@@ -855,6 +857,7 @@ fn command(op: &Op, model: &Model, now: DateTime<Utc>) -> Command {
             designated,
             kind,
         } => Command::VisitorArrives(Arrival {
+            stages: None,
             conversation: resolve(*conv, model, Want::Fresh),
             visitor: format!("v{visitor}").into(),
             // A registered group, or (index 3) one that never is.
@@ -958,6 +961,7 @@ fn command(op: &Op, model: &Model, now: DateTime<Utc>) -> Command {
         Op::Config(pick) => Command::UpdateConfig(pick.config()),
         Op::RegisterAgent(a, pick) => register_agent(*a, pick),
         Op::UpdateAgent(a, l, g, s) => Command::UpdateAgent(AgentUpdate {
+            skills: None,
             agent: AGENTS[*a].into(),
             limit: l.map(limit),
             groups: g.as_ref().map(|g| memberships(g)),
@@ -1030,6 +1034,7 @@ fn normalize(event: &Event) -> Result<Option<MEvent>, String> {
         } => MEvent::Pooled(conversation, group, reason == PoolReason::ModeChanged),
         Event::QueuePositionChanged { .. } => return Ok(None),
         Event::ConversationOffered {
+            skills: _,
             conversation,
             agent,
             reason,
@@ -1077,6 +1082,7 @@ fn normalize(event: &Event) -> Result<Option<MEvent>, String> {
         } => MEvent::TurnedAway(conversation, format!("{reason:?}")),
         Event::ConversationLeftMessage { conversation } => MEvent::LeftMessage(conversation),
         Event::ConversationAssigned {
+            skills: _,
             conversation,
             agent,
             reason,

@@ -172,6 +172,7 @@ fn config_without_kinds() -> BoxedStrategy<Config> {
                     service_hours,
                 ),
             )| Config {
+                skills: Vec::new(),
                 default_limit,
                 queue,
                 last_agent: LastAgent {
@@ -409,6 +410,7 @@ fn command() -> BoxedStrategy<Command> {
     prop_oneof![
         6 => (id(), id(), id(), any::<u8>(), prop::option::of(target()), prop::option::of(kind_name())).prop_map(
             |(c, v, g, priority, designated, kind)| Command::VisitorArrives(Arrival {
+                stages: None,
                 conversation: c.into(),
                 visitor: v.into(),
                 group: g.into(),
@@ -438,6 +440,7 @@ fn command() -> BoxedStrategy<Command> {
         4 => Just(Command::Tick).boxed(),
         2 => (id(), status(), limit(), memberships(), prop::collection::vec(id(), 0..2)).prop_map(
             |(a, status, limit, groups, schedules)| Command::RegisterAgent(AgentSpec {
+                skills: Vec::new(),
                 agent: a.into(),
                 status,
                 limit,
@@ -447,6 +450,7 @@ fn command() -> BoxedStrategy<Command> {
         ).boxed(),
         2 => (id(), prop::option::of(limit()), prop::option::of(memberships()), prop::option::of(prop::collection::vec(id(), 0..2)))
             .prop_map(|(a, limit, groups, schedules)| Command::UpdateAgent(AgentUpdate {
+                skills: None,
                 agent: a.into(),
                 limit,
                 groups,

@@ -134,6 +134,7 @@ fn r_r1_reception_off_makes_an_offer_with_a_deadline_that_counts_toward_load() {
     let expires = t0() + TimeDelta::seconds(30);
     assert!(
         events.contains(&Event::ConversationOffered {
+            skills: None,
             conversation: "c1".into(),
             agent: "ana".into(),
             reason: AssignReason::Strategy {
@@ -208,6 +209,7 @@ fn r_r1_r_r2_a_declined_offer_goes_to_another_agent_of_the_group_and_never_back(
         agent: first.as_str().into(),
     };
     let redirect = Event::ConversationOffered {
+        skills: None,
         conversation: "c1".into(),
         agent: second.into(),
         reason: AssignReason::Redirect {

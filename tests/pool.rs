@@ -189,6 +189,7 @@ fn r_p2_an_agent_claims_from_the_pool_within_its_limit() {
     assert_eq!(
         events,
         [Event::ConversationAssigned {
+            skills: None,
             conversation: "c3".into(),
             agent: "floater".into(),
             reason: AssignReason::Claimed,
@@ -383,6 +384,7 @@ fn r_p2_r_d1_a_raised_limit_or_a_new_group_re_fetches_from_the_pool() {
     let mut desk = pooled_desk(PoolOrder::OldestFirst);
     let events = desk
         .run(Command::UpdateAgent(AgentUpdate {
+            skills: None,
             agent: "ana".into(),
             limit: Some(Limit::Fixed(3)),
             groups: None,
@@ -427,6 +429,7 @@ fn r_p2_r_d1_a_raised_limit_or_a_new_group_re_fetches_from_the_pool() {
     // bo joins support too (its limit is still 2, now full): nothing; at limit 4 it takes two.
     let events = desk
         .run(Command::UpdateAgent(AgentUpdate {
+            skills: None,
             agent: "bo".into(),
             limit: Some(Limit::Fixed(4)),
             groups: Some(vec![Membership::new("billing"), Membership::new("support")]),
@@ -464,6 +467,7 @@ fn r_p2_r_x1_manual_assignment_from_the_pool_goes_over_the_limit() {
     assert_eq!(
         events,
         [Event::ConversationAssigned {
+            skills: None,
             conversation: "c2".into(),
             agent: "ana".into(),
             reason: AssignReason::Manual,

@@ -424,6 +424,7 @@ fn r_b1_every_assignment_event_says_why() {
     desk.agent("dan", 1, &["support"]); // dan takes c8
     desk.arrive("c9", "v9", "support");
     desk.run(Command::UpdateAgent(AgentUpdate {
+        skills: None,
         agent: "dan".into(),
         limit: Some(Limit::Fixed(2)),
         groups: None,

@@ -49,6 +49,7 @@ fn transferred(conversation: &str, from: &str, to: Target) -> Event {
 
 fn assigned(conversation: &str, agent: &str, reason: AssignReason, load: u32, limit: u32) -> Event {
     Event::ConversationAssigned {
+        skills: None,
         conversation: conversation.into(),
         agent: agent.into(),
         reason,

@@ -374,6 +374,7 @@ fn r_l2_inactivity_reminder_then_end_after_the_agents_reply() {
         [
             ended("c1", "ana", EndReason::Inactivity),
             Event::ConversationAssigned {
+                skills: None,
                 conversation: "c2".into(),
                 agent: "ana".into(),
                 reason: AssignReason::Drain {
@@ -652,6 +653,7 @@ fn r_c2_virtual_clock_steps_deadline_to_deadline_and_every_timer_fires_once_at_i
         Command::VisitorArrives(switchboard::Arrival::new(c, format!("v-{c}"), "support"))
     };
     let drained = |c: &str, agent: &str, load: u32, limit: u32| Event::ConversationAssigned {
+        skills: None,
         conversation: c.into(),
         agent: agent.into(),
         reason: AssignReason::Drain {

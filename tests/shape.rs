@@ -78,6 +78,7 @@ fn morning() -> Desk {
         target: Target::Agent("cy".into()),
     });
     desk.run(Command::UpdateAgent(AgentUpdate {
+        skills: None,
         agent: "ana".into(),
         limit: Some(Limit::Fixed(3)),
         groups: Some(vec![Membership::new("support"), Membership::new("sales")]),
@@ -279,6 +280,7 @@ fn r_c4_refusals_in_the_middle_of_a_story_leave_no_trace() {
         Command::VisitorArrives(Arrival::new("new", "v", "nowhere")),
         Command::RegisterAgent(AgentSpec::new("zed").limit(0).group("support")),
         Command::UpdateAgent(AgentUpdate {
+            skills: None,
             agent: "ana".into(),
             limit: Some(Limit::Fixed(9)),
             groups: Some(vec![Membership::with_rank("support", 9)]),

@@ -135,6 +135,7 @@ fn busy_day() -> Desk {
         target: Target::Group("tech".into()),
     });
     desk.run(Command::UpdateAgent(AgentUpdate {
+        skills: None,
         agent: "bo".into(),
         limit: Some(Limit::Fixed(3)),
         groups: Some(vec![

@@ -302,6 +302,7 @@ fn r_s1_agent_priority_is_per_group_and_follows_updates() {
     );
     assert_eq!(serve(&mut desk, "support", &["s1", "s2"]), ["ana", "ana"]);
     desk.run(Command::UpdateAgent(AgentUpdate {
+        skills: None,
         agent: "ana".into(),
         limit: None,
         groups: Some(vec![

@@ -198,6 +198,7 @@ fn every_command() -> Vec<Command> {
         ),
         Command::RegisterAgent(AgentSpec::new("bo")), // an inherited limit
         Command::UpdateAgent(AgentUpdate {
+            skills: None,
             agent: "ana".into(),
             limit: Some(Limit::Inherit),
             groups: Some(vec![Membership::with_rank("sales", 5)]),

@@ -161,6 +161,7 @@ fn command(step: &Step, setup: &Setup, next_id: &mut usize, ids: &mut Vec<String
                 .clone(),
         },
         Op::Limit { agent, limit } => Command::UpdateAgent(AgentUpdate {
+            skills: None,
             agent: agent_id(agent % setup.agents.len()).into(),
             limit: Some(Limit::Fixed(*limit)),
             groups: None,

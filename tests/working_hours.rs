@@ -282,6 +282,7 @@ fn r_w2_switching_working_hours_on_needs_an_agent_with_a_schedule() {
 
     // Link ana to the schedule: now it may be switched on.
     desk.run(Command::UpdateAgent(AgentUpdate {
+        skills: None,
         agent: "ana".into(),
         limit: None,
         groups: None,
@@ -846,6 +847,7 @@ fn r_w1_r_w2_duty_changes_are_events_and_the_agent_view_shows_them() {
     // Moving dora to the evening schedule puts her on duty at once, after the update.
     let events = desk
         .run(Command::UpdateAgent(AgentUpdate {
+            skills: None,
             agent: "dora".into(),
             limit: None,
             groups: None,

@@ -109,6 +109,7 @@ impl State {
             load,
             limit,
             kind,
+            skills: None,
         });
         self.sla_start(ctx, c, ReplyGoal::FirstReply);
         self.sla_pause(ctx, c);

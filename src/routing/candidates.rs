@@ -135,7 +135,7 @@ impl CandKey {
         agent: AgentKey,
     ) -> Self {
         let (first, second) = match strategy {
-            Strategy::LeastRecentlyAssigned => (last, 0),
+            Strategy::LeastRecentlyAssigned | Strategy::BestSkilled => (last, 0),
             Strategy::RoundRobin => (0, 0),
             Strategy::LeastLoaded => (ratio.fixed(), last),
             Strategy::AgentPriority => (u64::from(rank), last),

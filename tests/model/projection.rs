@@ -601,6 +601,7 @@ pub fn inv2_automatic_assignment_within_limit(
 ) -> Result<(), String> {
     let (conversation, agent, reason, load, limit) = match event {
         Event::ConversationAssigned {
+            skills: _,
             conversation,
             agent,
             reason,

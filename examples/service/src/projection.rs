@@ -447,6 +447,7 @@ mod tests {
 
     fn assigned(id: &str) -> Event {
         Event::ConversationAssigned {
+            skills: None,
             conversation: id.into(),
             agent: AgentId::from("ana"),
             reason: switchboard::AssignReason::Manual,
