@@ -7,9 +7,24 @@
 //!    5. queues left in priority order (`inv5_...`), 6. fairness (`r_s3_fairness_...`, its own
 //!    property), 7. nothing timed happens to a snoozed conversation (`inv7_...`), 8. deadlines
 //!    fire once, on time, and `next_deadline` is the earliest (`inv8_...`), 9. an `Err` changes
-//!    nothing (`inv9_...`), 10. the events are a complete account (`inv10_...`); plus the model's
-//!    agreement with the engine (`model_agrees_with_engine`), determinism (R-C1) and
-//!    snapshot-restore-continue (R-C6).
+//!    nothing (`inv9_...`), 10. the events are a complete account (`inv10_...`), 11. no
+//!    automatic assignment beyond any dimension of capacity (`inv11_...`), 12. work
+//!    conservation per kind, for work that requires no skill (`inv12_...`), 13. never an
+//!    automatic assignment to an agent that lacks a required skill of the stage in force, and
+//!    the assignment's `skills` names that stage (`inv13_...`, R-SK2, R-SK3, R-B1), 14. a stage
+//!    is entered only on a `Tick`, while waiting, at or after arrival plus the durations before
+//!    it, and the views show the stage the events told, which for every waiting conversation
+//!    after a `Tick` is the one the clock says (`inv14_stage_advances_only_at_its_time`,
+//!    `inv14_stages_in_force_follow_the_clock`, R-SK2), 15. work conservation with skills: no
+//!    waiting conversation both fits and qualifies for an eligible agent of a group it waits
+//!    in (`inv15_...`, R-SK4); plus the model's agreement with the engine
+//!    (`model_agrees_with_engine`), determinism (R-C1) and snapshot-restore-continue (R-C6).
+//!
+//! Skills (R-SK1..R-SK5): a config declares none or two to four of `SKILLS`; agents hold
+//! random skills and levels (invalid ones too: level 0 or 11, an undeclared skill, a skill
+//! twice), replaced at run time by `UpdateAgent`; arrivals carry one to three stages with
+//! durations of a few seconds, so that they fall due during a run (invalid lists too); groups
+//! may route best skilled; `UpdateConfig` may drop a skill in use.
 //!
 //! Runs `PROPTEST_CASES` cases (64 when unset, as in CI). Failures persist to
 //! `proptest-regressions/model_test.txt`.
@@ -26,24 +41,170 @@ use switchboard::{
     Config, ConversationId, ConversationState, CustomStatus, EndReason, Engine, Event, GroupId,
     GroupSpec, GroupUpdate, Inactivity, KindId, KindSpec, LastAgent, Limit, Membership, Outcome,
     Overflow, PoolOrder, PoolReason, QueueConfig, Reception, ReceptionMode, ScheduleId,
-    ScheduleSpec, Sender, Sla, Snapshot, Strategy as Routing, Target, WeeklyRange,
+    ScheduleSpec, Sender, SkillId, SkillLevel, Sla, Snapshot, Stage, Strategy as Routing, Target,
+    WeeklyRange,
 };
 
 use model::projection::{
     Context, Projection, inv1_conservation, inv4_work_conservation,
     inv10_events_are_a_complete_account, inv12_work_conservation_per_kind,
+    inv14_stages_in_force_follow_the_clock, inv15_work_conservation_with_skills,
 };
 use model::{MEvent, MResult, Model, Place, error_name, kinds_of};
 
 const AGENTS: [&str; 5] = ["a0", "a1", "a2", "a3", "a4"];
 const GROUPS: [&str; 4] = ["g0", "g1", "g2", "g9"];
 const CONVERSATIONS: usize = 8;
-const STRATEGIES: [Routing; 4] = [
+const STRATEGIES: [Routing; 5] = [
     Routing::LeastRecentlyAssigned,
     Routing::RoundRobin,
     Routing::LeastLoaded,
     Routing::AgentPriority,
+    Routing::BestSkilled,
 ];
+
+/// The skills a config may declare (R-SK1), and `xx`, which none declares.
+const SKILLS: [&str; 4] = ["en", "fr", "billing", "tech"];
+const UNKNOWN_SKILL: &str = "xx";
+
+/// The skills a mask of `SKILLS` declares, in order.
+fn skills_of(mask: u8) -> Vec<SkillId> {
+    (0..SKILLS.len())
+        .filter(|s| mask & (1 << s) != 0)
+        .map(|s| SkillId::from(SKILLS[s]))
+        .collect()
+}
+
+/// An agent's skills (R-SK1): picks resolved against the skills the config declares (the
+/// n-th of them, repeats dropped), then at times one fault: a level 0 or 11, an undeclared
+/// skill, a skill held twice.
+#[derive(Clone, Debug)]
+struct SkillsPick {
+    levels: Vec<(usize, u8)>,
+    fault: u8,
+}
+
+fn skills_pick() -> impl Strategy<Value = SkillsPick> {
+    (
+        prop::collection::vec((0usize..4, 1u8..=10), 0..=3),
+        prop_oneof![12 => Just(0u8), 4 => 1u8..5],
+    )
+        .prop_map(|(levels, fault)| SkillsPick { levels, fault })
+}
+
+fn skill_levels(pick: &SkillsPick, declared: &[SkillId]) -> Vec<SkillLevel> {
+    let mut out: Vec<SkillLevel> = Vec::new();
+    if !declared.is_empty() {
+        for (s, level) in &pick.levels {
+            let skill = declared[s % declared.len()].clone();
+            if !out.iter().any(|x| x.skill == skill) {
+                out.push(SkillLevel::new(skill, *level));
+            }
+        }
+    }
+    match (pick.fault, out.first().cloned()) {
+        (1, Some(first)) => out[0] = SkillLevel::new(first.skill, 0),
+        (2, Some(first)) => out[0] = SkillLevel::new(first.skill, 11),
+        (3, _) => out.push(SkillLevel::new(UNKNOWN_SKILL, 5)),
+        (4, Some(first)) => out.push(SkillLevel::new(first.skill, 3)),
+        _ => {}
+    }
+    out
+}
+
+/// One stage of an arrival (R-SK2): up to two required skills (distinct), maybe one preferred,
+/// maybe one group (index into the registered groups), and its duration in milliseconds
+/// (dropped on the last stage).
+#[derive(Clone, Debug)]
+struct StagePick {
+    require: Vec<(usize, u8)>,
+    prefer: Option<(usize, u8)>,
+    group: Option<usize>,
+    for_ms: u64,
+}
+
+/// An arrival's stages, then at times one fault: 1 an empty list, 2 a zero duration, 3 a
+/// missing one, 4 a duration on the last, 5 an undeclared skill, 6 an unknown group, 7 a skill
+/// required twice in a stage, 8 a level 0 or 11.
+#[derive(Clone, Debug)]
+struct StagesPick {
+    stages: Vec<StagePick>,
+    fault: u8,
+}
+
+fn stages_pick() -> impl Strategy<Value = StagesPick> {
+    let stage = (
+        prop::collection::vec((0usize..4, 1u8..=7), 0..=2),
+        prop_oneof![2 => Just(None), 1 => (0usize..4, 1u8..=8).prop_map(Some)],
+        prop_oneof![4 => Just(None), 1 => (0usize..3).prop_map(Some)],
+        prop_oneof![6 => 1000u64..=6000, 1 => 1u64..1000, 1 => Just(1u64)],
+    )
+        .prop_map(|(require, prefer, group, for_ms)| StagePick {
+            require,
+            prefer,
+            group,
+            for_ms,
+        });
+    (
+        prop::collection::vec(stage, 1..=3),
+        prop_oneof![16 => Just(0u8), 8 => 1u8..=8],
+    )
+        .prop_map(|(stages, fault)| StagesPick { stages, fault })
+}
+
+fn stages(pick: &StagesPick, declared: &[SkillId], groups: &[GroupId]) -> Vec<Stage> {
+    let n = pick.stages.len();
+    let mut out: Vec<Stage> = pick
+        .stages
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let mut stage = Stage::new();
+            if !declared.is_empty() {
+                for (s, level) in &p.require {
+                    let skill = declared[s % declared.len()].clone();
+                    if !stage.require.iter().any(|x| x.skill == skill) {
+                        stage.require.push(SkillLevel::new(skill, *level));
+                    }
+                }
+                if let Some((s, level)) = p.prefer {
+                    stage
+                        .prefer
+                        .push(SkillLevel::new(declared[s % declared.len()].clone(), level));
+                }
+            }
+            if let (Some(g), false) = (p.group, groups.is_empty()) {
+                stage.groups.push(groups[g % groups.len()].clone());
+            }
+            stage.for_ms = (i + 1 < n).then_some(p.for_ms);
+            stage
+        })
+        .collect();
+    let last = out.len() - 1;
+    match pick.fault {
+        1 => out.clear(),
+        2 if n > 1 => out[0].for_ms = Some(0),
+        3 if n > 1 => out[0].for_ms = None,
+        2..=4 => out[last].for_ms = Some(1000),
+        5 => out[last].require.push(SkillLevel::new(UNKNOWN_SKILL, 2)),
+        6 => out[0].groups.push(GROUPS[3].into()),
+        7 => match declared.first() {
+            Some(skill) => {
+                out[0].require.push(SkillLevel::new(skill.clone(), 1));
+                out[0].require.push(SkillLevel::new(skill.clone(), 2));
+            }
+            None => out[0].require.push(SkillLevel::new(UNKNOWN_SKILL, 1)),
+        },
+        8 => match declared.first() {
+            Some(skill) => out[last]
+                .require
+                .push(SkillLevel::new(skill.clone(), if n > 1 { 0 } else { 11 })),
+            None => out[0].prefer.push(SkillLevel::new(UNKNOWN_SKILL, 1)),
+        },
+        _ => {}
+    }
+    out
+}
 
 fn t0() -> DateTime<Utc> {
     "2026-03-02T09:00:00Z".parse().expect("a valid timestamp")
@@ -101,6 +262,8 @@ struct ConfigPick {
     service_hours: Option<usize>,
     /// Work kinds (R-K1, R-K2): none (the implicit kind), or one of `KIND_SETS`.
     kinds: Option<usize>,
+    /// The skills it declares (R-SK1): a mask of `SKILLS`.
+    skills: u8,
 }
 
 /// The kinds a generated arrival may name: those of `KIND_SETS`, and `fax`, which none
@@ -171,6 +334,8 @@ fn config_pick() -> impl Strategy<Value = ConfigPick> {
         prop_oneof![3 => Just(false), 1 => Just(true)],
         prop_oneof![3 => Just(None), 1 => (0usize..SCHEDULES.len()).prop_map(Some)],
         prop_oneof![1 => Just(None), 1 => (0usize..2).prop_map(Some)],
+        // Mostly two to four skills, at times none.
+        prop_oneof![1 => Just(0u8), 6 => (0u8..16).prop_filter("two or more", |m| m.count_ones() >= 2)],
     );
     (routing, timers, hours).prop_map(
         |(
@@ -199,7 +364,7 @@ fn config_pick() -> impl Strategy<Value = ConfigPick> {
                 first_reply_timeout,
                 custom,
             ),
-            (working_hours, service_hours, kinds),
+            (working_hours, service_hours, kinds, skills),
         )| ConfigPick {
             mode,
             online_only,
@@ -225,6 +390,7 @@ fn config_pick() -> impl Strategy<Value = ConfigPick> {
             working_hours,
             service_hours,
             kinds,
+            skills,
         },
     )
 }
@@ -236,7 +402,7 @@ impl ConfigPick {
             assignable,
         };
         Config {
-            skills: Vec::new(),
+            skills: skills_of(self.skills),
             default_limit: self.default_limit,
             queue: QueueConfig {
                 announce_positions: self.announce,
@@ -404,6 +570,7 @@ struct AgentPick {
     limit: Option<u32>,
     groups: Vec<(usize, u8)>,
     schedules: Vec<usize>,
+    skills: SkillsPick,
 }
 
 fn agent_pick() -> impl Strategy<Value = AgentPick> {
@@ -415,12 +582,14 @@ fn agent_pick() -> impl Strategy<Value = AgentPick> {
             0..=3,
         ),
         schedule_refs(),
+        skills_pick(),
     )
-        .prop_map(|(status, limit, groups, schedules)| AgentPick {
+        .prop_map(|(status, limit, groups, schedules, skills)| AgentPick {
             status,
             limit,
             groups,
             schedules,
+            skills,
         })
 }
 
@@ -580,6 +749,8 @@ enum Op {
         designated: Option<To>,
         /// A kind of the config (0..3), one of `KINDS` (10..15), or the desk's default kind.
         kind: Option<usize>,
+        /// Stages of requirements (R-SK2).
+        stages: Option<StagesPick>,
     },
     Leave(ConvPick),
     Status(usize, usize),
@@ -608,6 +779,7 @@ enum Op {
         Option<Option<u32>>,
         Option<Vec<(usize, u8)>>,
         Option<Vec<usize>>,
+        Option<SkillsPick>,
     ),
     RemoveAgent(usize),
     RegisterGroup(usize, GroupPick),
@@ -664,9 +836,10 @@ fn op() -> impl Strategy<Value = Op> {
         16 => (conv_pick(), 0usize..4, prop_oneof![12 => 0usize..3, 1 => Just(3usize)], 0u8..4,
                prop_oneof![5 => Just(None), 1 => to().prop_map(Some)],
                prop_oneof![4 => Just(None), 6 => (0usize..3).prop_map(Some), 1 => (2usize..5).prop_map(Some)
-                   .prop_map(|k| k.map(|k| k + 10))])
-            .prop_map(|(conv, visitor, group, priority, designated, kind)| Op::Arrive {
-                conv, visitor, group, priority, designated, kind
+                   .prop_map(|k| k.map(|k| k + 10))],
+               prop_oneof![3 => Just(None), 2 => stages_pick().prop_map(Some)])
+            .prop_map(|(conv, visitor, group, priority, designated, kind, stages)| Op::Arrive {
+                conv, visitor, group, priority, designated, kind, stages
             }),
         2 => conv_pick().prop_map(Op::Leave),
         6 => (0usize..5, 0..STATUSES).prop_map(|(a, s)| Op::Status(a, s)),
@@ -687,8 +860,9 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (0usize..5,
               prop_oneof![2 => Just(None), 2 => (1u32..=3).prop_map(|l| Some(Some(l))), 1 => Just(Some(None)), 1 => Just(Some(Some(0)))],
               prop_oneof![2 => Just(None), 1 => prop::collection::vec((0usize..4, 1u8..=5), 0..=3).prop_map(Some)],
-              prop_oneof![3 => Just(None), 1 => schedule_refs().prop_map(Some)])
-            .prop_map(|(a, l, g, s)| Op::UpdateAgent(a, l, g, s)),
+              prop_oneof![3 => Just(None), 1 => schedule_refs().prop_map(Some)],
+              prop_oneof![1 => Just(None), 1 => skills_pick().prop_map(Some)])
+            .prop_map(|(a, l, g, s, k)| Op::UpdateAgent(a, l, g, s, k)),
         1 => (0usize..5).prop_map(Op::RemoveAgent),
         1 => (0usize..4, group_pick()).prop_map(|(g, p)| Op::RegisterGroup(g, p)),
         1 => (0usize..4, prop::option::of(0..STRATEGIES.len()),
@@ -743,12 +917,15 @@ fn setup() -> impl Strategy<Value = Setup> {
         prop_oneof![3 => (1u32..=3).prop_map(Some), 1 => Just(None)],
         prop::collection::btree_map(0usize..3, 1u8..=5, 1..=3),
         prop_oneof![2 => Just(Vec::new()), 1 => prop::collection::vec(0usize..2, 1..=2)],
+        // Valid skills only.
+        prop::collection::vec((0usize..4, 1u8..=10), 0..=3),
     )
-        .prop_map(|(status, limit, groups, schedules)| AgentPick {
+        .prop_map(|(status, limit, groups, schedules, levels)| AgentPick {
             status,
             limit,
             groups: groups.into_iter().collect(),
             schedules,
+            skills: SkillsPick { levels, fault: 0 },
         });
     (
         config_pick().prop_map(|mut c| {
@@ -817,8 +994,9 @@ fn setup_commands(setup: &Setup) -> Vec<Command> {
             agent_cap: pick.cap,
         }));
     }
+    let declared = skills_of(setup.config.skills);
     for (a, pick) in setup.agents.iter().enumerate() {
-        commands.push(register_agent(a, pick));
+        commands.push(register_agent(a, pick, &declared));
     }
     if setup.working_hours && setup.agents.iter().any(|a| !a.schedules.is_empty()) {
         let mut config = setup.config.config();
@@ -828,9 +1006,9 @@ fn setup_commands(setup: &Setup) -> Vec<Command> {
     commands
 }
 
-fn register_agent(a: usize, pick: &AgentPick) -> Command {
+fn register_agent(a: usize, pick: &AgentPick, declared: &[SkillId]) -> Command {
     Command::RegisterAgent(AgentSpec {
-        skills: Vec::new(),
+        skills: skill_levels(&pick.skills, declared),
         agent: AGENTS[a].into(),
         status: status(pick.status),
         limit: limit(pick.limit),
@@ -856,8 +1034,12 @@ fn command(op: &Op, model: &Model, now: DateTime<Utc>) -> Command {
             priority,
             designated,
             kind,
+            stages: stage_picks,
         } => Command::VisitorArrives(Arrival {
-            stages: None,
+            stages: stage_picks.as_ref().map(|p| {
+                let groups: Vec<GroupId> = model.groups.iter().map(|g| g.id.clone()).collect();
+                stages(p, &model.config.skills, &groups)
+            }),
             conversation: resolve(*conv, model, Want::Fresh),
             visitor: format!("v{visitor}").into(),
             // A registered group, or (index 3) one that never is.
@@ -959,9 +1141,9 @@ fn command(op: &Op, model: &Model, now: DateTime<Utc>) -> Command {
             },
         },
         Op::Config(pick) => Command::UpdateConfig(pick.config()),
-        Op::RegisterAgent(a, pick) => register_agent(*a, pick),
-        Op::UpdateAgent(a, l, g, s) => Command::UpdateAgent(AgentUpdate {
-            skills: None,
+        Op::RegisterAgent(a, pick) => register_agent(*a, pick, &model.config.skills),
+        Op::UpdateAgent(a, l, g, s, k) => Command::UpdateAgent(AgentUpdate {
+            skills: k.as_ref().map(|k| skill_levels(k, &model.config.skills)),
             agent: AGENTS[*a].into(),
             limit: l.map(limit),
             groups: g.as_ref().map(|g| memberships(g)),
@@ -1034,7 +1216,7 @@ fn normalize(event: &Event) -> Result<Option<MEvent>, String> {
         } => MEvent::Pooled(conversation, group, reason == PoolReason::ModeChanged),
         Event::QueuePositionChanged { .. } => return Ok(None),
         Event::ConversationOffered {
-            skills: _,
+            skills,
             conversation,
             agent,
             reason,
@@ -1042,7 +1224,22 @@ fn normalize(event: &Event) -> Result<Option<MEvent>, String> {
             load,
             limit,
             kind,
-        } => MEvent::Offered(conversation, agent, reason, expires_at, load, limit, kind),
+        } => MEvent::Offered(
+            conversation,
+            agent,
+            reason,
+            expires_at,
+            load,
+            limit,
+            kind,
+            skills.map(|m| (m.stage, m.required, m.preferred)),
+        ),
+        Event::StageAdvanced {
+            conversation,
+            stage,
+            requires,
+            groups,
+        } => MEvent::StageAdvanced(conversation, stage, requires, groups),
         Event::OfferAccepted {
             conversation,
             agent,
@@ -1082,14 +1279,22 @@ fn normalize(event: &Event) -> Result<Option<MEvent>, String> {
         } => MEvent::TurnedAway(conversation, format!("{reason:?}")),
         Event::ConversationLeftMessage { conversation } => MEvent::LeftMessage(conversation),
         Event::ConversationAssigned {
-            skills: _,
+            skills,
             conversation,
             agent,
             reason,
             load,
             limit,
             kind,
-        } => MEvent::Assigned(conversation, agent, reason, load, limit, kind),
+        } => MEvent::Assigned(
+            conversation,
+            agent,
+            reason,
+            load,
+            limit,
+            kind,
+            skills.map(|m| (m.stage, m.required, m.preferred)),
+        ),
         Event::ConversationTransferred {
             conversation,
             from,
@@ -1213,6 +1418,17 @@ fn model_agrees_with_engine(engine: &Engine, model: &Model) -> Result<(), String
                 c.id, view.kind, c.kind
             ));
         }
+        // R-SK2: the stage in force and what it requires.
+        let stage = c.stages.as_ref().map(|_| c.stage as u32);
+        if (view.stage, view.requires.as_slice()) != (stage, c.requires()) {
+            return Err(format!(
+                "{}: engine stage {:?} requiring {:?}, model {stage:?} requiring {:?}",
+                c.id,
+                view.stage,
+                view.requires,
+                c.requires()
+            ));
+        }
         let position = model.position(i);
         if view.position != position || view.group != c.group || view.designated != c.designated {
             return Err(format!(
@@ -1262,6 +1478,12 @@ fn model_agrees_with_engine(engine: &Engine, model: &Model) -> Result<(), String
             return Err(format!(
                 "{} (status, load, limit, groups, conversations, assigned, schedules, on duty): engine {actual:?}, model {expected:?}",
                 a.id
+            ));
+        }
+        if view.skills != a.skills {
+            return Err(format!(
+                "{} skills: engine {:?}, model {:?}",
+                a.id, view.skills, a.skills
             ));
         }
         // R-K4: load per kind, in the config's order, and free units.
@@ -1540,6 +1762,11 @@ impl Run {
         inv1_conservation(&self.projection, &self.engine)?;
         inv4_work_conservation(&self.projection, &self.engine)?;
         inv12_work_conservation_per_kind(&self.projection, &self.engine)?;
+        inv15_work_conservation_with_skills(&self.projection, &self.engine)?;
+        if result.is_ok() {
+            let tick = matches!(command, Command::Tick);
+            inv14_stages_in_force_follow_the_clock(&self.projection, &self.engine, tick)?;
+        }
         inv10_events_are_a_complete_account(&self.projection, &self.engine)?;
         if model_checks() {
             outcome_agrees(&result, &expected).map_err(|e| format!("model disagrees: {e}"))?;
@@ -1572,13 +1799,16 @@ fn print_stats(command: &Command, expected: &MResult) {
                 let text = format!("{e:?}");
                 let name = text.split('(').next().unwrap_or("");
                 let detail = match e {
-                    MEvent::Assigned(_, _, AssignReason::Drain { trigger }, _, _, _)
-                    | MEvent::Offered(_, _, AssignReason::Drain { trigger }, _, _, _, _) => {
+                    MEvent::Assigned(_, _, AssignReason::Drain { trigger }, _, _, _, _)
+                    | MEvent::Offered(_, _, AssignReason::Drain { trigger }, _, _, _, _, _) => {
                         format!("Drain {trigger:?}")
                     }
-                    MEvent::Assigned(_, _, r, _, _, _) | MEvent::Offered(_, _, r, _, _, _, _) => {
-                        format!("{r:?}").split(' ').next().unwrap_or("").to_string()
+                    MEvent::Assigned(_, _, r, _, _, _, m)
+                    | MEvent::Offered(_, _, r, _, _, _, _, m) => {
+                        let skilled = if m.is_some() { " skilled" } else { "" };
+                        format!("{r:?}").split(' ').next().unwrap_or("").to_string() + skilled
                     }
+                    MEvent::StageAdvanced(_, stage, _, _) => format!("{stage}"),
                     MEvent::Woke(_, _, r) => format!("{r:?}"),
                     MEvent::LeaveMessageOffered(_, r) | MEvent::TurnedAway(_, r) => r.clone(),
                     _ => String::new(),

@@ -36,8 +36,8 @@ use chrono::{DateTime, TimeDelta, Timelike, Utc};
 use switchboard::{
     AgentId, AgentSpec, AgentStatus, AgentUpdate, AllocationTarget, Arrival, AssignReason, Command,
     Config, ConversationId, DrainTrigger, EndReason, Error, GroupId, GroupSpec, GroupUpdate,
-    KindId, KindSpec, Limit, PoolOrder, ReceptionMode, ReplyGoal, Sender, Strategy, Target,
-    VisitorId, WakeReason,
+    KindId, KindSpec, Limit, PoolOrder, ReceptionMode, ReplyGoal, Sender, SkillId, SkillLevel,
+    Stage, Strategy, Target, VisitorId, WakeReason,
 };
 use switchboard::{ScheduleId, ScheduleSpec, WeeklyRange};
 
@@ -63,6 +63,17 @@ pub const KNOWN_BUG_2_PAUSED_GOAL_SURVIVES_SLA_OFF: bool = false;
 /// waiting in it (R-S4). Regression test:
 /// `overflow_set_on_a_group_applies_to_conversations_already_waiting`.
 pub const KNOWN_BUG_3_OVERFLOW_UPDATE_IGNORED: bool = false;
+
+// ---- readings of SKILLS.md where it leaves a choice ------------------------------------------
+
+/// A manual assignment to a group ignores skills (SKILLS.md: "Manual assignment ... ignore
+/// skills"): the group's strategy picks among all its eligible members with room, best skilled
+/// still ranking them by the stage in force.
+pub const MANUAL_TO_GROUP_QUALIFIES: bool = false;
+
+/// A claim of a named conversation is the agent's own pick, like a manual one: skills are not
+/// checked (SKILLS.md lists only the claim of "the next" among automatic assignments).
+pub const CLAIM_NAMED_NEEDS_SKILLS: bool = false;
 
 /// A sequence number: registration order for agents and groups, arrival order for
 /// conversations. Only the order matters.
@@ -227,6 +238,8 @@ pub enum TimerKind {
     SlaBreach,
     InactivityReminder,
     InactivityEnd,
+    /// The next stage of requirements falls due (R-SK2).
+    Stage,
 }
 
 impl TimerKind {
@@ -240,6 +253,7 @@ impl TimerKind {
             TimerKind::Overflow => 3,
             TimerKind::SlaWarning | TimerKind::SlaBreach => 4,
             TimerKind::InactivityReminder | TimerKind::InactivityEnd => 5,
+            TimerKind::Stage => 6,
         }
     }
 }
@@ -279,6 +293,8 @@ pub struct MAgent {
     /// Inside one of its schedules, as of the last time it was evaluated: when its schedules
     /// change, when one of them is redefined, and at each of their shift boundaries.
     pub on_duty: bool,
+    /// Its skills with their levels, as given (R-SK1).
+    pub skills: Vec<SkillLevel>,
 }
 
 /// A schedule (R-W1). The model knows only time zones without daylight saving, as a fixed
@@ -402,8 +418,17 @@ pub struct MConv {
     pub d_group: Option<GroupId>,
     /// Agents that must not get it automatically (R-R2, R-X2).
     pub excluded: Vec<Seq>,
-    /// Overflow groups it joined after waiting (R-S4).
+    /// Groups it joined as candidates, in the order joined: its group's overflow groups
+    /// (R-S4) and the groups of the stages entered so far (R-SK2).
     pub overflow: Vec<GroupId>,
+    /// Those of `overflow` that its stages brought: they stay when it gets a new home.
+    pub stage_groups: Vec<GroupId>,
+    /// Its group's overflow time came (the overflow does not come twice).
+    pub overflowed: bool,
+    /// Its stages of requirements (R-SK2), as given.
+    pub stages: Option<Vec<Stage>>,
+    /// The stage in force, 0-based.
+    pub stage: usize,
     pub redirects: u32,
     pub stalled: bool,
     pub replied: bool,
@@ -415,6 +440,33 @@ pub struct MConv {
 }
 
 impl MConv {
+    /// What the stage in force requires (R-SK2): nothing without stages.
+    pub fn requires(&self) -> &[SkillLevel] {
+        self.stages
+            .as_ref()
+            .map_or(&[][..], |s| s[self.stage].require.as_slice())
+    }
+
+    /// What the stage in force prefers.
+    pub fn prefers(&self) -> &[SkillLevel] {
+        self.stages
+            .as_ref()
+            .map_or(&[][..], |s| s[self.stage].prefer.as_slice())
+    }
+
+    /// When stage `n` starts: arrival plus the durations of the stages before it.
+    pub fn stage_start(&self, n: usize) -> Option<DateTime<Utc>> {
+        let stages = self.stages.as_ref()?;
+        let ms = stages[..n.min(stages.len())]
+            .iter()
+            .map(|s| s.for_ms.unwrap_or(0))
+            .fold(0u64, u64::saturating_add);
+        Some(at_ms(
+            self.arrived_at,
+            i64::try_from(ms).unwrap_or(i64::MAX),
+        ))
+    }
+
     /// The groups whose queues it waits in: its own, a designated one, overflow groups.
     pub fn waiting_groups(&self) -> Vec<GroupId> {
         let mut groups = vec![self.group.clone()];
@@ -442,6 +494,7 @@ pub enum MEvent {
         u32,
         u32,
         KindId,
+        Option<MSkillMatch>,
     ),
     Accepted(ConversationId, AgentId),
     Declined(ConversationId, AgentId),
@@ -453,7 +506,17 @@ pub enum MEvent {
     LeaveMessageOffered(ConversationId, String),
     TurnedAway(ConversationId, String),
     LeftMessage(ConversationId),
-    Assigned(ConversationId, AgentId, AssignReason, u32, u32, KindId),
+    Assigned(
+        ConversationId,
+        AgentId,
+        AssignReason,
+        u32,
+        u32,
+        KindId,
+        Option<MSkillMatch>,
+    ),
+    /// A stage entered: the stage, what it requires, its groups (R-SK2).
+    StageAdvanced(ConversationId, u32, Vec<SkillLevel>, Vec<GroupId>),
     Transferred(ConversationId, AgentId, Target),
     Requeued(ConversationId, AgentId),
     Abandoned(ConversationId, GroupId),
@@ -477,6 +540,51 @@ pub enum MEvent {
     GroupUpdated(GroupId),
     GroupRemoved(GroupId),
     ConfigUpdated,
+}
+
+/// `SkillMatch` in the model's words (R-B1): the stage in force, the agent's level on each
+/// required skill (0 when it lacks it), the preferred skills it matched.
+pub type MSkillMatch = (u32, Vec<SkillLevel>, Vec<SkillId>);
+
+/// Whether an agent holding `skills` qualifies for `require` (R-SK2): each required skill held
+/// at least at its level.
+pub fn qualifies(skills: &[SkillLevel], require: &[SkillLevel]) -> bool {
+    require
+        .iter()
+        .all(|r| level_of(skills, &r.skill) >= r.level)
+}
+
+/// The level an agent holding `skills` has on `skill`, 0 when it lacks it.
+pub fn level_of(skills: &[SkillLevel], skill: &SkillId) -> u8 {
+    skills
+        .iter()
+        .find(|s| &s.skill == skill)
+        .map_or(0, |s| s.level)
+}
+
+/// What a conversation needs of an agent, for a group's strategy to pick one.
+pub struct Need<'a> {
+    pub kind: &'a KindId,
+    /// Its own group, whose cap binds (R-K3).
+    pub home: &'a GroupId,
+    pub excluded: &'a [Seq],
+    pub require: &'a [SkillLevel],
+    pub prefer: &'a [SkillLevel],
+    /// Whether the agent must qualify (not for a manual assignment to a group).
+    pub qualify: bool,
+}
+
+impl<'a> Need<'a> {
+    pub fn of(c: &'a MConv) -> Self {
+        Self {
+            kind: &c.kind,
+            home: &c.group,
+            excluded: &c.excluded,
+            require: c.requires(),
+            prefer: c.prefers(),
+            qualify: true,
+        }
+    }
 }
 
 /// What one command did in the model.
@@ -552,6 +660,11 @@ pub fn error_name(error: &Error) -> &'static str {
         Error::UnknownKind { .. } => "UnknownKind",
         Error::KindInUse { .. } => "KindInUse",
         Error::ZeroGroupCap { .. } => "ZeroGroupCap",
+        Error::UnknownSkill { .. } => "UnknownSkill",
+        Error::InvalidLevel { .. } => "InvalidLevel",
+        Error::DuplicateSkill { .. } => "DuplicateSkill",
+        Error::InvalidStages { .. } => "InvalidStages",
+        Error::SkillInUse { .. } => "SkillInUse",
         _ => "other",
     }
 }
@@ -755,7 +868,10 @@ impl Model {
         self.agents
             .iter()
             .find(|x| x.seq == a)
-            .is_some_and(|agent| self.fits(agent, &conv.kind, &conv.group))
+            .is_some_and(|agent| {
+                self.fits(agent, &conv.kind, &conv.group)
+                    && qualifies(&agent.skills, conv.requires())
+            })
             && !conv.excluded.contains(&a)
     }
 
@@ -825,22 +941,17 @@ impl Model {
 
     // ---- choosing an agent (R-S1) ------------------------------------------------------------
 
-    /// The group's choice among its members that fit a conversation of `kind` whose own group
-    /// is `home` and are not excluded, under the group's strategy and its documented
-    /// tie-breaks.
-    pub fn pick(
-        &self,
-        g: &GroupId,
-        kind: &KindId,
-        home: &GroupId,
-        excluded: &[Seq],
-    ) -> Option<Seq> {
+    /// The group's choice among its members that fit a conversation of `need.kind` whose own
+    /// group is `need.home`, are not excluded and qualify for what it requires (R-SK2), under
+    /// the group's strategy and its documented tie-breaks.
+    pub fn pick(&self, g: &GroupId, need: &Need) -> Option<Seq> {
         let group = self.group(g)?;
         let mut candidates: Vec<&MAgent> = self
             .agents
             .iter()
             .filter(|a| Self::priority_in(a, g).is_some())
-            .filter(|a| self.fits(a, kind, home) && !excluded.contains(&a.seq))
+            .filter(|a| self.fits(a, need.kind, need.home) && !need.excluded.contains(&a.seq))
+            .filter(|a| !need.qualify || qualifies(&a.skills, need.require))
             .collect();
         candidates.sort_by_key(|a| a.seq);
         let chosen = match group.strategy {
@@ -861,9 +972,49 @@ impl Model {
             Strategy::AgentPriority => candidates
                 .iter()
                 .min_by_key(|a| (Self::priority_in(a, g), a.last, a.seq)),
+            // R-SK3: the highest sum of levels on the required skills, then the most
+            // preferred skills matched, then least recently assigned, then registration.
+            Strategy::BestSkilled => candidates.iter().min_by_key(|a| {
+                let sum: u32 = need
+                    .require
+                    .iter()
+                    .map(|r| u32::from(level_of(&a.skills, &r.skill)))
+                    .sum();
+                let matched = need
+                    .prefer
+                    .iter()
+                    .filter(|p| level_of(&a.skills, &p.skill) >= p.level)
+                    .count();
+                (
+                    std::cmp::Reverse(sum),
+                    std::cmp::Reverse(matched),
+                    a.last,
+                    a.seq,
+                )
+            }),
             _ => unreachable!("a variant added after this test"),
         };
         chosen.map(|a| a.seq)
+    }
+
+    /// R-B1: for a conversation with stages, the stage in force, agent `a`'s levels on what it
+    /// requires and the preferred skills it matches; `None` without stages.
+    pub fn skill_match(&self, i: usize, a: Seq) -> Option<MSkillMatch> {
+        let c = &self.convs[i];
+        c.stages.as_ref()?;
+        let skills = &self.agent(a).skills;
+        let required = c
+            .requires()
+            .iter()
+            .map(|r| SkillLevel::new(r.skill.clone(), level_of(skills, &r.skill)))
+            .collect();
+        let preferred = c
+            .prefers()
+            .iter()
+            .filter(|p| level_of(skills, &p.skill) >= p.level)
+            .map(|p| p.skill.clone())
+            .collect();
+        Some((c.stage as u32, required, preferred))
     }
 
     /// The visitor's last agent, if the preference is on, the service lies within the window
@@ -944,6 +1095,7 @@ impl Model {
         if self.convs[i].place.is_waiting() {
             self.clear_deadline(i, TimerKind::MaxWait);
             self.clear_deadline(i, TimerKind::Overflow);
+            self.clear_deadline(i, TimerKind::Stage);
         }
         // A designation routes only until the conversation is first served.
         self.convs[i].d_agent = None;
@@ -956,6 +1108,7 @@ impl Model {
         let agent_id = self.take_on(i, a);
         let now = self.now;
         let conv_id = self.convs[i].id.clone();
+        let skills = self.skill_match(i, a);
         if offer {
             let expires = after(now, self.config.reception.offer_timeout_secs);
             self.convs[i].place = Place::Offered { agent: a, expires };
@@ -963,14 +1116,14 @@ impl Model {
             let (load, limit) = (self.load(a), self.limit(self.agent(a)));
             let kind = self.convs[i].kind.clone();
             self.emit(MEvent::Offered(
-                conv_id, agent_id, reason, expires, load, limit, kind,
+                conv_id, agent_id, reason, expires, load, limit, kind, skills,
             ));
         } else {
             self.convs[i].place = Place::Active { agent: a };
             let (load, limit) = (self.load(a), self.limit(self.agent(a)));
             let kind = self.convs[i].kind.clone();
             self.emit(MEvent::Assigned(
-                conv_id, agent_id, reason, load, limit, kind,
+                conv_id, agent_id, reason, load, limit, kind, skills,
             ));
             self.activate(i);
         }
@@ -1056,7 +1209,7 @@ impl Model {
             return Some((d, AssignReason::DesignatedAgent, None));
         }
         if let Some(h) = &conv.d_group
-            && let Some(a) = self.pick(h, &conv.kind, &conv.group, &conv.excluded)
+            && let Some(a) = self.pick(h, &Need::of(conv))
         {
             let strategy = self.group(h).expect("designated group").strategy;
             let reason = AssignReason::DesignatedGroup { strategy };
@@ -1067,7 +1220,7 @@ impl Model {
         {
             return Some((a, AssignReason::LastAgent, None));
         }
-        if let Some(a) = self.pick(&conv.group, &conv.kind, &conv.group, &conv.excluded) {
+        if let Some(a) = self.pick(&conv.group, &Need::of(conv)) {
             let strategy = self.group(&conv.group).expect("own group").strategy;
             let reason = AssignReason::Strategy { strategy };
             return Some((a, reason, Some(conv.group.clone())));
@@ -1082,7 +1235,7 @@ impl Model {
     fn choose_overflow(&self, i: usize) -> Option<(Seq, AssignReason, Option<GroupId>)> {
         let conv = &self.convs[i];
         conv.overflow.iter().find_map(|g| {
-            let a = self.pick(g, &conv.kind, &conv.group, &conv.excluded)?;
+            let a = self.pick(g, &Need::of(conv))?;
             let strategy = self.group(g).expect("overflow group").strategy;
             let reason = AssignReason::Overflow {
                 group: g.clone(),
@@ -1123,12 +1276,13 @@ impl Model {
         let (id, group) = (conv.id.clone(), conv.group.clone());
         if let Some(g) = self.group(&group)
             && !g.overflow.is_empty()
-            && conv.overflow.is_empty()
+            && !conv.overflowed
             && !conv.stalled
         {
             let at = after(conv.arrived_at, g.overflow_after).max(self.now);
             self.set_deadline(i, at, TimerKind::Overflow);
         }
+        self.arm_stage(i);
         match self.config.mode {
             ReceptionMode::Asynchronous => {
                 self.convs[i].place = Place::Pooled;
@@ -1146,9 +1300,67 @@ impl Model {
         }
     }
 
+    /// While it waits, its next stage is a deadline at its start (R-SK2); one that fell due
+    /// while it was held is entered at the next `Tick`.
+    fn arm_stage(&mut self, i: usize) {
+        let c = &self.convs[i];
+        let next = c.stage + 1;
+        if c.stages.as_ref().is_some_and(|s| next < s.len()) {
+            let at = c.stage_start(next).expect("stages").max(self.now);
+            self.set_deadline(i, at, TimerKind::Stage);
+        }
+    }
+
+    /// R-SK2: every stage whose start has come is entered, one event each, and its groups
+    /// join; then the conversation is routed again with the new requirements, keeping its
+    /// place (past the redirect limit it waits for an admin).
+    fn advance_stages(&mut self, i: usize) {
+        if !self.convs[i].place.is_waiting() {
+            return;
+        }
+        let Some(stages) = self.convs[i].stages.clone() else {
+            return;
+        };
+        while self.convs[i].stage + 1 < stages.len()
+            && self.convs[i]
+                .stage_start(self.convs[i].stage + 1)
+                .is_some_and(|t| t <= self.now)
+        {
+            let n = self.convs[i].stage + 1;
+            self.convs[i].stage = n;
+            self.join_stage_groups(i);
+            let stage = &stages[n];
+            self.emit(MEvent::StageAdvanced(
+                self.convs[i].id.clone(),
+                n as u32,
+                stage.require.clone(),
+                stage.groups.clone(),
+            ));
+        }
+        self.arm_stage(i);
+        if !self.convs[i].stalled {
+            self.try_assign(i);
+        }
+    }
+
+    /// The groups of the stage in force join its candidates (those it does not wait in yet).
+    fn join_stage_groups(&mut self, i: usize) {
+        let Some(stages) = &self.convs[i].stages else {
+            return;
+        };
+        let groups = stages[self.convs[i].stage].groups.clone();
+        for g in groups {
+            if !self.convs[i].waiting_groups().contains(&g) {
+                self.convs[i].overflow.push(g.clone());
+                self.convs[i].stage_groups.push(g);
+            }
+        }
+    }
+
     fn unqueue(&mut self, i: usize) {
         self.clear_deadline(i, TimerKind::MaxWait);
         self.clear_deadline(i, TimerKind::Overflow);
+        self.clear_deadline(i, TimerKind::Stage);
         self.convs[i].place = Place::Routing;
     }
 
@@ -1159,11 +1371,12 @@ impl Model {
         conv.d_agent = None;
         conv.d_group = None;
         conv.overflow.clear();
+        conv.stage_groups.clear();
     }
 
-    /// R-D1, R-K5: an agent with room takes the best waiting work it may have and fits
-    /// (conversations that designated it first, then the best of its groups' queues, of any
-    /// kind) until nothing fits.
+    /// R-D1, R-K5, R-SK4: an agent with room takes the best waiting work it may have, fits and
+    /// qualifies for (conversations that designated it first, then the best of its groups'
+    /// queues, of any kind and requirement set) until nothing fits.
     fn drain(&mut self, a: Seq, trigger: DrainTrigger) {
         loop {
             let Some(agent) = self.agents.iter().find(|x| x.seq == a) else {
@@ -1178,6 +1391,7 @@ impl Model {
                     && !c.stalled
                     && !c.excluded.contains(&a)
                     && self.fits(agent, &c.kind, &c.group)
+                    && qualifies(&agent.skills, c.requires())
             };
             let designated = (0..self.convs.len())
                 .filter(|&i| allowed(&self.convs[i]) && self.convs[i].d_agent == Some(a))
@@ -1418,6 +1632,9 @@ impl Model {
             }
             _ => unreachable!("a variant added after this test"),
         };
+        if let Some(stages) = &arrival.stages {
+            self.check_stages(stages)?;
+        }
         let seq = self.seq();
         self.convs.push(MConv {
             id: arrival.conversation.clone(),
@@ -1432,6 +1649,10 @@ impl Model {
             d_group,
             excluded: Vec::new(),
             overflow: Vec::new(),
+            stage_groups: Vec::new(),
+            overflowed: false,
+            stages: arrival.stages.clone(),
+            stage: 0,
             redirects: 0,
             stalled: false,
             replied: false,
@@ -1443,6 +1664,8 @@ impl Model {
         });
         self.arrived += 1;
         let i = self.convs.len() - 1;
+        // Stage 0 applies from arrival, its groups with it.
+        self.join_stage_groups(i);
         self.emit(MEvent::Arrived(
             arrival.conversation.clone(),
             arrival.group.clone(),
@@ -1489,6 +1712,56 @@ impl Model {
             self.emit(MEvent::LeaveMessageOffered(id, "NoAgentAvailable".into()));
         } else if long {
             self.emit(MEvent::LeaveMessageOffered(id, "LongQueue".into()));
+        }
+        Ok(())
+    }
+
+    /// A known skill at a level 1..=10 (R-SK1).
+    fn check_skill(&self, s: &SkillLevel) -> Result<(), &'static str> {
+        if !self.config.skills.contains(&s.skill) {
+            return Err("UnknownSkill");
+        }
+        if !(SkillLevel::MIN..=SkillLevel::MAX).contains(&s.level) {
+            return Err("InvalidLevel");
+        }
+        Ok(())
+    }
+
+    /// An agent's skills: known, at valid levels, each once.
+    fn check_agent_skills(&self, skills: &[SkillLevel]) -> Result<(), &'static str> {
+        for (n, s) in skills.iter().enumerate() {
+            self.check_skill(s)?;
+            if skills[..n].iter().any(|x| x.skill == s.skill) {
+                return Err("DuplicateSkill");
+            }
+        }
+        Ok(())
+    }
+
+    /// R-SK2: a non-empty list; durations of at least 1 ms on all but the last, none on the
+    /// last; each stage's skills known, at valid levels, each once within its requirements and
+    /// within its preferences; its groups known. Stage by stage, in order.
+    fn check_stages(&self, stages: &[Stage]) -> Result<(), &'static str> {
+        if stages.is_empty() {
+            return Err("InvalidStages");
+        }
+        for (n, stage) in stages.iter().enumerate() {
+            let last = n + 1 == stages.len();
+            match (last, stage.for_ms) {
+                (false, None | Some(0)) | (true, Some(_)) => return Err("InvalidStages"),
+                _ => {}
+            }
+            for list in [&stage.require, &stage.prefer] {
+                for (k, s) in list.iter().enumerate() {
+                    self.check_skill(s)?;
+                    if list[..k].iter().any(|x| x.skill == s.skill) {
+                        return Err("InvalidStages");
+                    }
+                }
+            }
+            for g in &stage.groups {
+                self.known_group(g)?;
+            }
         }
         Ok(())
     }
@@ -1643,6 +1916,7 @@ impl Model {
         let schedules = self.schedule_ids(&spec.schedules)?;
         let own_limit = Self::agent_limit(spec.limit)?;
         self.check_status(&spec.status)?;
+        self.check_agent_skills(&spec.skills)?;
         let seq = self.seq();
         self.agents.push(MAgent {
             id: spec.agent.clone(),
@@ -1654,6 +1928,7 @@ impl Model {
             total: 0,
             schedules,
             on_duty: false,
+            skills: spec.skills.clone(),
         });
         let on_duty = self.duty_now(self.agent(seq));
         self.agent_mut(seq).on_duty = on_duty;
@@ -1680,6 +1955,9 @@ impl Model {
             Some(limit) => Some(Self::agent_limit(limit)?),
             None => None,
         };
+        if let Some(skills) = &update.skills {
+            self.check_agent_skills(skills)?;
+        }
         let was = self.eligible(self.agent(a));
         let was_on_duty = self.agent(a).on_duty;
         let agent = self.agent_mut(a);
@@ -1688,6 +1966,10 @@ impl Model {
         }
         if let Some(limit) = limit {
             agent.own_limit = limit;
+        }
+        // R-SK5: what it holds stays; it drains below with its new skills.
+        if let Some(skills) = &update.skills {
+            agent.skills = skills.clone();
         }
         if let Some(schedules) = schedules {
             agent.schedules = schedules;
@@ -1829,7 +2111,7 @@ impl Model {
             };
             for i in 0..self.convs.len() {
                 let c = &self.convs[i];
-                if c.group == update.group && c.place.is_waiting() && c.overflow.is_empty() {
+                if c.group == update.group && c.place.is_waiting() && !c.overflowed {
                     if overflow.is_empty() || c.stalled {
                         // Overflow switched off: its pending deadline goes.
                         self.clear_deadline(i, TimerKind::Overflow);
@@ -1853,11 +2135,12 @@ impl Model {
 
     fn remove_group(&mut self, id: &GroupId) -> Result<(), &'static str> {
         self.known_group(id)?;
-        if self
-            .convs
-            .iter()
-            .any(|c| c.place.is_open() && c.waiting_groups().contains(id))
-        {
+        // A group an open conversation waits in, or that its stages name (R-SK2).
+        if self.convs.iter().any(|c| {
+            c.place.is_open()
+                && (c.waiting_groups().contains(id)
+                    || c.stages.iter().flatten().any(|s| s.groups.contains(id)))
+        }) {
             return Err("GroupInUse");
         }
         if self.groups.iter().any(|g| g.overflow.contains(id)) {
@@ -1901,6 +2184,28 @@ impl Model {
                 && !next.iter().any(|k| k.kind == c.kind)
         }) {
             return Err("KindInUse");
+        }
+        // R-SK1: a skill agents hold or open conversations' stages name cannot go.
+        let named = |c: &MConv, skill: &SkillId| {
+            c.stages.iter().flatten().any(|s| {
+                s.require
+                    .iter()
+                    .chain(s.prefer.iter())
+                    .any(|x| &x.skill == skill)
+            })
+        };
+        if self.config.skills.iter().any(|skill| {
+            !config.skills.contains(skill)
+                && (self
+                    .agents
+                    .iter()
+                    .any(|a| a.skills.iter().any(|s| &s.skill == skill))
+                    || self
+                        .convs
+                        .iter()
+                        .any(|c| c.place.is_open() && named(c, skill)))
+        }) {
+            return Err("SkillInUse");
         }
         let (from, to) = (self.config.mode, config.mode);
         // The cause before its effects (R-C2): the new config and mode, then the wakes and
@@ -2063,7 +2368,10 @@ impl Model {
         conv.designated = None;
         conv.d_agent = None;
         conv.d_group = None;
-        conv.overflow.clear();
+        // Its group's overflow goes with the old home; its stages' groups stay (R-SK2).
+        let stage_groups = conv.stage_groups.clone();
+        conv.overflow.retain(|g| stage_groups.contains(g));
+        conv.overflowed = false;
         conv.stalled = false;
     }
 
@@ -2175,8 +2483,14 @@ impl Model {
             Target::Group(g) => {
                 // The group takes it on as its own work.
                 let excluded: Vec<Seq> = holder.into_iter().collect();
-                let kind = self.convs[i].kind.clone();
-                match self.pick(g, &kind, g, &excluded) {
+                let c = &self.convs[i];
+                let need = Need {
+                    home: g,
+                    excluded: &excluded,
+                    qualify: MANUAL_TO_GROUP_QUALIFIES,
+                    ..Need::of(c)
+                };
+                match self.pick(g, &need) {
                     Some(a) => (
                         a,
                         AssignReason::ManualToGroup {
@@ -2283,6 +2597,7 @@ impl Model {
         let conv_id = conv.id.clone();
         let kind = conv.kind.clone();
         let (load, limit) = (self.load(b), self.limit(self.agent(b)));
+        let skills = self.skill_match(i, b);
         self.emit(MEvent::Assigned(
             conv_id.clone(),
             b_id.clone(),
@@ -2290,6 +2605,7 @@ impl Model {
             load,
             limit,
             kind,
+            skills,
         ));
         self.goal_start(i, ReplyGoal::FirstReply);
         self.goal_pause(i);
@@ -2373,11 +2689,10 @@ impl Model {
                 let may = |i: &usize| !self.convs[*i].excluded.contains(&a);
                 let pool = self.pool();
                 let agent = self.agent(a);
-                let fitting = pool
-                    .iter()
-                    .copied()
-                    .filter(may)
-                    .find(|&i| self.fits(agent, &self.convs[i].kind, &self.convs[i].group));
+                let fitting = pool.iter().copied().filter(may).find(|&i| {
+                    let c = &self.convs[i];
+                    self.fits(agent, &c.kind, &c.group) && qualifies(&agent.skills, c.requires())
+                });
                 match fitting {
                     Some(i) => i,
                     None => pool.into_iter().find(may).ok_or("PoolEmpty")?,
@@ -2385,7 +2700,10 @@ impl Model {
             }
         };
         let c = &self.convs[i];
-        if !self.fits(self.agent(a), &c.kind, &c.group) {
+        let agent = self.agent(a);
+        let skills =
+            (id.is_some() && !CLAIM_NAMED_NEEDS_SKILLS) || qualifies(&agent.skills, c.requires());
+        if !self.fits(agent, &c.kind, &c.group) || !skills {
             return Err("AgentUnavailable");
         }
         self.attach(i, a, AssignReason::Claimed);
@@ -2448,7 +2766,7 @@ impl Model {
             return;
         }
         let conv = self.convs[i].clone();
-        match self.pick(&conv.group, &conv.kind, &conv.group, &conv.excluded) {
+        match self.pick(&conv.group, &Need::of(&conv)) {
             Some(a) => {
                 let strategy = self.group(&conv.group).expect("own group").strategy;
                 self.group_mut(&conv.group).cursor = a;
@@ -2639,16 +2957,23 @@ impl Model {
                 .expect("found above");
             self.convs[i].deadlines.retain(|x| x.set != set);
             // The crate documents that a conversation whose overflow time and maximum wait
-            // fall at the same instant overflows first, whichever was set first.
-            if d.kind == TimerKind::MaxWait
-                && let Some(o) = self.convs[i]
+            // fall at the same instant overflows first, whichever was set first; SKILLS.md puts
+            // its stage boundaries before both.
+            let before: &[TimerKind] = match d.kind {
+                TimerKind::MaxWait => &[TimerKind::Stage, TimerKind::Overflow],
+                TimerKind::Overflow => &[TimerKind::Stage],
+                _ => &[],
+            };
+            for kind in before {
+                if let Some(o) = self.convs[i]
                     .deadlines
                     .iter()
-                    .find(|o| o.kind == TimerKind::Overflow && o.at <= d.at)
+                    .find(|o| o.kind == *kind && o.at <= d.at)
                     .copied()
-            {
-                self.convs[i].deadlines.retain(|x| x.set != o.set);
-                self.fire(i, TimerKind::Overflow);
+                {
+                    self.convs[i].deadlines.retain(|x| x.set != o.set);
+                    self.fire(i, *kind);
+                }
             }
             self.fire(i, d.kind);
         }
@@ -2695,6 +3020,7 @@ impl Model {
                 self.turn_away(i, "MaxWait");
             }
             TimerKind::Overflow => self.overflow(i),
+            TimerKind::Stage => self.advance_stages(i),
             TimerKind::SlaWarning => {
                 let Some(goal) = &mut self.convs[i].goal else {
                     return;
@@ -2742,6 +3068,7 @@ impl Model {
         if !conv.place.is_waiting() || conv.stalled {
             return;
         }
+        self.convs[i].overflowed = true;
         let waiting = conv.waiting_groups();
         let added: Vec<GroupId> = self
             .group(&conv.group)
@@ -2753,10 +3080,10 @@ impl Model {
         if added.is_empty() {
             return;
         }
-        self.convs[i].overflow = added.clone();
+        self.convs[i].overflow.extend(added.iter().cloned());
         self.emit(MEvent::Overflowed(conv.id.clone(), added.clone()));
         for g in added {
-            if let Some(a) = self.pick(&g, &conv.kind, &conv.group, &conv.excluded) {
+            if let Some(a) = self.pick(&g, &Need::of(&conv)) {
                 let strategy = self.group(&g).expect("overflow group").strategy;
                 self.group_mut(&g).cursor = a;
                 self.attach(i, a, AssignReason::Overflow { group: g, strategy });

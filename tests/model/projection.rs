@@ -4,17 +4,23 @@
 //! single decisions are checked: each assignment within the agent's limit (2), to an eligible
 //! agent (3), out of the queue in order (5), nothing to a snoozed conversation (7), deadlines
 //! not before their time and each once (8), no automatic assignment beyond any dimension of
-//! capacity (11). Afterwards the projection must agree with the engine's own queries (10), and
-//! no waiting conversation may fit an eligible agent in every dimension (12).
+//! capacity (11), no automatic assignment to an agent that lacks a required skill of the stage
+//! in force (13), stages entered only at their time (14, with its check after each command).
+//! Afterwards the projection must agree with the engine's own queries (10), no waiting
+//! conversation may fit an eligible agent in every dimension (12), nor fit and qualify for one
+//! (15).
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use switchboard::{
     AgentId, AgentStatus, AssignReason, Command, Config, ConversationId, ConversationState,
-    Counters, EndReason, Engine, Event, GroupId, KindId, PoolOrder, ReceptionMode, Sender, Target,
-    WakeReason,
+    Counters, EndReason, Engine, Event, GroupId, KindId, PoolOrder, ReceptionMode, Sender,
+    SkillLevel, Stage, Target, WakeReason,
 };
 
-use super::{Holding, KNOWN_BUG_1_OVERFLOW_REROUTE, Model, after, kind_of, misfit, paused_holds};
+use super::{
+    CLAIM_NAMED_NEEDS_SKILLS, Holding, KNOWN_BUG_1_OVERFLOW_REROUTE, Model, after, kind_of,
+    level_of, misfit, paused_holds, qualifies,
+};
 
 /// Where a conversation is, as the events tell it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -75,12 +81,55 @@ pub struct PConv {
     /// A snoozed conversation reassigned without waking (R-X1): its snooze's time, until the
     /// new agent's `ConversationSnoozed` reports it moved along.
     pub carried: Option<DateTime<Utc>>,
+    /// Its stages, as its arrival gave them (R-SK2).
+    pub stages: Option<Vec<Stage>>,
+    /// The stage in force, as `StageAdvanced` tells it.
+    pub stage: usize,
+    /// The groups of the stages entered so far.
+    pub stage_groups: Vec<GroupId>,
 }
 
 impl PConv {
+    /// What the stage in force requires (nothing without stages).
+    pub fn requires(&self) -> &[SkillLevel] {
+        self.stages
+            .as_ref()
+            .and_then(|s| s.get(self.stage))
+            .map_or(&[][..], |s| s.require.as_slice())
+    }
+
+    /// When stage `n` starts: arrival plus the durations of the stages before it (R-SK2).
+    pub fn stage_start(&self, n: usize) -> DateTime<Utc> {
+        let ms: u64 = self
+            .stages
+            .iter()
+            .flatten()
+            .take(n)
+            .fold(0u64, |sum, s| sum.saturating_add(s.for_ms.unwrap_or(0)));
+        self.arrived_at
+            .checked_add_signed(TimeDelta::milliseconds(
+                i64::try_from(ms).unwrap_or(i64::MAX),
+            ))
+            .unwrap_or(DateTime::<Utc>::MAX_UTC)
+    }
+
+    /// The stage the clock says is in force at `now`: the last whose start has come.
+    pub fn clock_stage(&self, now: DateTime<Utc>) -> usize {
+        let n = self.stages.as_ref().map_or(0, Vec::len);
+        (0..n)
+            .rev()
+            .find(|&s| self.stage_start(s) <= now)
+            .unwrap_or(0)
+    }
+
     pub fn waiting_groups(&self) -> Vec<GroupId> {
         let mut groups = vec![self.group.clone()];
-        for g in self.d_group.iter().chain(self.overflow.iter()) {
+        for g in self
+            .d_group
+            .iter()
+            .chain(self.overflow.iter())
+            .chain(self.stage_groups.iter())
+        {
             if !groups.contains(g) {
                 groups.push(g.clone());
             }
@@ -232,6 +281,8 @@ impl Projection {
             inv3_automatic_assignment_only_to_eligible_agents(self, ctx, event)?;
             inv5_queue_left_in_priority_order(self, ctx, event)?;
             inv11_no_dimension_over_capacity_automatically(self, ctx, event)?;
+            inv13_automatic_assignment_only_to_qualified_agents(self, ctx, event)?;
+            inv14_stage_advances_only_at_its_time(self, ctx, tick, event)?;
             self.fold(ctx, event)?;
         }
         if let Some(c) = self.convs.iter().find(|c| c.carried.is_some()) {
@@ -321,7 +372,16 @@ impl Projection {
                     None => (None, None),
                     _ => unreachable!("a variant added after this test"),
                 };
+                let stage_groups = arrival
+                    .stages
+                    .as_ref()
+                    .and_then(|s| s.first())
+                    .map(|s| s.groups.clone())
+                    .unwrap_or_default();
                 self.convs.push(PConv {
+                    stages: arrival.stages.clone(),
+                    stage: 0,
+                    stage_groups,
                     id: conversation.clone(),
                     seq: self.seq,
                     group: group.clone(),
@@ -457,6 +517,16 @@ impl Projection {
                 conversation,
                 groups,
             } => self.conv_mut(conversation)?.overflow = groups.clone(),
+            Event::StageAdvanced {
+                conversation,
+                stage,
+                groups,
+                ..
+            } => {
+                let c = self.conv_mut(conversation)?;
+                c.stage = *stage as usize;
+                c.stage_groups.extend(groups.iter().cloned());
+            }
             Event::ConversationTurnedAway { conversation, .. } => {
                 let c = self.conv_mut(conversation)?;
                 c.state = PState::TurnedAway;
@@ -584,6 +654,7 @@ impl Projection {
                 c.d_agent = None;
                 c.d_group = None;
                 c.overflow.clear();
+                c.stage_groups.clear();
             }
         }
         Ok(())
@@ -706,7 +777,9 @@ pub fn inv3_automatic_assignment_only_to_eligible_agents(
         AssignReason::Drain { .. } => {
             c.d_agent.as_ref() == Some(agent) || c.waiting_groups().iter().any(member)
         }
-        AssignReason::Overflow { group, .. } => member(group) && c.overflow.contains(group),
+        AssignReason::Overflow { group, .. } => {
+            member(group) && (c.overflow.contains(group) || c.stage_groups.contains(group))
+        }
         _ => true,
     };
     if !ok {
@@ -755,8 +828,14 @@ pub fn inv5_queue_left_in_priority_order(
         .agent(agent)
         .map(|a| a.groups.iter().map(|m| m.group.clone()).collect())
         .unwrap_or_default();
-    // What it may take: what fits it in every dimension before it takes it (R-K5).
+    // What it may take: what fits it in every dimension before it takes it (R-K5) and what
+    // it qualifies for (R-SK4).
     let limit = ctx.engine.agent(agent).map_or(0, |a| a.limit);
+    let skills = ctx
+        .engine
+        .agent(agent)
+        .map(|a| a.skills)
+        .unwrap_or_default();
     let allowed = |c: &&PConv| {
         c.state.waiting()
             && !c.stalled
@@ -764,6 +843,7 @@ pub fn inv5_queue_left_in_priority_order(
             && (c.d_agent.as_ref() == Some(agent)
                 || c.waiting_groups().iter().any(|g| groups.contains(g)))
             && p.misfit(ctx.engine, agent, limit, c).is_none()
+            && qualifies(&skills, c.requires())
     };
     let designated: Vec<&PConv> = p
         .convs
@@ -1120,7 +1200,12 @@ pub fn inv4_work_conservation(p: &Projection, engine: &Engine) -> Result<(), Str
     {
         return Ok(());
     }
-    for c in p.convs.iter().filter(|c| c.state.waiting() && !c.stalled) {
+    // Skilled work is invariant 15's.
+    let waiting = p
+        .convs
+        .iter()
+        .filter(|c| c.state.waiting() && !c.stalled && c.requires().is_empty());
+    for c in waiting {
         let groups = c.waiting_groups();
         let direct: Vec<&GroupId> = [&c.group].into_iter().chain(c.d_group.iter()).collect();
         for id in engine.agents() {
@@ -1338,7 +1423,12 @@ pub fn inv11_no_dimension_over_capacity_automatically(
 /// waits in, not excluded from it. Conversations past the redirect limit wait for an admin.
 pub fn inv12_work_conservation_per_kind(p: &Projection, engine: &Engine) -> Result<(), String> {
     let config = engine.config();
-    for c in p.convs.iter().filter(|c| c.state.waiting() && !c.stalled) {
+    // Skilled work is invariant 15's.
+    let waiting = p
+        .convs
+        .iter()
+        .filter(|c| c.state.waiting() && !c.stalled && c.requires().is_empty());
+    for c in waiting {
         let groups = c.waiting_groups();
         let direct: Vec<&GroupId> = [&c.group].into_iter().chain(c.d_group.iter()).collect();
         for id in engine.agents() {
@@ -1357,6 +1447,220 @@ pub fn inv12_work_conservation_per_kind(p: &Projection, engine: &Engine) -> Resu
                     c.kind,
                     c.group,
                     c.state,
+                    p.holding(id, config),
+                    a.limit
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+// ---- skills and stages (R-SK2..R-SK5) ---------------------------------------------------------
+
+/// Invariant 13 (R-SK2, R-SK3): never an automatic assignment or offer (strategy, designated or
+/// last agent, drain, redirect, overflow, claim of "the next") to an agent that lacks a
+/// required skill of the stage in force, as the events tell the stage and the agent's view its
+/// skills. Manual assignments and transfers to an agent ignore skills. The `skills` the event
+/// carries says the same stage, and is present exactly for a conversation with stages (R-B1).
+pub fn inv13_automatic_assignment_only_to_qualified_agents(
+    p: &Projection,
+    ctx: &Context,
+    event: &Event,
+) -> Result<(), String> {
+    let (conversation, agent, reason, skills) = match event {
+        Event::ConversationAssigned {
+            conversation,
+            agent,
+            reason,
+            skills,
+            ..
+        }
+        | Event::ConversationOffered {
+            conversation,
+            agent,
+            reason,
+            skills,
+            ..
+        } => (conversation, agent, reason, skills),
+        _ => return Ok(()),
+    };
+    let c = &p.convs[p
+        .conv(conversation)
+        .ok_or_else(|| format!("invariant 13: unknown {conversation}"))?];
+    let held = ctx
+        .engine
+        .agent(agent)
+        .map(|a| a.skills)
+        .ok_or_else(|| format!("invariant 13: {conversation} assigned to unknown {agent}"))?;
+    match (&c.stages, skills) {
+        (None, None) => {}
+        (Some(_), Some(m)) => {
+            let expected: Vec<SkillLevel> = c
+                .requires()
+                .iter()
+                .map(|r| SkillLevel::new(r.skill.clone(), level_of(&held, &r.skill)))
+                .collect();
+            if m.stage as usize != c.stage || m.required != expected {
+                return Err(format!(
+                    "invariant 13: {conversation} to {agent} reports {m:?}, but stage {} is in force and the agent's levels on what it requires are {expected:?}",
+                    c.stage
+                ));
+            }
+        }
+        (stages, skills) => {
+            return Err(format!(
+                "invariant 13: {conversation} (stages {stages:?}) assigned to {agent} with skills {skills:?}"
+            ));
+        }
+    }
+    let named_claim = matches!(
+        ctx.command,
+        Command::Claim {
+            conversation: Some(_),
+            ..
+        }
+    ) && !CLAIM_NAMED_NEEDS_SKILLS;
+    let ignores_skills = is_manual(reason)
+        || (*reason == AssignReason::Transfer)
+        || (*reason == AssignReason::Claimed && named_claim);
+    if !ignores_skills && !qualifies(&held, c.requires()) {
+        return Err(format!(
+            "invariant 13: automatic assignment ({reason:?}) of {conversation} to {agent}, who holds {held:?}, while stage {} requires {:?}",
+            c.stage,
+            c.requires()
+        ));
+    }
+    Ok(())
+}
+
+/// Invariant 14, at each event (R-SK2): a stage is entered only on a `Tick`, while the
+/// conversation waits, one stage at a time, never before arrival plus the durations of the
+/// stages before it; the event names what that stage requires and its groups.
+pub fn inv14_stage_advances_only_at_its_time(
+    p: &Projection,
+    ctx: &Context,
+    tick: bool,
+    event: &Event,
+) -> Result<(), String> {
+    let Event::StageAdvanced {
+        conversation,
+        stage,
+        requires,
+        groups,
+    } = event
+    else {
+        return Ok(());
+    };
+    let c = &p.convs[p
+        .conv(conversation)
+        .ok_or_else(|| format!("invariant 14: unknown {conversation}"))?];
+    let n = *stage as usize;
+    let Some(stages) = &c.stages else {
+        return Err(format!(
+            "invariant 14: {conversation}, which has no stages, entered stage {n}"
+        ));
+    };
+    if !tick || !c.state.waiting() {
+        return Err(format!(
+            "invariant 14: {conversation} entered stage {n} on {:?} while {:?}",
+            ctx.command, c.state
+        ));
+    }
+    if n != c.stage + 1 || n >= stages.len() {
+        return Err(format!(
+            "invariant 14: {conversation} went from stage {} to {n} of {}",
+            c.stage,
+            stages.len()
+        ));
+    }
+    let start = c.stage_start(n);
+    if ctx.now < start {
+        return Err(format!(
+            "invariant 14: {conversation} entered stage {n} at {}, before its start {start}",
+            ctx.now
+        ));
+    }
+    if requires != &stages[n].require || groups != &stages[n].groups {
+        return Err(format!(
+            "invariant 14: {conversation} entered stage {n} requiring {requires:?} with groups {groups:?}, but that stage is {:?}",
+            stages[n]
+        ));
+    }
+    Ok(())
+}
+
+/// Invariant 14, after each command (R-SK2, R-C7): the views show the stage the events told
+/// (`None` without stages) and what it requires; no waiting conversation is in a stage later
+/// than the clock says, and after a `Tick` every waiting one is in exactly the stage the clock
+/// says (a stage that fell due while it was held is entered at the next `Tick`).
+pub fn inv14_stages_in_force_follow_the_clock(
+    p: &Projection,
+    engine: &Engine,
+    tick: bool,
+) -> Result<(), String> {
+    let Some(now) = engine.now() else {
+        return Ok(());
+    };
+    for c in &p.convs {
+        let view = engine
+            .conversation(&c.id)
+            .ok_or_else(|| format!("invariant 14: {} unknown to the engine", c.id))?;
+        let told = c.stages.as_ref().map(|_| c.stage as u32);
+        if view.stage != told || view.requires != c.requires() {
+            return Err(format!(
+                "invariant 14: {} is in stage {:?} requiring {:?} by the query, {told:?} requiring {:?} by the events",
+                c.id,
+                view.stage,
+                view.requires,
+                c.requires()
+            ));
+        }
+        if c.state.waiting() {
+            let clock = c.clock_stage(now);
+            if c.stage > clock || (tick && c.stage != clock) {
+                return Err(format!(
+                    "invariant 14: {} waits in stage {} at {now}, the clock says stage {clock} (arrived {}, stages {:?})",
+                    c.id, c.stage, c.arrived_at, c.stages
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Invariant 15 (R-SK4, R-K5, R-Q4): work conservation with skills. After every command no
+/// waiting conversation both fits, in every dimension, and qualifies by the skills of its stage
+/// in force, an eligible agent that may take it: its designated agent, or a member of a group
+/// it waits in (its own, a designated one, overflow groups joined, its stages' groups), not
+/// excluded from it. Conversations past the redirect limit wait for an admin.
+pub fn inv15_work_conservation_with_skills(p: &Projection, engine: &Engine) -> Result<(), String> {
+    let config = engine.config();
+    for c in p.convs.iter().filter(|c| c.state.waiting() && !c.stalled) {
+        let groups = c.waiting_groups();
+        let direct: Vec<&GroupId> = [&c.group].into_iter().chain(c.d_group.iter()).collect();
+        for id in engine.agents() {
+            let a = engine.agent(id).expect("listed");
+            let only_by_overflow = !a.groups.iter().any(|m| direct.contains(&&m.group))
+                && c.d_agent.as_ref() != Some(id);
+            let may = Model::eligible_under(config, &a.status, a.on_duty)
+                && !c.excluded.contains(id)
+                && (c.d_agent.as_ref() == Some(id)
+                    || a.groups.iter().any(|m| groups.contains(&m.group)))
+                && !(KNOWN_BUG_1_OVERFLOW_REROUTE && only_by_overflow);
+            if may
+                && qualifies(&a.skills, c.requires())
+                && p.misfit(engine, id, a.limit, c).is_none()
+            {
+                return Err(format!(
+                    "invariant 15: {} (kind {}, group {}, stage {} requiring {:?}) waits ({:?}, groups {groups:?}) while {id}, holding {:?}, qualifies and fits it: it holds {:?} of capacity {}",
+                    c.id,
+                    c.kind,
+                    c.group,
+                    c.stage,
+                    c.requires(),
+                    c.state,
+                    a.skills,
                     p.holding(id, config),
                     a.limit
                 ));
