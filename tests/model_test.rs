@@ -147,7 +147,7 @@ fn stages_pick() -> impl Strategy<Value = StagesPick> {
         });
     (
         prop::collection::vec(stage, 1..=3),
-        prop_oneof![16 => Just(0u8), 8 => 1u8..=8],
+        prop_oneof![16 => Just(0u8), 5 => 1u8..=8],
     )
         .prop_map(|(stages, fault)| StagesPick { stages, fault })
 }

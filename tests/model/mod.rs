@@ -71,9 +71,10 @@ pub const KNOWN_BUG_3_OVERFLOW_UPDATE_IGNORED: bool = false;
 /// still ranking them by the stage in force.
 pub const MANUAL_TO_GROUP_QUALIFIES: bool = false;
 
-/// A claim of a named conversation is the agent's own pick, like a manual one: skills are not
-/// checked (SKILLS.md lists only the claim of "the next" among automatic assignments).
-pub const CLAIM_NAMED_NEEDS_SKILLS: bool = false;
+/// A claim of a named conversation needs the skills too, as it needs room (R-P2: a claim
+/// respects the agent's limit): `AgentUnavailable` otherwise. SKILLS.md names only the claim
+/// of "the next"; the engine refuses both, and so does the model.
+pub const CLAIM_NAMED_NEEDS_SKILLS: bool = true;
 
 /// A sequence number: registration order for agents and groups, arrival order for
 /// conversations. Only the order matters.
@@ -233,13 +234,13 @@ pub enum TimerKind {
     OfferExpires,
     FirstReplyTimeout,
     MaxWait,
-    Overflow,
+    /// The next boundary of its timeline (R-SK2, R-S4): a stage starts, or its group's
+    /// overflow time comes, whichever is first.
+    Stage,
     SlaWarning,
     SlaBreach,
     InactivityReminder,
     InactivityEnd,
-    /// The next stage of requirements falls due (R-SK2).
-    Stage,
 }
 
 impl TimerKind {
@@ -250,10 +251,9 @@ impl TimerKind {
             TimerKind::SnoozeEnds => 0,
             TimerKind::OfferExpires | TimerKind::FirstReplyTimeout => 1,
             TimerKind::MaxWait => 2,
-            TimerKind::Overflow => 3,
+            TimerKind::Stage => 3,
             TimerKind::SlaWarning | TimerKind::SlaBreach => 4,
             TimerKind::InactivityReminder | TimerKind::InactivityEnd => 5,
-            TimerKind::Stage => 6,
         }
     }
 }
@@ -418,10 +418,9 @@ pub struct MConv {
     pub d_group: Option<GroupId>,
     /// Agents that must not get it automatically (R-R2, R-X2).
     pub excluded: Vec<Seq>,
-    /// Groups it joined as candidates, in the order joined: its group's overflow groups
-    /// (R-S4) and the groups of the stages entered so far (R-SK2).
+    /// Overflow groups it joined after waiting (R-S4).
     pub overflow: Vec<GroupId>,
-    /// Those of `overflow` that its stages brought: they stay when it gets a new home.
+    /// The groups its stages entered so far brought (R-SK2), those it did not wait in yet.
     pub stage_groups: Vec<GroupId>,
     /// Its group's overflow time came (the overflow does not come twice).
     pub overflowed: bool,
@@ -467,10 +466,16 @@ impl MConv {
         ))
     }
 
-    /// The groups whose queues it waits in: its own, a designated one, overflow groups.
+    /// The groups whose queues it waits in: its own, a designated one, overflow groups, its
+    /// stages' groups.
     pub fn waiting_groups(&self) -> Vec<GroupId> {
         let mut groups = vec![self.group.clone()];
-        for g in self.d_group.iter().chain(self.overflow.iter()) {
+        for g in self
+            .d_group
+            .iter()
+            .chain(self.overflow.iter())
+            .chain(self.stage_groups.iter())
+        {
             if !groups.contains(g) {
                 groups.push(g.clone());
             }
@@ -1094,7 +1099,6 @@ impl Model {
     fn attach(&mut self, i: usize, a: Seq, reason: AssignReason) {
         if self.convs[i].place.is_waiting() {
             self.clear_deadline(i, TimerKind::MaxWait);
-            self.clear_deadline(i, TimerKind::Overflow);
             self.clear_deadline(i, TimerKind::Stage);
         }
         // A designation routes only until the conversation is first served.
@@ -1231,10 +1235,15 @@ impl Model {
         self.choose_overflow(i)
     }
 
-    /// The first overflow group the conversation joined with an agent free (R-S4).
+    /// The first group the conversation joined with an agent free: its group's overflow
+    /// groups (R-S4), then its stages' groups (R-SK2).
     fn choose_overflow(&self, i: usize) -> Option<(Seq, AssignReason, Option<GroupId>)> {
         let conv = &self.convs[i];
-        conv.overflow.iter().find_map(|g| {
+        let stage_groups = conv
+            .stage_groups
+            .iter()
+            .filter(|g| !conv.overflow.contains(g));
+        conv.overflow.iter().chain(stage_groups).find_map(|g| {
             let a = self.pick(g, &Need::of(conv))?;
             let strategy = self.group(g).expect("overflow group").strategy;
             let reason = AssignReason::Overflow {
@@ -1274,15 +1283,7 @@ impl Model {
     fn enqueue(&mut self, i: usize) {
         let conv = &self.convs[i];
         let (id, group) = (conv.id.clone(), conv.group.clone());
-        if let Some(g) = self.group(&group)
-            && !g.overflow.is_empty()
-            && !conv.overflowed
-            && !conv.stalled
-        {
-            let at = after(conv.arrived_at, g.overflow_after).max(self.now);
-            self.set_deadline(i, at, TimerKind::Overflow);
-        }
-        self.arm_stage(i);
+        self.arm_timeline(i);
         match self.config.mode {
             ReceptionMode::Asynchronous => {
                 self.convs[i].place = Place::Pooled;
@@ -1300,66 +1301,103 @@ impl Model {
         }
     }
 
-    /// While it waits, its next stage is a deadline at its start (R-SK2); one that fell due
-    /// while it was held is entered at the next `Tick`.
-    fn arm_stage(&mut self, i: usize) {
+    /// The next boundary of a waiting conversation's timeline (R-SK2, R-S4): the start of its
+    /// next stage, or its group's overflow time if the overflow has not come yet, whichever
+    /// is first. A conversation past the redirect limit waits for an admin and has none.
+    fn next_boundary(&self, i: usize) -> Option<DateTime<Utc>> {
         let c = &self.convs[i];
-        let next = c.stage + 1;
-        if c.stages.as_ref().is_some_and(|s| next < s.len()) {
-            let at = c.stage_start(next).expect("stages").max(self.now);
-            self.set_deadline(i, at, TimerKind::Stage);
+        if c.stalled {
+            return None;
+        }
+        let overflow = self
+            .group(&c.group)
+            .filter(|g| !g.overflow.is_empty() && !c.overflowed)
+            .map(|g| after(c.arrived_at, g.overflow_after));
+        let stage = c
+            .stages
+            .as_ref()
+            .filter(|s| c.stage + 1 < s.len())
+            .and_then(|_| c.stage_start(c.stage + 1));
+        match (stage, overflow) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         }
     }
 
-    /// R-SK2: every stage whose start has come is entered, one event each, and its groups
-    /// join; then the conversation is routed again with the new requirements, keeping its
-    /// place (past the redirect limit it waits for an admin).
-    fn advance_stages(&mut self, i: usize) {
-        if !self.convs[i].place.is_waiting() {
-            return;
-        }
-        let Some(stages) = self.convs[i].stages.clone() else {
-            return;
-        };
-        while self.convs[i].stage + 1 < stages.len()
-            && self.convs[i]
-                .stage_start(self.convs[i].stage + 1)
-                .is_some_and(|t| t <= self.now)
-        {
-            let n = self.convs[i].stage + 1;
-            self.convs[i].stage = n;
-            self.join_stage_groups(i);
-            let stage = &stages[n];
-            self.emit(MEvent::StageAdvanced(
-                self.convs[i].id.clone(),
-                n as u32,
-                stage.require.clone(),
-                stage.groups.clone(),
-            ));
-        }
-        self.arm_stage(i);
-        if !self.convs[i].stalled {
-            self.try_assign(i);
+    /// While it waits, its next boundary is a deadline; one that passed while it was held is
+    /// due at the next `Tick`.
+    fn arm_timeline(&mut self, i: usize) {
+        match self.next_boundary(i) {
+            Some(at) => self.set_deadline(i, at.max(self.now), TimerKind::Stage),
+            None => self.clear_deadline(i, TimerKind::Stage),
         }
     }
 
-    /// The groups of the stage in force join its candidates (those it does not wait in yet).
-    fn join_stage_groups(&mut self, i: usize) {
-        let Some(stages) = &self.convs[i].stages else {
+    /// A boundary came (R-SK2, R-S4): every stage whose start has come is entered, in order,
+    /// one event each, its groups joining; then the overflow groups join if their time has
+    /// come (stages first at the same instant); then it is routed again, keeping its place:
+    /// after a stage by every route, after an overflow alone by the groups it joined.
+    fn advance(&mut self, i: usize) {
+        if !self.convs[i].place.is_waiting() || self.convs[i].stalled {
             return;
-        };
-        let groups = stages[self.convs[i].stage].groups.clone();
-        for g in groups {
-            if !self.convs[i].waiting_groups().contains(&g) {
-                self.convs[i].overflow.push(g.clone());
-                self.convs[i].stage_groups.push(g);
+        }
+        let mut relaxed = false;
+        if let Some(stages) = self.convs[i].stages.clone() {
+            while self.convs[i].stage + 1 < stages.len()
+                && self.convs[i]
+                    .stage_start(self.convs[i].stage + 1)
+                    .is_some_and(|t| t <= self.now)
+            {
+                let n = self.convs[i].stage + 1;
+                self.convs[i].stage = n;
+                let added = self.join_stage_groups(i);
+                self.emit(MEvent::StageAdvanced(
+                    self.convs[i].id.clone(),
+                    n as u32,
+                    stages[n].require.clone(),
+                    added,
+                ));
+                relaxed = true;
             }
         }
+        let c = &self.convs[i];
+        let overflow_due = self.group(&c.group).is_some_and(|g| {
+            !g.overflow.is_empty()
+                && !c.overflowed
+                && after(c.arrived_at, g.overflow_after) <= self.now
+        });
+        let overflowed = overflow_due && self.overflow(i);
+        let served = if relaxed {
+            self.try_assign(i)
+        } else {
+            overflowed && self.try_overflow_groups(i)
+        };
+        if !served {
+            self.arm_timeline(i);
+        }
+    }
+
+    /// The groups of the stage in force join its candidates, those it does not wait in yet,
+    /// each once; returns them.
+    fn join_stage_groups(&mut self, i: usize) -> Vec<GroupId> {
+        let Some(stages) = &self.convs[i].stages else {
+            return Vec::new();
+        };
+        let Some(stage) = stages.get(self.convs[i].stage) else {
+            return Vec::new();
+        };
+        let mut added = Vec::new();
+        for g in stage.groups.clone() {
+            if !self.convs[i].waiting_groups().contains(&g) {
+                self.convs[i].stage_groups.push(g.clone());
+                added.push(g);
+            }
+        }
+        added
     }
 
     fn unqueue(&mut self, i: usize) {
         self.clear_deadline(i, TimerKind::MaxWait);
-        self.clear_deadline(i, TimerKind::Overflow);
         self.clear_deadline(i, TimerKind::Stage);
         self.convs[i].place = Place::Routing;
     }
@@ -2104,21 +2142,11 @@ impl Model {
         if !KNOWN_BUG_3_OVERFLOW_UPDATE_IGNORED && update.overflow.is_some() {
             // Conversations already waiting follow an overflow that is set or cleared; an update
             // that leaves the overflow alone leaves their deadlines alone (an overdue one stays
-            // due at its own time).
-            let (overflow, after_secs) = {
-                let g = self.group(&update.group).expect("known");
-                (g.overflow.clone(), g.overflow_after)
-            };
+            // due at its own time). The overflow is one boundary of its timeline (R-SK2).
             for i in 0..self.convs.len() {
                 let c = &self.convs[i];
                 if c.group == update.group && c.place.is_waiting() && !c.overflowed {
-                    if overflow.is_empty() || c.stalled {
-                        // Overflow switched off: its pending deadline goes.
-                        self.clear_deadline(i, TimerKind::Overflow);
-                    } else {
-                        let at = after(c.arrived_at, after_secs).max(self.now);
-                        self.set_deadline(i, at, TimerKind::Overflow);
-                    }
+                    self.arm_timeline(i);
                 }
             }
         }
@@ -2368,9 +2396,10 @@ impl Model {
         conv.designated = None;
         conv.d_agent = None;
         conv.d_group = None;
-        // Its group's overflow goes with the old home; its stages' groups stay (R-SK2).
-        let stage_groups = conv.stage_groups.clone();
-        conv.overflow.retain(|g| stage_groups.contains(g));
+        // The groups it joined go with the old home: its group's overflow groups and its
+        // stages' groups so far; its stage stays.
+        conv.overflow.clear();
+        conv.stage_groups.clear();
         conv.overflowed = false;
         conv.stalled = false;
     }
@@ -2960,8 +2989,7 @@ impl Model {
             // fall at the same instant overflows first, whichever was set first; SKILLS.md puts
             // its stage boundaries before both.
             let before: &[TimerKind] = match d.kind {
-                TimerKind::MaxWait => &[TimerKind::Stage, TimerKind::Overflow],
-                TimerKind::Overflow => &[TimerKind::Stage],
+                TimerKind::MaxWait => &[TimerKind::Stage],
                 _ => &[],
             };
             for kind in before {
@@ -3019,8 +3047,7 @@ impl Model {
                 self.unqueue(i);
                 self.turn_away(i, "MaxWait");
             }
-            TimerKind::Overflow => self.overflow(i),
-            TimerKind::Stage => self.advance_stages(i),
+            TimerKind::Stage => self.advance(i),
             TimerKind::SlaWarning => {
                 let Some(goal) = &mut self.convs[i].goal else {
                     return;
@@ -3061,13 +3088,10 @@ impl Model {
         self.agent(a).id.clone()
     }
 
-    /// R-S4: the group's overflow groups join the conversation's candidates; the first of
-    /// them with someone free takes it.
-    fn overflow(&mut self, i: usize) {
+    /// R-S4: the group's overflow groups join the conversation's candidates (those it does
+    /// not wait in yet); `false` when there are none.
+    fn overflow(&mut self, i: usize) -> bool {
         let conv = self.convs[i].clone();
-        if !conv.place.is_waiting() || conv.stalled {
-            return;
-        }
         self.convs[i].overflowed = true;
         let waiting = conv.waiting_groups();
         let added: Vec<GroupId> = self
@@ -3078,17 +3102,10 @@ impl Model {
             .filter(|g| !waiting.contains(g))
             .collect();
         if added.is_empty() {
-            return;
+            return false;
         }
         self.convs[i].overflow.extend(added.iter().cloned());
-        self.emit(MEvent::Overflowed(conv.id.clone(), added.clone()));
-        for g in added {
-            if let Some(a) = self.pick(&g, &Need::of(&conv)) {
-                let strategy = self.group(&g).expect("overflow group").strategy;
-                self.group_mut(&g).cursor = a;
-                self.attach(i, a, AssignReason::Overflow { group: g, strategy });
-                return;
-            }
-        }
+        self.emit(MEvent::Overflowed(conv.id.clone(), added));
+        true
     }
 }

@@ -457,6 +457,7 @@ impl Projection {
                 if is_manual(reason) {
                     // A manual assignment gives it a new home (R-X1).
                     c.overflow.clear();
+                    c.stage_groups.clear();
                     c.stalled = false;
                     if let Some(g) = group {
                         c.group = g;
@@ -556,6 +557,7 @@ impl Projection {
                 c.d_agent = None;
                 c.d_group = None;
                 c.overflow.clear();
+                c.stage_groups.clear();
                 c.stalled = false;
                 if let Target::Group(g) = to {
                     c.group = g.clone();
@@ -1581,9 +1583,17 @@ pub fn inv14_stage_advances_only_at_its_time(
             ctx.now
         ));
     }
-    if requires != &stages[n].require || groups != &stages[n].groups {
+    // The stage's groups it did not wait in yet join, each once.
+    let waiting = c.waiting_groups();
+    let mut joining: Vec<GroupId> = Vec::new();
+    for g in &stages[n].groups {
+        if !waiting.contains(g) && !joining.contains(g) {
+            joining.push(g.clone());
+        }
+    }
+    if requires != &stages[n].require || groups != &joining {
         return Err(format!(
-            "invariant 14: {conversation} entered stage {n} requiring {requires:?} with groups {groups:?}, but that stage is {:?}",
+            "invariant 14: {conversation} entered stage {n} requiring {requires:?} with groups {groups:?}, but that stage is {:?} and it waits in {waiting:?}",
             stages[n]
         ));
     }
@@ -1616,7 +1626,8 @@ pub fn inv14_stages_in_force_follow_the_clock(
                 c.requires()
             ));
         }
-        if c.state.waiting() {
+        // Past the redirect limit it waits for an admin, its timeline stopped.
+        if c.state.waiting() && !c.stalled {
             let clock = c.clock_stage(now);
             if c.stage > clock || (tick && c.stage != clock) {
                 return Err(format!(
