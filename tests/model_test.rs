@@ -1709,7 +1709,17 @@ impl Run {
     fn cut(&mut self) -> Result<(), String> {
         let text = json(&self.engine.snapshot());
         let snapshot: Snapshot = serde_json::from_str(&text).map_err(|e| e.to_string())?;
-        self.restored = Some(Engine::restore(snapshot).map_err(|e| e.to_string())?);
+        match Engine::restore(snapshot) {
+            Ok(restored) => self.restored = Some(restored),
+            // Bug 5: see `KNOWN_BUG_5_RESTORE_REFUSES_FINISHED_STAGES`.
+            Err(e)
+                if KNOWN_BUG_5_RESTORE_REFUSES_FINISHED_STAGES
+                    && e.to_string().contains("names undeclared skill") =>
+            {
+                self.restored = None
+            }
+            Err(e) => return Err(e.to_string()),
+        }
         Ok(())
     }
 
@@ -1998,7 +2008,13 @@ proptest! {
         }
         let text = json(&engine.snapshot());
         let snapshot: Snapshot = serde_json::from_str(&text).expect("a snapshot deserializes");
-        let mut restored = Engine::restore(snapshot).expect("a live snapshot restores");
+        let mut restored = match Engine::restore(snapshot) {
+            Ok(restored) => restored,
+            // Bug 5: see `KNOWN_BUG_5_RESTORE_REFUSES_FINISHED_STAGES`.
+            Err(e) if KNOWN_BUG_5_RESTORE_REFUSES_FINISHED_STAGES
+                && e.to_string().contains("names undeclared skill") => return Ok(()),
+            Err(e) => panic!("a live snapshot restores: {e}"),
+        };
         prop_assert_eq!(json(&restored.snapshot()), text, "restore changed the state");
         for (i, (at, c)) in log[cut..].iter().enumerate() {
             let (a, b) = (json(&engine.handle(*at, c.clone())), json(&restored.handle(*at, c.clone())));
@@ -2107,6 +2123,58 @@ proptest! {
 }
 
 // ---- engine bugs the model found -------------------------------------------------------------
+
+/// Bug 5: a snapshot whose finished (not forgotten) conversations have stages naming a skill
+/// the config no longer declares is refused by `Engine::restore` ("corrupt snapshot"), though
+/// `UpdateConfig` rightly let the skill go (only open conversations hold a skill in use,
+/// SKILLS.md, `Config::skills` docs). While set, the run skips the restored twin when that
+/// happens. Regression test: `snapshot_restores_after_a_skill_named_only_by_finished_work_goes`.
+const KNOWN_BUG_5_RESTORE_REFUSES_FINISHED_STAGES: bool = true;
+
+/// Bug 4 (R-SK2, `Command::RemoveGroup` docs: "a group that no open conversation names"): a
+/// group that a later stage of a waiting conversation names cannot be removed.
+#[test]
+#[ignore = "engine bug 4: KNOWN_BUG_4_REMOVE_GROUP_NAMED_BY_STAGES"]
+fn group_named_by_a_later_stage_cannot_be_removed() {
+    let mut desk = Desk::new(Config::default());
+    desk.run(Command::RegisterGroup(GroupSpec::new("g0")));
+    desk.run(Command::RegisterGroup(GroupSpec::new("g1")));
+    desk.run(Command::VisitorArrives(
+        Arrival::new("c0", "v0", "g1")
+            .stage(Stage::new().for_ms(1000))
+            .stage(Stage::new().group("g0")),
+    ));
+    let removed = desk
+        .engine
+        .handle(desk.now, Command::RemoveGroup { group: "g0".into() });
+    assert!(
+        matches!(removed, Err(switchboard::Error::GroupInUse { .. })),
+        "c0's stage 1 names g0: {removed:?}"
+    );
+}
+
+/// Bug 5 (R-C6, R-SK1): a skill that only a finished conversation's stages name may go
+/// (`UpdateConfig` accepts it), and the snapshot taken afterwards must restore.
+#[test]
+#[ignore = "engine bug 5: KNOWN_BUG_5_RESTORE_REFUSES_FINISHED_STAGES"]
+fn snapshot_restores_after_a_skill_named_only_by_finished_work_goes() {
+    let mut config = Config {
+        skills: vec!["billing".into()],
+        ..Config::default()
+    };
+    let mut desk = Desk::new(config.clone());
+    desk.run(Command::RegisterGroup(GroupSpec::new("g0")));
+    desk.run(Command::VisitorArrives(
+        Arrival::new("c0", "v0", "g0").require("billing", 1),
+    ));
+    desk.end("c0");
+    config.skills.clear();
+    desk.run(Command::UpdateConfig(config));
+    let text = json(&desk.engine.snapshot());
+    let snapshot: Snapshot = serde_json::from_str(&text).expect("deserializes");
+    let restored = Engine::restore(snapshot);
+    assert!(restored.is_ok(), "{:?}", restored.err());
+}
 
 /// A small desk for the regression tests: run commands at a clock that only moves forward.
 /// What the desk's helpers return: the parts of a command's outcome these stories read. A

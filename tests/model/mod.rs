@@ -76,6 +76,12 @@ pub const MANUAL_TO_GROUP_QUALIFIES: bool = false;
 /// of "the next"; the engine refuses both, and so does the model.
 pub const CLAIM_NAMED_NEEDS_SKILLS: bool = true;
 
+/// Bug 4: `RemoveGroup` removes a group that only a stage not yet entered of an open
+/// conversation names, though the command's docs say it removes "a group that no open
+/// conversation names" (R-SK2); the stage then joins nothing for it. Regression test:
+/// `group_named_by_a_later_stage_cannot_be_removed`.
+pub const KNOWN_BUG_4_REMOVE_GROUP_NAMED_BY_STAGES: bool = true;
+
 /// A sequence number: registration order for agents and groups, arrival order for
 /// conversations. Only the order matters.
 pub type Seq = u64;
@@ -1388,7 +1394,8 @@ impl Model {
         };
         let mut added = Vec::new();
         for g in stage.groups.clone() {
-            if !self.convs[i].waiting_groups().contains(&g) {
+            // A group removed meanwhile (bug 4) joins nothing.
+            if !self.convs[i].waiting_groups().contains(&g) && self.group(&g).is_some() {
                 self.convs[i].stage_groups.push(g.clone());
                 added.push(g);
             }
@@ -2167,7 +2174,8 @@ impl Model {
         if self.convs.iter().any(|c| {
             c.place.is_open()
                 && (c.waiting_groups().contains(id)
-                    || c.stages.iter().flatten().any(|s| s.groups.contains(id)))
+                    || (!KNOWN_BUG_4_REMOVE_GROUP_NAMED_BY_STAGES
+                        && c.stages.iter().flatten().any(|s| s.groups.contains(id))))
         }) {
             return Err("GroupInUse");
         }

@@ -1587,7 +1587,8 @@ pub fn inv14_stage_advances_only_at_its_time(
     let waiting = c.waiting_groups();
     let mut joining: Vec<GroupId> = Vec::new();
     for g in &stages[n].groups {
-        if !waiting.contains(g) && !joining.contains(g) {
+        let known = ctx.engine.group(g).is_some();
+        if !waiting.contains(g) && !joining.contains(g) && known {
             joining.push(g.clone());
         }
     }
