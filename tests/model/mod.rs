@@ -82,6 +82,12 @@ pub const CLAIM_NAMED_NEEDS_SKILLS: bool = true;
 /// `group_named_by_a_later_stage_cannot_be_removed`.
 pub const KNOWN_BUG_4_REMOVE_GROUP_NAMED_BY_STAGES: bool = true;
 
+/// Bug 6: once a conversation's group overflow time has passed without joining any group (it
+/// waits in all of them already, say through a stage), its later stage boundaries are never
+/// armed: its stages stop (R-SK2). Regression test:
+/// `stages_after_an_overflow_that_joins_nothing_still_come`.
+pub const KNOWN_BUG_6_NO_OP_OVERFLOW_STOPS_STAGES: bool = true;
+
 /// A sequence number: registration order for agents and groups, arrival order for
 /// conversations. Only the order matters.
 pub type Seq = u64;
@@ -1379,7 +1385,11 @@ impl Model {
             overflowed && self.try_overflow_groups(i)
         };
         if !served {
-            self.arm_timeline(i);
+            // Its next boundary, still ahead (bug 6: a boundary passed hides those after it).
+            match self.next_boundary(i).filter(|at| *at > self.now) {
+                Some(at) => self.set_deadline(i, at, TimerKind::Stage),
+                None => self.clear_deadline(i, TimerKind::Stage),
+            }
         }
     }
 
@@ -3110,6 +3120,8 @@ impl Model {
             .filter(|g| !waiting.contains(g))
             .collect();
         if added.is_empty() {
+            // Bug 6: the engine keeps the overflow as still to come, and due.
+            self.convs[i].overflowed = !KNOWN_BUG_6_NO_OP_OVERFLOW_STOPS_STAGES;
             return false;
         }
         self.convs[i].overflow.extend(added.iter().cloned());
