@@ -806,6 +806,18 @@ fn r_sk2_a_designated_agent_must_qualify() {
         [("c1".into(), "ana".into(), strategy(LRA))]
     );
     assert_eq!(desk.load("bo"), (0, 2));
+
+    // Waiting work designated to bo does not go to him when he frees up, either.
+    desk.arrive("x1", "x1", "support"); // bo
+    desk.arrive("x2", "x2", "support"); // bo is full: ana and bo hold two each
+    assert_eq!(desk.load("bo"), (2, 2));
+    desk.arrive_as(
+        needing("c2", "support", &[("english", 5)]).designated(Target::Agent("bo".into())),
+    );
+    assert_eq!(desk.queue("support"), ["c2"]);
+    let freed = desk.end("x1");
+    assert!(pairs(&freed.events).is_empty(), "{:?}", freed.events);
+    assert_eq!(pairs(&desk.end("c0").events), [("c2".into(), "ana".into())]);
 }
 
 /// R-SK2, R-S2: the last agent must qualify: a returning visitor goes back to bo for plain
@@ -894,6 +906,95 @@ fn r_sk2_r_x2_transfers_to_an_agent_ignore_skills_to_a_group_do_not() {
     );
     let why = skill_match(&to_agent.events, "c2").expect("c2 has stages");
     assert_eq!(explained(&why), explanation(0, &[("english", 0)], &[]));
+}
+
+/// R-SK2, R-R2: a redirect after a declined offer goes to another agent who qualifies, not
+/// to the next one the strategy would pick.
+#[test]
+fn r_sk2_r_r2_a_redirect_goes_to_a_qualified_agent() {
+    let mut config = config();
+    config.reception.auto_accept = false;
+    let mut desk = Desk::with_config(config);
+    desk.group("support", LRA);
+    agent(&mut desk, "ana", 2, &["support"], &[("english", 6)]);
+    agent(&mut desk, "bo", 2, &["support"], &[("billing", 9)]);
+    agent(&mut desk, "cy", 2, &["support"], &[("english", 5)]);
+    let offered = desk.arrive_as(needing("c1", "support", &[("english", 5)]));
+    assert!(
+        offered.events.iter().any(|e| matches!(e,
+            Event::ConversationOffered { agent, .. } if agent.as_str() == "ana")),
+        "{:?}",
+        offered.events
+    );
+    let declined = desk.run(Command::DeclineOffer {
+        conversation: "c1".into(),
+        agent: "ana".into(),
+    });
+    let offers: Vec<(String, AssignReason)> = declined
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::ConversationOffered { agent, reason, .. } => {
+                Some((agent.to_string(), reason.clone()))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        offers,
+        [("cy".into(), AssignReason::Redirect { strategy: LRA })],
+        "bo lacks English"
+    );
+}
+
+/// R-SK2, R-P2: in asynchronous mode, a claim of "the next one" passes over pooled work the
+/// agent does not qualify for, and is refused when there is nothing it qualifies for; a stage
+/// change happens in the pool too, and then the claim takes the relaxed conversation.
+#[test]
+fn r_sk2_r_p2_a_claim_of_the_next_one_takes_only_work_the_agent_qualifies_for() {
+    let mut desk = Desk::with_config(Config {
+        mode: switchboard::ReceptionMode::Asynchronous,
+        ..config()
+    });
+    desk.group("support", LRA);
+    desk.register(
+        AgentSpec::new("ana")
+            .limit(3)
+            .group("support")
+            .skill("billing", 5),
+    ); // Offline: she only claims
+    desk.arrive_as(english_billing("c1", "support"));
+    desk.wait(TimeDelta::seconds(1));
+    desk.arrive("c2", "v2", "support");
+    assert_eq!(pool(&desk), ["c1", "c2"]);
+    let claim = Command::Claim {
+        agent: "ana".into(),
+        conversation: None,
+    };
+    let claimed = desk.run(claim.clone());
+    assert_eq!(
+        assignments(&claimed.events),
+        [("c2".into(), "ana".into(), AssignReason::Claimed)]
+    );
+    let error = desk.refuse(claim.clone());
+    assert!(
+        matches!(&error, Error::AgentUnavailable { conversation, .. } if conversation.as_str() == "c1"),
+        "{error:?}"
+    );
+
+    let relaxed = desk.advance(TimeDelta::seconds(29));
+    assert_eq!(
+        stages(&relaxed),
+        [advanced("c1", 1, &[("billing", 1)], &[])]
+    );
+    assert_eq!(pool(&desk), ["c1"]);
+    let claimed = desk.run(claim);
+    assert_eq!(
+        assignments(&claimed.events),
+        [("c1".into(), "ana".into(), AssignReason::Claimed)]
+    );
+    let why = skill_match(&claimed.events, "c1").expect("c1 has stages");
+    assert_eq!(explained(&why), explanation(1, &[("billing", 5)], &[]));
 }
 
 // ---- R-B1: explanations -------------------------------------------------------------------------
