@@ -314,6 +314,53 @@ fn r_sk2_several_stages_due_at_once_each_emit_an_event_in_order() {
     assert_eq!(desk.engine.next_deadline(), None, "the last stage lasts");
 }
 
+/// R-SK2: stage times count from the arrival, not from the latest queueing: a conversation
+/// served for ten seconds and then back in the queue still relaxes 30 seconds after it
+/// arrived.
+#[test]
+fn r_sk2_stage_times_count_from_the_arrival_not_the_latest_queueing() {
+    let mut desk = desk();
+    agent(
+        &mut desk,
+        "ana",
+        2,
+        &["support"],
+        &[("english", 9), ("billing", 9)],
+    );
+    agent(&mut desk, "bo", 2, &["support"], &[("billing", 5)]);
+    desk.arrive_as(english_billing("c1", "support"));
+    assert_eq!(desk.holder("c1").as_deref(), Some("ana"));
+    desk.wait(TimeDelta::seconds(10));
+    desk.run(Command::RemoveAgent {
+        agent: "ana".into(),
+    });
+    assert_eq!(desk.queue("support"), ["c1"], "bo speaks no English");
+    let boundary = t0() + TimeDelta::seconds(30);
+    assert_eq!(desk.engine.next_deadline(), Some(boundary));
+    let events = desk.advance(TimeDelta::seconds(20));
+    assert_eq!(stages(&events), [advanced("c1", 1, &[("billing", 1)], &[])]);
+    assert_eq!(desk.holder("c1").as_deref(), Some("bo"));
+}
+
+/// R-SK2: a conversation that stops waiting before its stage boundary (the visitor leaves)
+/// drops its stage deadline: no stage change follows.
+#[test]
+fn r_sk2_a_conversation_that_stops_waiting_drops_its_stage_deadline() {
+    let mut desk = desk();
+    desk.arrive_as(english_billing("c1", "support"));
+    assert_eq!(
+        desk.engine.next_deadline(),
+        Some(t0() + TimeDelta::seconds(30))
+    );
+    desk.wait(TimeDelta::seconds(5));
+    desk.run(Command::VisitorLeaves {
+        conversation: "c1".into(),
+    });
+    assert_eq!(desk.engine.next_deadline(), None);
+    let events = desk.advance(TimeDelta::minutes(1));
+    assert!(stages(&events).is_empty(), "{events:?}");
+}
+
 /// R-SK2: a held conversation does not change stage; when its agent is removed and it waits
 /// again, the stages that fell due meanwhile are entered (by the next Tick at the latest), and
 /// an agent who qualifies for the stage now in force takes it.
@@ -575,6 +622,44 @@ fn r_sk5_removing_a_skill_keeps_held_work() {
     assert_eq!(desk.agent_view("ana").conversations, ["c1".into()]);
 }
 
+/// R-SK5, R-A2, R-D1: an agent who comes online takes the waiting work it qualifies for;
+/// one who lacks the skill, coming online first, leaves it waiting.
+#[test]
+fn r_sk5_r_d1_an_agent_coming_online_takes_only_work_it_qualifies_for() {
+    let mut desk = desk();
+    agent(&mut desk, "bo", 2, &["support"], &[("billing", 9)]);
+    agent(&mut desk, "ana", 2, &["support"], &[("english", 6)]);
+    desk.status("bo", AgentStatus::Busy);
+    desk.status("ana", AgentStatus::Busy);
+    desk.arrive_as(needing("c1", "support", &[("english", 5)]));
+    assert!(pairs(&desk.status("bo", AgentStatus::Online).events).is_empty());
+    let back = desk.status("ana", AgentStatus::Online);
+    assert_eq!(
+        assignments(&back.events),
+        [(
+            "c1".into(),
+            "ana".into(),
+            AssignReason::Drain {
+                trigger: DrainTrigger::BecameAssignable
+            }
+        )]
+    );
+}
+
+/// R-SK2: a stage that only prefers skills requires nothing: any agent of the group may take
+/// the conversation, and the explanation shows what it matched.
+#[test]
+fn r_sk2_a_stage_that_only_prefers_requires_nothing() {
+    let mut desk = desk();
+    agent(&mut desk, "bo", 2, &["support"], &[("billing", 9)]);
+    let arrived = desk
+        .arrive_as(Arrival::new("c1", "v1", "support").stage(Stage::new().prefer("english", 5)));
+    assert_eq!(pairs(&arrived.events), [("c1".into(), "bo".into())]);
+    let why = skill_match(&arrived.events, "c1").expect("c1 has stages");
+    assert_eq!(explained(&why), explanation(0, &[], &[]));
+    assert_eq!(stage_of(&desk, "c1"), (Some(0), vec![]));
+}
+
 // ---- R-SK2, R-S4: overflow groups and stage groups ---------------------------------------------
 
 /// R-SK2, R-S4: requirements apply in the overflow groups a conversation joins: after the
@@ -669,6 +754,39 @@ fn r_sk2_stage_groups_do_not_join_before_their_stage() {
     assert!(desk.queue("general").is_empty());
     let events = desk.advance(TimeDelta::seconds(10));
     assert_eq!(pairs(&events), [("c1".into(), "cy".into())]);
+}
+
+/// R-SK2, R-D1: an agent of a stage's group who frees capacity drains the conversation that
+/// waits in its group through the stage, as it would an overflowed one.
+#[test]
+fn r_sk2_r_d1_an_agent_of_a_stage_group_drains_the_conversation_when_it_frees() {
+    let mut desk = Desk::with_config(config());
+    desk.group("billing", LRA);
+    desk.group("general", LRA);
+    agent(&mut desk, "bo", 1, &["general"], &[("billing", 6)]);
+    desk.arrive("g1", "g1", "general"); // bo is full
+    desk.arrive_as(
+        Arrival::new("c1", "v1", "billing")
+            .stage(Stage::new().require("billing", 5).for_ms(10_000))
+            .stage(Stage::new().require("billing", 5).group("general")),
+    );
+    let events = desk.advance(TimeDelta::seconds(10));
+    assert_eq!(
+        stages(&events),
+        [advanced("c1", 1, &[("billing", 5)], &["general"])]
+    );
+    assert!(pairs(&events).is_empty(), "bo is full");
+    let freed = desk.end("g1");
+    assert_eq!(
+        assignments(&freed.events),
+        [(
+            "c1".into(),
+            "bo".into(),
+            AssignReason::Drain {
+                trigger: DrainTrigger::CapacityFreed
+            }
+        )]
+    );
 }
 
 /// R-SK2, R-S4: when a stage boundary and the group's overflow fall at the same instant, the
@@ -820,6 +938,33 @@ fn r_sk2_a_designated_agent_must_qualify() {
     assert_eq!(pairs(&desk.end("c0").events), [("c2".into(), "ana".into())]);
 }
 
+/// R-SK2, R-S2: requirements apply in a designated group: its members without the skill are
+/// passed over, and the conversation goes to a qualified agent of its own group.
+#[test]
+fn r_sk2_requirements_apply_in_a_designated_group() {
+    let mut desk = desk();
+    desk.group("vip", LRA);
+    agent(&mut desk, "vic", 2, &["vip"], &[("vip", 9)]);
+    agent(&mut desk, "ana", 2, &["support"], &[("english", 6)]);
+    let arrived = desk.arrive_as(
+        needing("c1", "support", &[("english", 5)]).designated(Target::Group("vip".into())),
+    );
+    assert_eq!(
+        assignments(&arrived.events),
+        [("c1".into(), "ana".into(), strategy(LRA))]
+    );
+    let control = desk
+        .arrive_as(needing("c2", "support", &[("vip", 5)]).designated(Target::Group("vip".into())));
+    assert_eq!(
+        assignments(&control.events),
+        [(
+            "c2".into(),
+            "vic".into(),
+            AssignReason::DesignatedGroup { strategy: LRA }
+        )]
+    );
+}
+
 /// R-SK2, R-S2: the last agent must qualify: a returning visitor goes back to bo for plain
 /// work, but not for work that needs English, which bo lacks.
 #[test]
@@ -956,13 +1101,9 @@ fn r_sk2_r_p2_a_claim_of_the_next_one_takes_only_work_the_agent_qualifies_for() 
         mode: switchboard::ReceptionMode::Asynchronous,
         ..config()
     });
-    desk.group("support", LRA);
-    desk.register(
-        AgentSpec::new("ana")
-            .limit(3)
-            .group("support")
-            .skill("billing", 5),
-    ); // Offline: she only claims
+    desk.group("support", LRA); // no one in it: its work waits in the pool for a claim
+    desk.group("billing", LRA);
+    agent(&mut desk, "ana", 3, &["billing"], &[("billing", 5)]);
     desk.arrive_as(english_billing("c1", "support"));
     desk.wait(TimeDelta::seconds(1));
     desk.arrive("c2", "v2", "support");
