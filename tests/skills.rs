@@ -1611,6 +1611,90 @@ fn r_sk2_r_c6_a_snapshot_mid_stage_restores_and_continues_the_same() {
     assert_eq!(restored.snapshot(), desk.engine.snapshot());
 }
 
+/// R-C6, R-SK1: a snapshot written before skills (no `skills` in its config or on its agents,
+/// no stages on its waiting conversations) restores as a desk without skills and goes on the
+/// same.
+#[test]
+fn r_sk1_r_c6_a_snapshot_from_before_skills_restores() {
+    let mut desk = Desk::new();
+    desk.group("general", LRA);
+    desk.run(Command::RegisterGroup(
+        GroupSpec::new("support").overflow(&["general"], 60),
+    ));
+    desk.agent("ana", 1, &["support"]);
+    desk.agent("bo", 1, &["general"]);
+    desk.arrive("c1", "v1", "support"); // ana
+    // (Visitors named in the order they are served: a JSON value sorts an object's keys.)
+    desk.arrive("g1", "v9", "general"); // bo
+    desk.arrive_as(Arrival::new("c2", "v2", "support").designated(Target::Agent("ana".into())));
+    desk.arrive("c3", "v3", "support");
+    let mut value = serde_json::to_value(desk.engine.snapshot()).expect("serializes");
+    let state = &mut value["state"];
+    state["config"]
+        .as_object_mut()
+        .expect("a config")
+        .remove("skills");
+    for agent in state["agents"]
+        .as_object_mut()
+        .expect("agents")
+        .values_mut()
+    {
+        agent.as_object_mut().expect("an agent").remove("skills");
+    }
+    for entry in state["conversations"]["entries"]
+        .as_array_mut()
+        .expect("the conversations' slab")
+    {
+        if let Some(routing) = entry["routing"].as_object_mut() {
+            for field in ["stages", "stage", "joined"] {
+                routing.remove(field);
+            }
+        }
+        // Before skills, the overflow had a timer of its own.
+        for timer in entry["timers"].as_array_mut().expect("timers") {
+            if timer["kind"] == "Stage" {
+                timer["kind"] = "Overflow".into();
+            }
+        }
+    }
+    let snapshot: Snapshot = serde_json::from_value(value).expect("still a snapshot");
+    let mut restored = Engine::restore(snapshot).expect("restores");
+    assert_eq!(restored.snapshot(), desk.engine.snapshot());
+    let later = desk.now + TimeDelta::seconds(60);
+    let original = desk.engine.handle(later, Command::Tick).expect("ticks");
+    assert_eq!(
+        restored.handle(later, Command::Tick).expect("ticks"),
+        original
+    );
+}
+
+/// R-C6, R-SK5: a snapshot keeps the agents' skills and the conversations' requirements: a
+/// skill granted on the restored engine drains the same work as on the original.
+#[test]
+fn r_sk5_r_c6_a_restored_engine_re_evaluates_skills_the_same() {
+    let mut desk = desk();
+    agent(&mut desk, "ana", 2, &["support"], &[("english", 5)]);
+    agent(&mut desk, "bo", 2, &["support"], &[("billing", 5)]);
+    desk.arrive_as(needing("c1", "support", &[("spanish", 3)]));
+    desk.arrive_as(needing("c2", "support", &[("english", 6)]));
+    let mut restored = Engine::restore(desk.engine.snapshot()).expect("restores");
+    assert_eq!(restored.agent("ana"), desk.engine.agent("ana"));
+    let grant = Command::UpdateAgent(AgentUpdate::new("bo").skills(levels(&[
+        ("billing", 5),
+        ("spanish", 3),
+        ("english", 6),
+    ])));
+    let original = desk.run(grant.clone());
+    assert_eq!(
+        pairs(&original.events),
+        [("c1".into(), "bo".into()), ("c2".into(), "bo".into())]
+    );
+    assert_eq!(
+        &restored.handle(desk.now, grant).expect("updates"),
+        original.outcome()
+    );
+}
+
 // ---- Wire --------------------------------------------------------------------------------------
 
 /// R-SK1, R-SK2, R-C6: an arrival with stages and an agent with skills read from and write to
