@@ -560,6 +560,72 @@ fn r_sk3_other_strategies_ignore_levels_and_preferences() {
     assert_eq!(explained(&why), explanation(0, &[("billing", 2)], &[]));
 }
 
+/// R-SK3, R-SK2: when a stage relaxes, best skilled ranks by the requirements of the stage
+/// now in force.
+#[test]
+fn r_sk3_best_skilled_ranks_by_the_stage_in_force() {
+    let mut desk = best_skilled_desk();
+    agent(
+        &mut desk,
+        "ana",
+        2,
+        &["billing"],
+        &[("billing", 3), ("english", 9)],
+    );
+    agent(
+        &mut desk,
+        "bo",
+        2,
+        &["billing"],
+        &[("billing", 8), ("english", 1)],
+    );
+    desk.arrive_as(
+        Arrival::new("c1", "v1", "billing")
+            .stage(
+                Stage::new()
+                    .require("billing", 9)
+                    .require("english", 1)
+                    .for_ms(10_000),
+            )
+            .stage(Stage::new().require("billing", 1)),
+    );
+    assert_eq!(desk.queue("billing"), ["c1"]);
+    let events = desk.advance(TimeDelta::seconds(10));
+    assert_eq!(
+        assignments(&events),
+        [("c1".into(), "bo".into(), strategy(Strategy::BestSkilled))],
+        "billing alone counts now: 8 beats 3"
+    );
+    let why = skill_match(&events, "c1").expect("c1 has stages");
+    assert_eq!(explained(&why), explanation(1, &[("billing", 8)], &[]));
+}
+
+/// R-SK3, R-S4: an overflow group under best skilled ranks its members by the conversation's
+/// requirements.
+#[test]
+fn r_sk3_an_overflow_group_under_best_skilled_ranks_by_the_requirements() {
+    let mut desk = Desk::with_config(config());
+    desk.group("experts", Strategy::BestSkilled);
+    desk.run(Command::RegisterGroup(
+        GroupSpec::new("billing").overflow(&["experts"], 60),
+    ));
+    agent(&mut desk, "ana", 2, &["experts"], &[("billing", 4)]);
+    agent(&mut desk, "bo", 2, &["experts"], &[("billing", 7)]);
+    desk.arrive_as(needing("c1", "billing", &[("billing", 2)]));
+    let events = desk.advance(TimeDelta::seconds(60));
+    assert_eq!(
+        assignments(&events),
+        [(
+            "c1".into(),
+            "bo".into(),
+            AssignReason::Overflow {
+                group: "experts".into(),
+                strategy: Strategy::BestSkilled
+            }
+        )]
+    );
+}
+
 // ---- R-SK5: skills change at run time ---------------------------------------------------------
 
 /// R-SK5, R-D1: a skill granted at run time drains the waiting work the agent now qualifies
@@ -1287,6 +1353,37 @@ fn r_k5_r_sk4_a_voice_call_needing_a_skill_on_a_100_unit_agent() {
     let ana_free = desk.end("c1");
     assert_eq!(pairs(&ana_free.events), [("v2".into(), "ana".into())]);
     assert_eq!(desk.agent_view("ana").free_units, 0);
+}
+
+/// R-K5, R-SK4: a drain looks across kinds and requirement sets at once: 25 units free pass
+/// over a chat needing Spanish and a call needing English that does not fit, for the English
+/// chat behind them.
+#[test]
+fn r_k5_r_sk4_a_drain_passes_over_work_that_does_not_fit_or_qualify() {
+    let mut desk = Desk::with_config(Config {
+        default_limit: 100,
+        kinds: vec![KindSpec::new("chat", 25), KindSpec::new("voice", 100)],
+        ..config()
+    });
+    desk.group("support", LRA);
+    desk.register(
+        AgentSpec::new("ana")
+            .status(AgentStatus::Online)
+            .group("support")
+            .skill("english", 5),
+    );
+    for c in ["x1", "x2", "x3", "x4"] {
+        desk.arrive_as(Arrival::new(c, c, "support").kind("chat"));
+    }
+    desk.arrive_as(needing("s1", "support", &[("spanish", 1)]).kind("chat"));
+    desk.wait(TimeDelta::seconds(1));
+    desk.arrive_as(needing("v1", "support", &[("english", 1)]).kind("voice"));
+    desk.wait(TimeDelta::seconds(1));
+    desk.arrive_as(needing("c1", "support", &[("english", 1)]).kind("chat"));
+    assert_eq!(desk.queue("support"), ["s1", "v1", "c1"]);
+    let freed = desk.end("x1");
+    assert_eq!(pairs(&freed.events), [("c1".into(), "ana".into())]);
+    assert_eq!(desk.queue("support"), ["s1", "v1"]);
 }
 
 // ---- Bad input ---------------------------------------------------------------------------------
