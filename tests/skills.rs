@@ -280,6 +280,13 @@ fn r_sk2_a_relaxed_conversation_keeps_its_place() {
     assert_eq!(desk.queue("support"), ["a", "c1", "b"]);
     assert_eq!(position(&desk, "c1"), Some(2));
     assert_eq!(stage_of(&desk, "c1"), (Some(1), levels(&[("billing", 1)])));
+    assert!(
+        !events.iter().any(|e| matches!(
+            e,
+            Event::ConversationQueued { .. } | Event::QueuePositionChanged { .. }
+        )),
+        "no one moved: {events:?}"
+    );
 
     assert_eq!(pairs(&desk.end("x0").events), [("a".into(), "bo".into())]);
     assert_eq!(pairs(&desk.end("a").events), [("c1".into(), "bo".into())]);
@@ -724,6 +731,89 @@ fn r_sk2_a_stage_that_only_prefers_requires_nothing() {
     let why = skill_match(&arrived.events, "c1").expect("c1 has stages");
     assert_eq!(explained(&why), explanation(0, &[], &[]));
     assert_eq!(stage_of(&desk, "c1"), (Some(0), vec![]));
+}
+
+/// R-SK2, R-R1: an offered conversation is held: it does not change stage while the offer
+/// stands; when the offer expires unanswered, it waits again, enters the stage that fell due,
+/// and is offered to the agent who qualifies for it.
+#[test]
+fn r_sk2_r_r1_an_offer_holds_the_stage_until_it_expires() {
+    let mut config = config();
+    config.reception.auto_accept = false;
+    config.reception.offer_timeout_secs = 60;
+    let mut desk = Desk::with_config(config);
+    desk.group("support", LRA);
+    agent(
+        &mut desk,
+        "ana",
+        2,
+        &["support"],
+        &[("english", 6), ("billing", 6)],
+    );
+    agent(&mut desk, "bo", 2, &["support"], &[("billing", 6)]);
+    let arrived = desk.arrive_as(english_billing("c1", "support"));
+    assert!(
+        skill_match(&arrived.events, "c1").is_some(),
+        "offered to ana"
+    );
+    let held = desk.advance(TimeDelta::seconds(59));
+    assert!(stages(&held).is_empty(), "{held:?}");
+    let mut events = desk.advance(TimeDelta::seconds(1));
+    events.extend(desk.run(Command::Tick).events);
+    assert_eq!(stages(&events), [advanced("c1", 1, &[("billing", 1)], &[])]);
+    let offered: Vec<String> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::ConversationOffered { agent, .. } => Some(agent.to_string()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(offered, ["bo"], "{events:?}");
+    let why = skill_match(&events, "c1").expect("c1 has stages");
+    assert_eq!(explained(&why), explanation(1, &[("billing", 6)], &[]));
+}
+
+/// R-SK1, R-D1: a newly registered agent takes the waiting work it qualifies for, and only
+/// that.
+#[test]
+fn r_sk1_r_d1_a_registered_agent_takes_only_work_it_qualifies_for() {
+    let mut desk = desk();
+    desk.arrive_as(needing("c1", "support", &[("english", 5)]));
+    desk.arrive_as(needing("c2", "support", &[("billing", 5)]));
+    let registered = agent(&mut desk, "bo", 3, &["support"], &[("billing", 5)]);
+    assert_eq!(
+        assignments(&registered.events),
+        [(
+            "c2".into(),
+            "bo".into(),
+            AssignReason::Drain {
+                trigger: DrainTrigger::Registered
+            }
+        )]
+    );
+    assert_eq!(desk.queue("support"), ["c1"]);
+}
+
+/// R-SK1, R-A1: an agent moved out of a group no longer takes that group's skilled work,
+/// though it still holds the skill.
+#[test]
+fn r_sk1_an_agent_moved_out_of_a_group_takes_none_of_its_skilled_work() {
+    let mut desk = desk();
+    desk.group("billing", LRA);
+    agent(&mut desk, "ana", 3, &["support"], &[("english", 6)]);
+    desk.arrive_as(needing("c1", "support", &[("english", 5)]));
+    desk.end("c1");
+    desk.run(Command::UpdateAgent(AgentUpdate {
+        groups: Some(vec![switchboard::Membership::new("billing")]),
+        ..AgentUpdate::new("ana")
+    }));
+    desk.arrive_as(needing("c2", "support", &[("english", 5)]));
+    assert_eq!(desk.queue("support"), ["c2"]);
+    let back = desk.run(Command::UpdateAgent(AgentUpdate {
+        groups: Some(vec![switchboard::Membership::new("support")]),
+        ..AgentUpdate::new("ana")
+    }));
+    assert_eq!(pairs(&back.events), [("c2".into(), "ana".into())]);
 }
 
 // ---- R-SK2, R-S4: overflow groups and stage groups ---------------------------------------------
@@ -1646,6 +1736,18 @@ fn r_sk1_removing_a_skill_in_use_is_refused_until_unused() {
         }
     );
     desk.run(Command::UpdateConfig(without("spanish")));
+    // A preferred skill of a held conversation counts too.
+    agent(&mut desk, "vic", 1, &["support"], &[]);
+    desk.arrive_as(Arrival::new("p1", "p1", "support").stage(Stage::new().prefer("vip", 1)));
+    assert_eq!(desk.holder("p1").as_deref(), Some("vic"));
+    assert_eq!(
+        desk.refuse(Command::UpdateConfig(without("vip"))),
+        Error::SkillInUse {
+            skill: "vip".into(),
+            agents: 0,
+            conversations: 1
+        }
+    );
 
     desk.run(Command::VisitorLeaves {
         conversation: "c0".into(),
@@ -1788,6 +1890,44 @@ fn r_sk5_r_c6_a_restored_engine_re_evaluates_skills_the_same() {
     );
     assert_eq!(
         &restored.handle(desk.now, grant).expect("updates"),
+        original.outcome()
+    );
+}
+
+/// R-C6, R-SK2: a snapshot taken after a stage's groups joined keeps them: the restored engine
+/// lists the conversation in the joined group's queue and drains it to that group's agent the
+/// same way.
+#[test]
+fn r_sk2_r_c6_a_snapshot_keeps_the_groups_a_stage_joined() {
+    let mut desk = Desk::with_config(config());
+    desk.group("billing", LRA);
+    desk.group("general", LRA);
+    agent(&mut desk, "bo", 1, &["general"], &[("billing", 6)]);
+    desk.arrive("g1", "g1", "general"); // bo is full
+    desk.arrive_as(
+        Arrival::new("c1", "v1", "billing")
+            .stage(Stage::new().require("billing", 5).for_ms(10_000))
+            .stage(Stage::new().require("billing", 5).group("general")),
+    );
+    desk.advance(TimeDelta::seconds(10));
+    let stored = serde_json::to_string(&desk.engine.snapshot()).expect("serializes");
+    let mut restored =
+        Engine::restore(serde_json::from_str(&stored).expect("reads back")).expect("restores");
+    let queue: Vec<String> = restored
+        .queue("general")
+        .expect("known")
+        .map(|c| c.to_string())
+        .collect();
+    assert_eq!(queue, desk.queue("general"));
+    assert_eq!(queue, ["c1"]);
+    let end = Command::EndConversations {
+        conversations: conversation_ids(&["g1"]),
+        reason: switchboard::EndReason::Agent,
+    };
+    let original = desk.run(end.clone());
+    assert_eq!(pairs(&original.events), [("c1".into(), "bo".into())]);
+    assert_eq!(
+        &restored.handle(desk.now, end).expect("ends"),
         original.outcome()
     );
 }
