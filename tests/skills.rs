@@ -1294,6 +1294,37 @@ fn r_sk2_r_p2_a_claim_of_the_next_one_takes_only_work_the_agent_qualifies_for() 
     assert_eq!(explained(&why), explanation(1, &[("billing", 5)], &[]));
 }
 
+/// R-SK2, R-X1: a manual assignment to a group picks "the best eligible member" (R-X1) with
+/// the requirements in force, as a transfer to a group routes with them: the group's strategy
+/// chooses among the members who qualify, so the English speaker gets the English work though
+/// the strategy alone would pick the first registered.
+#[test]
+fn r_sk2_r_x1_manual_assignment_to_a_group_picks_a_qualified_member() {
+    let mut desk = desk();
+    desk.group("other", LRA); // no one in it: its work waits
+    agent(&mut desk, "bo", 2, &["support"], &[("billing", 5)]);
+    agent(
+        &mut desk,
+        "ana",
+        2,
+        &["support"],
+        &[("english", 5), ("billing", 5)],
+    );
+    desk.arrive_as(needing("c1", "other", &[("english", 5)]));
+    let manual = desk.assign(&["c1"], Target::Group("support".into()));
+    assert_eq!(
+        assignments(&manual.events),
+        [(
+            "c1".into(),
+            "ana".into(),
+            AssignReason::ManualToGroup {
+                strategy: Some(LRA)
+            }
+        )],
+        "bo lacks English"
+    );
+}
+
 // ---- R-B1: explanations -------------------------------------------------------------------------
 
 /// R-B1: an offer (automatic reception off) carries the stage and skills for a conversation
