@@ -1279,6 +1279,16 @@ fn r_sk2_r_p2_a_claim_of_the_next_one_takes_only_work_the_agent_qualifies_for() 
         "{error:?}"
     );
 
+    // A named claim respects skills too, as it respects every capacity dimension (R-K1).
+    let error = desk.refuse(Command::Claim {
+        agent: "ana".into(),
+        conversation: Some("c1".into()),
+    });
+    assert!(
+        matches!(&error, Error::AgentUnavailable { conversation, .. } if conversation.as_str() == "c1"),
+        "{error:?}"
+    );
+
     let relaxed = desk.advance(TimeDelta::seconds(29));
     assert_eq!(
         stages(&relaxed),
