@@ -728,6 +728,29 @@ impl State {
         }
     }
 
+    /// The member of `g` its strategy would give conversation `c` as the group's own work,
+    /// meeting the requirements in force: for a manual assignment to a group (R-X1), which
+    /// rehomes the conversation there. Where `g` has no routing key for them yet, one is made
+    /// for the lookup and dropped after: O(members · r).
+    pub(crate) fn pick_as_own(
+        &mut self,
+        g: GroupKey,
+        c: ConvKey,
+        excluded: &[AgentKey],
+    ) -> Option<AgentKey> {
+        let conv = self.conv(c);
+        let (kind, r) = (conv.kind_key, conv.req);
+        let made = r != 0 && !self.group(g).routes.contains_key(&r);
+        if made {
+            self.ensure_route(g, r);
+        }
+        let picked = self.pick(g, kind, g, r, excluded);
+        if made {
+            self.drop_route(g, r);
+        }
+        picked
+    }
+
     /// Drops routing key (g, r), unused now. O(qualified · keys of each).
     fn drop_route(&mut self, g: GroupKey, r: ReqKey) {
         let route = self.group_mut(g).routes.remove(&r).expect(ROUTE);
