@@ -2125,17 +2125,16 @@ proptest! {
 
 // ---- engine bugs the model found -------------------------------------------------------------
 
-/// Bug 5: a snapshot whose finished (not forgotten) conversations have stages naming a skill
+/// Bug 5 (fixed): a snapshot whose finished (not forgotten) conversations have stages naming a skill
 /// the config no longer declares is refused by `Engine::restore` ("corrupt snapshot"), though
 /// `UpdateConfig` rightly let the skill go (only open conversations hold a skill in use,
 /// SKILLS.md, `Config::skills` docs). While set, the run skips the restored twin when that
 /// happens. Regression test: `snapshot_restores_after_a_skill_named_only_by_finished_work_goes`.
-const KNOWN_BUG_5_RESTORE_REFUSES_FINISHED_STAGES: bool = true;
+const KNOWN_BUG_5_RESTORE_REFUSES_FINISHED_STAGES: bool = false;
 
 /// Bug 4 (R-SK2, `Command::RemoveGroup` docs: "a group that no open conversation names"): a
 /// group that a later stage of a waiting conversation names cannot be removed.
 #[test]
-#[ignore = "engine bug 4: KNOWN_BUG_4_REMOVE_GROUP_NAMED_BY_STAGES"]
 fn group_named_by_a_later_stage_cannot_be_removed() {
     let mut desk = Desk::new(Config::default());
     desk.run(Command::RegisterGroup(GroupSpec::new("g0")));
@@ -2184,10 +2183,40 @@ fn stages_after_an_overflow_that_joins_nothing_still_come() {
     );
 }
 
+/// Bug 7 (R-SK2): the groups of the stages entered so far stay candidates; one that was also
+/// the designated group stays after the designation ends (at first service). Redirected after
+/// its first agent misses the first reply, the conversation goes to the stage group's other
+/// agent.
+#[test]
+#[ignore = "engine bug 7: KNOWN_BUG_7_STAGE_GROUP_LOST_WITH_DESIGNATION"]
+fn a_stage_group_that_was_the_designated_group_stays_a_candidate() {
+    let mut config = Config::default();
+    config.reception.first_reply_timeout_secs = Some(150);
+    let mut desk = Desk::new(config);
+    for g in ["g1", "g2"] {
+        desk.run(Command::RegisterGroup(GroupSpec::new(g)));
+    }
+    for a in ["a0", "a1"] {
+        let spec = AgentSpec::new(a)
+            .status(AgentStatus::Online)
+            .limit(1)
+            .group("g1");
+        desk.run(Command::RegisterAgent(spec));
+    }
+    let mut arrival = Arrival::new("c0", "v0", "g2").stage(Stage::new().group("g1"));
+    arrival.designated = Some(Target::Group("g1".into()));
+    desk.run(Command::VisitorArrives(arrival)); // a0, by the designated group
+    desk.wait(150); // a0 missed the first reply: redirected
+    assert_eq!(
+        desk.state("c0"),
+        ConversationState::Active { agent: "a1".into() },
+        "g1, its stage's group, has a1 free"
+    );
+}
+
 /// Bug 5 (R-C6, R-SK1): a skill that only a finished conversation's stages name may go
 /// (`UpdateConfig` accepts it), and the snapshot taken afterwards must restore.
 #[test]
-#[ignore = "engine bug 5: KNOWN_BUG_5_RESTORE_REFUSES_FINISHED_STAGES"]
 fn snapshot_restores_after_a_skill_named_only_by_finished_work_goes() {
     let mut config = Config {
         skills: vec!["billing".into()],

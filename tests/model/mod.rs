@@ -66,27 +66,35 @@ pub const KNOWN_BUG_3_OVERFLOW_UPDATE_IGNORED: bool = false;
 
 // ---- readings of SKILLS.md where it leaves a choice ------------------------------------------
 
-/// A manual assignment to a group ignores skills (SKILLS.md: "Manual assignment ... ignore
-/// skills"): the group's strategy picks among all its eligible members with room, best skilled
-/// still ranking them by the stage in force.
-pub const MANUAL_TO_GROUP_QUALIFIES: bool = false;
+/// A manual assignment to a group picks, with the group's strategy, an eligible member with
+/// room that meets the requirements in force; with none, the least loaded member, skills
+/// aside (the engine on main since fb0fe66, R-X1, R-SK2). SKILLS.md says only that manual
+/// assignment ignores skills; the engine's reading is the one the model follows.
+pub const MANUAL_TO_GROUP_QUALIFIES: bool = true;
 
 /// A claim of a named conversation needs the skills too, as it needs room (R-P2: a claim
 /// respects the agent's limit): `AgentUnavailable` otherwise. SKILLS.md names only the claim
 /// of "the next"; the engine refuses both, and so does the model.
 pub const CLAIM_NAMED_NEEDS_SKILLS: bool = true;
 
-/// Bug 4: `RemoveGroup` removes a group that only a stage not yet entered of an open
+/// Bug 4 (fixed): `RemoveGroup` removed a group that only a stage not yet entered of an open
 /// conversation names, though the command's docs say it removes "a group that no open
 /// conversation names" (R-SK2); the stage then joins nothing for it. Regression test:
 /// `group_named_by_a_later_stage_cannot_be_removed`.
-pub const KNOWN_BUG_4_REMOVE_GROUP_NAMED_BY_STAGES: bool = true;
+pub const KNOWN_BUG_4_REMOVE_GROUP_NAMED_BY_STAGES: bool = false;
 
 /// Bug 6: once a conversation's group overflow time has passed without joining any group (it
 /// waits in all of them already, say through a stage), its later stage boundaries are never
 /// armed: its stages stop (R-SK2). Regression test:
 /// `stages_after_an_overflow_that_joins_nothing_still_come`.
 pub const KNOWN_BUG_6_NO_OP_OVERFLOW_STOPS_STAGES: bool = true;
+
+/// Bug 7: a stage's group that the conversation already waits in as its designated group is
+/// not kept as a stage group; once the designation ends (first service), a conversation
+/// routed again no longer waits in it, though "the groups of the stages entered so far" stay
+/// candidates (R-SK2, SKILLS.md). Invariant 4 found it. Regression test:
+/// `a_stage_group_that_was_the_designated_group_stays_a_candidate`.
+pub const KNOWN_BUG_7_STAGE_GROUP_LOST_WITH_DESIGNATION: bool = true;
 
 /// A sequence number: registration order for agents and groups, arrival order for
 /// conversations. Only the order matters.
@@ -1404,9 +1412,17 @@ impl Model {
         };
         let mut added = Vec::new();
         for g in stage.groups.clone() {
-            // A group removed meanwhile (bug 4) joins nothing.
-            if !self.convs[i].waiting_groups().contains(&g) && self.group(&g).is_some() {
+            let c = &self.convs[i];
+            let new = !c.waiting_groups().contains(&g);
+            let keep = if KNOWN_BUG_7_STAGE_GROUP_LOST_WITH_DESIGNATION {
+                new
+            } else {
+                g != c.group && !c.stage_groups.contains(&g)
+            };
+            if keep && self.group(&g).is_some() {
                 self.convs[i].stage_groups.push(g.clone());
+            }
+            if new && self.group(&g).is_some() {
                 added.push(g);
             }
         }

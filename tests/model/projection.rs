@@ -18,8 +18,9 @@ use switchboard::{
 };
 
 use super::{
-    CLAIM_NAMED_NEEDS_SKILLS, Holding, KNOWN_BUG_1_OVERFLOW_REROUTE, Model, after, kind_of,
-    level_of, misfit, paused_holds, qualifies,
+    CLAIM_NAMED_NEEDS_SKILLS, Holding, KNOWN_BUG_1_OVERFLOW_REROUTE,
+    KNOWN_BUG_7_STAGE_GROUP_LOST_WITH_DESIGNATION, Model, after, kind_of, level_of, misfit,
+    paused_holds, qualifies,
 };
 
 /// Where a conversation is, as the events tell it.
@@ -377,7 +378,13 @@ impl Projection {
                     .as_ref()
                     .and_then(|s| s.first())
                     .map(|s| s.groups.clone())
-                    .unwrap_or_default();
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|g| {
+                        !KNOWN_BUG_7_STAGE_GROUP_LOST_WITH_DESIGNATION
+                            || arrival.designated != Some(Target::Group(g.clone()))
+                    })
+                    .collect();
                 self.convs.push(PConv {
                     stages: arrival.stages.clone(),
                     stage: 0,
@@ -526,7 +533,19 @@ impl Projection {
             } => {
                 let c = self.conv_mut(conversation)?;
                 c.stage = *stage as usize;
-                c.stage_groups.extend(groups.iter().cloned());
+                // The stage's groups stay candidates (bug 7: only those it joined anew).
+                let all = c
+                    .stages
+                    .as_ref()
+                    .and_then(|s| s.get(c.stage))
+                    .map(|s| s.groups.clone())
+                    .unwrap_or_default();
+                let joined = if KNOWN_BUG_7_STAGE_GROUP_LOST_WITH_DESIGNATION {
+                    groups.clone()
+                } else {
+                    all
+                };
+                c.stage_groups.extend(joined);
             }
             Event::ConversationTurnedAway { conversation, .. } => {
                 let c = self.conv_mut(conversation)?;
