@@ -6,11 +6,12 @@
 //! cargo run --release -p simulate                          # the default day
 //! cargo run --release -p simulate -- examples/scenarios/erlang_c.toml
 //! cargo run --release -p simulate -- --compare
-//! cargo run --release -p simulate -- examples/scenarios/multichannel.toml   # work kinds
+//! cargo run --release -p simulate -- examples/scenarios/multichannel.toml   # kinds, skills
 //! ```
 //!
-//! A scenario may define work kinds (`[[engine.kinds]]`, a group's `mix` and `agent_cap`);
-//! the report then splits its figures by kind. See docs/SIMULATE.md.
+//! A scenario may define work kinds (`[[engine.kinds]]`, a group's `mix` and `agent_cap`)
+//! and skills (`engine.skills`, a team's `skills`, a mix stream's `stages`); the report then
+//! splits its figures by kind and by requirement set. See docs/SIMULATE.md.
 //!
 //! The engine stays what it is in production: deterministic and clock-free. This host owns
 //! time (a calendar of what visitors and agents will do, plus a `Command::Tick` at each
@@ -199,19 +200,25 @@ fn variants(sc: &Scenario, compare: bool) -> Vec<Variant> {
     if !compare {
         return vec![Variant::as_written()];
     }
-    let mut out: Vec<Variant> = [
+    let mut strategies = vec![
         Strategy::LeastRecentlyAssigned,
         Strategy::RoundRobin,
         Strategy::LeastLoaded,
         Strategy::AgentPriority,
-    ]
-    .into_iter()
-    .map(|s| Variant {
-        label: report::strategy_name(s),
-        strategy: Some(s),
-        mode: None,
-    })
-    .collect();
+    ];
+    // Best skilled differs from least recently assigned only where conversations require
+    // skills.
+    if !sc.engine.skills.is_empty() {
+        strategies.push(Strategy::BestSkilled);
+    }
+    let mut out: Vec<Variant> = strategies
+        .into_iter()
+        .map(|s| Variant {
+            label: report::strategy_name(s),
+            strategy: Some(s),
+            mode: None,
+        })
+        .collect();
     let other = if sc.engine.mode == ReceptionMode::RealTime {
         ReceptionMode::Asynchronous
     } else {
@@ -282,6 +289,14 @@ fn run(options: &Options) -> Result<(), String> {
             format!("By kind of work, {}", r.variant.label)
         };
         if let Some(table) = report::kinds_table(r, &title) {
+            print!("\n{table}");
+        }
+        let title = if results.len() == 1 {
+            "By skill".to_owned()
+        } else {
+            format!("By skill, {}", r.variant.label)
+        };
+        if let Some(table) = report::skills_table(r, &title) {
             print!("\n{table}");
         }
     }

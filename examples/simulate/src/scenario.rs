@@ -8,7 +8,7 @@ use std::fmt;
 use chrono::NaiveDate;
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
-use switchboard::{Config, Overflow, ReceptionMode, Strategy};
+use switchboard::{Config, Overflow, ReceptionMode, SkillLevel, Stage, Strategy};
 
 /// A whole scenario, as written in the file.
 #[derive(Clone, Debug, Deserialize)]
@@ -89,13 +89,16 @@ pub struct Group {
     pub snooze: Option<Snooze>,
 }
 
-/// One kind of work in a group's `mix`.
+/// One arrival stream of a group's `mix`: a kind of work and, on a desk with skills, what its
+/// conversations require of an agent.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KindShare {
-    /// The kind, one of `engine.kinds`.
-    pub kind: String,
-    /// The share of the group's arrivals of this kind, in percent.
+    /// The kind, one of `engine.kinds`; none: the desk's default kind (the first of
+    /// `engine.kinds`, or no kind at all on a desk without kinds).
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// The share of the group's arrivals in this stream, in percent.
     pub percent: f64,
     /// Its handling time; none: the group's `handling`.
     #[serde(default)]
@@ -103,6 +106,31 @@ pub struct KindShare {
     /// Its visitors' patience; none: the group's `patience`.
     #[serde(default)]
     pub patience: Option<Dist>,
+    /// What an agent needs to take its conversations, in stages that relax over time
+    /// (R-SK2), as `switchboard::Arrival::stages`; none: nothing beyond the group.
+    #[serde(default)]
+    pub stages: Option<Vec<StageSpec>>,
+}
+
+/// One stage of a stream's requirements: `switchboard::Stage` with skills written
+/// `{ skill = level }` and the duration in seconds.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct StageSpec {
+    /// Skills an agent must hold, each at least at its level (1..=10).
+    #[serde(default)]
+    pub require: BTreeMap<String, u8>,
+    /// Skills an agent should hold at least at its level: `BestSkilled` ranks agents that
+    /// match more of them first.
+    #[serde(default)]
+    pub prefer: BTreeMap<String, u8>,
+    /// Groups whose agents become candidates from this stage on.
+    #[serde(default)]
+    pub groups: Vec<String>,
+    /// How long the stage applies before the next, in seconds: needed on every stage but the
+    /// last, which applies until the conversation is served.
+    #[serde(default)]
+    pub for_secs: Option<f64>,
 }
 
 /// Arrivals per hour: one rate all day, or one rate per hour from `open`.
@@ -180,6 +208,10 @@ pub struct Team {
     /// Their rank (1 first ..= 5 last) in some of their groups; 3 elsewhere.
     #[serde(default)]
     pub rank: BTreeMap<String, u8>,
+    /// Their skills with their levels (1..=10), `{ english = 8, billing = 5 }`; each one of
+    /// `engine.skills`.
+    #[serde(default)]
+    pub skills: BTreeMap<String, u8>,
     /// Their own reception limit; none: the largest of their groups', else the engine's
     /// `default_limit`.
     #[serde(default)]
@@ -450,8 +482,165 @@ impl Scenario {
         })
     }
 
-    /// A group's `mix`: known kinds, each once, shares adding up to 100, distributions that
-    /// make sense, and a kind its agents can hold.
+    /// The kind of a mix's stream: its index in `engine.kinds`, the desk's default kind (0)
+    /// for a stream that names none, `None` on a desk without kinds.
+    pub fn kind_index(&self, share: &KindShare) -> Option<usize> {
+        let kinds = &self.engine.kinds;
+        match &share.kind {
+            Some(kind) => kinds.iter().position(|k| k.kind.as_str() == kind),
+            None => (!kinds.is_empty()).then_some(0),
+        }
+    }
+
+    /// Skills written `{ skill = level }`, in the order `engine.skills` declares them.
+    pub fn skill_levels(&self, skills: &BTreeMap<String, u8>) -> Vec<SkillLevel> {
+        let mut levels: Vec<SkillLevel> = skills
+            .iter()
+            .map(|(skill, level)| SkillLevel::new(skill.as_str(), *level))
+            .collect();
+        levels.sort_by_key(|l| {
+            self.engine
+                .skills
+                .iter()
+                .position(|s| *s == l.skill)
+                .unwrap_or(usize::MAX)
+        });
+        levels
+    }
+
+    /// A stream's stages as the engine takes them.
+    pub fn engine_stages(&self, stages: &[StageSpec]) -> Vec<Stage> {
+        stages
+            .iter()
+            .map(|spec| Stage {
+                require: self.skill_levels(&spec.require),
+                prefer: self.skill_levels(&spec.prefer),
+                groups: spec.groups.iter().map(|g| g.as_str().into()).collect(),
+                for_ms: spec
+                    .for_secs
+                    .map(|secs| (secs * 1000.0).round().max(1.0) as u64),
+            })
+            .collect()
+    }
+
+    /// The name of a stream's requirements in the report: its first stage's required skills
+    /// joined by `+` in the order of `engine.skills` ("english+billing"), `anyone` for a first
+    /// stage that requires nothing, `no stages` for a stream without stages.
+    pub fn requirement_label(&self, stages: Option<&[StageSpec]>) -> String {
+        match stages.and_then(<[StageSpec]>::first) {
+            None => "no stages".into(),
+            Some(first) if first.require.is_empty() => "anyone".into(),
+            Some(first) => self
+                .skill_levels(&first.require)
+                .iter()
+                .map(|l| l.skill.as_str())
+                .collect::<Vec<_>>()
+                .join("+"),
+        }
+    }
+
+    /// A skill named at `field` with a level: declared in `engine.skills`, level 1..=10.
+    fn check_skill(&self, field: &str, skill: &str, level: u8) -> Result<(), String> {
+        let declared = &self.engine.skills;
+        if !declared.iter().any(|s| s.as_str() == skill) {
+            let known: Vec<&str> = declared.iter().map(|s| s.as_str()).collect();
+            return Err(if known.is_empty() {
+                format!("{field}: no skill is called `{skill}`: engine.skills declares none")
+            } else {
+                format!(
+                    "{field}: no skill is called `{skill}` (engine.skills has {})",
+                    known.join(", ")
+                )
+            });
+        }
+        if !(SkillLevel::MIN..=SkillLevel::MAX).contains(&level) {
+            return Err(format!(
+                "{field}: levels run from {} to {}, got {level}",
+                SkillLevel::MIN,
+                SkillLevel::MAX
+            ));
+        }
+        Ok(())
+    }
+
+    /// A stream's stages: at least one; known skills at levels 1..=10 and known groups; a
+    /// duration on every stage but the last; and an agent who can serve the last stage.
+    fn check_stages(&self, at: &str, group: &Group, stages: &[StageSpec]) -> Result<(), String> {
+        let Some(last) = stages.len().checked_sub(1) else {
+            return Err(format!(
+                "{at}.stages: give at least one stage, or leave stages out"
+            ));
+        };
+        for (i, stage) in stages.iter().enumerate() {
+            let here = format!("{at}.stages[{i}]");
+            for (field, skills) in [("require", &stage.require), ("prefer", &stage.prefer)] {
+                for (skill, level) in skills {
+                    self.check_skill(&format!("{here}.{field}.{skill}"), skill, *level)?;
+                }
+            }
+            for (j, g) in stage.groups.iter().enumerate() {
+                if !self.groups.iter().any(|x| &x.id == g) {
+                    return Err(format!("{here}.groups[{j}]: no group is called `{g}`"));
+                }
+            }
+            match stage.for_secs {
+                None if i < last => {
+                    return Err(format!(
+                        "{here}.for_secs: every stage but the last needs one (how long it applies before stage {})",
+                        i + 1
+                    ));
+                }
+                Some(_) if i == last => {
+                    return Err(format!(
+                        "{here}.for_secs: the last stage applies until the conversation is served; leave for_secs out"
+                    ));
+                }
+                Some(secs) if !secs.is_finite() || secs < 0.001 || secs > 7.0 * 86_400.0 => {
+                    return Err(format!(
+                        "{here}.for_secs: must be a number of seconds from 0.001 to a week (604800), got {secs}"
+                    ));
+                }
+                _ => {}
+            }
+        }
+        // Someone must be able to take the conversations once every stage has relaxed: a
+        // member of the group, of its overflow groups or of the groups the stages add.
+        let mut candidates: BTreeSet<&str> = BTreeSet::from([group.id.as_str()]);
+        candidates.extend(
+            group
+                .overflow
+                .iter()
+                .flat_map(|o| o.groups.iter().map(|g| g.as_str())),
+        );
+        candidates.extend(
+            stages
+                .iter()
+                .flat_map(|s| s.groups.iter().map(String::as_str)),
+        );
+        let qualified = self.agents.iter().any(|team| {
+            team.groups.iter().any(|g| candidates.contains(g.as_str()))
+                && stages[last]
+                    .require
+                    .iter()
+                    .all(|(skill, level)| team.skills.get(skill).is_some_and(|l| l >= level))
+        });
+        if !qualified {
+            let needs: Vec<String> = self
+                .skill_levels(&stages[last].require)
+                .iter()
+                .map(|l| format!("{} {}", l.skill, l.level))
+                .collect();
+            return Err(format!(
+                "{at}.stages[{last}].require: no agent who may serve group `{}` holds {} (at those levels or better): nobody could ever take these conversations",
+                group.id,
+                needs.join(" and ")
+            ));
+        }
+        Ok(())
+    }
+
+    /// A group's `mix`: known kinds, no stream twice, shares adding up to 100, distributions
+    /// that make sense, a kind its agents can hold, and stages someone can serve.
     fn check_mix(&self, at: &str, group: &Group, mix: &[KindShare]) -> Result<(), String> {
         let kinds = &self.engine.kinds;
         if mix.is_empty() {
@@ -462,23 +651,35 @@ impl Scenario {
         let mut total = 0.0;
         for (j, share) in mix.iter().enumerate() {
             let here = format!("{at}.mix[{j}]");
-            let Some(spec) = kinds.iter().find(|k| k.kind.as_str() == share.kind) else {
-                let known: Vec<&str> = kinds.iter().map(|k| k.kind.as_str()).collect();
-                return Err(if known.is_empty() {
-                    format!(
-                        "{here}.kind: no kind is called `{}`: engine.kinds defines none",
-                        share.kind
-                    )
-                } else {
-                    format!(
-                        "{here}.kind: no kind is called `{}` (engine.kinds has {})",
-                        share.kind,
-                        known.join(", ")
-                    )
-                });
+            let spec = match &share.kind {
+                None => kinds.first(),
+                Some(kind) => match kinds.iter().find(|k| k.kind.as_str() == kind) {
+                    Some(spec) => Some(spec),
+                    None => {
+                        let known: Vec<&str> = kinds.iter().map(|k| k.kind.as_str()).collect();
+                        return Err(if known.is_empty() {
+                            format!(
+                                "{here}.kind: no kind is called `{kind}`: engine.kinds defines none"
+                            )
+                        } else {
+                            format!(
+                                "{here}.kind: no kind is called `{kind}` (engine.kinds has {})",
+                                known.join(", ")
+                            )
+                        });
+                    }
+                },
             };
-            if mix[..j].iter().any(|m| m.kind == share.kind) {
-                return Err(format!("{here}.kind: `{}` is listed twice", share.kind));
+            let name = spec.map_or("default", |s| s.kind.as_str());
+            let same = |m: &KindShare| {
+                self.kind_index(m) == self.kind_index(share) && m.stages == share.stages
+            };
+            if mix[..j].iter().any(same) {
+                return Err(if share.stages.is_some() {
+                    format!("{here}.kind: `{name}` is listed twice with the same stages")
+                } else {
+                    format!("{here}.kind: `{name}` is listed twice")
+                });
             }
             if !share.percent.is_finite() || !(0.0..=100.0).contains(&share.percent) {
                 return Err(format!(
@@ -493,20 +694,23 @@ impl Scenario {
             if let Some(patience) = &share.patience {
                 check_dist(&format!("{here}.patience"), patience)?;
             }
+            if let Some(stages) = &share.stages {
+                self.check_stages(&here, group, stages)?;
+            }
+            let cost = spec.map_or(1, |s| s.cost);
             if share.percent > 0.0 {
-                if let Some(cap) = group.agent_cap.filter(|cap| *cap < spec.cost) {
+                if let Some(cap) = group.agent_cap.filter(|cap| *cap < cost) {
                     return Err(format!(
-                        "{here}.kind: `{}` costs {} units, above the group's agent_cap of {cap}: no agent could ever take it",
-                        share.kind, spec.cost
+                        "{here}.kind: `{name}` costs {cost} units, above the group's agent_cap of {cap}: no agent could ever take it"
                     ));
                 }
                 let roomy = self.agents.iter().any(|team| {
-                    team.groups.iter().any(|g| g == &group.id) && self.team_limit(team) >= spec.cost
+                    team.groups.iter().any(|g| g == &group.id) && self.team_limit(team) >= cost
                 });
                 if !roomy {
                     return Err(format!(
-                        "{here}.kind: `{}` costs {} units, and no agent of group `{}` has that much capacity",
-                        share.kind, spec.cost, group.id
+                        "{here}.kind: `{name}` costs {cost} units, and no agent of group `{}` has that much capacity",
+                        group.id
                     ));
                 }
             }
@@ -702,6 +906,9 @@ impl Scenario {
             }
             if team.limit == Some(0) {
                 return Err(format!("{at}.limit: must be at least 1"));
+            }
+            for (skill, level) in &team.skills {
+                self.check_skill(&format!("{at}.skills.{skill}"), skill, *level)?;
             }
             let (start, end) = match team.shift {
                 Some(shift) if shift.end <= shift.start => {
