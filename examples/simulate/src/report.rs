@@ -630,6 +630,71 @@ mod tests {
         assert_eq!(kinds_table(&r, "By kind of work"), None);
     }
 
+    /// R-SK2: the table by skill splits answered conversations by the stage that applied.
+    #[test]
+    fn the_table_by_skill_splits_by_the_stage_that_applied() {
+        let set = SkillResult {
+            label: "german+billing".into(),
+            conversations: 10,
+            answered: 8,
+            abandoned: 2,
+            waits: vec![0.0, 0.0, 5.0, 10.0, 15.0, 20.0, 30.0, 90.0],
+            first_stage: 6,
+            relaxed: 2,
+            level_sum: 105,
+            levels: 14,
+        };
+        assert_eq!(
+            skill_figures(&set),
+            [
+                "10",
+                "8 (80.0%)",
+                "2 (20.0%)",
+                "60.0%",
+                "21.2 s",
+                "6 (75.0%)",
+                "2 (25.0%)",
+                "7.5"
+            ]
+        );
+        let none = SkillResult {
+            label: "english+tech".into(),
+            conversations: 3,
+            abandoned: 3,
+            ..SkillResult::default()
+        };
+        assert_eq!(
+            skill_figures(&none),
+            [
+                "3",
+                "0 (0.0%)",
+                "3 (100.0%)",
+                "0.0%",
+                "-",
+                "0 (-)",
+                "0 (-)",
+                "-"
+            ]
+        );
+        let columns = [
+            ("german+billing", skill_figures(&set)),
+            ("english+tech", skill_figures(&none)),
+        ];
+        let table = split_table("By skill", &SKILL_LABELS, &columns);
+        let lines: Vec<&str> = table.lines().collect();
+        assert_eq!(lines.len(), 1 + SKILL_LABELS.len(), "{table}");
+        assert_eq!(
+            lines[0].split_whitespace().collect::<Vec<_>>(),
+            ["By", "skill", "german+billing", "english+tech"]
+        );
+        assert!(
+            lines[6].starts_with("Answered under the first stage"),
+            "{table}"
+        );
+        assert!(lines[6].ends_with("6 (75.0%)         0 (-)"), "{table}");
+        assert!(lines.iter().all(|l| l.len() == lines[0].len()), "{table}");
+    }
+
     #[test]
     fn headings_wrap_at_word_boundaries() {
         assert_eq!(

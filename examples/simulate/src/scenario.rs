@@ -1322,7 +1322,10 @@ groups = ["support"]
         let s = parse("k.toml", KINDS).expect("valid");
         let mix = s.groups[0].mix.as_ref().expect("a mix");
         assert_eq!(mix.len(), 3);
-        assert_eq!((mix[1].kind.as_str(), mix[1].percent), ("email", 30.0));
+        assert_eq!(
+            (mix[1].kind.as_deref(), mix[1].percent),
+            (Some("email"), 30.0)
+        );
         assert_eq!(mix[1].handling.map(|d| d.mean_secs), Some(900.0));
         assert!(mix[0].handling.is_none() && mix[2].patience.is_some());
         assert_eq!(s.groups[0].agent_cap, Some(100));
@@ -1420,6 +1423,189 @@ groups = ["support"]
         let e = parse("k.toml", &format!("{head}mix = []\n{rest}")).expect_err("empty mix");
         assert!(
             e.starts_with("k.toml: groups[0].mix: give at least one kind"),
+            "{e}"
+        );
+    }
+
+    /// A desk with skills and no kinds: two streams whose first stage relaxes.
+    const SKILLS: &str = r#"
+name = "skills desk"
+open = "08:00"
+close = "10:00"
+
+[engine]
+skills = ["english", "german", "billing"]
+
+[[groups]]
+id = "billing"
+arrivals = { per_hour = 30 }
+handling = { distribution = "exponential", mean_secs = 300 }
+
+[[groups.mix]]
+percent = 70
+stages = [
+    { require = { billing = 5, english = 5 }, for_secs = 30 },
+    { require = { billing = 1 } },
+]
+
+[[groups.mix]]
+percent = 30
+stages = [
+    { require = { german = 5, billing = 5 }, for_secs = 45.5 },
+    { require = { billing = 1 }, prefer = { german = 3 }, groups = ["spare"] },
+]
+
+[[groups]]
+id = "spare"
+arrivals = { per_hour = 0 }
+handling = { distribution = "exponential", mean_secs = 300 }
+
+[[agents]]
+name = "ana"
+count = 2
+groups = ["billing"]
+skills = { english = 8, billing = 7 }
+
+[[agents]]
+name = "bo"
+groups = ["spare"]
+skills = { german = 9, billing = 2 }
+"#;
+
+    /// R-SK1, R-SK2: skills, levels and stages parse into what the engine takes.
+    #[test]
+    fn r_sk2_skills_and_stages_parse_into_engine_stages() {
+        let s = parse("s.toml", SKILLS).expect("valid");
+        let mix = s.groups[0].mix.as_ref().expect("a mix");
+        assert_eq!(s.kind_index(&mix[0]), None, "no kinds on this desk");
+        let stages = s.engine_stages(mix[1].stages.as_ref().expect("stages"));
+        assert_eq!(
+            stages,
+            [
+                Stage::new()
+                    .require("german", 5)
+                    .require("billing", 5)
+                    .for_ms(45_500),
+                Stage::new()
+                    .require("billing", 1)
+                    .prefer("german", 3)
+                    .group("spare"),
+            ]
+        );
+        // Skills in the order engine.skills declares them, whatever the file's order.
+        assert_eq!(
+            s.skill_levels(&s.agents[1].skills),
+            [SkillLevel::new("german", 9), SkillLevel::new("billing", 2)]
+        );
+        assert_eq!(
+            s.requirement_label(mix[0].stages.as_deref()),
+            "english+billing"
+        );
+        assert_eq!(
+            s.requirement_label(mix[1].stages.as_deref()),
+            "german+billing"
+        );
+        assert_eq!(s.requirement_label(None), "no stages");
+        assert_eq!(s.requirement_label(Some(&[StageSpec::default()])), "anyone");
+    }
+
+    #[test]
+    fn r_sk2_bad_skills_and_stages_name_the_field_and_the_problem() {
+        let cases = [
+            (
+                "skills = { english = 8, billing = 7 }",
+                "skills = { french = 8, billing = 7 }",
+                "agents[0].skills.french: no skill is called `french` (engine.skills has english, german, billing)",
+            ),
+            (
+                "skills = { english = 8, billing = 7 }",
+                "skills = { english = 0, billing = 7 }",
+                "agents[0].skills.english: levels run from 1 to 10, got 0",
+            ),
+            (
+                "{ billing = 5, english = 5 }",
+                "{ billing = 5, english = 11 }",
+                "groups[0].mix[0].stages[0].require.english: levels run from 1 to 10, got 11",
+            ),
+            (
+                "prefer = { german = 3 }",
+                "prefer = { dutch = 3 }",
+                "groups[0].mix[1].stages[1].prefer.dutch: no skill is called `dutch`",
+            ),
+            (
+                ", for_secs = 30 }",
+                " }",
+                "groups[0].mix[0].stages[0].for_secs: every stage but the last needs one",
+            ),
+            (
+                "{ require = { billing = 1 } },",
+                "{ require = { billing = 1 }, for_secs = 60 },",
+                "groups[0].mix[0].stages[1].for_secs: the last stage applies until the conversation is served",
+            ),
+            (
+                "for_secs = 30 }",
+                "for_secs = 0 }",
+                "groups[0].mix[0].stages[0].for_secs: must be a number of seconds from 0.001",
+            ),
+            (
+                "groups = [\"spare\"]",
+                "groups = [\"sales\"]",
+                "groups[0].mix[1].stages[1].groups[0]: no group is called `sales`",
+            ),
+            (
+                "{ require = { billing = 1 } },",
+                "{ require = { billing = 8 } },",
+                "groups[0].mix[0].stages[1].require: no agent who may serve group `billing` holds billing 8 (at those levels or better)",
+            ),
+            (
+                "percent = 30\nstages = [\n    { require = { german = 5, billing = 5 }, for_secs = 45.5 },\n    { require = { billing = 1 }, prefer = { german = 3 }, groups = [\"spare\"] },\n]",
+                "percent = 30\nstages = [\n    { require = { billing = 5, english = 5 }, for_secs = 30 },\n    { require = { billing = 1 } },\n]",
+                "groups[0].mix[1].kind: `default` is listed twice with the same stages",
+            ),
+            (
+                "skills = [\"english\", \"german\", \"billing\"]",
+                "skills = [\"english\", \"german\", \"english\"]",
+                "engine.skills[2]: `english` is declared twice",
+            ),
+        ];
+        for (from, to, expected) in cases {
+            assert!(SKILLS.contains(from), "{from}");
+            let e = parse("s.toml", &SKILLS.replacen(from, to, 1)).expect_err(expected);
+            assert!(
+                e.starts_with(&format!("s.toml: {expected}")),
+                "{e}\nexpected: {expected}"
+            );
+        }
+        // Only the second stream's last stage may use bo, through the group its stage adds:
+        // without that group, german billing work at level 3 finds nobody.
+        let e = parse(
+            "s.toml",
+            &SKILLS.replace(", groups = [\"spare\"]", "").replace(
+                "{ require = { billing = 1 }, prefer",
+                "{ require = { german = 3 }, prefer",
+            ),
+        )
+        .expect_err("nobody");
+        assert!(
+            e.starts_with("s.toml: groups[0].mix[1].stages[1].require: no agent who may serve group `billing` holds german 3"),
+            "{e}"
+        );
+        let e = parse("s.toml", &SKILLS.replace(
+            "percent = 30\nstages = [\n    { require = { german = 5, billing = 5 }, for_secs = 45.5 },\n    { require = { billing = 1 }, prefer = { german = 3 }, groups = [\"spare\"] },\n]",
+            "percent = 30\nstages = []",
+        ))
+        .expect_err("no stage");
+        assert!(
+            e.starts_with("s.toml: groups[0].mix[1].stages: give at least one stage"),
+            "{e}"
+        );
+        let e = parse("s.toml", &SKILLS.replace("english = 8", "english = 300"))
+            .expect_err("not a level");
+        assert!(e.contains("agents[0].skills.english"), "{e}");
+        let e = parse("s.toml", &SKILLS.replace("for_secs = 30", "for_sec = 30"))
+            .expect_err("unknown field");
+        assert!(
+            e.contains("groups[0].mix[0].stages[0]") && e.contains("unknown field `for_sec`"),
             "{e}"
         );
     }

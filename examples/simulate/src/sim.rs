@@ -391,8 +391,8 @@ struct ArrivalStream {
     no_mix: Option<usize>,
 }
 
-/// Something that sees every event the engine emits, with the instant of its command.
-pub type Observer<'a> = &'a mut dyn FnMut(DateTime<Utc>, &[Event]);
+/// Something that sees every command the engine accepts, with its instant and its events.
+pub type Observer<'a> = &'a mut dyn FnMut(DateTime<Utc>, &Command, &[Event]);
 
 struct Sim<'a> {
     sc: &'a Scenario,
@@ -473,7 +473,8 @@ pub fn run(sc: &Scenario, variant: &Variant, progress: &ProgressBar) -> Result<R
     run_observed(sc, variant, progress, None)
 }
 
-/// [`run`], showing every outcome's events to `observer` as they come out of the engine.
+/// [`run`], showing every command the engine accepts and its events to `observer`, as they
+/// happen.
 pub fn run_observed<'a>(
     sc: &'a Scenario,
     variant: &Variant,
@@ -907,7 +908,7 @@ impl<'a> Sim<'a> {
         let outcome = result.map_err(|e| {
             format!("the engine refused {command:?} at {at}: {e} (a bug in the simulator)")
         })?;
-        self.observe(&outcome.events);
+        self.observe(&command, &outcome.events);
         self.react(&outcome.events)?;
         Ok(outcome)
     }
@@ -917,12 +918,15 @@ impl<'a> Sim<'a> {
     fn send_late_ok(&mut self, command: Command) -> Result<(), String> {
         let at = self.time(self.now);
         let started = Instant::now();
+        let copy = self.observer.is_some().then(|| command.clone());
         let result = self.engine.handle(at, command);
         self.engine_time += started.elapsed();
         self.commands += 1;
         match result {
             Ok(outcome) => {
-                self.observe(&outcome.events);
+                if let Some(command) = copy {
+                    self.observe(&command, &outcome.events);
+                }
                 self.react(&outcome.events)
             }
             Err(_) => {
@@ -932,10 +936,10 @@ impl<'a> Sim<'a> {
         }
     }
 
-    fn observe(&mut self, events: &[Event]) {
+    fn observe(&mut self, command: &Command, events: &[Event]) {
         let at = self.time(self.now);
         if let Some(observer) = self.observer.as_mut() {
-            observer(at, events);
+            observer(at, command, events);
         }
     }
 
