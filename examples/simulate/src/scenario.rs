@@ -595,7 +595,7 @@ impl Scenario {
                         "{here}.for_secs: the last stage applies until the conversation is served; leave for_secs out"
                     ));
                 }
-                Some(secs) if !secs.is_finite() || secs < 0.001 || secs > 7.0 * 86_400.0 => {
+                Some(secs) if !(0.001..=7.0 * 86_400.0).contains(&secs) => {
                     return Err(format!(
                         "{here}.for_secs: must be a number of seconds from 0.001 to a week (604800), got {secs}"
                     ));
