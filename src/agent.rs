@@ -5,10 +5,11 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::AgentId;
-use crate::keys::{ConvKey, GroupKey, KindKey, ScheduleKey};
+use crate::ids::{AgentId, SkillLevel};
+use crate::keys::{ConvKey, GroupKey, KindKey, ReqKey, ScheduleKey};
 use crate::routing::candidates::Ratio;
 use crate::routing::queue::QueueKey;
+use crate::routing::reqs::Levels;
 use crate::status::AgentStatus;
 
 /// An agent's membership of a group, by the group's internal key.
@@ -45,6 +46,16 @@ pub(crate) struct Agent {
     /// Global assignment sequence number of its latest assignment; 0 = never assigned.
     pub last_assignment: u64,
     pub assigned_total: u64,
+    /// Its skills with levels, as given (R-SK1).
+    #[serde(default)]
+    pub skills: Vec<SkillLevel>,
+    /// Its skills by key, for qualification and best skilled.
+    #[serde(skip)]
+    pub levels: Levels,
+    /// The routing keys (group, requirement set) it is filed under: those of its groups'
+    /// requirement sets in use that it meets (R-SK4).
+    #[serde(skip)]
+    pub routes: Vec<(GroupKey, ReqKey)>,
     /// The units held by the conversations that hold units (R-K1): offered, active, and
     /// paused ones whose kind's paused work holds units. 64 bits: manual assignments may pile
     /// up costs far beyond any capacity.
@@ -98,6 +109,9 @@ impl Agent {
             on_duty,
             last_assignment,
             assigned_total,
+            skills,
+            levels: _,
+            routes: _,
             load: _,
             effective_limit: _,
             counts: _,
@@ -116,6 +130,7 @@ impl Agent {
             on_duty,
             last_assignment,
             assigned_total,
+            skills,
         )
     }
 
@@ -129,6 +144,9 @@ impl Agent {
             on_duty: false,
             last_assignment: 0,
             assigned_total: 0,
+            skills: Vec::new(),
+            levels: Levels::default(),
+            routes: Vec::new(),
             load: 0,
             effective_limit: 1,
             counts: Vec::new(),

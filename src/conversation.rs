@@ -7,7 +7,8 @@ use crate::config::Config;
 use crate::event::{EndReason, TurnAwayReason};
 use crate::ids::Target;
 use crate::ids::{AgentId, ConversationId, KindId, VisitorId};
-use crate::keys::{AgentKey, ConvKey, GroupKey, KindKey};
+use crate::command::Stage;
+use crate::keys::{AgentKey, ConvKey, GroupKey, KindKey, ReqKey};
 use crate::kinds::IMPLICIT;
 use crate::routing::queue::QueueKey;
 use crate::timers::timer::{Goal, Slots};
@@ -123,6 +124,11 @@ pub(crate) struct Conversation {
     /// Its kind of work (R-K1). Absent from a snapshot written before kinds: the implicit kind.
     #[serde(default = "implicit_kind")]
     pub kind: KindId,
+    /// The requirement set of its stage in force while it is open (R-SK4), 0 when it requires
+    /// nothing; derived, set by [`State::claim_groups`](crate::store::State::claim_groups)
+    /// and on every rebuild.
+    #[serde(skip)]
+    pub req: ReqKey,
     /// Its kind's key in the kinds of the config in force; derived, set on arrival and on
     /// every rebuild. (A finished conversation whose kind the config no longer has keeps 0;
     /// nothing routes it.)
@@ -176,6 +182,13 @@ pub(crate) struct Routing {
     pub excluded: Vec<AgentKey>,
     /// Groups it overflowed into after waiting (R-S4).
     pub overflow: Vec<GroupKey>,
+    /// Its stages of requirements, as given (R-SK2); empty when it has none.
+    pub stages: Vec<Stage>,
+    /// The stage in force, an index into `stages`.
+    pub stage: u32,
+    /// Groups the stages entered so far added, in order, those still registered when their
+    /// stage began.
+    pub joined: Vec<GroupKey>,
 }
 
 impl Conversation {
@@ -202,6 +215,62 @@ impl Conversation {
     /// Groups it overflowed into.
     pub(crate) fn overflow(&self) -> &[GroupKey] {
         self.routing.as_ref().map_or(&[], |r| &r.overflow)
+    }
+
+    /// Groups its stages so far added (R-SK2).
+    pub(crate) fn joined(&self) -> &[GroupKey] {
+        self.routing.as_ref().map_or(&[], |r| &r.joined)
+    }
+
+    /// Its stages of requirements, empty when it has none.
+    pub(crate) fn stages(&self) -> &[Stage] {
+        self.routing.as_ref().map_or(&[], |r| &r.stages)
+    }
+
+    /// The index of the stage in force, `None` without stages.
+    pub(crate) fn stage_index(&self) -> Option<u32> {
+        let routing = self.routing.as_ref()?;
+        (!routing.stages.is_empty()).then_some(routing.stage)
+    }
+
+    /// The stage in force, `None` without stages.
+    pub(crate) fn stage(&self) -> Option<&Stage> {
+        let routing = self.routing.as_ref()?;
+        routing.stages.get(usize::try_from(routing.stage).ok()?)
+    }
+
+    /// When the next stage begins (R-SK2): arrival plus the durations of the stages up to and
+    /// including the one in force; `None` in the last stage or without stages.
+    pub(crate) fn next_stage_at(&self) -> Option<DateTime<Utc>> {
+        let routing = self.routing.as_ref()?;
+        let current = usize::try_from(routing.stage).ok()?;
+        if current + 1 >= routing.stages.len() {
+            return None;
+        }
+        let ms = routing.stages[..=current]
+            .iter()
+            .map(|s| s.for_ms.unwrap_or(0))
+            .fold(0u64, u64::saturating_add);
+        let ms = i64::try_from(ms).unwrap_or(i64::MAX);
+        Some(
+            chrono::TimeDelta::try_milliseconds(ms)
+                .and_then(|d| self.arrived_at.checked_add_signed(d))
+                .unwrap_or(DateTime::<Utc>::MAX_UTC),
+        )
+    }
+
+    /// The groups whose agents may be chosen beyond its own and a designated one: the overflow
+    /// groups it joined, then the groups its stages added, each once.
+    pub(crate) fn extra_groups(&self) -> impl Iterator<Item = GroupKey> + '_ {
+        let overflow = self.overflow();
+        let joined = self.joined();
+        overflow.iter().copied().chain(
+            joined
+                .iter()
+                .enumerate()
+                .filter(move |(i, g)| !overflow.contains(g) && !joined[..*i].contains(g))
+                .map(|(_, g)| *g),
+        )
     }
 
     /// Changes the out-of-line routing state, dropping it again when nothing is left in it.
@@ -254,6 +323,7 @@ impl Conversation {
             r.designated_agent = None;
             r.designated_group = None;
             r.overflow.clear();
+            r.joined.clear();
         });
     }
 
@@ -273,11 +343,9 @@ impl Conversation {
     pub(crate) fn waiting_groups(&self) -> impl Iterator<Item = GroupKey> + '_ {
         let own = self.group;
         let designated = self.designated_group().filter(|g| *g != own);
-        let joined = self.overflow();
-        let overflow = joined.iter().enumerate().filter_map(move |(i, g)| {
-            let repeated = *g == own || Some(*g) == designated || joined[..i].contains(g);
-            (!repeated).then_some(*g)
-        });
-        std::iter::once(own).chain(designated).chain(overflow)
+        let extra = self
+            .extra_groups()
+            .filter(move |g| *g != own && Some(*g) != designated);
+        std::iter::once(own).chain(designated).chain(extra)
     }
 }

@@ -164,6 +164,8 @@ impl PartialEq for State {
             waiting: _,
             snoozed: _,
             kinds: _,
+            skills: _,
+            reqs: _,
         } = self;
         *config == other.config
             && *clock == other.clock
@@ -320,8 +322,8 @@ impl Engine {
             first_assigned_at: conv.first_assigned_at,
             finished_at,
             designated: conv.designation().cloned(),
-            stage: None,
-            requires: Vec::new(),
+            stage: conv.stage_index(),
+            requires: conv.stage().map(|s| s.require.clone()).unwrap_or_default(),
         }
     }
 
@@ -391,7 +393,7 @@ impl Engine {
                 .map(|s| state.schedule(*s).spec.schedule.clone())
                 .collect(),
             on_duty: agent.on_duty,
-            skills: Vec::new(),
+            skills: agent.skills.clone(),
         })
     }
 

@@ -1,16 +1,17 @@
 //! What a group is: a strategy, an optional limit and cap, its members' candidate index and
 //! its queue.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use chrono::{DateTime, Utc};
 
 use serde::{Deserialize, Serialize};
 
 use crate::ids::GroupId;
-use crate::keys::{AgentKey, GroupKey};
+use crate::keys::{AgentKey, GroupKey, ReqKey};
 use crate::routing::candidates::Candidates;
 use crate::routing::queue::Waiting;
+use crate::routing::route::Route;
 use crate::strategy::Strategy;
 
 /// A group as the engine keeps it. Fields after `cursor` are derived and rebuilt on restore.
@@ -39,6 +40,10 @@ pub(crate) struct Group {
     /// overflow group), whole and per kind, the stalled ones apart.
     #[serde(skip)]
     pub queue: Waiting,
+    /// Its routing keys (R-SK4): per requirement set its open conversations ask for, the
+    /// members that meet it and the work that waits for it.
+    #[serde(skip)]
+    pub routes: BTreeMap<ReqKey, Route>,
     /// Open conversations that name this group.
     #[serde(skip)]
     pub open: u64,
@@ -71,6 +76,7 @@ impl Group {
             members: _,
             available: _,
             queue: _,
+            routes: _,
             open: _,
             eligible: _,
         } = self;
@@ -100,6 +106,7 @@ impl Group {
             members: BTreeSet::new(),
             available: Candidates::default(),
             queue: Waiting::default(),
+            routes: BTreeMap::new(),
             open: 0,
             eligible: 0,
         }
@@ -108,10 +115,31 @@ impl Group {
 
 impl Group {
     /// Sizes (and empties) its candidate index and queues for `kinds` kinds, with a set apart
-    /// for its own work when it caps it.
-    pub(crate) fn size(&mut self, kinds: usize) {
+    /// for its own work when it caps it, and drops its routing keys; `skills`: the desk
+    /// declares skills, so work with requirements is indexed by routing key and the queue's
+    /// per-kind part holds only the work that requires nothing.
+    pub(crate) fn size(&mut self, kinds: usize, skills: bool) {
         self.available.reset(kinds, self.agent_cap.is_some());
-        self.queue.reset(kinds);
+        self.queue.reset(kinds, skills);
+        self.routes.clear();
+    }
+
+    /// Empties every candidate index, its own and its routing keys', sized for `kinds` kinds
+    /// and its cap; for a change of cap, with every member unlisted.
+    pub(crate) fn reset_candidates(&mut self, kinds: usize) {
+        let capped = self.agent_cap.is_some();
+        self.available.reset(kinds, capped);
+        for route in self.routes.values_mut() {
+            route.available.reset(kinds, capped);
+        }
+    }
+
+    /// A new routing key's indexes, empty, sized like the group's.
+    pub(crate) fn new_route(&self, kinds: usize) -> Route {
+        let mut route = Route::default();
+        route.available.reset(kinds, self.agent_cap.is_some());
+        route.queue.reset(kinds, false);
+        route
     }
 }
 

@@ -19,3 +19,9 @@ pub(crate) type KindKey = usize;
 /// short strings, and its per-process random seed keeps keys chosen by visitors from
 /// colliding on purpose.
 pub(crate) type IdMap<K, V> = IndexMap<K, V, foldhash::fast::RandomState>;
+/// A skill's internal key: its index in [`Config::skills`](crate::Config::skills) (re-derived
+/// when the config changes).
+pub(crate) type SkillKey = u32;
+/// A requirement set's internal key (R-SK4); 0 is the empty set, which requires nothing.
+/// Interned while a routing key uses it, then reused.
+pub(crate) type ReqKey = u32;

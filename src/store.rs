@@ -11,15 +11,17 @@ use crate::agent::{Agent, Listing};
 use crate::config::{Config, ReceptionMode};
 use crate::conversation::{Conversation, Phase};
 use crate::ctx::Ctx;
-use crate::event::{AssignReason, Event, PoolReason, ReplyGoal};
+use crate::event::{AssignReason, Event, PoolReason, ReplyGoal, SkillMatch};
 use crate::group::Group;
 use crate::group::SERVED_SAMPLES;
-use crate::ids::{AgentId, ConversationId, GroupId, ScheduleId, VisitorId};
-use crate::keys::{AgentKey, ConvKey, GroupKey, IdMap, KindKey, ScheduleKey};
+use crate::ids::{AgentId, ConversationId, GroupId, ScheduleId, SkillId, SkillLevel, VisitorId};
+use crate::strategy::Strategy;
+use crate::keys::{AgentKey, ConvKey, GroupKey, IdMap, KindKey, ReqKey, ScheduleKey};
 use crate::kinds::Kinds;
-use crate::routing::candidates::{CandKey, Ratio};
+use crate::routing::candidates::{CandKey, Candidates, Ratio};
 use crate::routing::fit::{self, Misfit, Work};
 use crate::routing::queue::Waiting;
+use crate::routing::reqs::{ReqSet, Reqs, Skills};
 use crate::schedule::Schedule;
 use crate::slab::Slab;
 use crate::timers::timer::{Slot, Timer, TimerKind, after};
@@ -76,20 +78,30 @@ pub(crate) struct State {
     /// The config's kinds of work, compiled (R-K1).
     #[serde(skip)]
     pub kinds: Kinds,
+    /// The config's skills, compiled (R-SK1).
+    #[serde(skip)]
+    pub skills: Skills,
+    /// The requirement sets routing keys use (R-SK4).
+    #[serde(skip)]
+    pub reqs: Reqs,
 }
 
 const AGENT: &str = "agent keys held anywhere refer to registered agents";
 const GROUP: &str = "group keys held anywhere refer to registered groups";
 const CONV: &str = "conversation keys held anywhere refer to known conversations";
 const SCHEDULE: &str = "schedule keys held anywhere refer to defined schedules";
+const ROUTE: &str = "an open conversation's routing keys exist in each group it waits in";
 
 impl State {
     pub(crate) fn new(config: Config) -> Self {
         let kinds = Kinds::compile(&config);
+        let skills = Skills::compile(&config);
         let mut waiting = Waiting::default();
-        waiting.reset(kinds.len());
+        waiting.reset(kinds.len(), false);
         Self {
             kinds,
+            skills,
+            reqs: Reqs::default(),
             config,
             clock: None,
             last_key: 0,
@@ -199,14 +211,14 @@ impl State {
     /// Takes the agent out of its groups' candidate indexes. O(g · K · log a).
     pub(crate) fn unlist(&mut self, a: AgentKey) {
         let agent = self.agents.get_mut(&a).expect(AGENT);
-        unlist(&mut self.groups, a, agent);
+        unlist(&mut self.groups, &self.reqs, a, agent);
     }
 
     /// Puts the agent in its groups' candidate indexes, under each kind it fits (see
     /// [`fit`]), if it is eligible and below its limit. O(g · K · log a).
     pub(crate) fn list(&mut self, a: AgentKey) {
         let agent = self.agents.get_mut(&a).expect(AGENT);
-        list(&mut self.groups, &self.config, &self.kinds, a, agent);
+        list(&mut self.groups, &self.config, &self.kinds, &self.reqs, a, agent);
     }
 
     /// Agent `a`'s held conversation `c` starts (`holds`) or stops holding units: a snooze lifts,
@@ -252,16 +264,12 @@ impl State {
         let designated = conv.designated_agent();
         for g in conv.waiting_groups() {
             touch_queue(&self.groups, &self.config, ctx, g);
-            self.groups
-                .get_mut(&g)
-                .expect(GROUP)
-                .queue
-                .insert(key, kind, stalled, g != home);
         }
+        self.file_waiting(c, None);
         if let Some(d) = designated {
             self.agent_mut(d).designated.insert(key);
         }
-        self.waiting.insert(key, kind, stalled, false);
+        self.waiting.insert(key, kind, stalled, false, true);
         self.counters.waiting += 1;
         self.conv_mut(c).waiting_since = Some(ctx.now);
         if self.config.mode == ReceptionMode::Asynchronous {
@@ -286,7 +294,7 @@ impl State {
                 position,
             });
         }
-        self.arm_overflow(ctx, c);
+        self.arm_stage(ctx, c);
     }
 
     /// Takes a queued conversation out of every queue it waits in. O(log n) per queue.
@@ -294,36 +302,84 @@ impl State {
         let conv = self.conversations.get(c).expect(CONV);
         debug_assert!(conv.phase.is_waiting());
         let key = conv.queue_key(&self.config);
-        let (home, kind) = (conv.group, conv.kind_key);
+        let kind = conv.kind_key;
         let designated = conv.designated_agent();
         for g in conv.waiting_groups() {
             touch_queue(&self.groups, &self.config, ctx, g);
-            self.groups
-                .get_mut(&g)
-                .expect(GROUP)
-                .queue
-                .remove(&key, kind, g != home);
         }
+        self.unfile_waiting(c);
         if let Some(d) = designated {
             self.agent_mut(d).designated.remove(&key);
         }
-        self.waiting.remove(&key, kind, false);
+        self.waiting.remove(&key, kind, false, true);
         self.counters.waiting -= 1;
         self.disarm(c, Slot::Wait);
-        self.disarm(c, Slot::Overflow);
+        self.disarm(c, Slot::Stage);
     }
 
-    /// Arms the overflow timer of a waiting conversation whose group has overflow groups it
-    /// has not joined yet (R-S4): at its arrival plus the group's overflow time, or now (the
-    /// next `Tick`) if that has passed.
-    pub(crate) fn arm_overflow(&mut self, ctx: &Ctx, c: ConvKey) {
-        let conv = self.conv(c);
-        let group = self.group(conv.group);
-        if group.overflow.is_empty() || !conv.overflow().is_empty() || conv.stalled {
-            return;
+    /// Files a waiting conversation in the queues of the groups it waits in (all of them, or
+    /// `only` one it has just joined): each group's listing, and either the group's per-kind
+    /// queues (it requires nothing) or those of its routing key (R-SK4). O(log n) per queue.
+    pub(crate) fn file_waiting(&mut self, c: ConvKey, only: Option<GroupKey>) {
+        let conv = self.conversations.get(c).expect(CONV);
+        let key = conv.queue_key(&self.config);
+        let (home, stalled, kind, r) = (conv.group, conv.stalled, conv.kind_key, conv.req);
+        for g in conv.waiting_groups().filter(|g| only.is_none_or(|o| o == *g)) {
+            let group = self.groups.get_mut(&g).expect(GROUP);
+            group.queue.insert(key, kind, stalled, g != home, r == 0);
+            if r != 0 {
+                group
+                    .routes
+                    .get_mut(&r)
+                    .expect(ROUTE)
+                    .queue
+                    .insert(key, kind, stalled, g != home, true);
+            }
         }
-        let at = after(conv.arrived_at, group.overflow_after_secs).max(ctx.now);
-        self.arm(c, at, TimerKind::Overflow);
+    }
+
+    /// Undoes [`State::file_waiting`] in every group the conversation waits in.
+    pub(crate) fn unfile_waiting(&mut self, c: ConvKey) {
+        let conv = self.conversations.get(c).expect(CONV);
+        let key = conv.queue_key(&self.config);
+        let (home, kind, r) = (conv.group, conv.kind_key, conv.req);
+        for g in conv.waiting_groups() {
+            let group = self.groups.get_mut(&g).expect(GROUP);
+            group.queue.remove(&key, kind, g != home, r == 0);
+            if r != 0 {
+                group
+                    .routes
+                    .get_mut(&r)
+                    .expect(ROUTE)
+                    .queue
+                    .remove(&key, kind, g != home, true);
+            }
+        }
+    }
+
+    /// Arms a waiting conversation's next stage boundary (R-SK2, R-S4): the start of its next
+    /// stage, or its group's overflow time if it has not joined the overflow groups yet,
+    /// whichever comes first; now (the next `Tick`) if that has passed. A stalled
+    /// conversation waits for an admin and has none.
+    pub(crate) fn arm_stage(&mut self, ctx: &Ctx, c: ConvKey) {
+        if let Some(at) = self.next_boundary(c) {
+            self.arm(c, at.max(ctx.now), TimerKind::Stage);
+        }
+    }
+
+    /// When a waiting conversation's next stage boundary falls (see [`State::arm_stage`]).
+    pub(crate) fn next_boundary(&self, c: ConvKey) -> Option<DateTime<Utc>> {
+        let conv = self.conv(c);
+        if conv.stalled {
+            return None;
+        }
+        let group = self.group(conv.group);
+        let overflow = (!group.overflow.is_empty() && conv.overflow().is_empty())
+            .then(|| after(conv.arrived_at, group.overflow_after_secs));
+        match (conv.next_stage_at(), overflow) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// The 1-based position of a queued conversation in its own group's queue, as listed: a
@@ -397,6 +453,7 @@ impl State {
         let now = ctx.now;
         let conv_id = self.conv(c).id.clone();
         let kind = self.conv(c).kind.clone();
+        let skill_match = self.skill_match(c, a);
         if offer {
             let expires_at = after(now, self.config.reception.offer_timeout_secs);
             self.conv_mut(c).phase = Phase::Offered {
@@ -414,7 +471,7 @@ impl State {
                 load,
                 limit,
                 kind,
-                skills: None,
+                skills: skill_match.clone(),
             });
         } else {
             ctx.emit(Event::ConversationAssigned {
@@ -424,7 +481,7 @@ impl State {
                 load,
                 limit,
                 kind,
-                skills: None,
+                skills: skill_match,
             });
             self.activate(ctx, c, a);
         }
@@ -447,7 +504,7 @@ impl State {
         let (arrival, kind, home) = (conv.seq, conv.kind_key, conv.group);
         let cost = self.kinds.get(kind).cost;
         let agent = self.agents.get_mut(&a).expect(AGENT);
-        unlist(&mut self.groups, a, agent);
+        unlist(&mut self.groups, &self.reqs, a, agent);
         if counted {
             agent.add_work(kind, cost, home);
         }
@@ -456,7 +513,7 @@ impl State {
         agent.assigned_total += 1;
         let load = u32::try_from(agent.load).unwrap_or(u32::MAX);
         let (agent_id, limit) = (agent.id.clone(), agent.effective_limit);
-        list(&mut self.groups, &self.config, &self.kinds, a, agent);
+        list(&mut self.groups, &self.config, &self.kinds, &self.reqs, a, agent);
         let now = ctx.now;
         let conv = self.conv_mut(c);
         conv.first_assigned_at.get_or_insert(now);
@@ -520,13 +577,13 @@ impl State {
         let (arrival, kind, home) = (conv.seq, conv.kind_key, conv.group);
         let cost = self.kinds.get(kind).cost;
         let agent = self.agents.get_mut(&a).expect(AGENT);
-        unlist(&mut self.groups, a, agent);
+        unlist(&mut self.groups, &self.reqs, a, agent);
         if counted {
             agent.remove_work(kind, cost, home);
         }
         agent.conversations.remove(&(arrival, c));
         let agent_id = agent.id.clone();
-        list(&mut self.groups, &self.config, &self.kinds, a, agent);
+        list(&mut self.groups, &self.config, &self.kinds, &self.reqs, a, agent);
         let conv = self.conv_mut(c);
         conv.goal = None;
         conv.silent_since = None;
@@ -539,11 +596,177 @@ impl State {
         }
     }
 
-    /// Counts an open conversation against the groups it names (so they cannot be removed).
+    /// Counts an open conversation against the groups it names (so they cannot be removed),
+    /// and its stage's requirement set against their routing keys, creating those it is the
+    /// first to need (R-SK4): O(members · r) for a new one.
     pub(crate) fn claim_groups(&mut self, c: ConvKey) {
-        for g in self.conversations.get(c).expect(CONV).waiting_groups() {
+        let r = self.stage_req(c);
+        self.conv_mut(c).req = r;
+        let groups: Vec<GroupKey> = self.conv(c).waiting_groups().collect();
+        for g in groups {
             self.groups.get_mut(&g).expect(GROUP).open += 1;
+            if r != 0 {
+                self.ensure_route(g, r);
+                self.group_mut(g).routes.get_mut(&r).expect(ROUTE).users += 1;
+            }
         }
+    }
+
+    /// Undoes [`State::claim_groups`]; a routing key left unused goes.
+    pub(crate) fn release_groups(&mut self, c: ConvKey) {
+        let conv = self.conv(c);
+        let r = conv.req;
+        let groups: Vec<GroupKey> = conv.waiting_groups().collect();
+        self.release(&groups, r);
+    }
+
+    /// Changes what a conversation's claims depend on (its groups, stage or designation):
+    /// claims the new ones before it releases the old, so that a routing key it keeps is not
+    /// dropped and rebuilt on the way.
+    pub(crate) fn reclaim(&mut self, c: ConvKey, change: impl FnOnce(&mut State)) {
+        let conv = self.conv(c);
+        let (groups, r): (Vec<GroupKey>, ReqKey) = (conv.waiting_groups().collect(), conv.req);
+        change(self);
+        self.claim_groups(c);
+        self.release(&groups, r);
+    }
+
+    fn release(&mut self, groups: &[GroupKey], r: ReqKey) {
+        for &g in groups {
+            let group = self.groups.get_mut(&g).expect(GROUP);
+            group.open -= 1;
+            if r != 0 {
+                let route = group.routes.get_mut(&r).expect(ROUTE);
+                route.users -= 1;
+                if route.users == 0 {
+                    self.drop_route(g, r);
+                }
+            }
+        }
+    }
+
+    /// The requirement set of a conversation's stage in force, interned. O(r log r).
+    fn stage_req(&mut self, c: ConvKey) -> ReqKey {
+        let Some(stage) = self.conv(c).stage() else {
+            return 0;
+        };
+        let set = ReqSet {
+            required: self.skills.levels(&stage.require),
+            preferred: self.skills.levels(&stage.prefer),
+        };
+        self.reqs.intern(set)
+    }
+
+    /// Creates routing key (g, r) if it does not exist: files the members of `g` that meet
+    /// `r`, and those of them listed, in its candidates. O(members · r · log a).
+    fn ensure_route(&mut self, g: GroupKey, r: ReqKey) {
+        if self.group(g).routes.contains_key(&r) {
+            return;
+        }
+        self.reqs.hold(r);
+        let mut route = self.group(g).new_route(self.kinds.len());
+        let set = self.reqs.get(r);
+        let members: Vec<AgentKey> = self.group(g).members.iter().copied().collect();
+        for a in members {
+            let agent = self.agents.get_mut(&a).expect(AGENT);
+            if !set.qualifies(&agent.levels) {
+                continue;
+            }
+            route.qualified.insert(a);
+            agent.routes.push((g, r));
+        }
+        self.group_mut(g).routes.insert(r, route);
+        let listed: Vec<AgentKey> = self
+            .group(g)
+            .routes
+            .get(&r)
+            .expect(ROUTE)
+            .qualified
+            .iter()
+            .copied()
+            .filter(|a| self.agent(*a).listed.is_some())
+            .collect();
+        for a in listed {
+            let agent = self.agents.get(&a).expect(AGENT);
+            let listing = agent.listed.expect("filtered on being listed");
+            file_in_route(
+                &mut self.groups,
+                &self.config,
+                &self.kinds,
+                &self.reqs,
+                a,
+                agent,
+                listing,
+                g,
+                r,
+            );
+        }
+    }
+
+    /// Drops routing key (g, r), unused now. O(qualified · keys of each).
+    fn drop_route(&mut self, g: GroupKey, r: ReqKey) {
+        let route = self
+            .group_mut(g)
+            .routes
+            .remove(&r)
+            .expect(ROUTE);
+        for a in route.qualified {
+            if let Some(agent) = self.agents.get_mut(&a) {
+                agent.routes.retain(|k| *k != (g, r));
+            }
+        }
+        self.reqs.release(r);
+    }
+
+    /// Files agent `a`, unlisted, under the routing keys of its groups whose requirement sets
+    /// it meets, after its skills or groups changed (R-SK5). O(routing keys of its groups · r).
+    pub(crate) fn requalify(&mut self, a: AgentKey) {
+        debug_assert!(self.agent(a).listed.is_none(), "requalify an unlisted agent");
+        let old = std::mem::take(&mut self.agent_mut(a).routes);
+        for (g, r) in old {
+            if let Some(route) = self.groups.get_mut(&g).and_then(|gr| gr.routes.get_mut(&r)) {
+                route.qualified.remove(&a);
+            }
+        }
+        let agent = self.agents.get_mut(&a).expect(AGENT);
+        for m in &agent.groups {
+            let group = self.groups.get_mut(&m.group).expect(GROUP);
+            for (r, route) in &mut group.routes {
+                if self.reqs.get(*r).qualifies(&agent.levels) {
+                    route.qualified.insert(a);
+                    agent.routes.push((m.group, *r));
+                }
+            }
+        }
+    }
+
+    /// Whether agent `a` meets the requirements in force of conversation `conv` (R-SK2).
+    pub(crate) fn qualifies(&self, agent: &Agent, conv: &Conversation) -> bool {
+        conv.req == 0 || self.reqs.get(conv.req).qualifies(&agent.levels)
+    }
+
+    /// Why agent `a` qualified for conversation `c` (R-B1), for a conversation with stages:
+    /// the stage in force, the agent's level on each required skill, the preferred skills it
+    /// matched.
+    pub(crate) fn skill_match(&self, c: ConvKey, a: AgentKey) -> Option<SkillMatch> {
+        let conv = self.conv(c);
+        let stage = conv.stage()?;
+        let agent = self.agent(a);
+        let level = |id: &SkillId| self.skills.key(id).map_or(0, |k| agent.levels.level(k));
+        Some(SkillMatch {
+            stage: conv.stage_index().unwrap_or(0),
+            required: stage
+                .require
+                .iter()
+                .map(|s| SkillLevel::new(s.skill.clone(), level(&s.skill)))
+                .collect(),
+            preferred: stage
+                .prefer
+                .iter()
+                .filter(|s| level(&s.skill) >= s.level)
+                .map(|s| s.skill.clone())
+                .collect(),
+        })
     }
 
     /// A conversation that is no longer waiting or held is done routing: it stops counting
@@ -552,14 +775,9 @@ impl State {
     pub(crate) fn retire(&mut self, c: ConvKey) {
         self.release_groups(c);
         self.disarm_all(c);
-        self.conv_mut(c).drop_routes(false);
-    }
-
-    /// Undoes [`State::claim_groups`].
-    pub(crate) fn release_groups(&mut self, c: ConvKey) {
-        for g in self.conversations.get(c).expect(CONV).waiting_groups() {
-            self.groups.get_mut(&g).expect(GROUP).open -= 1;
-        }
+        let conv = self.conv_mut(c);
+        conv.req = 0;
+        conv.drop_routes(false);
     }
 
     // ---- rebuilding ----------------------------------------------------------------------
@@ -579,6 +797,8 @@ impl State {
     /// for that before it rebuilds).
     pub(crate) fn rebuild(&mut self) {
         self.kinds = Kinds::compile(&self.config);
+        self.skills = Skills::compile(&self.config);
+        self.reqs.clear();
         self.agent_ids.clear();
         self.group_ids.clear();
         self.conv_ids.clear();
@@ -591,10 +811,11 @@ impl State {
             self.schedule_ids.insert(s.spec.schedule.clone(), *k);
         }
         let kinds = self.kinds.len();
-        self.waiting.reset(kinds);
+        let skills = !self.skills.is_empty();
+        self.waiting.reset(kinds, false);
         for (k, g) in &mut self.groups {
             g.members.clear();
-            g.size(kinds);
+            g.size(kinds, skills);
             g.open = 0;
             g.eligible = 0;
             self.group_ids.insert(g.id.clone(), *k);
@@ -605,6 +826,8 @@ impl State {
             a.listed = None;
             a.counted_eligible = false;
             a.designated.clear();
+            a.routes.clear();
+            a.levels = self.skills.levels(&a.skills);
             self.agent_ids.insert(a.id.clone(), *k);
             for m in &a.groups {
                 if let Some(group) = self.groups.get_mut(&m.group) {
@@ -617,30 +840,28 @@ impl State {
                 }
             }
         }
+        let mut open = Vec::new();
         for c in self.conversations.values_mut() {
             c.kind_key = self.kinds.key(&c.kind).unwrap_or(0);
+            c.req = 0;
+            if c.phase.is_open() {
+                open.push(c.key);
+            }
+        }
+        for c in open {
+            self.claim_groups(c);
         }
         let (mut waiting, mut active, mut snoozed, mut offered) = (0, 0, 0, 0);
+        let mut queued = Vec::new();
         for (k, c) in self.conversations.iter() {
             self.conv_ids.insert(c.id.clone(), k);
             self.timers.extend(c.timers.iter());
-            if c.phase.is_open() {
-                for g in c.waiting_groups() {
-                    if let Some(group) = self.groups.get_mut(&g) {
-                        group.open += 1;
-                    }
-                }
-            }
             match &c.phase {
                 Phase::Queued | Phase::Pooled => {
                     waiting += 1;
                     let key = c.queue_key(&self.config);
-                    self.waiting.insert(key, c.kind_key, c.stalled, false);
-                    for g in c.waiting_groups() {
-                        if let Some(group) = self.groups.get_mut(&g) {
-                            group.queue.insert(key, c.kind_key, c.stalled, g != c.group);
-                        }
-                    }
+                    self.waiting.insert(key, c.kind_key, c.stalled, false, true);
+                    queued.push(k);
                     if let Some(agent) = c.designated_agent().and_then(|d| self.agents.get_mut(&d))
                     {
                         agent.designated.insert(key);
@@ -673,6 +894,9 @@ impl State {
                 | Phase::Ended { .. } => {}
             }
         }
+        for c in queued {
+            self.file_waiting(c, None);
+        }
         self.counters.waiting = waiting;
         self.counters.active = active;
         self.counters.snoozed = snoozed;
@@ -695,7 +919,7 @@ fn is_direct(reason: &AssignReason) -> bool {
 }
 
 /// [`State::unlist`] on the groups and the agent, for callers that hold the agent borrowed.
-fn unlist(groups: &mut BTreeMap<GroupKey, Group>, a: AgentKey, agent: &mut Agent) {
+fn unlist(groups: &mut BTreeMap<GroupKey, Group>, reqs: &Reqs, a: AgentKey, agent: &mut Agent) {
     if std::mem::take(&mut agent.counted_eligible) {
         for m in &agent.groups {
             groups.get_mut(&m.group).expect(GROUP).eligible -= 1;
@@ -709,6 +933,11 @@ fn unlist(groups: &mut BTreeMap<GroupKey, Group>, a: AgentKey, agent: &mut Agent
         let key = CandKey::new(group.strategy, listing.ratio, m.rank, listing.last, a);
         group.available.remove(&key);
     }
+    for &(g, r) in &agent.routes {
+        let group = groups.get_mut(&g).expect(GROUP);
+        let key = route_key(group, g, reqs, r, agent, listing, a);
+        group.routes.get_mut(&r).expect(ROUTE).available.remove(&key);
+    }
 }
 
 /// [`State::list`] on the groups and the agent, for callers that hold the agent borrowed.
@@ -716,6 +945,7 @@ fn list(
     groups: &mut BTreeMap<GroupKey, Group>,
     config: &Config,
     kinds: &Kinds,
+    reqs: &Reqs,
     a: AgentKey,
     agent: &mut Agent,
 ) {
@@ -742,19 +972,76 @@ fn list(
     for m in &agent.groups {
         let group = groups.get_mut(&m.group).expect(GROUP);
         let key = CandKey::new(group.strategy, listing.ratio, m.rank, listing.last, a);
-        for kind in 0..kinds.len() {
-            let work = Work {
-                kind,
-                home: m.group,
-                cap: group.agent_cap,
-            };
-            match fit::misfit(config, kinds, agent, work) {
-                None => group.available.file(kind, key, true),
-                Some(Misfit::GroupCap) => group.available.file(kind, key, false),
-                Some(_) => {}
-            }
+        let cap = group.agent_cap;
+        file(&mut group.available, config, kinds, agent, m.group, cap, key);
+    }
+    for &(g, r) in &agent.routes {
+        file_in_route(groups, config, kinds, reqs, a, agent, listing, g, r);
+    }
+}
+
+/// Files a listed agent in one routing key's candidates.
+#[allow(clippy::too_many_arguments)]
+fn file_in_route(
+    groups: &mut BTreeMap<GroupKey, Group>,
+    config: &Config,
+    kinds: &Kinds,
+    reqs: &Reqs,
+    a: AgentKey,
+    agent: &Agent,
+    listing: Listing,
+    g: GroupKey,
+    r: ReqKey,
+) {
+    let group = groups.get_mut(&g).expect(GROUP);
+    let key = route_key(group, g, reqs, r, agent, listing, a);
+    let cap = group.agent_cap;
+    let route = group.routes.get_mut(&r).expect(ROUTE);
+    file(&mut route.available, config, kinds, agent, g, cap, key);
+}
+
+/// Files an agent in a candidate index under each kind it fits (see [`fit`]) as group `g`'s
+/// member: among those below `g`'s cap too, or not.
+fn file(
+    candidates: &mut Candidates,
+    config: &Config,
+    kinds: &Kinds,
+    agent: &Agent,
+    g: GroupKey,
+    cap: Option<u32>,
+    key: CandKey,
+) {
+    for kind in 0..kinds.len() {
+        let work = Work {
+            kind,
+            home: g,
+            cap,
+        };
+        match fit::misfit(config, kinds, agent, work) {
+            None => candidates.file(kind, key, true),
+            Some(Misfit::GroupCap) => candidates.file(kind, key, false),
+            Some(_) => {}
         }
     }
+}
+
+/// Where a listed agent stands in routing key (g, r)'s candidates: by the group's strategy,
+/// or under best skilled by how well it meets `r` (R-SK3).
+fn route_key(
+    group: &Group,
+    g: GroupKey,
+    reqs: &Reqs,
+    r: ReqKey,
+    agent: &Agent,
+    listing: Listing,
+    a: AgentKey,
+) -> CandKey {
+    if group.strategy == Strategy::BestSkilled {
+        let (sum, matched) = reqs.get(r).score(&agent.levels);
+        return CandKey::skilled(sum, matched, listing.last, a);
+    }
+    let rank = agent.rank_in(g).unwrap_or(0);
+    CandKey::new(group.strategy, listing.ratio, rank, listing.last, a)
 }
 
 /// [`State::touch`] on the groups alone, for callers that hold a conversation borrowed.

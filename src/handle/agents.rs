@@ -54,15 +54,19 @@ impl State {
         let schedules = self.schedule_keys(&spec.schedules)?;
         let limit = agent_limit(&spec.agent, spec.limit)?;
         self.check_status(&spec.status)?;
+        self.check_skills(&spec.agent, &spec.skills)?;
 
         let a = self.next_key();
         let mut agent = Agent::new(spec.agent.clone(), spec.status, limit);
         agent.groups = members;
+        agent.levels = self.skills.levels(&spec.skills);
+        agent.skills = spec.skills;
         for m in &agent.groups {
             self.group_mut(m.group).members.insert(a);
         }
         self.agents.insert(a, agent);
         self.agent_ids.insert(spec.agent.clone(), a);
+        self.requalify(a);
         let duty_changed = self.link_schedules(ctx, a, schedules);
         self.refresh(a);
         ctx.emit(Event::AgentRegistered {
@@ -92,8 +96,18 @@ impl State {
             Some(limit) => Some(agent_limit(&update.agent, limit)?),
             None => None,
         };
+        if let Some(skills) = &update.skills {
+            self.check_skills(&update.agent, skills)?;
+        }
 
         let change = |state: &mut State, ctx: &mut Ctx| {
+            let requalify = members.is_some() || update.skills.is_some();
+            if let Some(skills) = update.skills {
+                let levels = state.skills.levels(&skills);
+                let agent = state.agent_mut(a);
+                agent.levels = levels;
+                agent.skills = skills;
+            }
             if let Some(members) = members {
                 let old = std::mem::replace(&mut state.agent_mut(a).groups, members);
                 for m in old {
@@ -103,6 +117,9 @@ impl State {
                 for m in new {
                     state.group_mut(m.group).members.insert(a);
                 }
+            }
+            if requalify {
+                state.requalify(a);
             }
             let duty_changed =
                 schedules.is_some_and(|schedules| state.link_schedules(ctx, a, schedules));
@@ -166,6 +183,7 @@ impl State {
         for m in groups {
             self.group_mut(m.group).members.remove(&a);
         }
+        self.requalify(a);
         let schedules = std::mem::take(&mut self.agent_mut(a).schedules);
         for s in schedules {
             self.schedule_mut(s).members.remove(&a);

@@ -63,6 +63,13 @@ impl State {
                 reason: misfit.words().into(),
             });
         }
+        if !self.qualifies(self.agent(a), conv) {
+            return Err(Error::AgentUnavailable {
+                conversation: conv.id.clone(),
+                agent: agent.clone(),
+                reason: "it lacks a skill the conversation's stage in force requires".into(),
+            });
+        }
 
         self.counters.claimed += 1;
         self.attach(ctx, c, a, AssignReason::Claimed);
@@ -90,6 +97,7 @@ impl State {
                 let conv = self.conv(k.conv);
                 !conv.excluded().contains(&a)
                     && self.misfit(agent, conv.kind_key, conv.group).is_none()
+                    && self.qualifies(agent, conv)
             });
             if let Some(key) = first {
                 let place = (self.conv(key.conv).stalled, *key);

@@ -41,6 +41,10 @@ impl State {
             Some(Target::Agent(agent)) => (Some(self.agent_key(agent)?), None),
             Some(Target::Group(group)) => (None, Some(self.group_key(group)?)),
         };
+        let joined = match &arrival.stages {
+            Some(stages) => self.check_stages(&arrival.conversation, stages)?,
+            None => Vec::new(),
+        };
 
         let c = self.conversations.vacant_key();
         let seq = self.next_key();
@@ -51,12 +55,18 @@ impl State {
             priority: arrival.priority,
             kind: self.kinds.get(kind_key).id.clone(),
             kind_key,
+            req: 0,
             arrived_at: ctx.now,
-            routing: arrival.designated.clone().map(|designated| {
+            routing: (arrival.designated.is_some() || arrival.stages.is_some()).then(|| {
                 Box::new(Routing {
-                    designated: Some(designated),
+                    designated: arrival.designated.clone(),
                     designated_agent,
                     designated_group,
+                    stages: arrival.stages.clone().unwrap_or_default(),
+                    joined: joined
+                        .into_iter()
+                        .filter(|g| *g != group && Some(*g) != designated_group)
+                        .collect(),
                     ..Routing::default()
                 })
             }),

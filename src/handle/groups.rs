@@ -26,7 +26,7 @@ impl State {
         let g = self.next_key();
         let mut group = Group::new(spec.group.clone(), spec.strategy, limit);
         group.agent_cap = agent_cap;
-        group.size(self.kinds.len());
+        group.size(self.kinds.len(), !self.skills.is_empty());
         if let (Some(groups), Some(o)) = (overflow, &spec.overflow) {
             group.overflow = groups;
             group.overflow_after_secs = o.after_secs;
@@ -73,9 +73,9 @@ impl State {
         let cap_changed = agent_cap.is_some_and(|cap| cap != group.agent_cap);
         if let Some(cap) = agent_cap {
             group.agent_cap = cap;
-            // Every member is unlisted: the candidate index is empty, and is sized anew for
-            // the cap (the queues keep what waits).
-            group.available.reset(kinds, cap.is_some());
+            // Every member is unlisted: the candidate indexes are empty, and are sized anew
+            // for the cap (the queues keep what waits).
+            group.reset_candidates(kinds);
         }
         let overflow_changed = overflow.is_some();
         if let Some((groups, after_secs)) = overflow {
@@ -111,8 +111,8 @@ impl State {
             waiting.sort_unstable();
             for (_, c) in waiting {
                 if self.conv(c).phase.is_waiting() && self.conv(c).overflow().is_empty() {
-                    self.disarm(c, Slot::Overflow);
-                    self.arm_overflow(ctx, c);
+                    self.disarm(c, Slot::Stage);
+                    self.arm_stage(ctx, c);
                 }
             }
         }

@@ -77,7 +77,7 @@ impl State {
             To::Group(g) => {
                 // The group takes the conversation on as its own work (it is rehomed there).
                 let excluded: Vec<AgentKey> = holder.into_iter().collect();
-                match self.pick(g, conv.kind_key, g, &excluded) {
+                match self.pick(g, conv.kind_key, g, 0, &excluded) {
                     Some(a) => (
                         a,
                         AssignReason::ManualToGroup {

@@ -8,6 +8,7 @@ mod manual;
 mod messages;
 mod offers;
 mod schedules;
+mod skills;
 mod snooze;
 mod waiting;
 
@@ -158,6 +159,7 @@ impl State {
             });
         }
         self.check_kinds_kept(&config)?;
+        self.check_skills_kept(&config)?;
 
         let from = self.config.mode;
         let to = config.mode;

@@ -143,7 +143,7 @@ impl State {
         }
         let conv = self.conv(c);
         let home = conv.group;
-        match self.pick(home, conv.kind_key, home, conv.excluded()) {
+        match self.pick(home, conv.kind_key, home, conv.req, conv.excluded()) {
             Some(a) => {
                 let strategy = self.group(home).strategy;
                 self.group_mut(home).cursor = a;

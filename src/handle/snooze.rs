@@ -97,6 +97,7 @@ impl State {
         let counted = self.holds_units(self.conv(c));
         self.let_go(ctx, c, a, counted);
         let (agent, load, limit) = self.take_on(ctx, c, b, counted, &reason);
+        let skills = self.skill_match(c, b);
         let conv = self.conv_mut(c);
         conv.phase = Phase::Snoozed { agent: b, until };
         conv.replied = false;
@@ -109,7 +110,7 @@ impl State {
             load,
             limit,
             kind,
-            skills: None,
+            skills,
         });
         self.sla_start(ctx, c, ReplyGoal::FirstReply);
         self.sla_pause(ctx, c);

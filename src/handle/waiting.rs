@@ -13,7 +13,7 @@ use crate::event::{Event, LeaveMessageReason, TurnAwayReason};
 use crate::ids::ConversationId;
 use crate::keys::{ConvKey, GroupKey};
 use crate::store::State;
-use crate::timers::timer::Slot;
+use crate::timers::timer::{Slot, TimerKind, after};
 
 impl State {
     /// A new conversation that no agent took: it waits, unless the queue is full; a visitor
@@ -89,11 +89,11 @@ impl State {
         if !matches!(self.conv(c).phase, Phase::Queued) {
             return;
         }
-        if let Some(timer) = self.conv(c).timers.get(Slot::Overflow)
+        if let Some(timer) = self.conv(c).timers.get(Slot::Stage)
             && timer.at <= at
         {
-            self.disarm(c, Slot::Overflow);
-            self.overflow(ctx, c);
+            self.disarm(c, Slot::Stage);
+            self.advance(ctx, c);
             if !matches!(self.conv(c).phase, Phase::Queued) {
                 return;
             }
@@ -140,13 +140,88 @@ impl State {
         Ok(())
     }
 
-    /// A waiting conversation has waited its group's overflow time: the overflow groups' agents
-    /// become candidates (R-S4), and the first of them with room takes it.
-    pub(crate) fn overflow(&mut self, ctx: &mut Ctx, c: ConvKey) {
+    /// A waiting conversation reached its next stage boundary (R-SK2, R-S4): the stages that
+    /// have fallen due begin, in order, then the overflow groups join if their time has come;
+    /// then it is routed again (after a stage, by every route; after an overflow alone, by
+    /// the overflow groups, since its own group has no one for it). Still waiting, it waits
+    /// for its next boundary. O(stages entered + groups joined) routing-key changes.
+    pub(crate) fn advance(&mut self, ctx: &mut Ctx, c: ConvKey) {
         let conv = self.conv(c);
         if !conv.phase.is_waiting() || conv.stalled {
             return;
         }
+        let mut relaxed = false;
+        while let Some(at) = self.conv(c).next_stage_at()
+            && at <= ctx.now
+        {
+            self.enter_next_stage(ctx, c);
+            relaxed = true;
+        }
+        let conv = self.conv(c);
+        let group = self.group(conv.group);
+        let overflow_due = !group.overflow.is_empty()
+            && conv.overflow().is_empty()
+            && after(conv.arrived_at, group.overflow_after_secs) <= ctx.now;
+        let overflowed = overflow_due && self.join_overflow(ctx, c);
+        let served = if relaxed {
+            self.try_assign(ctx, c)
+        } else {
+            overflowed && self.try_overflow_groups(ctx, c)
+        };
+        if served || !self.conv(c).phase.is_waiting() {
+            return;
+        }
+        // The boundaries still ahead; an overflow that fell due has been handled.
+        let next = self.next_boundary(c).filter(|at| *at > ctx.now);
+        self.disarm(c, Slot::Stage);
+        if let Some(at) = next {
+            self.arm(c, at, TimerKind::Stage);
+        }
+    }
+
+    /// A waiting conversation enters its next stage (R-SK2): its requirements change, the
+    /// stage's groups join its candidates, it moves to the routing keys of the new
+    /// requirements, keeping its place, and the change is reported.
+    fn enter_next_stage(&mut self, ctx: &mut Ctx, c: ConvKey) {
+        let conv = self.conv(c);
+        let next = conv.stage_index().unwrap_or(0) + 1;
+        let Some(stage) = conv.stages().get(next as usize).cloned() else {
+            return;
+        };
+        let waiting: Vec<GroupKey> = conv.waiting_groups().collect();
+        let mut added: Vec<GroupKey> = Vec::new();
+        for id in &stage.groups {
+            if let Some(&g) = self.group_ids.get(id)
+                && !waiting.contains(&g)
+                && !added.contains(&g)
+            {
+                added.push(g);
+            }
+        }
+        for &g in &added {
+            self.touch(ctx, g);
+        }
+        self.unfile_waiting(c);
+        let joined = added.clone();
+        self.reclaim(c, |state| {
+            state.conv_mut(c).with_routing(|r| {
+                r.stage = next;
+                r.joined.extend(joined);
+            });
+        });
+        self.file_waiting(c, None);
+        ctx.emit(Event::StageAdvanced {
+            conversation: self.conv(c).id.clone(),
+            stage: next,
+            requires: stage.require,
+            groups: added.iter().map(|g| self.group(*g).id.clone()).collect(),
+        });
+    }
+
+    /// A waiting conversation has waited its group's overflow time: the overflow groups'
+    /// agents become candidates (R-S4). `false` when it waits in all of them already.
+    fn join_overflow(&mut self, ctx: &mut Ctx, c: ConvKey) -> bool {
+        let conv = self.conv(c);
         let waiting: Vec<GroupKey> = conv.waiting_groups().collect();
         let added: Vec<GroupKey> = self
             .group(conv.group)
@@ -156,25 +231,23 @@ impl State {
             .filter(|g| !waiting.contains(g))
             .collect();
         if added.is_empty() {
-            return;
+            return false;
         }
-        let key = conv.queue_key(&self.config);
-        let kind = conv.kind_key;
-        self.release_groups(c);
         let joined = added.clone();
-        self.conv_mut(c).with_routing(|r| r.overflow = joined);
-        self.claim_groups(c);
+        self.reclaim(c, |state| {
+            state.conv_mut(c).with_routing(|r| r.overflow = joined);
+        });
         for &g in &added {
             self.touch(ctx, g);
-            // An overflow group is never the conversation's own: its queue files it as
+            // An overflow group is never the conversation's own: its queues file it as
             // another group's work.
-            self.group_mut(g).queue.insert(key, kind, false, true);
+            self.file_waiting(c, Some(g));
         }
         ctx.emit(Event::ConversationOverflowed {
             conversation: self.conv(c).id.clone(),
             groups: added.iter().map(|g| self.group(*g).id.clone()).collect(),
         });
-        self.try_overflow_groups(ctx, c);
+        true
     }
 
     /// The estimated wait of a queued conversation (R-B2, R-DY6): its position times the mean

@@ -148,6 +148,19 @@ impl CandKey {
     }
 }
 
+impl CandKey {
+    /// The key under best skilled (R-SK3): the highest `sum` of levels on the required skills
+    /// first, then the most preferred skills `matched`, then the least recently assigned
+    /// (`last`), then registration order.
+    pub(crate) fn skilled(sum: u32, matched: u32, last: u64, agent: AgentKey) -> Self {
+        CandKey {
+            first: (u64::from(u32::MAX - sum) << 32) | u64::from(u32::MAX - matched),
+            second: last,
+            agent,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -25,16 +25,20 @@
 pub(crate) mod candidates;
 pub(crate) mod fit;
 pub(crate) mod queue;
+pub(crate) mod reqs;
+pub(crate) mod route;
 
 use chrono::TimeDelta;
 
+use crate::agent::Agent;
 use crate::conversation::Conversation;
+use crate::group::Group;
 use crate::ctx::Ctx;
 use crate::event::{AssignReason, DrainTrigger};
-use crate::keys::{AgentKey, ConvKey, GroupKey, KindKey};
+use crate::keys::{AgentKey, ConvKey, GroupKey, KindKey, ReqKey};
 use crate::routing::candidates::{CandKey, Ratio};
 use crate::routing::fit::{Misfit, Work};
-use crate::routing::queue::QueueKey;
+use crate::routing::queue::{QueueKey, Waiting};
 use crate::store::State;
 use crate::strategy::Strategy;
 
@@ -74,11 +78,16 @@ impl State {
         g: GroupKey,
         kind: KindKey,
         home: GroupKey,
+        r: ReqKey,
         excluded: &[AgentKey],
     ) -> Option<AgentKey> {
         let group = self.group(g);
         let own = home == g;
-        let candidates = group.available.for_work(kind, own);
+        let available = match r {
+            0 => &group.available,
+            r => &group.routes.get(&r)?.available,
+        };
+        let candidates = available.for_work(kind, own);
         let capped = !own
             && self
                 .groups
@@ -110,10 +119,9 @@ impl State {
     /// Whether agent `a` may take conversation `conv` automatically now: it fits it in every
     /// dimension and is not excluded from it.
     pub(crate) fn available_for(&self, a: AgentKey, conv: &Conversation) -> bool {
-        self.agents
-            .get(&a)
-            .is_some_and(|agent| self.misfit(agent, conv.kind_key, conv.group).is_none())
-            && !conv.excluded().contains(&a)
+        self.agents.get(&a).is_some_and(|agent| {
+            self.misfit(agent, conv.kind_key, conv.group).is_none() && self.qualifies(agent, conv)
+        }) && !conv.excluded().contains(&a)
     }
 
     /// Assigns through a group's strategy, moving the group's round-robin cursor.
@@ -178,7 +186,7 @@ impl State {
             return Some(Choice::direct(d, AssignReason::DesignatedAgent));
         }
         if let Some(h) = conv.designated_group()
-            && let Some(a) = self.pick(h, conv.kind_key, conv.group, conv.excluded())
+            && let Some(a) = self.pick(h, conv.kind_key, conv.group, conv.req, conv.excluded())
         {
             let strategy = self.group(h).strategy;
             return Some(Choice::by_strategy(
@@ -193,7 +201,7 @@ impl State {
             return Some(Choice::direct(a, AssignReason::LastAgent));
         }
         let home = conv.group;
-        if let Some(a) = self.pick(home, conv.kind_key, home, conv.excluded()) {
+        if let Some(a) = self.pick(home, conv.kind_key, home, conv.req, conv.excluded()) {
             let strategy = self.group(home).strategy;
             return Some(Choice::by_strategy(
                 home,
@@ -204,12 +212,12 @@ impl State {
         self.choose_overflow(c)
     }
 
-    /// The first overflow group the conversation joined with a member free (R-S4), and that
-    /// member.
+    /// The first group the conversation joined, overflow groups (R-S4) then its stages'
+    /// groups (R-SK2), with a member free, and that member.
     fn choose_overflow(&self, c: ConvKey) -> Option<Choice> {
         let conv = self.conv(c);
-        conv.overflow().iter().find_map(|&g| {
-            let a = self.pick(g, conv.kind_key, conv.group, conv.excluded())?;
+        conv.extra_groups().find_map(|g| {
+            let a = self.pick(g, conv.kind_key, conv.group, conv.req, conv.excluded())?;
             let group = self.group(g);
             let reason = AssignReason::Overflow {
                 group: group.id.clone(),
@@ -258,36 +266,68 @@ impl State {
             !conv.stalled
                 && !conv.excluded().contains(&a)
                 && self.misfit(agent, conv.kind_key, conv.group).is_none()
+                && self.qualifies(agent, conv)
         };
         if let Some(key) = agent.designated.iter().find(may_take) {
             return Some(*key);
         }
         let mut best: Option<QueueKey> = None;
+        let mut consider = |head: Option<&QueueKey>| {
+            if let Some(head) = head
+                && best.is_none_or(|b| *head < b)
+            {
+                best = Some(*head);
+            }
+        };
         for m in &agent.groups {
             let group = self.group(m.group);
-            for kind in 0..self.kinds.len() {
-                let work = Work {
-                    kind,
-                    home: m.group,
-                    cap: group.agent_cap,
-                };
-                let queue = match fit::misfit(&self.config, &self.kinds, agent, work) {
-                    None => group.queue.of_kind(kind),
-                    Some(Misfit::GroupCap) => group.queue.foreign(kind),
-                    Some(_) => continue,
-                };
-                // The group's own work fits as checked; another group's, against its cap.
-                let head = queue.live().find(|key| {
-                    let conv = self.conv(key.conv);
-                    !conv.excluded().contains(&a)
-                        && (conv.group == m.group
-                            || self.misfit(agent, conv.kind_key, conv.group).is_none())
-                });
-                if let Some(head) = head
-                    && best.is_none_or(|b| *head < b)
-                {
-                    best = Some(*head);
-                }
+            consider(self.head_for(agent, a, m.group, group, &group.queue));
+        }
+        for &(g, r) in &agent.routes {
+            let group = self.group(g);
+            let route = group
+                .routes
+                .get(&r)
+                .expect("routing keys an agent is filed under exist");
+            consider(self.head_for(agent, a, g, group, &route.queue));
+        }
+        best
+    }
+
+    /// The first waiting conversation agent `a` may take among `queue`, group `g`'s waiting
+    /// work that requires nothing or one of its routing keys' (which the agent meets): the
+    /// best of the heads of the kinds it fits. A kind it fits but for `g`'s cap leaves it the
+    /// work of other groups waiting in `g`.
+    fn head_for<'q>(
+        &self,
+        agent: &Agent,
+        a: AgentKey,
+        g: GroupKey,
+        group: &Group,
+        queue: &'q Waiting,
+    ) -> Option<&'q QueueKey> {
+        let mut best: Option<&QueueKey> = None;
+        for kind in 0..self.kinds.len() {
+            let work = Work {
+                kind,
+                home: g,
+                cap: group.agent_cap,
+            };
+            let part = match fit::misfit(&self.config, &self.kinds, agent, work) {
+                None => queue.of_kind(kind),
+                Some(Misfit::GroupCap) => queue.foreign(kind),
+                Some(_) => continue,
+            };
+            // The group's own work fits as checked; another group's, against its cap.
+            let head = part.live().find(|key| {
+                let conv = self.conv(key.conv);
+                !conv.excluded().contains(&a)
+                    && (conv.group == g || self.misfit(agent, conv.kind_key, conv.group).is_none())
+            });
+            if let Some(head) = head
+                && best.is_none_or(|b| head < b)
+            {
+                best = Some(head);
             }
         }
         best

@@ -142,20 +142,34 @@ static EMPTY: Queue = Queue {
 };
 
 impl Waiting {
-    /// Empties it and sizes it for `kinds` kinds.
-    pub(crate) fn reset(&mut self, kinds: usize) {
+    /// Empties it and sizes it for `kinds` kinds. `split`: keep the per-kind queues even with
+    /// one kind, for a group's listing whose work with requirements is indexed elsewhere (its
+    /// routing keys, R-SK4), so that the per-kind queues hold only the work that requires
+    /// nothing.
+    pub(crate) fn reset(&mut self, kinds: usize, split: bool) {
         self.all.clear();
         self.by_kind.iter_mut().for_each(Queue::clear);
         self.by_kind
-            .resize_with(if kinds > 1 { kinds } else { 0 }, Queue::default);
+            .resize_with(if kinds > 1 || split { kinds } else { 0 }, Queue::default);
         self.foreign.iter_mut().for_each(Queue::clear);
         self.foreign.resize_with(kinds, Queue::default);
     }
 
     /// Files a conversation of kind `k`, in the live or stalled part; `foreign`: another
-    /// group's work. O(log n) per queue.
-    pub(crate) fn insert(&mut self, key: QueueKey, k: KindKey, stalled: bool, foreign: bool) {
+    /// group's work; `indexed`: also in the per-kind queues drains read (else it is listed
+    /// only). O(log n) per queue.
+    pub(crate) fn insert(
+        &mut self,
+        key: QueueKey,
+        k: KindKey,
+        stalled: bool,
+        foreign: bool,
+        indexed: bool,
+    ) {
         self.all.insert(key, stalled);
+        if !indexed {
+            return;
+        }
         if let Some(queue) = self.by_kind.get_mut(k) {
             queue.insert(key, stalled);
         }
@@ -164,10 +178,13 @@ impl Waiting {
         }
     }
 
-    /// Takes out a conversation filed by [`Waiting::insert`] with the same kind and
-    /// `foreign`. O(log n) per queue.
-    pub(crate) fn remove(&mut self, key: &QueueKey, k: KindKey, foreign: bool) {
+    /// Takes out a conversation filed by [`Waiting::insert`] with the same kind, `foreign`
+    /// and `indexed`. O(log n) per queue.
+    pub(crate) fn remove(&mut self, key: &QueueKey, k: KindKey, foreign: bool, indexed: bool) {
         self.all.remove(key);
+        if !indexed {
+            return;
+        }
         if let Some(queue) = self.by_kind.get_mut(k) {
             queue.remove(key);
         }

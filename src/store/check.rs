@@ -14,7 +14,25 @@ use crate::group::SERVED_SAMPLES;
 use crate::kinds::Kinds;
 use crate::timers::timer::{Slot, Timer, TimerKind};
 
+use crate::ids::SkillLevel;
+use crate::routing::reqs::Skills;
 use crate::store::State;
+
+/// Skills with levels: declared, levels 1..=10, each once.
+fn check_levels(skills: &Skills, levels: &[SkillLevel]) -> Result<(), String> {
+    for (i, s) in levels.iter().enumerate() {
+        if skills.key(&s.skill).is_none() {
+            return Err(format!("names undeclared skill `{}`", s.skill));
+        }
+        if !(SkillLevel::MIN..=SkillLevel::MAX).contains(&s.level) {
+            return Err(format!("has skill `{}` at level {}", s.skill, s.level));
+        }
+        if levels[..i].iter().any(|o| o.skill == s.skill) {
+            return Err(format!("names skill `{}` twice", s.skill));
+        }
+    }
+    Ok(())
+}
 
 /// Every sequence number and counter of a restored snapshot must lie below this. A live engine
 /// never comes near it (one command a nanosecond would take 146 years), and it leaves room for
@@ -204,6 +222,7 @@ impl State {
     /// Agents: unique ids, a status the config defines, memberships and schedules that exist,
     /// each once.
     fn check_agents(&self) -> Result<(), String> {
+        let skills = Skills::compile(&self.config);
         let mut ids = BTreeSet::new();
         for a in self.agents.values() {
             if !ids.insert(&a.id) {
@@ -242,6 +261,10 @@ impl State {
             }
             if a.on_duty && a.schedules.is_empty() {
                 return Err(format!("agent `{}` is on duty without a schedule", a.id));
+            }
+            // Qualification reads levels by declared skill (R-SK1).
+            if let Err(problem) = check_levels(&skills, &a.skills) {
+                return Err(format!("agent `{}` {problem}", a.id));
             }
         }
         Ok(())
@@ -334,9 +357,10 @@ impl State {
             if c.waiting_groups().any(|g| !self.groups.contains_key(&g)) {
                 return Err(format!("conversation `{id}` names a missing group"));
             }
-        } else if !c.overflow().is_empty() {
+        } else if !c.overflow().is_empty() || !c.joined().is_empty() {
             return contradicts("but still names overflow groups");
         }
+        self.check_stored_stages(c)?;
         // A designation routes until the conversation is served; a later requeue would file
         // it with an agent that may be gone by then.
         let designated = c.designated_agent().is_some() || c.designated_group().is_some();
@@ -374,6 +398,37 @@ impl State {
     /// A conversation's timers: its own, at most one per slot, each of a kind its phase arms
     /// (a tick runs each kind's handler, which relies on it); a snooze and an offer have the
     /// timer that ends them, at the time they say.
+    /// A conversation's stages (R-SK2): routing reads the stage in force and interns its
+    /// requirements by declared skill; its timeline adds the durations.
+    fn check_stored_stages(&self, c: &Conversation) -> Result<(), String> {
+        let stages = c.stages();
+        let Some(stage) = c.stage_index() else {
+            return match c.routing.as_ref().map_or(0, |r| r.stage) {
+                0 => Ok(()),
+                _ => Err(format!("conversation `{}` is in a stage it does not have", c.id)),
+            };
+        };
+        if stage as usize >= stages.len() {
+            return Err(format!("conversation `{}` is in a stage it does not have", c.id));
+        }
+        let skills = Skills::compile(&self.config);
+        let last = stages.len() - 1;
+        for (i, s) in stages.iter().enumerate() {
+            let timed = matches!(s.for_ms, Some(ms) if ms > 0);
+            if timed == (i == last) {
+                return Err(format!(
+                    "conversation `{}` stage {i} has a duration where it must not, or none where it must",
+                    c.id
+                ));
+            }
+            for list in [&s.require, &s.prefer] {
+                check_levels(&skills, list)
+                    .map_err(|problem| format!("conversation `{}` stage {i} {problem}", c.id))?;
+            }
+        }
+        Ok(())
+    }
+
     fn check_timers(&self, c: &Conversation) -> Result<(), String> {
         let id = &c.id;
         let name = c.phase.name();
@@ -403,7 +458,7 @@ impl State {
                 }
                 TimerKind::FirstReplyTimeout => active && !c.replied,
                 TimerKind::MaxWait => matches!(c.phase, Phase::Queued),
-                TimerKind::Overflow => c.phase.is_waiting(),
+                TimerKind::Stage => c.phase.is_waiting(),
                 TimerKind::SlaWarning => active && running && goal.is_some_and(|g| !g.warned),
                 TimerKind::SlaBreach => active && running,
                 TimerKind::InactivityReminder => active && c.silent_since.is_some() && !c.reminded,

@@ -83,7 +83,7 @@ impl State {
                 TimerKind::OfferExpires => self.offer_expired(ctx, c),
                 TimerKind::FirstReplyTimeout => self.first_reply_timed_out(ctx, c),
                 TimerKind::MaxWait => self.max_wait_reached(ctx, c, timer.at),
-                TimerKind::Overflow => self.overflow(ctx, c),
+                TimerKind::Stage => self.advance(ctx, c),
                 TimerKind::SlaWarning => self.sla_warn(ctx, c),
                 TimerKind::SlaBreach => self.sla_breach(ctx, c),
                 TimerKind::InactivityReminder => self.inactivity_remind(ctx, c),

@@ -14,7 +14,11 @@ pub(crate) enum TimerKind {
     OfferExpires,
     FirstReplyTimeout,
     MaxWait,
-    Overflow,
+    /// A waiting conversation's next stage boundary (R-SK2): a stage of requirements relaxes,
+    /// or its group's overflow groups join (R-S4). Named `Overflow` in snapshots written
+    /// before stages.
+    #[serde(alias = "Overflow")]
+    Stage,
     SlaWarning,
     SlaBreach,
     InactivityReminder,
@@ -28,7 +32,7 @@ impl TimerKind {
             TimerKind::ShiftBoundary | TimerKind::SnoozeEnds => Slot::Snooze,
             TimerKind::OfferExpires | TimerKind::FirstReplyTimeout => Slot::Reception,
             TimerKind::MaxWait => Slot::Wait,
-            TimerKind::Overflow => Slot::Overflow,
+            TimerKind::Stage => Slot::Stage,
             TimerKind::SlaWarning | TimerKind::SlaBreach => Slot::Sla,
             TimerKind::InactivityReminder | TimerKind::InactivityEnd => Slot::Inactivity,
         }
@@ -52,7 +56,7 @@ pub(crate) enum Slot {
     Snooze,
     Reception,
     Wait,
-    Overflow,
+    Stage,
     Sla,
     Inactivity,
 }
