@@ -3,11 +3,11 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::command::Stage;
 use crate::config::Config;
 use crate::event::{EndReason, TurnAwayReason};
 use crate::ids::Target;
 use crate::ids::{AgentId, ConversationId, KindId, VisitorId};
-use crate::command::Stage;
 use crate::keys::{AgentKey, ConvKey, GroupKey, KindKey, ReqKey};
 use crate::kinds::IMPLICIT;
 use crate::routing::queue::QueueKey;

@@ -15,7 +15,6 @@ use crate::event::{AssignReason, Event, PoolReason, ReplyGoal, SkillMatch};
 use crate::group::Group;
 use crate::group::SERVED_SAMPLES;
 use crate::ids::{AgentId, ConversationId, GroupId, ScheduleId, SkillId, SkillLevel, VisitorId};
-use crate::strategy::Strategy;
 use crate::keys::{AgentKey, ConvKey, GroupKey, IdMap, KindKey, ReqKey, ScheduleKey};
 use crate::kinds::Kinds;
 use crate::routing::candidates::{CandKey, Candidates, Ratio};
@@ -24,6 +23,7 @@ use crate::routing::queue::Waiting;
 use crate::routing::reqs::{ReqSet, Reqs, Skills};
 use crate::schedule::Schedule;
 use crate::slab::Slab;
+use crate::strategy::Strategy;
 use crate::timers::timer::{Slot, Timer, TimerKind, after};
 use crate::view::Counters;
 
@@ -218,7 +218,14 @@ impl State {
     /// [`fit`]), if it is eligible and below its limit. O(g · K · log a).
     pub(crate) fn list(&mut self, a: AgentKey) {
         let agent = self.agents.get_mut(&a).expect(AGENT);
-        list(&mut self.groups, &self.config, &self.kinds, &self.reqs, a, agent);
+        list(
+            &mut self.groups,
+            &self.config,
+            &self.kinds,
+            &self.reqs,
+            a,
+            agent,
+        );
     }
 
     /// Agent `a`'s held conversation `c` starts (`holds`) or stops holding units: a snooze lifts,
@@ -324,16 +331,20 @@ impl State {
         let conv = self.conversations.get(c).expect(CONV);
         let key = conv.queue_key(&self.config);
         let (home, stalled, kind, r) = (conv.group, conv.stalled, conv.kind_key, conv.req);
-        for g in conv.waiting_groups().filter(|g| only.is_none_or(|o| o == *g)) {
+        for g in conv
+            .waiting_groups()
+            .filter(|g| only.is_none_or(|o| o == *g))
+        {
             let group = self.groups.get_mut(&g).expect(GROUP);
             group.queue.insert(key, kind, stalled, g != home, r == 0);
             if r != 0 {
-                group
-                    .routes
-                    .get_mut(&r)
-                    .expect(ROUTE)
-                    .queue
-                    .insert(key, kind, stalled, g != home, true);
+                group.routes.get_mut(&r).expect(ROUTE).queue.insert(
+                    key,
+                    kind,
+                    stalled,
+                    g != home,
+                    true,
+                );
             }
         }
     }
@@ -513,7 +524,14 @@ impl State {
         agent.assigned_total += 1;
         let load = u32::try_from(agent.load).unwrap_or(u32::MAX);
         let (agent_id, limit) = (agent.id.clone(), agent.effective_limit);
-        list(&mut self.groups, &self.config, &self.kinds, &self.reqs, a, agent);
+        list(
+            &mut self.groups,
+            &self.config,
+            &self.kinds,
+            &self.reqs,
+            a,
+            agent,
+        );
         let now = ctx.now;
         let conv = self.conv_mut(c);
         conv.first_assigned_at.get_or_insert(now);
@@ -583,7 +601,14 @@ impl State {
         }
         agent.conversations.remove(&(arrival, c));
         let agent_id = agent.id.clone();
-        list(&mut self.groups, &self.config, &self.kinds, &self.reqs, a, agent);
+        list(
+            &mut self.groups,
+            &self.config,
+            &self.kinds,
+            &self.reqs,
+            a,
+            agent,
+        );
         let conv = self.conv_mut(c);
         conv.goal = None;
         conv.silent_since = None;
@@ -705,11 +730,7 @@ impl State {
 
     /// Drops routing key (g, r), unused now. O(qualified · keys of each).
     fn drop_route(&mut self, g: GroupKey, r: ReqKey) {
-        let route = self
-            .group_mut(g)
-            .routes
-            .remove(&r)
-            .expect(ROUTE);
+        let route = self.group_mut(g).routes.remove(&r).expect(ROUTE);
         for a in route.qualified {
             if let Some(agent) = self.agents.get_mut(&a) {
                 agent.routes.retain(|k| *k != (g, r));
@@ -721,7 +742,10 @@ impl State {
     /// Files agent `a`, unlisted, under the routing keys of its groups whose requirement sets
     /// it meets, after its skills or groups changed (R-SK5). O(routing keys of its groups · r).
     pub(crate) fn requalify(&mut self, a: AgentKey) {
-        debug_assert!(self.agent(a).listed.is_none(), "requalify an unlisted agent");
+        debug_assert!(
+            self.agent(a).listed.is_none(),
+            "requalify an unlisted agent"
+        );
         let old = std::mem::take(&mut self.agent_mut(a).routes);
         for (g, r) in old {
             if let Some(route) = self.groups.get_mut(&g).and_then(|gr| gr.routes.get_mut(&r)) {
@@ -936,7 +960,12 @@ fn unlist(groups: &mut BTreeMap<GroupKey, Group>, reqs: &Reqs, a: AgentKey, agen
     for &(g, r) in &agent.routes {
         let group = groups.get_mut(&g).expect(GROUP);
         let key = route_key(group, g, reqs, r, agent, listing, a);
-        group.routes.get_mut(&r).expect(ROUTE).available.remove(&key);
+        group
+            .routes
+            .get_mut(&r)
+            .expect(ROUTE)
+            .available
+            .remove(&key);
     }
 }
 
@@ -973,7 +1002,15 @@ fn list(
         let group = groups.get_mut(&m.group).expect(GROUP);
         let key = CandKey::new(group.strategy, listing.ratio, m.rank, listing.last, a);
         let cap = group.agent_cap;
-        file(&mut group.available, config, kinds, agent, m.group, cap, key);
+        file(
+            &mut group.available,
+            config,
+            kinds,
+            agent,
+            m.group,
+            cap,
+            key,
+        );
     }
     for &(g, r) in &agent.routes {
         file_in_route(groups, config, kinds, reqs, a, agent, listing, g, r);
@@ -1012,11 +1049,7 @@ fn file(
     key: CandKey,
 ) {
     for kind in 0..kinds.len() {
-        let work = Work {
-            kind,
-            home: g,
-            cap,
-        };
+        let work = Work { kind, home: g, cap };
         match fit::misfit(config, kinds, agent, work) {
             None => candidates.file(kind, key, true),
             Some(Misfit::GroupCap) => candidates.file(kind, key, false),

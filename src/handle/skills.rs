@@ -51,7 +51,9 @@ impl State {
                         "needs a duration (for_ms): every stage but the last relaxes after one",
                     ));
                 }
-                (false, Some(0)) => return Err(invalid(i, "lasts 0 ms; a stage lasts at least 1 ms")),
+                (false, Some(0)) => {
+                    return Err(invalid(i, "lasts 0 ms; a stage lasts at least 1 ms"));
+                }
                 (true, Some(_)) => {
                     return Err(invalid(
                         i,

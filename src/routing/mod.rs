@@ -32,9 +32,9 @@ use chrono::TimeDelta;
 
 use crate::agent::Agent;
 use crate::conversation::Conversation;
-use crate::group::Group;
 use crate::ctx::Ctx;
 use crate::event::{AssignReason, DrainTrigger};
+use crate::group::Group;
 use crate::keys::{AgentKey, ConvKey, GroupKey, KindKey, ReqKey};
 use crate::routing::candidates::{CandKey, Ratio};
 use crate::routing::fit::{Misfit, Work};

@@ -86,7 +86,11 @@ impl ReqSet {
     /// How well an agent with `levels` matches, for best skilled (R-SK3): the sum of its levels
     /// on the required skills, and how many preferred skills it holds at the preferred level.
     pub(crate) fn score(&self, levels: &Levels) -> (u32, u32) {
-        let sum = self.required.iter().map(|(s, _)| u32::from(levels.level(s))).sum();
+        let sum = self
+            .required
+            .iter()
+            .map(|(s, _)| u32::from(levels.level(s)))
+            .sum();
         let matched = self
             .preferred
             .iter()

@@ -405,11 +405,17 @@ impl State {
         let Some(stage) = c.stage_index() else {
             return match c.routing.as_ref().map_or(0, |r| r.stage) {
                 0 => Ok(()),
-                _ => Err(format!("conversation `{}` is in a stage it does not have", c.id)),
+                _ => Err(format!(
+                    "conversation `{}` is in a stage it does not have",
+                    c.id
+                )),
             };
         };
         if stage as usize >= stages.len() {
-            return Err(format!("conversation `{}` is in a stage it does not have", c.id));
+            return Err(format!(
+                "conversation `{}` is in a stage it does not have",
+                c.id
+            ));
         }
         let skills = Skills::compile(&self.config);
         let last = stages.len() - 1;

@@ -95,7 +95,10 @@ fn r_sk1_r_sk2_r_sk5_skills_stages_and_skill_updates_over_http() {
         .stage(Stage::new().require("billing", 1));
     let answer = service.ok("POST", "/visitors", &body(&Command::VisitorArrives(c1)));
     assert_eq!(events(&answer, "ConversationQueued").len(), 1, "{answer}");
-    assert!(events(&answer, "ConversationAssigned").is_empty(), "{answer}");
+    assert!(
+        events(&answer, "ConversationAssigned").is_empty(),
+        "{answer}"
+    );
     let view = service.get("/conversations/c1").json();
     assert_eq!(view["stage"], 0, "{view}");
     assert_eq!(
@@ -157,7 +160,10 @@ fn r_sk1_r_sk2_r_sk5_skills_stages_and_skill_updates_over_http() {
         .stage(Stage::new().require("german", 5).for_ms(50))
         .stage(Stage::new().require("billing", 1));
     let answer = service.ok("POST", "/visitors", &body(&Command::VisitorArrives(c2)));
-    assert!(events(&answer, "ConversationAssigned").is_empty(), "{answer}");
+    assert!(
+        events(&answer, "ConversationAssigned").is_empty(),
+        "{answer}"
+    );
     let view = wait_for(Duration::from_secs(20), "c2 relaxed and assigned", || {
         let view = service.get("/conversations/c2").json();
         (view["state"] == json!({"type": "Active", "agent": "bo"})).then_some(view)
