@@ -36,7 +36,11 @@ pub enum Command {
     /// which is re-filed under each kind), or O(log n + min(ahead, behind)) to queue. Finding
     /// the agent looks only at the candidates its group files under its kind, O(log a), plus
     /// one step per candidate at the cap of the conversation's own group when another group
-    /// (designated, overflow) routes it (R-K3).
+    /// (designated, overflow) routes it (R-K3). With [stages](Arrival::stages), the candidates
+    /// are those of its routing key (group, requirement set): O(log a) when the key exists,
+    /// plus O(members · r) in each group it waits in where it is the first open conversation
+    /// needing that set (`r` skills named), and the chosen agent is re-filed under the keys it
+    /// meets too: O((g + k) · K · log a) (see the crate docs, "Cost").
     VisitorArrives(Arrival),
     /// A visitor gives up before an agent took the conversation on (abandons): from the queue,
     /// the pool, or while it is offered to an agent who has not accepted yet (the offer is
@@ -57,7 +61,8 @@ pub enum Command {
     /// it transferred, declined or missed them, or because they are another group's work
     /// (overflowed or designated there) of which it holds as much as that group's cap allows
     /// (each is stepped over once per look). Conversations past the redirect limit wait apart
-    /// and cost nothing here.
+    /// and cost nothing here. With skills, `g` counts the routing keys the agent meets too
+    /// (R-SK4): it looks at their heads as at its groups'.
     AgentStatusChanged {
         /// The agent.
         agent: AgentId,
@@ -307,8 +312,10 @@ pub enum Command {
         schedule: ScheduleId,
     },
     /// Time passes: fire every deadline at or before `now`, earliest first. Deadlines at the
-    /// same instant fire in the order they were set, except that a conversation's overflow
-    /// (R-S4) comes before its maximum wait (R-Q3). Early or repeated ticks are harmless
+    /// same instant fire in the order they were set, except that a conversation's stage
+    /// boundary (its stages that fall due, then its overflow, R-SK2, R-S4) comes before its
+    /// maximum wait (R-Q3). A stage that relaxes moves the conversation between routing keys,
+    /// O(groups it waits in · log n), plus O(members · r) for a key it is first to need. Early or repeated ticks are harmless
     /// (R-C2).
     ///
     /// Cost: O(log t) per deadline due, plus what each does; nothing is scanned.
@@ -318,9 +325,10 @@ pub enum Command {
     ///
     /// Cost: O(g · K · log a), plus the work the agent takes.
     RegisterAgent(AgentSpec),
-    /// Change an agent's limit or groups (R-A1, R-A3).
+    /// Change an agent's limit, groups, schedules or skills (R-A1, R-A3, R-SK5).
     ///
-    /// Cost: O(g · K · log a), plus the work the agent takes or the offers it loses.
+    /// Cost: O(g · K · log a), plus the work the agent takes or the offers it loses; a change
+    /// of skills or groups re-checks it against the routing keys of its groups, O(keys · r).
     UpdateAgent(AgentUpdate),
     /// Remove an agent. The conversations it holds go back to their queues at their original
     /// place and are routed again.

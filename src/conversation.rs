@@ -113,7 +113,7 @@ impl Phase {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Conversation {
     pub id: ConversationId,
@@ -162,6 +162,59 @@ pub(crate) struct Conversation {
     /// Its arrival sequence number, unique for the engine's lifetime: the tie-break of every
     /// order that says "earlier arrival first".
     pub seq: u64,
+}
+
+/// Equality of what a snapshot stores (for [`Snapshot`](crate::Snapshot)'s): the requirement
+/// set's key, which a rebuild may number differently, is left out.
+impl PartialEq for Conversation {
+    fn eq(&self, other: &Self) -> bool {
+        self.stored() == other.stored()
+    }
+}
+
+impl Eq for Conversation {}
+
+impl Conversation {
+    /// Every field but the derived requirement key. Every field is named, so that a new one
+    /// must be placed on one side or the other.
+    fn stored(&self) -> impl PartialEq + '_ {
+        let Conversation {
+            id,
+            visitor,
+            group,
+            priority,
+            kind,
+            req: _,
+            kind_key,
+            arrived_at,
+            routing,
+            redirects,
+            stalled,
+            replied,
+            phase,
+            waiting_since,
+            first_assigned_at,
+            goal,
+            silent_since,
+            reminded,
+            timers,
+            key,
+            seq,
+        } = self;
+        (
+            (id, visitor, group, priority, kind, kind_key, arrived_at),
+            (routing, redirects, stalled, replied, phase, waiting_since),
+            (
+                first_assigned_at,
+                goal,
+                silent_since,
+                reminded,
+                timers,
+                key,
+                seq,
+            ),
+        )
+    }
 }
 
 fn implicit_kind() -> KindId {

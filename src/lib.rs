@@ -240,6 +240,78 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! ## Skills and stages
+//!
+//! A desk that routes by language and product declares its skills in [`Config::skills`]
+//! (R-SK1..R-SK5). Agents hold skills with a proficiency level from 1 to 10
+//! ([`AgentSpec::skill`], changed at run time by [`AgentUpdate::skills`]); a conversation
+//! carries requirements in **stages** ([`Arrival::stages`], [`Stage`]): the skills an agent must
+//! hold at least at a level, the skills it should preferably hold, groups whose agents join as
+//! candidates, and how long the stage lasts before the next, more relaxed one. Stage `i` begins
+//! at arrival plus the durations of the stages before it, as an ordinary deadline, with
+//! [`Event::StageAdvanced`]; the conversation keeps its place in the queue. Requirements apply
+//! in every group the conversation waits in, and to the designated and last agents; manual
+//! assignment and transfer to an agent ignore them, like every capacity dimension.
+//!
+//! Groups stay what they were: a group is the special case "one skill, any level", and a
+//! group's overflow ([`GroupSpec::overflow`]) is the special case of a stage that adds groups
+//! and keeps the requirements. Both are one timeline of deadlines per conversation: at one
+//! instant, the stages that fall due relax first, in order, then the overflow groups join, then
+//! a maximum wait may turn the visitor away.
+//!
+//! Groups choose among the qualified agents with their strategy, or with
+//! [`Strategy::BestSkilled`]: the highest sum of levels on the required skills, then the most
+//! preferred skills matched, then the least recently assigned, then registration order. Every
+//! assignment of a conversation with stages says which stage and skills qualified the agent
+//! ([`SkillMatch`], beside the [`AssignReason`] naming the strategy, R-B1). Requirements no agent
+//! meets are accepted: the conversation waits, as for a group with no one online, until a
+//! stage relaxes, an agent gains the skills, or the queue's limits turn it away.
+//!
+//! A desk that declares no skills and sends no stages routes exactly as before skills.
+//!
+//! ```
+//! use chrono::{DateTime, TimeDelta, Utc};
+//! use switchboard::{
+//!     AgentSpec, AgentStatus, Arrival, Command, Config, Engine, Event, GroupSpec, Stage,
+//!     Strategy,
+//! };
+//!
+//! let t0: DateTime<Utc> = "2026-03-02T09:00:00Z".parse()?;
+//! let config = Config {
+//!     skills: vec!["english".into(), "german".into(), "billing".into()],
+//!     ..Config::default()
+//! };
+//! let mut engine = Engine::new(config)?;
+//! let support = GroupSpec::new("support").strategy(Strategy::BestSkilled);
+//! engine.handle(t0, Command::RegisterGroup(support))?;
+//! let greta = AgentSpec::new("greta").status(AgentStatus::Online).group("support");
+//! engine.handle(t0, Command::RegisterAgent(greta.skill("german", 9).skill("billing", 6)))?;
+//!
+//! // English and billing for 30 seconds, then any billing agent.
+//! let arrival = Arrival::new("c1", "v1", "support")
+//!     .stage(Stage::new().require("english", 5).require("billing", 5).for_ms(30_000))
+//!     .stage(Stage::new().require("billing", 1));
+//! engine.handle(t0, Command::VisitorArrives(arrival))?;
+//! assert_eq!(engine.conversation("c1").expect("known").position, Some(1));
+//! assert_eq!(engine.next_deadline(), Some(t0 + TimeDelta::seconds(30)));
+//!
+//! let outcome = engine.handle(t0 + TimeDelta::seconds(30), Command::Tick)?;
+//! assert!(matches!(&outcome.events[0], Event::StageAdvanced { stage: 1, .. }));
+//! let (conversation, agent, skills) = outcome
+//!     .events
+//!     .iter()
+//!     .find_map(|e| match e {
+//!         Event::ConversationAssigned { conversation, agent, skills, .. } => {
+//!             Some((conversation, agent, skills.as_ref()?))
+//!         }
+//!         _ => None,
+//!     })
+//!     .expect("assigned once the stage relaxed");
+//! assert_eq!((conversation.as_str(), agent.as_str()), ("c1", "greta"));
+//! assert_eq!((skills.stage, skills.required[0].level), (1, 6));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! ## The two reception modes
 //!
 //! **Real-time** (the default, R-M1): a visitor with no agent free waits in its group's queue,
@@ -393,6 +465,16 @@
 //! declined or missed, or that is another group's work at whose cap the agent is); a `Tick`
 //! costs O(log t) per deadline due. Each command documents its cost; see also
 //! `BENCHMARKS.md`.
+//!
+//! With skills, the indexes are kept per **routing key**: a group and a distinct requirement
+//! set in use there (R-SK4). A key is made when the first open conversation waiting in the
+//! group needs its set, filing the group's members that meet it (O(members · r), `r` the skills
+//! the set names), and dropped with the last such conversation. An agent is filed under the
+//! keys it meets, so re-filing it after its load changes costs O((g + k) · K · log a), `k`
+//! the keys of its groups that it meets; a freed agent looks at the heads of the same keys:
+//! O((g + k) · K · log n) per conversation it takes. An arrival with requirements costs
+//! O(K · log a) to find a qualified agent with room in a key that exists. Changing an agent's
+//! skills or groups re-checks it against the keys of its groups: O(keys · r).
 //!
 //! Memory is the host's to bound: finished conversations stay until [`Command::Forget`], and
 //! the last agent of every visitor an agent served stays until [`Command::ForgetVisitor`]. The

@@ -626,21 +626,33 @@ impl State {
     /// first to need (R-SK4): O(members · r) for a new one.
     pub(crate) fn claim_groups(&mut self, c: ConvKey) {
         let r = self.stage_req(c);
-        self.conv_mut(c).req = r;
-        let groups: Vec<GroupKey> = self.conv(c).waiting_groups().collect();
+        let conv = self.conversations.get_mut(c).expect(CONV);
+        conv.req = r;
+        if r == 0 {
+            // The common case: no routing key to hold, nothing to collect.
+            for g in conv.waiting_groups() {
+                self.groups.get_mut(&g).expect(GROUP).open += 1;
+            }
+            return;
+        }
+        let groups: Vec<GroupKey> = conv.waiting_groups().collect();
         for g in groups {
             self.groups.get_mut(&g).expect(GROUP).open += 1;
-            if r != 0 {
-                self.ensure_route(g, r);
-                self.group_mut(g).routes.get_mut(&r).expect(ROUTE).users += 1;
-            }
+            self.ensure_route(g, r);
+            self.group_mut(g).routes.get_mut(&r).expect(ROUTE).users += 1;
         }
     }
 
     /// Undoes [`State::claim_groups`]; a routing key left unused goes.
     pub(crate) fn release_groups(&mut self, c: ConvKey) {
-        let conv = self.conv(c);
+        let conv = self.conversations.get(c).expect(CONV);
         let r = conv.req;
+        if r == 0 {
+            for g in conv.waiting_groups() {
+                self.groups.get_mut(&g).expect(GROUP).open -= 1;
+            }
+            return;
+        }
         let groups: Vec<GroupKey> = conv.waiting_groups().collect();
         self.release(&groups, r);
     }
@@ -726,6 +738,29 @@ impl State {
                 r,
             );
         }
+    }
+
+    /// The member of `g` its strategy would give conversation `c` as the group's own work,
+    /// meeting the requirements in force: for a manual assignment to a group (R-X1), which
+    /// rehomes the conversation there. Where `g` has no routing key for them yet, one is made
+    /// for the lookup and dropped after: O(members · r).
+    pub(crate) fn pick_as_own(
+        &mut self,
+        g: GroupKey,
+        c: ConvKey,
+        excluded: &[AgentKey],
+    ) -> Option<AgentKey> {
+        let conv = self.conv(c);
+        let (kind, r) = (conv.kind_key, conv.req);
+        let made = r != 0 && !self.group(g).routes.contains_key(&r);
+        if made {
+            self.ensure_route(g, r);
+        }
+        let picked = self.pick(g, kind, g, r, excluded);
+        if made {
+            self.drop_route(g, r);
+        }
+        picked
     }
 
     /// Drops routing key (g, r), unused now. O(qualified · keys of each).

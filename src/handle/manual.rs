@@ -72,12 +72,15 @@ impl State {
             });
         }
         let holder = conv.phase.holder();
+        let snoozed = matches!(conv.phase, Phase::Snoozed { .. });
         let (agent, reason) = match to {
             To::Agent(a) => (a, AssignReason::Manual),
             To::Group(g) => {
                 // The group takes the conversation on as its own work (it is rehomed there).
+                // Its strategy picks among the members that meet the requirements in force;
+                // with none free, the least loaded member takes it whatever its skills.
                 let excluded: Vec<AgentKey> = holder.into_iter().collect();
-                match self.pick(g, conv.kind_key, g, 0, &excluded) {
+                match self.pick_as_own(g, c, &excluded) {
                     Some(a) => (
                         a,
                         AssignReason::ManualToGroup {
@@ -103,7 +106,6 @@ impl State {
             });
         }
 
-        let snoozed = matches!(conv.phase, Phase::Snoozed { .. });
         match holder {
             Some(from) => {
                 if !snoozed {
