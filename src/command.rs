@@ -350,9 +350,12 @@ pub enum Command {
     /// Cost: O(members · g · K · log a), plus the work members take; with a changed cap, plus
     /// O(a) and the work every agent with room takes.
     UpdateGroup(GroupUpdate),
-    /// Remove a group that no open conversation names. Its agents stay, without it.
+    /// Remove a group that no open conversation names: as its own, designated, overflow or
+    /// joined group, or in a stage it has not entered yet (R-SK2). Its agents stay, without
+    /// it.
     ///
-    /// Cost: O(members · g · K · log a), plus the work members take.
+    /// Cost: O(members · g · K · log a), plus the work members take, plus O(conversations) to
+    /// look for stages that name it.
     RemoveGroup {
         /// The group.
         group: GroupId,

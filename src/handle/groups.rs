@@ -122,7 +122,17 @@ impl State {
     /// `RemoveGroup`: O(members · groups · log agents), plus the work members take.
     pub(crate) fn remove_group(&mut self, ctx: &mut Ctx, id: &GroupId) -> Result<(), Error> {
         let g = self.group_key(id)?;
-        let open = self.group(g).open;
+        // Open conversations that wait in it, and those whose later stages name it.
+        let staged = self
+            .conversations
+            .values()
+            .filter(|c| c.phase.is_open())
+            .filter(|c| {
+                let waits_in = c.waiting_groups().any(|w| w == g);
+                !waits_in && c.stages().iter().any(|s| s.groups.contains(id))
+            })
+            .count();
+        let open = self.group(g).open + staged as u64;
         if open > 0 {
             return Err(Error::GroupInUse {
                 group: id.clone(),
