@@ -63,10 +63,9 @@ impl State {
                     designated_agent,
                     designated_group,
                     stages: arrival.stages.clone().unwrap_or_default(),
-                    joined: joined
-                        .into_iter()
-                        .filter(|g| *g != group && Some(*g) != designated_group)
-                        .collect(),
+                    // A stage group that is also the designated group stays joined after the
+                    // designation ends.
+                    joined: joined.into_iter().filter(|g| *g != group).collect(),
                     ..Routing::default()
                 })
             }),

@@ -171,8 +171,17 @@ impl State {
         if served || !self.conv(c).phase.is_waiting() {
             return;
         }
-        // The boundaries still ahead; an overflow that fell due has been handled.
-        let next = self.next_boundary(c).filter(|at| *at > ctx.now);
+        // The boundaries still ahead: the next stage, and the overflow unless it fell due
+        // now (handled, even when it joined nothing).
+        let conv = self.conv(c);
+        let group = self.group(conv.group);
+        let overflow = (!group.overflow.is_empty() && conv.overflow().is_empty())
+            .then(|| after(conv.arrived_at, group.overflow_after_secs))
+            .filter(|at| *at > ctx.now);
+        let next = match (conv.next_stage_at(), overflow) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         self.disarm(c, Slot::Stage);
         if let Some(at) = next {
             self.arm(c, at, TimerKind::Stage);
@@ -188,21 +197,28 @@ impl State {
         let Some(stage) = conv.stages().get(next as usize).cloned() else {
             return;
         };
+        // The stage's groups join for good, even one it waits in now as its designated
+        // group (a designation ends when it is served); those it did not wait in are new.
         let waiting: Vec<GroupKey> = conv.waiting_groups().collect();
-        let mut added: Vec<GroupKey> = Vec::new();
+        let mut joined: Vec<GroupKey> = Vec::new();
         for id in &stage.groups {
             if let Some(&g) = self.group_ids.get(id)
-                && !waiting.contains(&g)
-                && !added.contains(&g)
+                && g != conv.group
+                && !conv.joined().contains(&g)
+                && !joined.contains(&g)
             {
-                added.push(g);
+                joined.push(g);
             }
         }
+        let added: Vec<GroupKey> = joined
+            .iter()
+            .copied()
+            .filter(|g| !waiting.contains(g))
+            .collect();
         for &g in &added {
             self.touch(ctx, g);
         }
         self.unfile_waiting(c);
-        let joined = added.clone();
         self.reclaim(c, |state| {
             state.conv_mut(c).with_routing(|r| {
                 r.stage = next;

@@ -26,7 +26,7 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 use switchboard::{
     AgentId, AgentView, Command, ConversationId, ConversationView, Counters, Error, GroupId,
-    GroupView, ItemResult, ReceptionMode, VisitorId,
+    GroupView, ItemResult, ReceptionMode, SkillLevel, VisitorId,
 };
 use tokio::sync::watch;
 use tokio_stream::wrappers::BroadcastStream;
@@ -450,6 +450,14 @@ pub struct QueueEntry {
     pub waited_ms: Option<u64>,
     /// The engine's estimate of its remaining wait (R-B2), once the group has served two.
     pub estimated_wait_ms: Option<u64>,
+    /// Its stage of requirements in force (R-SK2), for a conversation with stages, in a
+    /// listing limited to the head of the queue (`GET /state?limit=N`, as the page asks).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stage: Option<u32>,
+    /// What that stage requires: skills with minimum levels (`switchboard::SkillLevel`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(value_type = Vec<Object>)]
+    pub requires: Vec<SkillLevel>,
 }
 
 /// A group's queue, best first, in one pass: O(queue), with the projection's record of each
@@ -488,6 +496,8 @@ pub fn queue_entries(view: &View, group: &GroupId) -> Option<Vec<QueueEntry>> {
                     estimated_wait_ms: unit
                         .filter(|_| own)
                         .map(|unit| duration_ms(unit * position)),
+                    stage: None,
+                    requires: Vec::new(),
                 }
             })
             .collect(),
@@ -540,9 +550,19 @@ pub struct DeskState {
     pub agents: Vec<AgentView>,
 }
 
-/// `limit`: at most this many entries of each queue (the page asks for the head only).
+/// `limit`: at most this many entries of each queue (the page asks for the head only). Only
+/// then do the entries carry their stage and requirements: the engine's view of a queued
+/// conversation counts its position, O(min(ahead, behind)), so a head of `limit` costs
+/// O(limit²) per queue, where a whole queue would cost its square.
 fn desk_state(view: &View, limit: Option<usize>) -> DeskState {
     let engine = &view.engine;
+    let staged = |mut entry: QueueEntry| {
+        if let Some(conversation) = engine.conversation(&entry.id) {
+            entry.stage = conversation.stage;
+            entry.requires = conversation.requires;
+        }
+        entry
+    };
     DeskState {
         seq: view.seq,
         now: engine.now(),
@@ -553,7 +573,10 @@ fn desk_state(view: &View, limit: Option<usize>) -> DeskState {
             .groups()
             .filter_map(|id| {
                 let mut queue = queue_entries(view, id)?;
-                queue.truncate(limit.unwrap_or(usize::MAX));
+                if let Some(limit) = limit {
+                    queue.truncate(limit);
+                    queue = queue.into_iter().map(staged).collect();
+                }
                 Some(GroupState {
                     group: engine.group(id)?,
                     queue,

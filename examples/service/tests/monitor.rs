@@ -48,10 +48,13 @@ return {
     duty: text(row.querySelector(".duty")),
     load: text(row.querySelector(".load")),
     kinds: text(row.querySelector(".kinds")),
+    skills: text(row.querySelector(".skills")),
     conversations: text(row.querySelector(".conversations")),
   }])),
   queues: Object.fromEntries([...document.querySelectorAll("#queues [data-queue]")].map((q) =>
     [q.dataset.queue, [...q.querySelectorAll("[data-conversation]")].map((li) => li.dataset.conversation)])),
+  stages: Object.fromEntries([...document.querySelectorAll("#queues [data-conversation], #pool [data-conversation]")]
+    .map((li) => [li.dataset.conversation, text(li.querySelector(".stage"))])),
   pool: ids("#pool"),
   snoozed: ids("#snoozed"),
   feed: [...document.querySelectorAll("#feed [data-event]")].map((li) => li.textContent),
@@ -448,6 +451,46 @@ fn the_wallboard_follows_the_desk_live() {
     browser.until("bo's load per kind", |page| {
         page["agents"]["bo"]["kinds"] == "email 1" && page["agents"]["bo"]["load"] == "2/2"
     });
+
+    // Skills (R-SK1, R-SK2): the desk declares skills, bo gets some, and his row shows them
+    // with their levels. A visitor who needs German waits (nobody speaks it) and the queue
+    // shows its stage and what it requires; another's first stage lasts 1 ms, so the service's
+    // timer relaxes it at once, and the page shows its stage 1.
+    assert!(
+        browser.read()["agents"]["bo"]["skills"].is_null(),
+        "no skills shown yet"
+    );
+    service.ok(
+        "PUT",
+        "/config",
+        r#"{"kinds": [{"kind": "default", "cost": 1}, {"kind": "email", "cost": 1}],
+            "skills": ["english", "german", "billing"]}"#,
+    );
+    let update = r#"{"type": "UpdateAgent", "agent": "bo", "skills": [
+        {"skill": "english", "level": 8}, {"skill": "billing", "level": 5}]}"#;
+    service.ok("POST", "/commands", update);
+    let stages = |first_ms: u64| {
+        json!([
+            {"require": [{"skill": "german", "level": 5}, {"skill": "billing", "level": 5}], "for_ms": first_ms},
+            {"require": [{"skill": "billing", "level": 1}]},
+        ])
+    };
+    for (id, first_ms) in [("s1", 3_600_000), ("s2", 1)] {
+        let arrival = json!({"conversation": id, "visitor": id, "group": "support", "stages": stages(first_ms)});
+        service.ok("POST", "/visitors", &arrival.to_string());
+    }
+    let page = browser.until("bo's skills and the stages of s1 and s2", |page| {
+        page["agents"]["bo"]["skills"] == "english 8 · billing 5"
+            && page["stages"]["s1"] == "· stage 0 · needs german 5 · billing 5"
+            && page["stages"]["s2"] == "· stage 1 · needs billing 1"
+    });
+    let feed = page["feed"].to_string();
+    assert!(
+        feed.contains("StageAdvanced s2 stage 1 · needs billing 1"),
+        "the event feed: {feed}"
+    );
+    // c3 has no stages: nothing shown.
+    assert!(page["stages"]["c3"].is_null(), "{}", page["stages"]);
 
     // R-HS2 in the browser: a file:// page (Origin: null) tries to remove ana, as a page of
     // another site could: the service refuses it, and ana stays.

@@ -6,11 +6,12 @@
 //! cargo run --release -p simulate                          # the default day
 //! cargo run --release -p simulate -- examples/scenarios/erlang_c.toml
 //! cargo run --release -p simulate -- --compare
-//! cargo run --release -p simulate -- examples/scenarios/multichannel.toml   # work kinds
+//! cargo run --release -p simulate -- examples/scenarios/multichannel.toml   # kinds, skills
 //! ```
 //!
-//! A scenario may define work kinds (`[[engine.kinds]]`, a group's `mix` and `agent_cap`);
-//! the report then splits its figures by kind. See docs/SIMULATE.md.
+//! A scenario may define work kinds (`[[engine.kinds]]`, a group's `mix` and `agent_cap`)
+//! and skills (`engine.skills`, a team's `skills`, a mix stream's `stages`); the report then
+//! splits its figures by kind and by requirement set. See docs/SIMULATE.md.
 //!
 //! The engine stays what it is in production: deterministic and clock-free. This host owns
 //! time (a calendar of what visitors and agents will do, plus a `Command::Tick` at each
@@ -199,19 +200,25 @@ fn variants(sc: &Scenario, compare: bool) -> Vec<Variant> {
     if !compare {
         return vec![Variant::as_written()];
     }
-    let mut out: Vec<Variant> = [
+    let mut strategies = vec![
         Strategy::LeastRecentlyAssigned,
         Strategy::RoundRobin,
         Strategy::LeastLoaded,
         Strategy::AgentPriority,
-    ]
-    .into_iter()
-    .map(|s| Variant {
-        label: report::strategy_name(s),
-        strategy: Some(s),
-        mode: None,
-    })
-    .collect();
+    ];
+    // Best skilled differs from least recently assigned only where conversations require
+    // skills.
+    if !sc.engine.skills.is_empty() {
+        strategies.push(Strategy::BestSkilled);
+    }
+    let mut out: Vec<Variant> = strategies
+        .into_iter()
+        .map(|s| Variant {
+            label: report::strategy_name(s),
+            strategy: Some(s),
+            mode: None,
+        })
+        .collect();
     let other = if sc.engine.mode == ReceptionMode::RealTime {
         ReceptionMode::Asynchronous
     } else {
@@ -282,6 +289,14 @@ fn run(options: &Options) -> Result<(), String> {
             format!("By kind of work, {}", r.variant.label)
         };
         if let Some(table) = report::kinds_table(r, &title) {
+            print!("\n{table}");
+        }
+        let title = if results.len() == 1 {
+            "By skill".to_owned()
+        } else {
+            format!("By skill, {}", r.variant.label)
+        };
+        if let Some(table) = report::skills_table(r, &title) {
             print!("\n{table}");
         }
     }
@@ -402,6 +417,170 @@ mod tests {
         assert_eq!(r.counters.assigned_manually, 0);
         assert_eq!(r.blocked_together, 0);
         assert!(report::kinds_table(&r, "By kind").is_some());
+    }
+
+    /// What the skills test saw of the day: per conversation its stages (from its
+    /// `VisitorArrives`) and the stage in force (from `StageAdvanced`), per agent its skills
+    /// (from `RegisterAgent`).
+    #[derive(Default)]
+    struct SkillAudit {
+        stages: std::collections::BTreeMap<String, Vec<switchboard::Stage>>,
+        in_force: std::collections::BTreeMap<String, u32>,
+        skills: std::collections::BTreeMap<String, Vec<switchboard::SkillLevel>>,
+        automatic: u64,
+        unqualified: Vec<String>,
+        relaxed: std::collections::BTreeSet<String>,
+        picked_after_relaxing: u64,
+    }
+
+    impl SkillAudit {
+        fn see(&mut self, command: &switchboard::Command, events: &[switchboard::Event]) {
+            use switchboard::{AssignReason, Command, Event};
+            match command {
+                Command::RegisterAgent(spec) => {
+                    self.skills
+                        .insert(spec.agent.to_string(), spec.skills.clone());
+                }
+                Command::VisitorArrives(arrival) => {
+                    if let Some(stages) = &arrival.stages {
+                        self.stages
+                            .insert(arrival.conversation.to_string(), stages.clone());
+                    }
+                }
+                _ => {}
+            }
+            for event in events {
+                let (conversation, agent, skills) = match event {
+                    Event::StageAdvanced {
+                        conversation,
+                        stage,
+                        requires,
+                        ..
+                    } => {
+                        let id = conversation.to_string();
+                        let before = self.in_force.insert(id.clone(), *stage).unwrap_or(0);
+                        assert_eq!(*stage, before + 1, "{id} skipped a stage");
+                        assert_eq!(
+                            requires, &self.stages[&id][*stage as usize].require,
+                            "{id} stage {stage}"
+                        );
+                        self.relaxed.insert(id);
+                        continue;
+                    }
+                    Event::ConversationAssigned {
+                        conversation,
+                        agent,
+                        reason,
+                        skills,
+                        ..
+                    } if !matches!(
+                        reason,
+                        AssignReason::Manual
+                            | AssignReason::ManualToGroup { .. }
+                            | AssignReason::Transfer
+                    ) =>
+                    {
+                        (conversation, agent, skills)
+                    }
+                    Event::ConversationOffered {
+                        conversation,
+                        agent,
+                        skills,
+                        ..
+                    } => (conversation, agent, skills),
+                    _ => continue,
+                };
+                let id = conversation.to_string();
+                let Some(stages) = self.stages.get(&id) else {
+                    continue;
+                };
+                self.automatic += 1;
+                let stage = self.in_force.get(&id).copied().unwrap_or(0);
+                self.picked_after_relaxing += u64::from(stage > 0);
+                let held = &self.skills[agent.as_str()];
+                let level = |skill: &switchboard::SkillId| {
+                    held.iter()
+                        .find(|l| &l.skill == skill)
+                        .map_or(0, |l| l.level)
+                };
+                let required = &stages[stage as usize].require;
+                if required.iter().any(|r| level(&r.skill) < r.level) {
+                    self.unqualified
+                        .push(format!("{id} to {agent} at stage {stage}: {event:?}"));
+                }
+                // R-B1: the explanation names the stage in force and the agent's own levels.
+                let explained = skills.as_ref().expect("a conversation with stages");
+                assert_eq!(explained.stage, stage, "{event:?}");
+                let levels: Vec<u8> = explained.required.iter().map(|l| l.level).collect();
+                let own: Vec<u8> = required.iter().map(|r| level(&r.skill)).collect();
+                assert_eq!(levels, own, "{event:?}");
+            }
+        }
+    }
+
+    /// R-SK1, R-SK2, R-SK3, R-B1: the shipped multilingual day, as written and under best
+    /// skilled. Checked from the commands and events alone: no conversation is ever chosen
+    /// automatically for an agent lacking a skill its stage in force requires (at that
+    /// level), stages advance one at a time to what the arrival said, some conversations do
+    /// relax and some are answered after relaxing, and the report by skill adds up.
+    #[test]
+    fn r_sk2_the_multilingual_day_never_gives_work_to_an_unqualified_agent_and_relaxes() {
+        let path = workspace().join("examples/scenarios/multichannel.toml");
+        let options = args(&path.display().to_string())
+            .expect("valid")
+            .expect("not help");
+        let (sc, _) = load(&options).expect("the multichannel scenario");
+        for variant in [
+            Variant::as_written(),
+            Variant {
+                label: "best skilled".into(),
+                strategy: Some(Strategy::BestSkilled),
+                mode: None,
+            },
+        ] {
+            let mut audit = SkillAudit::default();
+            let mut see =
+                |_: chrono::DateTime<chrono::Utc>,
+                 command: &switchboard::Command,
+                 events: &[switchboard::Event]| audit.see(command, events);
+            let r = sim::run_observed(&sc, &variant, &ProgressBar::hidden(), Some(&mut see))
+                .expect("runs");
+            let label = &variant.label;
+            assert!(audit.automatic > 1000, "{label}: {}", audit.automatic);
+            assert!(
+                audit.unqualified.is_empty(),
+                "{label}: {} unqualified, the first: {:?}",
+                audit.unqualified.len(),
+                audit.unqualified.first()
+            );
+            assert!(!audit.relaxed.is_empty(), "{label}: nothing relaxed");
+            assert!(audit.picked_after_relaxing > 0, "{label}");
+            let sets: Vec<&str> = r.skills.iter().map(|s| s.label.as_str()).collect();
+            assert_eq!(
+                sets,
+                [
+                    "english+billing",
+                    "german+billing",
+                    "english+tech",
+                    "german+tech"
+                ]
+            );
+            let sum = |f: fn(&sim::SkillResult) -> u64| r.skills.iter().map(f).sum::<u64>();
+            assert_eq!(sum(|s| s.conversations), r.conversations, "{label}");
+            assert_eq!(sum(|s| s.answered), r.answered, "{label}");
+            assert_eq!(sum(|s| s.abandoned), r.abandoned, "{label}");
+            assert_eq!(
+                sum(|s| s.first_stage) + sum(|s| s.relaxed),
+                r.answered,
+                "{label}"
+            );
+            assert!(sum(|s| s.relaxed) > 0, "{label}");
+            // Levels come from the engine's explanations: at least 1 on each required skill.
+            for s in &r.skills {
+                assert!(s.levels > 0 && s.level_sum >= s.levels, "{label}: {s:?}");
+            }
+            assert!(report::skills_table(&r, "By skill").is_some());
+        }
     }
 
     #[test]

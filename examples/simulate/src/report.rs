@@ -8,7 +8,7 @@ use switchboard::{ReceptionMode, Strategy};
 
 use crate::erlang::Prediction;
 use crate::scenario::{ErlangFit, Scenario};
-use crate::sim::{BATCHES, KindResult, RunResult};
+use crate::sim::{BATCHES, KindResult, RunResult, SkillResult};
 use crate::stats::{half_width_95, jain, mean, percentile};
 
 pub fn strategy_name(strategy: Strategy) -> String {
@@ -233,42 +233,94 @@ pub fn kinds_table(r: &RunResult, title: &str) -> Option<String> {
     if r.kinds.is_empty() {
         return None;
     }
-    let columns: Vec<Vec<String>> = r
+    let columns: Vec<(&str, Vec<String>)> = r
         .kinds
         .iter()
-        .map(|k| kind_figures(k, r.staffed_slot_ms))
+        .map(|k| (k.kind.as_str(), kind_figures(k, r.staffed_slot_ms)))
         .collect();
-    let label_width = KIND_LABELS
+    Some(split_table(title, &KIND_LABELS, &columns))
+}
+
+/// The lines of the table by requirement set, each explained in docs/SIMULATE.md.
+pub const SKILL_LABELS: [&str; 8] = [
+    "Conversations",
+    "  answered by an agent",
+    "  abandoned in the queue",
+    "Service level: answered within 20 s",
+    "Wait until answered: average",
+    "Answered under the first stage",
+    "  after the requirements relaxed",
+    "Agent's level on required skills: average",
+];
+
+/// One requirement set's figures, in the order of [`SKILL_LABELS`]: the stage shares are of
+/// the answered conversations; the level is the mean of the answering agents' levels on each
+/// skill the stage in force required.
+pub fn skill_figures(s: &SkillResult) -> Vec<String> {
+    let n = s.conversations;
+    let within_20 = s.waits.iter().filter(|w| **w <= 20.0).count() as u64;
+    vec![
+        count(n),
+        count_share(s.answered, n),
+        count_share(s.abandoned, n),
+        percent(within_20, n),
+        mean(&s.waits).map_or("-".into(), wait),
+        count_share(s.first_stage, s.answered),
+        count_share(s.relaxed, s.answered),
+        if s.levels > 0 {
+            format!("{:.1}", s.level_sum as f64 / s.levels as f64)
+        } else {
+            "-".into()
+        },
+    ]
+}
+
+/// The run's figures split by requirement set (the first stage's required skills), one
+/// column per set, headed `title`; `None` when no stream has stages.
+pub fn skills_table(r: &RunResult, title: &str) -> Option<String> {
+    if r.skills.is_empty() {
+        return None;
+    }
+    let columns: Vec<(&str, Vec<String>)> = r
+        .skills
+        .iter()
+        .map(|s| (s.label.as_str(), skill_figures(s)))
+        .collect();
+    Some(split_table(title, &SKILL_LABELS, &columns))
+}
+
+/// A table of one run split into parts (kinds, requirement sets): `title` above the labels,
+/// one right-aligned column per part, headed by its name.
+fn split_table(title: &str, labels: &[&str], columns: &[(&str, Vec<String>)]) -> String {
+    let label_width = labels
         .iter()
         .map(|l| l.len())
         .chain([title.len()])
         .max()
         .unwrap_or(0);
-    let widths: Vec<usize> = r
-        .kinds
+    let widths: Vec<usize> = columns
         .iter()
-        .zip(&columns)
-        .map(|(k, col)| {
+        .map(|(name, col)| {
             col.iter()
                 .map(|v| v.chars().count())
-                .chain([k.kind.chars().count()])
+                .chain([name.chars().count()])
                 .max()
                 .unwrap_or(0)
         })
         .collect();
     let mut out = format!("{title:label_width$}");
-    for (k, w) in r.kinds.iter().zip(&widths) {
-        let _ = write!(out, "  {:>w$}", k.kind);
+    for ((name, _), w) in columns.iter().zip(&widths) {
+        let _ = write!(out, "  {name:>w$}");
     }
     out.push('\n');
-    for (i, label) in KIND_LABELS.iter().enumerate() {
+    for (i, label) in labels.iter().enumerate() {
         let _ = write!(out, "{label:label_width$}");
-        for (col, w) in columns.iter().zip(&widths) {
+        for ((_, col), w) in columns.iter().zip(&widths) {
             let _ = write!(out, "  {:>w$}", col[i]);
         }
         out.push('\n');
     }
-    Some(out)
+    out
 }
 
 /// Words joined into lines of at most `width` characters (a longer word gets its own line).
@@ -339,6 +391,10 @@ pub fn heading(sc: &Scenario, source: &str, results: &[RunResult]) -> String {
             })
             .collect();
         let _ = writeln!(out, "  kinds, units each: {}", kinds.join(" · "));
+    }
+    if !sc.engine.skills.is_empty() {
+        let skills: Vec<&str> = sc.engine.skills.iter().map(|s| s.as_str()).collect();
+        let _ = writeln!(out, "  skills: {}", skills.join(", "));
     }
     if sc.warmup_minutes > 0 {
         let _ = writeln!(
@@ -572,6 +628,71 @@ mod tests {
         // A desk without kinds has no such table.
         r.kinds.clear();
         assert_eq!(kinds_table(&r, "By kind of work"), None);
+    }
+
+    /// R-SK2: the table by skill splits answered conversations by the stage that applied.
+    #[test]
+    fn the_table_by_skill_splits_by_the_stage_that_applied() {
+        let set = SkillResult {
+            label: "german+billing".into(),
+            conversations: 10,
+            answered: 8,
+            abandoned: 2,
+            waits: vec![0.0, 0.0, 5.0, 10.0, 15.0, 20.0, 30.0, 90.0],
+            first_stage: 6,
+            relaxed: 2,
+            level_sum: 105,
+            levels: 14,
+        };
+        assert_eq!(
+            skill_figures(&set),
+            [
+                "10",
+                "8 (80.0%)",
+                "2 (20.0%)",
+                "60.0%",
+                "21.2 s",
+                "6 (75.0%)",
+                "2 (25.0%)",
+                "7.5"
+            ]
+        );
+        let none = SkillResult {
+            label: "english+tech".into(),
+            conversations: 3,
+            abandoned: 3,
+            ..SkillResult::default()
+        };
+        assert_eq!(
+            skill_figures(&none),
+            [
+                "3",
+                "0 (0.0%)",
+                "3 (100.0%)",
+                "0.0%",
+                "-",
+                "0 (-)",
+                "0 (-)",
+                "-"
+            ]
+        );
+        let columns = [
+            ("german+billing", skill_figures(&set)),
+            ("english+tech", skill_figures(&none)),
+        ];
+        let table = split_table("By skill", &SKILL_LABELS, &columns);
+        let lines: Vec<&str> = table.lines().collect();
+        assert_eq!(lines.len(), 1 + SKILL_LABELS.len(), "{table}");
+        assert_eq!(
+            lines[0].split_whitespace().collect::<Vec<_>>(),
+            ["By", "skill", "german+billing", "english+tech"]
+        );
+        assert!(
+            lines[6].starts_with("Answered under the first stage"),
+            "{table}"
+        );
+        assert!(lines[6].ends_with("6 (75.0%)         0 (-)"), "{table}");
+        assert!(lines.iter().all(|l| l.len() == lines[0].len()), "{table}");
     }
 
     #[test]

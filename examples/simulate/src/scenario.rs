@@ -8,7 +8,7 @@ use std::fmt;
 use chrono::NaiveDate;
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
-use switchboard::{Config, Overflow, ReceptionMode, Strategy};
+use switchboard::{Config, Overflow, ReceptionMode, SkillLevel, Stage, Strategy};
 
 /// A whole scenario, as written in the file.
 #[derive(Clone, Debug, Deserialize)]
@@ -89,13 +89,16 @@ pub struct Group {
     pub snooze: Option<Snooze>,
 }
 
-/// One kind of work in a group's `mix`.
+/// One arrival stream of a group's `mix`: a kind of work and, on a desk with skills, what its
+/// conversations require of an agent.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KindShare {
-    /// The kind, one of `engine.kinds`.
-    pub kind: String,
-    /// The share of the group's arrivals of this kind, in percent.
+    /// The kind, one of `engine.kinds`; none: the desk's default kind (the first of
+    /// `engine.kinds`, or no kind at all on a desk without kinds).
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// The share of the group's arrivals in this stream, in percent.
     pub percent: f64,
     /// Its handling time; none: the group's `handling`.
     #[serde(default)]
@@ -103,6 +106,31 @@ pub struct KindShare {
     /// Its visitors' patience; none: the group's `patience`.
     #[serde(default)]
     pub patience: Option<Dist>,
+    /// What an agent needs to take its conversations, in stages that relax over time
+    /// (R-SK2), as `switchboard::Arrival::stages`; none: nothing beyond the group.
+    #[serde(default)]
+    pub stages: Option<Vec<StageSpec>>,
+}
+
+/// One stage of a stream's requirements: `switchboard::Stage` with skills written
+/// `{ skill = level }` and the duration in seconds.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct StageSpec {
+    /// Skills an agent must hold, each at least at its level (1..=10).
+    #[serde(default)]
+    pub require: BTreeMap<String, u8>,
+    /// Skills an agent should hold at least at its level: `BestSkilled` ranks agents that
+    /// match more of them first.
+    #[serde(default)]
+    pub prefer: BTreeMap<String, u8>,
+    /// Groups whose agents become candidates from this stage on.
+    #[serde(default)]
+    pub groups: Vec<String>,
+    /// How long the stage applies before the next, in seconds: needed on every stage but the
+    /// last, which applies until the conversation is served.
+    #[serde(default)]
+    pub for_secs: Option<f64>,
 }
 
 /// Arrivals per hour: one rate all day, or one rate per hour from `open`.
@@ -180,6 +208,10 @@ pub struct Team {
     /// Their rank (1 first ..= 5 last) in some of their groups; 3 elsewhere.
     #[serde(default)]
     pub rank: BTreeMap<String, u8>,
+    /// Their skills with their levels (1..=10), `{ english = 8, billing = 5 }`; each one of
+    /// `engine.skills`.
+    #[serde(default)]
+    pub skills: BTreeMap<String, u8>,
     /// Their own reception limit; none: the largest of their groups', else the engine's
     /// `default_limit`.
     #[serde(default)]
@@ -450,8 +482,165 @@ impl Scenario {
         })
     }
 
-    /// A group's `mix`: known kinds, each once, shares adding up to 100, distributions that
-    /// make sense, and a kind its agents can hold.
+    /// The kind of a mix's stream: its index in `engine.kinds`, the desk's default kind (0)
+    /// for a stream that names none, `None` on a desk without kinds.
+    pub fn kind_index(&self, share: &KindShare) -> Option<usize> {
+        let kinds = &self.engine.kinds;
+        match &share.kind {
+            Some(kind) => kinds.iter().position(|k| k.kind.as_str() == kind),
+            None => (!kinds.is_empty()).then_some(0),
+        }
+    }
+
+    /// Skills written `{ skill = level }`, in the order `engine.skills` declares them.
+    pub fn skill_levels(&self, skills: &BTreeMap<String, u8>) -> Vec<SkillLevel> {
+        let mut levels: Vec<SkillLevel> = skills
+            .iter()
+            .map(|(skill, level)| SkillLevel::new(skill.as_str(), *level))
+            .collect();
+        levels.sort_by_key(|l| {
+            self.engine
+                .skills
+                .iter()
+                .position(|s| *s == l.skill)
+                .unwrap_or(usize::MAX)
+        });
+        levels
+    }
+
+    /// A stream's stages as the engine takes them.
+    pub fn engine_stages(&self, stages: &[StageSpec]) -> Vec<Stage> {
+        stages
+            .iter()
+            .map(|spec| Stage {
+                require: self.skill_levels(&spec.require),
+                prefer: self.skill_levels(&spec.prefer),
+                groups: spec.groups.iter().map(|g| g.as_str().into()).collect(),
+                for_ms: spec
+                    .for_secs
+                    .map(|secs| (secs * 1000.0).round().max(1.0) as u64),
+            })
+            .collect()
+    }
+
+    /// The name of a stream's requirements in the report: its first stage's required skills
+    /// joined by `+` in the order of `engine.skills` ("english+billing"), `anyone` for a first
+    /// stage that requires nothing, `no stages` for a stream without stages.
+    pub fn requirement_label(&self, stages: Option<&[StageSpec]>) -> String {
+        match stages.and_then(<[StageSpec]>::first) {
+            None => "no stages".into(),
+            Some(first) if first.require.is_empty() => "anyone".into(),
+            Some(first) => self
+                .skill_levels(&first.require)
+                .iter()
+                .map(|l| l.skill.as_str())
+                .collect::<Vec<_>>()
+                .join("+"),
+        }
+    }
+
+    /// A skill named at `field` with a level: declared in `engine.skills`, level 1..=10.
+    fn check_skill(&self, field: &str, skill: &str, level: u8) -> Result<(), String> {
+        let declared = &self.engine.skills;
+        if !declared.iter().any(|s| s.as_str() == skill) {
+            let known: Vec<&str> = declared.iter().map(|s| s.as_str()).collect();
+            return Err(if known.is_empty() {
+                format!("{field}: no skill is called `{skill}`: engine.skills declares none")
+            } else {
+                format!(
+                    "{field}: no skill is called `{skill}` (engine.skills has {})",
+                    known.join(", ")
+                )
+            });
+        }
+        if !(SkillLevel::MIN..=SkillLevel::MAX).contains(&level) {
+            return Err(format!(
+                "{field}: levels run from {} to {}, got {level}",
+                SkillLevel::MIN,
+                SkillLevel::MAX
+            ));
+        }
+        Ok(())
+    }
+
+    /// A stream's stages: at least one; known skills at levels 1..=10 and known groups; a
+    /// duration on every stage but the last; and an agent who can serve the last stage.
+    fn check_stages(&self, at: &str, group: &Group, stages: &[StageSpec]) -> Result<(), String> {
+        let Some(last) = stages.len().checked_sub(1) else {
+            return Err(format!(
+                "{at}.stages: give at least one stage, or leave stages out"
+            ));
+        };
+        for (i, stage) in stages.iter().enumerate() {
+            let here = format!("{at}.stages[{i}]");
+            for (field, skills) in [("require", &stage.require), ("prefer", &stage.prefer)] {
+                for (skill, level) in skills {
+                    self.check_skill(&format!("{here}.{field}.{skill}"), skill, *level)?;
+                }
+            }
+            for (j, g) in stage.groups.iter().enumerate() {
+                if !self.groups.iter().any(|x| &x.id == g) {
+                    return Err(format!("{here}.groups[{j}]: no group is called `{g}`"));
+                }
+            }
+            match stage.for_secs {
+                None if i < last => {
+                    return Err(format!(
+                        "{here}.for_secs: every stage but the last needs one (how long it applies before stage {})",
+                        i + 1
+                    ));
+                }
+                Some(_) if i == last => {
+                    return Err(format!(
+                        "{here}.for_secs: the last stage applies until the conversation is served; leave for_secs out"
+                    ));
+                }
+                Some(secs) if !(0.001..=7.0 * 86_400.0).contains(&secs) => {
+                    return Err(format!(
+                        "{here}.for_secs: must be a number of seconds from 0.001 to a week (604800), got {secs}"
+                    ));
+                }
+                _ => {}
+            }
+        }
+        // Someone must be able to take the conversations once every stage has relaxed: a
+        // member of the group, of its overflow groups or of the groups the stages add.
+        let mut candidates: BTreeSet<&str> = BTreeSet::from([group.id.as_str()]);
+        candidates.extend(
+            group
+                .overflow
+                .iter()
+                .flat_map(|o| o.groups.iter().map(|g| g.as_str())),
+        );
+        candidates.extend(
+            stages
+                .iter()
+                .flat_map(|s| s.groups.iter().map(String::as_str)),
+        );
+        let qualified = self.agents.iter().any(|team| {
+            team.groups.iter().any(|g| candidates.contains(g.as_str()))
+                && stages[last]
+                    .require
+                    .iter()
+                    .all(|(skill, level)| team.skills.get(skill).is_some_and(|l| l >= level))
+        });
+        if !qualified {
+            let needs: Vec<String> = self
+                .skill_levels(&stages[last].require)
+                .iter()
+                .map(|l| format!("{} {}", l.skill, l.level))
+                .collect();
+            return Err(format!(
+                "{at}.stages[{last}].require: no agent who may serve group `{}` holds {} (at those levels or better): nobody could ever take these conversations",
+                group.id,
+                needs.join(" and ")
+            ));
+        }
+        Ok(())
+    }
+
+    /// A group's `mix`: known kinds, no stream twice, shares adding up to 100, distributions
+    /// that make sense, a kind its agents can hold, and stages someone can serve.
     fn check_mix(&self, at: &str, group: &Group, mix: &[KindShare]) -> Result<(), String> {
         let kinds = &self.engine.kinds;
         if mix.is_empty() {
@@ -462,23 +651,35 @@ impl Scenario {
         let mut total = 0.0;
         for (j, share) in mix.iter().enumerate() {
             let here = format!("{at}.mix[{j}]");
-            let Some(spec) = kinds.iter().find(|k| k.kind.as_str() == share.kind) else {
-                let known: Vec<&str> = kinds.iter().map(|k| k.kind.as_str()).collect();
-                return Err(if known.is_empty() {
-                    format!(
-                        "{here}.kind: no kind is called `{}`: engine.kinds defines none",
-                        share.kind
-                    )
-                } else {
-                    format!(
-                        "{here}.kind: no kind is called `{}` (engine.kinds has {})",
-                        share.kind,
-                        known.join(", ")
-                    )
-                });
+            let spec = match &share.kind {
+                None => kinds.first(),
+                Some(kind) => match kinds.iter().find(|k| k.kind.as_str() == kind) {
+                    Some(spec) => Some(spec),
+                    None => {
+                        let known: Vec<&str> = kinds.iter().map(|k| k.kind.as_str()).collect();
+                        return Err(if known.is_empty() {
+                            format!(
+                                "{here}.kind: no kind is called `{kind}`: engine.kinds defines none"
+                            )
+                        } else {
+                            format!(
+                                "{here}.kind: no kind is called `{kind}` (engine.kinds has {})",
+                                known.join(", ")
+                            )
+                        });
+                    }
+                },
             };
-            if mix[..j].iter().any(|m| m.kind == share.kind) {
-                return Err(format!("{here}.kind: `{}` is listed twice", share.kind));
+            let name = spec.map_or("default", |s| s.kind.as_str());
+            let same = |m: &KindShare| {
+                self.kind_index(m) == self.kind_index(share) && m.stages == share.stages
+            };
+            if mix[..j].iter().any(same) {
+                return Err(if share.stages.is_some() {
+                    format!("{here}.kind: `{name}` is listed twice with the same stages")
+                } else {
+                    format!("{here}.kind: `{name}` is listed twice")
+                });
             }
             if !share.percent.is_finite() || !(0.0..=100.0).contains(&share.percent) {
                 return Err(format!(
@@ -493,20 +694,23 @@ impl Scenario {
             if let Some(patience) = &share.patience {
                 check_dist(&format!("{here}.patience"), patience)?;
             }
+            if let Some(stages) = &share.stages {
+                self.check_stages(&here, group, stages)?;
+            }
+            let cost = spec.map_or(1, |s| s.cost);
             if share.percent > 0.0 {
-                if let Some(cap) = group.agent_cap.filter(|cap| *cap < spec.cost) {
+                if let Some(cap) = group.agent_cap.filter(|cap| *cap < cost) {
                     return Err(format!(
-                        "{here}.kind: `{}` costs {} units, above the group's agent_cap of {cap}: no agent could ever take it",
-                        share.kind, spec.cost
+                        "{here}.kind: `{name}` costs {cost} units, above the group's agent_cap of {cap}: no agent could ever take it"
                     ));
                 }
                 let roomy = self.agents.iter().any(|team| {
-                    team.groups.iter().any(|g| g == &group.id) && self.team_limit(team) >= spec.cost
+                    team.groups.iter().any(|g| g == &group.id) && self.team_limit(team) >= cost
                 });
                 if !roomy {
                     return Err(format!(
-                        "{here}.kind: `{}` costs {} units, and no agent of group `{}` has that much capacity",
-                        share.kind, spec.cost, group.id
+                        "{here}.kind: `{name}` costs {cost} units, and no agent of group `{}` has that much capacity",
+                        group.id
                     ));
                 }
             }
@@ -702,6 +906,9 @@ impl Scenario {
             }
             if team.limit == Some(0) {
                 return Err(format!("{at}.limit: must be at least 1"));
+            }
+            for (skill, level) in &team.skills {
+                self.check_skill(&format!("{at}.skills.{skill}"), skill, *level)?;
             }
             let (start, end) = match team.shift {
                 Some(shift) if shift.end <= shift.start => {
@@ -1115,7 +1322,10 @@ groups = ["support"]
         let s = parse("k.toml", KINDS).expect("valid");
         let mix = s.groups[0].mix.as_ref().expect("a mix");
         assert_eq!(mix.len(), 3);
-        assert_eq!((mix[1].kind.as_str(), mix[1].percent), ("email", 30.0));
+        assert_eq!(
+            (mix[1].kind.as_deref(), mix[1].percent),
+            (Some("email"), 30.0)
+        );
         assert_eq!(mix[1].handling.map(|d| d.mean_secs), Some(900.0));
         assert!(mix[0].handling.is_none() && mix[2].patience.is_some());
         assert_eq!(s.groups[0].agent_cap, Some(100));
@@ -1213,6 +1423,189 @@ groups = ["support"]
         let e = parse("k.toml", &format!("{head}mix = []\n{rest}")).expect_err("empty mix");
         assert!(
             e.starts_with("k.toml: groups[0].mix: give at least one kind"),
+            "{e}"
+        );
+    }
+
+    /// A desk with skills and no kinds: two streams whose first stage relaxes.
+    const SKILLS: &str = r#"
+name = "skills desk"
+open = "08:00"
+close = "10:00"
+
+[engine]
+skills = ["english", "german", "billing"]
+
+[[groups]]
+id = "billing"
+arrivals = { per_hour = 30 }
+handling = { distribution = "exponential", mean_secs = 300 }
+
+[[groups.mix]]
+percent = 70
+stages = [
+    { require = { billing = 5, english = 5 }, for_secs = 30 },
+    { require = { billing = 1 } },
+]
+
+[[groups.mix]]
+percent = 30
+stages = [
+    { require = { german = 5, billing = 5 }, for_secs = 45.5 },
+    { require = { billing = 1 }, prefer = { german = 3 }, groups = ["spare"] },
+]
+
+[[groups]]
+id = "spare"
+arrivals = { per_hour = 0 }
+handling = { distribution = "exponential", mean_secs = 300 }
+
+[[agents]]
+name = "ana"
+count = 2
+groups = ["billing"]
+skills = { english = 8, billing = 7 }
+
+[[agents]]
+name = "bo"
+groups = ["spare"]
+skills = { german = 9, billing = 2 }
+"#;
+
+    /// R-SK1, R-SK2: skills, levels and stages parse into what the engine takes.
+    #[test]
+    fn r_sk2_skills_and_stages_parse_into_engine_stages() {
+        let s = parse("s.toml", SKILLS).expect("valid");
+        let mix = s.groups[0].mix.as_ref().expect("a mix");
+        assert_eq!(s.kind_index(&mix[0]), None, "no kinds on this desk");
+        let stages = s.engine_stages(mix[1].stages.as_ref().expect("stages"));
+        assert_eq!(
+            stages,
+            [
+                Stage::new()
+                    .require("german", 5)
+                    .require("billing", 5)
+                    .for_ms(45_500),
+                Stage::new()
+                    .require("billing", 1)
+                    .prefer("german", 3)
+                    .group("spare"),
+            ]
+        );
+        // Skills in the order engine.skills declares them, whatever the file's order.
+        assert_eq!(
+            s.skill_levels(&s.agents[1].skills),
+            [SkillLevel::new("german", 9), SkillLevel::new("billing", 2)]
+        );
+        assert_eq!(
+            s.requirement_label(mix[0].stages.as_deref()),
+            "english+billing"
+        );
+        assert_eq!(
+            s.requirement_label(mix[1].stages.as_deref()),
+            "german+billing"
+        );
+        assert_eq!(s.requirement_label(None), "no stages");
+        assert_eq!(s.requirement_label(Some(&[StageSpec::default()])), "anyone");
+    }
+
+    #[test]
+    fn r_sk2_bad_skills_and_stages_name_the_field_and_the_problem() {
+        let cases = [
+            (
+                "skills = { english = 8, billing = 7 }",
+                "skills = { french = 8, billing = 7 }",
+                "agents[0].skills.french: no skill is called `french` (engine.skills has english, german, billing)",
+            ),
+            (
+                "skills = { english = 8, billing = 7 }",
+                "skills = { english = 0, billing = 7 }",
+                "agents[0].skills.english: levels run from 1 to 10, got 0",
+            ),
+            (
+                "{ billing = 5, english = 5 }",
+                "{ billing = 5, english = 11 }",
+                "groups[0].mix[0].stages[0].require.english: levels run from 1 to 10, got 11",
+            ),
+            (
+                "prefer = { german = 3 }",
+                "prefer = { dutch = 3 }",
+                "groups[0].mix[1].stages[1].prefer.dutch: no skill is called `dutch`",
+            ),
+            (
+                ", for_secs = 30 }",
+                " }",
+                "groups[0].mix[0].stages[0].for_secs: every stage but the last needs one",
+            ),
+            (
+                "{ require = { billing = 1 } },",
+                "{ require = { billing = 1 }, for_secs = 60 },",
+                "groups[0].mix[0].stages[1].for_secs: the last stage applies until the conversation is served",
+            ),
+            (
+                "for_secs = 30 }",
+                "for_secs = 0 }",
+                "groups[0].mix[0].stages[0].for_secs: must be a number of seconds from 0.001",
+            ),
+            (
+                "groups = [\"spare\"]",
+                "groups = [\"sales\"]",
+                "groups[0].mix[1].stages[1].groups[0]: no group is called `sales`",
+            ),
+            (
+                "{ require = { billing = 1 } },",
+                "{ require = { billing = 8 } },",
+                "groups[0].mix[0].stages[1].require: no agent who may serve group `billing` holds billing 8 (at those levels or better)",
+            ),
+            (
+                "percent = 30\nstages = [\n    { require = { german = 5, billing = 5 }, for_secs = 45.5 },\n    { require = { billing = 1 }, prefer = { german = 3 }, groups = [\"spare\"] },\n]",
+                "percent = 30\nstages = [\n    { require = { billing = 5, english = 5 }, for_secs = 30 },\n    { require = { billing = 1 } },\n]",
+                "groups[0].mix[1].kind: `default` is listed twice with the same stages",
+            ),
+            (
+                "skills = [\"english\", \"german\", \"billing\"]",
+                "skills = [\"english\", \"german\", \"english\"]",
+                "engine.skills[2]: `english` is declared twice",
+            ),
+        ];
+        for (from, to, expected) in cases {
+            assert!(SKILLS.contains(from), "{from}");
+            let e = parse("s.toml", &SKILLS.replacen(from, to, 1)).expect_err(expected);
+            assert!(
+                e.starts_with(&format!("s.toml: {expected}")),
+                "{e}\nexpected: {expected}"
+            );
+        }
+        // Only the second stream's last stage may use bo, through the group its stage adds:
+        // without that group, german billing work at level 3 finds nobody.
+        let e = parse(
+            "s.toml",
+            &SKILLS.replace(", groups = [\"spare\"]", "").replace(
+                "{ require = { billing = 1 }, prefer",
+                "{ require = { german = 3 }, prefer",
+            ),
+        )
+        .expect_err("nobody");
+        assert!(
+            e.starts_with("s.toml: groups[0].mix[1].stages[1].require: no agent who may serve group `billing` holds german 3"),
+            "{e}"
+        );
+        let e = parse("s.toml", &SKILLS.replace(
+            "percent = 30\nstages = [\n    { require = { german = 5, billing = 5 }, for_secs = 45.5 },\n    { require = { billing = 1 }, prefer = { german = 3 }, groups = [\"spare\"] },\n]",
+            "percent = 30\nstages = []",
+        ))
+        .expect_err("no stage");
+        assert!(
+            e.starts_with("s.toml: groups[0].mix[1].stages: give at least one stage"),
+            "{e}"
+        );
+        let e = parse("s.toml", &SKILLS.replace("english = 8", "english = 300"))
+            .expect_err("not a level");
+        assert!(e.contains("agents[0].skills.english"), "{e}");
+        let e = parse("s.toml", &SKILLS.replace("for_secs = 30", "for_sec = 30"))
+            .expect_err("unknown field");
+        assert!(
+            e.contains("groups[0].mix[0].stages[0]") && e.contains("unknown field `for_sec`"),
             "{e}"
         );
     }

@@ -17,7 +17,8 @@ use indicatif::ProgressBar;
 use switchboard::{
     AgentId, AgentSpec, AgentStatus, AllocationTarget, Arrival, Command, ConversationId,
     ConversationState, Counters, EndReason, Engine, Event, GroupSpec, GroupUpdate, KindId,
-    KindLoad, KindSpec, Limit, Membership, Outcome, ReceptionMode, Sender, Strategy, Target,
+    KindLoad, KindSpec, Limit, Membership, Outcome, ReceptionMode, Sender, SkillMatch, Stage,
+    Strategy, Target,
 };
 
 use crate::rng::Rng;
@@ -145,6 +146,29 @@ pub struct RunResult {
     /// Times an agent's view showed it holding a kind together with one that kind blocks
     /// (a call with a chat): 0 unless the engine breaks R-K2 or an admin assigned by hand.
     pub blocked_together: u64,
+    /// Figures per requirement set (the first stage's required skills), in the order the
+    /// groups' mixes name them; empty when no stream has stages.
+    pub skills: Vec<SkillResult>,
+}
+
+/// What a run measured for the conversations of one requirement set.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SkillResult {
+    /// The requirement set, "english+billing" (see `Scenario::requirement_label`).
+    pub label: String,
+    pub conversations: u64,
+    pub answered: u64,
+    pub abandoned: u64,
+    /// Waits of answered conversations, in seconds, sorted.
+    pub waits: Vec<f64>,
+    /// Answered by an agent chosen under the first stage's requirements.
+    pub first_stage: u64,
+    /// Answered by an agent chosen after the requirements relaxed (stage 1 or later).
+    pub relaxed: u64,
+    /// The answering agents' levels on the required skills of the stage that applied: their
+    /// sum and how many there were (from the engine's `SkillMatch`).
+    pub level_sum: u64,
+    pub levels: u64,
 }
 
 /// What a run measured for one kind of work.
@@ -292,6 +316,14 @@ struct Conv {
     group: usize,
     /// Its kind's index in `engine.kinds`; none on a desk without kinds.
     kind: Option<usize>,
+    /// Its requirement set's index in the skill results; none when no stream has stages.
+    requirement: Option<usize>,
+    /// The stage in force, as the engine's `StageAdvanced` events tell.
+    stage: u32,
+    /// The stage under which the engine last chose an agent for it, and that agent's levels
+    /// on the required skills (sum, count), from the assignment's or offer's `SkillMatch`.
+    picked_stage: u32,
+    picked_levels: (u64, u64),
     arrived: i64,
     handling: i64,
     reply_after: Option<i64>,
@@ -351,10 +383,20 @@ impl AgentSim {
 /// profile, drawn lazily.
 struct ArrivalStream {
     rng: Rng,
+    /// Per entry of the group's mix: its stages as the engine takes them, and its requirement
+    /// set's index in the skill results.
+    stages: Vec<Option<Vec<Stage>>>,
+    requirements: Vec<Option<usize>>,
+    /// The requirement set of a conversation of a group without mix.
+    no_mix: Option<usize>,
 }
+
+/// Something that sees every command the engine accepts, with its instant and its events.
+pub type Observer<'a> = &'a mut dyn FnMut(DateTime<Utc>, &Command, &[Event]);
 
 struct Sim<'a> {
     sc: &'a Scenario,
+    observer: Option<Observer<'a>>,
     engine: Engine,
     origin: DateTime<Utc>,
     now: i64,
@@ -400,6 +442,7 @@ struct Sim<'a> {
     kind_busy_units: Vec<f64>,
     kind_busy_ms: Vec<f64>,
     blocked_together: u64,
+    skill_results: Vec<SkillResult>,
 }
 
 // Indexes into `result_counts`.
@@ -427,8 +470,19 @@ fn ms(secs: f64) -> i64 {
 /// Runs the scenario under the variant, with `progress` advanced in simulated minutes and its
 /// message showing the simulated day and time.
 pub fn run(sc: &Scenario, variant: &Variant, progress: &ProgressBar) -> Result<RunResult, String> {
+    run_observed(sc, variant, progress, None)
+}
+
+/// [`run`], showing every command the engine accepts and its events to `observer`, as they
+/// happen.
+pub fn run_observed<'a>(
+    sc: &'a Scenario,
+    variant: &Variant,
+    progress: &ProgressBar,
+    observer: Option<Observer<'a>>,
+) -> Result<RunResult, String> {
     let wall = Instant::now();
-    let mut sim = Sim::new(sc, variant)?;
+    let mut sim = Sim::new(sc, variant, observer)?;
     let total = (sim.last_close - sim.run_start) / MINUTE;
     progress.set_length(total.max(1) as u64);
     // About 500 updates a run: enough to watch, too few to cost anything.
@@ -474,7 +528,11 @@ pub fn run(sc: &Scenario, variant: &Variant, progress: &ProgressBar) -> Result<R
 }
 
 impl<'a> Sim<'a> {
-    fn new(sc: &'a Scenario, variant: &Variant) -> Result<Self, String> {
+    fn new(
+        sc: &'a Scenario,
+        variant: &Variant,
+        observer: Option<Observer<'a>>,
+    ) -> Result<Self, String> {
         let origin = sc
             .date
             .0
@@ -517,8 +575,60 @@ impl<'a> Sim<'a> {
         let batch_width = ((last_close - warmup_end) / BATCHES as i64).max(1);
         let batches = || Buckets::new(warmup_end, batch_width, BATCHES, false);
 
+        // Requirement sets, in the order the groups' mixes name them, when any stream has
+        // stages.
+        let staged = sc
+            .groups
+            .iter()
+            .flat_map(|g| g.mix.iter().flatten())
+            .any(|m| m.stages.is_some());
+        let mut skill_results: Vec<SkillResult> = Vec::new();
+        let mut requirement = |stages: Option<&[crate::scenario::StageSpec]>| {
+            if !staged {
+                return None;
+            }
+            let label = sc.requirement_label(stages);
+            Some(
+                skill_results
+                    .iter()
+                    .position(|r| r.label == label)
+                    .unwrap_or_else(|| {
+                        skill_results.push(SkillResult {
+                            label,
+                            ..SkillResult::default()
+                        });
+                        skill_results.len() - 1
+                    }),
+            )
+        };
+        let arrivals = sc
+            .groups
+            .iter()
+            .enumerate()
+            .map(|(g, group)| {
+                let mix = group.mix.as_deref().unwrap_or_default();
+                ArrivalStream {
+                    rng: Rng::new(sc.seed, 1 + g as u64),
+                    stages: mix
+                        .iter()
+                        .map(|m| m.stages.as_deref().map(|s| sc.engine_stages(s)))
+                        .collect(),
+                    requirements: mix
+                        .iter()
+                        .map(|m| requirement(m.stages.as_deref()))
+                        .collect(),
+                    no_mix: if group.mix.is_none() {
+                        requirement(None)
+                    } else {
+                        None
+                    },
+                }
+            })
+            .collect();
+
         let mut sim = Sim {
             sc,
+            observer,
             engine,
             origin,
             now: run_start,
@@ -527,11 +637,7 @@ impl<'a> Sim<'a> {
             last_close,
             calendar: BinaryHeap::new(),
             seq: 0,
-            arrivals: (0..sc.groups.len())
-                .map(|g| ArrivalStream {
-                    rng: Rng::new(sc.seed, 1 + g as u64),
-                })
-                .collect(),
+            arrivals,
             behaviour_rng: Rng::new(sc.seed, 0),
             convs: Vec::new(),
             agents: Vec::new(),
@@ -565,6 +671,7 @@ impl<'a> Sim<'a> {
             kind_busy_units: vec![0.0; sc.engine.kinds.len()],
             kind_busy_ms: vec![0.0; sc.engine.kinds.len()],
             blocked_together: 0,
+            skill_results,
         };
         sim.set_up(variant)?;
         Ok(sim)
@@ -608,6 +715,7 @@ impl<'a> Sim<'a> {
                 .iter()
                 .map(|g| Membership::with_rank(g.as_str(), *team.rank.get(g).unwrap_or(&3)))
                 .collect();
+            spec.skills = sc.skill_levels(&team.skills);
             let outcome = self.send_outcome(Command::RegisterAgent(spec))?;
             let limit = outcome
                 .events
@@ -800,6 +908,7 @@ impl<'a> Sim<'a> {
         let outcome = result.map_err(|e| {
             format!("the engine refused {command:?} at {at}: {e} (a bug in the simulator)")
         })?;
+        self.observe(&command, &outcome.events);
         self.react(&outcome.events)?;
         Ok(outcome)
     }
@@ -809,15 +918,28 @@ impl<'a> Sim<'a> {
     fn send_late_ok(&mut self, command: Command) -> Result<(), String> {
         let at = self.time(self.now);
         let started = Instant::now();
+        let copy = self.observer.is_some().then(|| command.clone());
         let result = self.engine.handle(at, command);
         self.engine_time += started.elapsed();
         self.commands += 1;
         match result {
-            Ok(outcome) => self.react(&outcome.events),
+            Ok(outcome) => {
+                if let Some(command) = copy {
+                    self.observe(&command, &outcome.events);
+                }
+                self.react(&outcome.events)
+            }
             Err(_) => {
                 self.late_actions += 1;
                 Ok(())
             }
+        }
+    }
+
+    fn observe(&mut self, command: &Command, events: &[Event]) {
+        let at = self.time(self.now);
+        if let Some(observer) = self.observer.as_mut() {
+            observer(at, command, events);
         }
     }
 
@@ -978,25 +1100,20 @@ impl<'a> Sim<'a> {
         let rng = &mut self.arrivals[group].rng;
         // The kind is drawn only for a group with a mix, so a scenario without kinds sees the
         // very same visitors as before kinds existed.
-        let share = g.mix.as_ref().map(|mix| {
+        let entry = g.mix.as_ref().map(|mix| {
             let roll = 100.0 * rng.uniform();
             let mut below = 0.0;
             let last = mix.iter().rposition(|m| m.percent > 0.0).unwrap_or(0);
-            let j = mix
-                .iter()
+            mix.iter()
                 .position(|m| {
                     below += m.percent;
                     m.percent > 0.0 && roll < below
                 })
-                .unwrap_or(last);
-            &mix[j]
+                .unwrap_or(last)
         });
+        let share = g.mix.as_ref().zip(entry).map(|(mix, j)| &mix[j]);
         let kind = match share {
-            Some(share) => sc
-                .engine
-                .kinds
-                .iter()
-                .position(|k| k.kind.as_str() == share.kind),
+            Some(share) => sc.kind_index(share),
             None => (!sc.engine.kinds.is_empty()).then_some(0),
         };
         let handling_dist = share
@@ -1015,6 +1132,11 @@ impl<'a> Sim<'a> {
             chosen.then_some((length, writes))
         });
         let takes_message = rng.chance(sc.behaviour.leave_message_share);
+        let stream = &self.arrivals[group];
+        let (stages, requirement) = match entry {
+            Some(j) => (stream.stages[j].clone(), stream.requirements[j]),
+            None => (None, stream.no_mix),
+        };
 
         let conv = self.convs.len();
         let id = ConversationId::new(format!("c{conv}"));
@@ -1023,6 +1145,10 @@ impl<'a> Sim<'a> {
             id: id.clone(),
             group,
             kind,
+            requirement,
+            stage: 0,
+            picked_stage: 0,
+            picked_levels: (0, 0),
             arrived: self.now,
             handling,
             reply_after,
@@ -1046,6 +1172,9 @@ impl<'a> Sim<'a> {
             if let Some(k) = kind {
                 self.kind_counts[k][ARRIVED] += 1;
             }
+            if let Some(r) = requirement {
+                self.skill_results[r].conversations += 1;
+            }
         }
         if let (Some(patience), false) = (patience, self.async_mode) {
             self.schedule(self.now + patience, Ev::Abandon { conv });
@@ -1054,6 +1183,7 @@ impl<'a> Sim<'a> {
         if let (Some(k), Some(_)) = (kind, share) {
             arrival = arrival.kind(sc.engine.kinds[k].kind.clone());
         }
+        arrival.stages = stages;
         self.send(Command::VisitorArrives(arrival))?;
         if let Some(next) = self.next_arrival(group, self.now) {
             self.schedule(next, Ev::Arrival { group });
@@ -1065,6 +1195,7 @@ impl<'a> Sim<'a> {
     fn react(&mut self, events: &[Event]) -> Result<(), String> {
         let mut touched: Vec<usize> = Vec::new();
         for event in events {
+            self.note_stage(event);
             match event {
                 // Work starts or resumes.
                 Event::ConversationAssigned {
@@ -1217,6 +1348,47 @@ impl<'a> Sim<'a> {
         Ok(())
     }
 
+    /// What an event says of a conversation's stages: the stage it entered, or the stage
+    /// under which an agent was chosen for it and that agent's levels. Without a `SkillMatch`
+    /// (a conversation without stages) the stage in force counts.
+    fn note_stage(&mut self, event: &Event) {
+        match event {
+            Event::StageAdvanced {
+                conversation,
+                stage,
+                ..
+            } => self.convs[Self::conv_index(conversation)].stage = *stage,
+            Event::ConversationAssigned {
+                conversation,
+                skills,
+                ..
+            }
+            | Event::ConversationOffered {
+                conversation,
+                skills,
+                ..
+            } => {
+                let c = &mut self.convs[Self::conv_index(conversation)];
+                match skills {
+                    Some(SkillMatch {
+                        stage, required, ..
+                    }) => {
+                        c.picked_stage = *stage;
+                        c.picked_levels = (
+                            required.iter().map(|l| u64::from(l.level)).sum(),
+                            required.len() as u64,
+                        );
+                    }
+                    None => {
+                        c.picked_stage = c.stage;
+                        c.picked_levels = (0, 0);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
     /// An agent starts or resumes work on a conversation.
     fn start_service(&mut self, conv: usize, agent: usize) {
         let now = self.now;
@@ -1231,6 +1403,18 @@ impl<'a> Sim<'a> {
                 if let Some(k) = c.kind {
                     self.kind_counts[k][ANSWERED] += 1;
                     self.kind_waits[k].push(wait);
+                }
+                if let Some(r) = c.requirement {
+                    let tally = &mut self.skill_results[r];
+                    tally.answered += 1;
+                    tally.waits.push(wait);
+                    if c.picked_stage == 0 {
+                        tally.first_stage += 1;
+                    } else {
+                        tally.relaxed += 1;
+                    }
+                    tally.level_sum += c.picked_levels.0;
+                    tally.levels += c.picked_levels.1;
                 }
                 self.batch_wait_sum.count(c.arrived, wait);
                 if wait <= 20.0 {
@@ -1282,6 +1466,9 @@ impl<'a> Sim<'a> {
             self.result_counts[i] += 1;
             if let Some(k) = c.kind {
                 self.kind_counts[k][i] += 1;
+            }
+            if let (Some(r), ABANDONED) = (c.requirement, i) {
+                self.skill_results[r].abandoned += 1;
             }
         }
     }
@@ -1406,9 +1593,14 @@ impl<'a> Sim<'a> {
                 }
             })
             .collect();
+        let mut skills = std::mem::take(&mut self.skill_results);
+        for r in &mut skills {
+            r.waits.sort_by(f64::total_cmp);
+        }
         RunResult {
             variant,
             kinds,
+            skills,
             blocked_together: self.blocked_together,
             conversations: self.result_counts[ARRIVED],
             answered: self.result_counts[ANSWERED],
