@@ -2156,7 +2156,6 @@ fn group_named_by_a_later_stage_cannot_be_removed() {
 /// Bug 6 (R-SK2, R-S4): an overflow whose groups the conversation already waits in (a stage
 /// brought them) joins nothing; its later stages still come, at their time.
 #[test]
-#[ignore = "engine bug 6: KNOWN_BUG_6_NO_OP_OVERFLOW_STOPS_STAGES"]
 fn stages_after_an_overflow_that_joins_nothing_still_come() {
     let mut desk = Desk::new(Config::default());
     desk.run(Command::RegisterGroup(GroupSpec::new("g0")));
@@ -2188,7 +2187,6 @@ fn stages_after_an_overflow_that_joins_nothing_still_come() {
 /// its first agent misses the first reply, the conversation goes to the stage group's other
 /// agent.
 #[test]
-#[ignore = "engine bug 7: KNOWN_BUG_7_STAGE_GROUP_LOST_WITH_DESIGNATION"]
 fn a_stage_group_that_was_the_designated_group_stays_a_candidate() {
     let mut config = Config::default();
     config.reception.first_reply_timeout_secs = Some(150);

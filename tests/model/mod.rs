@@ -83,18 +83,18 @@ pub const CLAIM_NAMED_NEEDS_SKILLS: bool = true;
 /// `group_named_by_a_later_stage_cannot_be_removed`.
 pub const KNOWN_BUG_4_REMOVE_GROUP_NAMED_BY_STAGES: bool = false;
 
-/// Bug 6: once a conversation's group overflow time has passed without joining any group (it
+/// Bug 6 (fixed): once a conversation's group overflow time has passed without joining any group (it
 /// waits in all of them already, say through a stage), its later stage boundaries are never
 /// armed: its stages stop (R-SK2). Regression test:
 /// `stages_after_an_overflow_that_joins_nothing_still_come`.
-pub const KNOWN_BUG_6_NO_OP_OVERFLOW_STOPS_STAGES: bool = true;
+pub const KNOWN_BUG_6_NO_OP_OVERFLOW_STOPS_STAGES: bool = false;
 
-/// Bug 7: a stage's group that the conversation already waits in as its designated group is
+/// Bug 7 (fixed): a stage's group that the conversation already waits in as its designated group is
 /// not kept as a stage group; once the designation ends (first service), a conversation
 /// routed again no longer waits in it, though "the groups of the stages entered so far" stay
 /// candidates (R-SK2, SKILLS.md). Invariant 4 found it. Regression test:
 /// `a_stage_group_that_was_the_designated_group_stays_a_candidate`.
-pub const KNOWN_BUG_7_STAGE_GROUP_LOST_WITH_DESIGNATION: bool = true;
+pub const KNOWN_BUG_7_STAGE_GROUP_LOST_WITH_DESIGNATION: bool = false;
 
 /// A sequence number: registration order for agents and groups, arrival order for
 /// conversations. Only the order matters.
