@@ -17,7 +17,11 @@
 //! group caps on their own work), and working hours (R-W1, R-W2): schedules defined,
 //! redefined and removed, agents linked to them, duty re-evaluated at each shift boundary (a
 //! deadline like any other), working-hours routing switched on and off, service hours for
-//! leave-a-message. Schedules are modelled in time zones without daylight saving only (UTC and
+//! leave-a-message, and skills (R-SK1..R-SK5): skills and levels validated and replaced at
+//! run time, stages of requirements on one timeline with the group's overflow (stages first,
+//! then the overflow, then one routing), stage groups as candidates, qualification on every
+//! automatic route (designated and last agent included), best skilled, drains over qualified
+//! work, `SkillMatch` on assignments, skills in use. Schedules are modelled in time zones without daylight saving only (UTC and
 //! a fixed +05:30), as minutes of the week; daylight saving is covered by the scenario tests
 //! in `tests/working_hours.rs`. Left out: estimated waits and the announcements of changed
 //! queue positions (checked from the event stream instead).
