@@ -191,3 +191,114 @@ fn parse_logged(
 fn lease_ms(lease: Duration) -> i64 {
     i64::try_from(lease.as_millis()).unwrap_or(i64::MAX).max(1)
 }
+
+#[cfg(test)]
+#[path = "../../tests/pg/mod.rs"]
+mod pg;
+
+#[cfg(test)]
+mod tests {
+    //! The trait's promises, on both databases (R-DS2): a desk claimed twice, a stale epoch,
+    //! a lease that ran out, a group half of which collides.
+
+    use chrono::TimeZone as _;
+
+    use super::*;
+
+    fn entry(seq: u64) -> Entry {
+        let at = Utc
+            .with_ymd_and_hms(2026, 12, 2, 9, 0, 0)
+            .single()
+            .expect("a valid date");
+        Entry::new(seq, at, Command::Tick, Vec::new())
+    }
+
+    fn seqs(logged: &[Logged]) -> Vec<u64> {
+        logged.iter().map(|l| l.seq).collect()
+    }
+
+    async fn contract(journal: impl Journal) {
+        let long = Duration::from_secs(60);
+        let short = Duration::from_millis(300);
+        let d = || "desk-1".to_owned();
+        assert!(journal.create_desk("desk-1", &Config::default()).await.unwrap());
+        assert!(!journal.create_desk("desk-1", &Config::default()).await.unwrap());
+        assert_eq!(journal.genesis("nope").await.unwrap(), None);
+        assert!(journal.genesis("desk-1").await.unwrap().is_some());
+        assert_eq!(journal.heartbeat("a", long).await.unwrap(), 1);
+        assert_eq!(journal.heartbeat("b", long).await.unwrap(), 2);
+
+        // Claimed twice: the second host is refused while the lease runs.
+        let first = journal.claim("desk-1", "a", "a:1", short).await.unwrap();
+        let first = first.expect("a free desk can be claimed");
+        assert_eq!(journal.claim("desk-1", "b", "b:1", long).await.unwrap(), None);
+        let rows = journal.desks().await.unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].owner.as_deref(), Some("a"));
+        assert_eq!(rows[0].address.as_deref(), Some("a:1"));
+        assert!(!rows[0].free);
+
+        journal.append("desk-1", first, &[entry(1), entry(2)]).await.unwrap();
+        // A group one of whose entries is taken is written not at all.
+        let collides = journal.append("desk-1", first, &[entry(3), entry(2)]).await;
+        assert!(matches!(collides, Err(AppendError::Fenced(_))), "{collides:?}");
+        let logged = journal.read_after(&[(d(), 0)], 100).await.unwrap();
+        assert_eq!(seqs(&logged), [1, 2]);
+        assert_eq!(logged[0].events, "[]");
+
+        // The lease runs out by the database's clock: the writer cannot append any more,
+        // and another host claims the desk with a new epoch.
+        tokio::time::sleep(short * 2).await;
+        assert!(journal.desks().await.unwrap()[0].free);
+        let late = journal.append("desk-1", first, &[entry(3)]).await;
+        assert!(matches!(late, Err(AppendError::Fenced(_))), "{late:?}");
+        let second = journal.claim("desk-1", "b", "b:1", long).await.unwrap();
+        let second = second.expect("a desk whose lease ran out can be claimed");
+        assert!(second > first);
+        // The stale writer renews nothing and still cannot append; the new one can.
+        assert!(journal.renew("a", &[(d(), first)], long).await.unwrap().is_empty());
+        let stale = journal.append("desk-1", first, &[entry(3)]).await;
+        assert!(matches!(stale, Err(AppendError::Fenced(_))), "{stale:?}");
+        assert_eq!(journal.renew("b", &[(d(), second)], long).await.unwrap(), [d()]);
+        journal.append("desk-1", second, &[entry(3)]).await.unwrap();
+        let logged = journal.read_after(&[(d(), 1)], 100).await.unwrap();
+        assert_eq!(seqs(&logged), [2, 3]);
+        assert_eq!(journal.read_after(&[(d(), 0)], 2).await.unwrap().len(), 2);
+
+        // Snapshots: the latest one.
+        assert_eq!(journal.latest_snapshot("desk-1").await.unwrap(), None);
+        journal.save_snapshot("desk-1", 2, "two".into()).await.unwrap();
+        journal.save_snapshot("desk-1", 3, "three".into()).await.unwrap();
+        assert_eq!(
+            journal.latest_snapshot("desk-1").await.unwrap(),
+            Some((3, "three".to_owned()))
+        );
+    }
+
+    /// R-DS2 on SQLite.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn r_ds2_the_sqlite_journal_fences_stale_writers() {
+        let dir = std::env::temp_dir().join(format!("switchboard-journal-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        contract(sqlite::Sqlite::open(&dir.join("desks.db")).unwrap()).await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// R-DS2 on PostgreSQL (skipped without it, unless SWITCHBOARD_REQUIRE_POSTGRES=1).
+    #[tokio::test(flavor = "multi_thread")]
+    async fn r_ds2_the_postgres_journal_fences_stale_writers() {
+        let Some(cluster) = pg::Postgres::start("journal") else {
+            return;
+        };
+        let journal = postgres::Postgres::connect(&cluster.url(), "journal-test", 2)
+            .await
+            .unwrap();
+        contract(journal).await;
+        // A second host starting against the same database finds the tables.
+        let again = postgres::Postgres::connect(&cluster.url(), "journal-test", 1)
+            .await
+            .unwrap();
+        assert_eq!(again.desks().await.unwrap().len(), 1);
+    }
+}

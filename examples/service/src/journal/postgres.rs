@@ -21,7 +21,7 @@ use crate::store::{Entry, to_json};
 /// hosts starting together do not race).
 const SCHEMA: &str = "
 BEGIN;
-SELECT pg_advisory_xact_lock(7_150_015);
+SELECT pg_advisory_xact_lock(7150015);
 CREATE TABLE IF NOT EXISTS desks (
     desk        text PRIMARY KEY,
     epoch       bigint NOT NULL DEFAULT 0,
@@ -92,12 +92,27 @@ impl Postgres {
             slots: (0..connections.max(1)).map(|_| Mutex::new(None)).collect(),
             next: AtomicUsize::new(0),
         };
-        let conn = journal.conn().await?;
-        conn.client
+        let client = journal.open().await?;
+        client
             .batch_execute(SCHEMA)
             .await
             .map_err(|e| pg("create the tables", &e))?;
         Ok(journal)
+    }
+
+    /// A new connection, driven by a task of its own.
+    async fn open(&self) -> Result<Client, String> {
+        let (client, connection) = self
+            .config
+            .connect(NoTls)
+            .await
+            .map_err(|e| pg("connect", &e))?;
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                tracing::warn!(%error, "a PostgreSQL connection ended");
+            }
+        });
+        Ok(client)
     }
 
     /// A live connection, round robin; a dropped one is reopened.
@@ -110,16 +125,7 @@ impl Postgres {
             return Ok(conn.clone());
         }
         *slot = None;
-        let (client, connection) = self
-            .config
-            .connect(NoTls)
-            .await
-            .map_err(|e| pg("connect", &e))?;
-        tokio::spawn(async move {
-            if let Err(error) = connection.await {
-                tracing::warn!(%error, "a PostgreSQL connection ended");
-            }
-        });
+        let client = self.open().await?;
         let append = client
             .prepare(APPEND)
             .await
@@ -127,10 +133,6 @@ impl Postgres {
         let conn = Arc::new(Conn { client, append });
         *slot = Some(conn.clone());
         Ok(conn)
-    }
-
-    async fn client(&self) -> Result<Arc<Conn>, String> {
-        self.conn().await
     }
 }
 
@@ -151,7 +153,7 @@ fn seq_i64(seq: u64) -> i64 {
 
 impl Journal for Postgres {
     async fn create_desk(&self, desk: &str, config: &Config) -> Result<bool, String> {
-        let conn = self.client().await?;
+        let conn = self.conn().await?;
         let n = conn
             .client
             .execute(
@@ -164,7 +166,7 @@ impl Journal for Postgres {
     }
 
     async fn desks(&self) -> Result<Vec<DeskRow>, String> {
-        let conn = self.client().await?;
+        let conn = self.conn().await?;
         let rows = conn
             .client
             .query(
@@ -187,7 +189,7 @@ impl Journal for Postgres {
     }
 
     async fn heartbeat(&self, host: &str, lease: Duration) -> Result<usize, String> {
-        let conn = self.client().await?;
+        let conn = self.conn().await?;
         let row = conn
             .client
             .query_one(
@@ -212,7 +214,7 @@ impl Journal for Postgres {
         address: &str,
         lease: Duration,
     ) -> Result<Option<i64>, String> {
-        let conn = self.client().await?;
+        let conn = self.conn().await?;
         let row = conn
             .client
             .query_opt(
@@ -239,7 +241,7 @@ impl Journal for Postgres {
         }
         let desks: Vec<&str> = held.iter().map(|(d, _)| d.as_str()).collect();
         let epochs: Vec<i64> = held.iter().map(|(_, e)| *e).collect();
-        let conn = self.client().await?;
+        let conn = self.conn().await?;
         let rows = conn
             .client
             .query(
@@ -258,7 +260,7 @@ impl Journal for Postgres {
         if entries.is_empty() {
             return Ok(());
         }
-        let conn = self.client().await.map_err(AppendError::Failed)?;
+        let conn = self.conn().await.map_err(AppendError::Failed)?;
         let seqs: Vec<i64> = entries.iter().map(|e| seq_i64(e.seq)).collect();
         let ats: Vec<&str> = entries.iter().map(|e| e.at_json.as_str()).collect();
         let commands: Vec<&str> = entries.iter().map(|e| e.command_json.as_str()).collect();
@@ -283,7 +285,7 @@ impl Journal for Postgres {
     }
 
     async fn genesis(&self, desk: &str) -> Result<Option<Config>, String> {
-        let conn = self.client().await?;
+        let conn = self.conn().await?;
         let row = conn
             .client
             .query_opt("SELECT config FROM desks WHERE desk = $1", &[&desk])
@@ -297,7 +299,7 @@ impl Journal for Postgres {
     }
 
     async fn latest_snapshot(&self, desk: &str) -> Result<Option<(u64, String)>, String> {
-        let conn = self.client().await?;
+        let conn = self.conn().await?;
         let row = conn
             .client
             .query_opt(
@@ -313,7 +315,7 @@ impl Journal for Postgres {
     }
 
     async fn save_snapshot(&self, desk: &str, seq: u64, snapshot: String) -> Result<(), String> {
-        let conn = self.client().await?;
+        let conn = self.conn().await?;
         conn.client
             .execute(
                 "WITH dropped AS (DELETE FROM snapshots WHERE desk = $1 AND seq < $2)
@@ -337,7 +339,7 @@ impl Journal for Postgres {
         let desks: Vec<&str> = after.iter().map(|(d, _)| d.as_str()).collect();
         let seqs: Vec<i64> = after.iter().map(|(_, s)| seq_i64(*s)).collect();
         let most = i64::try_from(most).unwrap_or(i64::MAX);
-        let conn = self.client().await?;
+        let conn = self.conn().await?;
         let rows = conn
             .client
             .query(
