@@ -50,7 +50,7 @@ impl<J> Clone for App<J> {
 pub fn router<J: Journal>(app: App<J>, policy: Arc<Policy>, max_body: usize) -> Router {
     let mut router = Router::new()
         .route("/healthz", get(healthz))
-        .route("/readyz", get(healthz))
+        .route("/readyz", get(ready::<J>))
         .route("/desks", get(list::<J>))
         .route("/desks/{desk}", put(create::<J>))
         .route("/desks/{desk}/commands", post(any_command::<J>))
@@ -163,6 +163,19 @@ async fn submit(
     match parse(kind, field, body) {
         Ok(command) => answer(served.command(command).await),
         Err((status, message)) => problem(status, message, json!({})),
+    }
+}
+
+/// Ready once the desks have been read from the database.
+async fn ready<J: Journal>(State(app): State<App<J>>) -> Response {
+    if app.desks.is_loaded() {
+        Json(json!({ "status": "ready", "desks_here": app.desks.served_count() })).into_response()
+    } else {
+        problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "starting: the desks are not read yet".into(),
+            json!({}),
+        )
     }
 }
 

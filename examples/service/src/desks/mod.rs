@@ -94,6 +94,8 @@ pub struct Table {
     served: HashMap<String, Served>,
     /// Every desk in the database, with its owner's address while its lease runs.
     known: HashMap<String, Option<String>>,
+    /// The desks have been read once: until then no desk is unknown, only not yet served.
+    loaded: bool,
 }
 
 /// The shared table, cheap to clone.
@@ -118,6 +120,7 @@ impl Desks {
         match table.known.get(desk) {
             Some(Some(address)) => Route::Elsewhere(address.clone()),
             Some(None) => Route::Unowned,
+            None if !table.loaded => Route::Unowned,
             None => Route::Unknown,
         }
     }
@@ -160,7 +163,14 @@ impl Desks {
 
     /// Replaces what is known of the other desks (those this host does not write for).
     fn set_known(&self, known: HashMap<String, Option<String>>) {
-        self.lock().known = known;
+        let mut table = self.lock();
+        table.known = known;
+        table.loaded = true;
+    }
+
+    /// Whether the desks have been read from the database once.
+    pub fn is_loaded(&self) -> bool {
+        self.lock().loaded
     }
 
     fn insert(&self, desk: String, served: Served) {

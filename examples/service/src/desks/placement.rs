@@ -93,33 +93,41 @@ async fn round<J: Journal>(
     }
     follow(journal.as_ref(), warm, None).await?;
 
-    // Claim up to the fair share.
+    // Claim up to the fair share, in an order of this host's own (so that hosts claiming
+    // together mostly ask for different desks).
     let fair = rows.len().div_ceil(alive.max(1));
-    for row in &rows {
-        if desks.served_count() >= fair {
-            break;
-        }
-        let mine = row.owner.as_deref() == Some(host.id.as_str());
-        if desks.serves(&row.desk) || !(row.free || mine) || !warm.contains_key(&row.desk) {
-            continue;
-        }
-        let Some(epoch) = journal
-            .claim(&row.desk, &host.id, &host.address, host.lease)
-            .await?
-        else {
+    let wanted = fair.saturating_sub(desks.served_count());
+    let mut candidates: Vec<&str> = rows
+        .iter()
+        .filter(|row| row.free || row.owner.as_deref() == Some(host.id.as_str()))
+        .map(|row| row.desk.as_str())
+        .filter(|desk| !desks.serves(desk) && warm.contains_key(*desk))
+        .collect();
+    candidates.sort_by_key(|desk| spread(desk, &host.id));
+    candidates.truncate(wanted);
+    if candidates.is_empty() {
+        return Ok(());
+    }
+    let candidates: Vec<String> = candidates.into_iter().map(String::from).collect();
+    let claimed = journal
+        .claim(&candidates, &host.id, &host.address, host.lease)
+        .await?;
+    if claimed.is_empty() {
+        return Ok(());
+    }
+    // Every entry of the previous epochs is committed now: read them all.
+    let names: Vec<String> = claimed.iter().map(|(desk, _)| desk.clone()).collect();
+    while follow(journal.as_ref(), warm, Some(&names)).await? {}
+    for (name, epoch) in claimed {
+        let Some(desk) = warm.remove(&name) else {
             continue;
         };
-        // Every entry of the previous epoch is committed now: read them all.
-        while follow(journal.as_ref(), warm, Some(&row.desk)).await? {}
-        let Some(desk) = warm.remove(&row.desk) else {
-            continue;
-        };
-        tracing::info!(desk = %row.desk, epoch, seq = desk.seq, "claimed: writing for this desk");
+        tracing::info!(desk = %name, epoch, seq = desk.seq, "claimed: writing for this desk");
         writer::start(
             journal.clone(),
             desks,
             host,
-            row.desk.clone(),
+            name,
             epoch,
             desk.engine,
             desk.seq,
@@ -127,6 +135,16 @@ async fn round<J: Journal>(
         );
     }
     Ok(())
+}
+
+/// A desk's place in this host's claiming order (FNV-1a of the desk and the host).
+fn spread(desk: &str, host: &str) -> u64 {
+    desk.bytes()
+        .chain([0])
+        .chain(host.bytes())
+        .fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+        })
 }
 
 /// The desk's engine from its latest snapshot and the journal after it (the genesis config
@@ -157,22 +175,22 @@ async fn load<J: Journal>(journal: &J, desk: &str) -> Result<Warm, String> {
             snapshot_seq: seq,
         },
     )]);
-    while follow(journal, &mut warm, Some(desk)).await? {}
+    while follow(journal, &mut warm, Some(&[desk.to_owned()])).await? {}
     warm.remove(desk)
         .ok_or_else(|| format!("desk {desk} could not be replayed"))
 }
 
-/// Applies the journal entries after each warm engine (only `only`'s, if given). A desk whose
+/// Applies the journal entries after each warm engine (only those of `only`, if given). A desk whose
 /// entry does not replay as logged is dropped, to be loaded again. Returns whether the read
 /// was cut short (more entries are waiting).
 async fn follow<J: Journal>(
     journal: &J,
     warm: &mut HashMap<String, Warm>,
-    only: Option<&str>,
+    only: Option<&[String]>,
 ) -> Result<bool, String> {
     let after: Vec<(String, u64)> = warm
         .iter()
-        .filter(|(desk, _)| only.is_none_or(|o| o == desk.as_str()))
+        .filter(|(desk, _)| only.is_none_or(|o| o.contains(desk)))
         .map(|(desk, w)| (desk.clone(), w.seq))
         .collect();
     let logged = journal.read_after(&after, READ_AT_MOST).await?;

@@ -101,15 +101,16 @@ pub trait Journal: Send + Sync + 'static {
         lease: Duration,
     ) -> impl Future<Output = Result<usize, String>> + Send;
 
-    /// Claims the desk for `host` (reachable at `address`) for `lease`, if it is free or
-    /// already the host's; returns the new epoch, or `None` if another host holds it.
+    /// Claims those of `desks` that are free or already the host's, for `host` (reachable at
+    /// `address`) for `lease`; returns each desk claimed with its new epoch. Desks another
+    /// host holds, or that are locked by a claim or an append in flight, are left out.
     fn claim(
         &self,
-        desk: &str,
+        desks: &[String],
         host: &str,
         address: &str,
         lease: Duration,
-    ) -> impl Future<Output = Result<Option<i64>, String>> + Send;
+    ) -> impl Future<Output = Result<Vec<(String, i64)>, String>> + Send;
 
     /// Extends the leases of the desks `host` holds at these epochs; returns those it still
     /// holds (the others were claimed by another host).
@@ -221,27 +222,44 @@ mod tests {
         let long = Duration::from_secs(60);
         let short = Duration::from_millis(300);
         let d = || "desk-1".to_owned();
-        assert!(journal.create_desk("desk-1", &Config::default()).await.unwrap());
-        assert!(!journal.create_desk("desk-1", &Config::default()).await.unwrap());
+        assert!(
+            journal
+                .create_desk("desk-1", &Config::default())
+                .await
+                .unwrap()
+        );
+        assert!(
+            !journal
+                .create_desk("desk-1", &Config::default())
+                .await
+                .unwrap()
+        );
         assert_eq!(journal.genesis("nope").await.unwrap(), None);
         assert!(journal.genesis("desk-1").await.unwrap().is_some());
         assert_eq!(journal.heartbeat("a", long).await.unwrap(), 1);
         assert_eq!(journal.heartbeat("b", long).await.unwrap(), 2);
 
         // Claimed twice: the second host is refused while the lease runs.
-        let first = journal.claim("desk-1", "a", "a:1", short).await.unwrap();
-        let first = first.expect("a free desk can be claimed");
-        assert_eq!(journal.claim("desk-1", "b", "b:1", long).await.unwrap(), None);
+        let first = journal.claim(&[d()], "a", "a:1", short).await.unwrap();
+        assert_eq!(first.len(), 1, "a free desk can be claimed");
+        let first = first[0].1;
+        assert_eq!(journal.claim(&[d()], "b", "b:1", long).await.unwrap(), []);
         let rows = journal.desks().await.unwrap();
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].owner.as_deref(), Some("a"));
         assert_eq!(rows[0].address.as_deref(), Some("a:1"));
         assert!(!rows[0].free);
 
-        journal.append("desk-1", first, &[entry(1), entry(2)]).await.unwrap();
+        journal
+            .append("desk-1", first, &[entry(1), entry(2)])
+            .await
+            .unwrap();
         // A group one of whose entries is taken is written not at all.
         let collides = journal.append("desk-1", first, &[entry(3), entry(2)]).await;
-        assert!(matches!(collides, Err(AppendError::Fenced(_))), "{collides:?}");
+        assert!(
+            matches!(collides, Err(AppendError::Fenced(_))),
+            "{collides:?}"
+        );
         let logged = journal.read_after(&[(d(), 0)], 100).await.unwrap();
         assert_eq!(seqs(&logged), [1, 2]);
         assert_eq!(logged[0].events, "[]");
@@ -252,14 +270,24 @@ mod tests {
         assert!(journal.desks().await.unwrap()[0].free);
         let late = journal.append("desk-1", first, &[entry(3)]).await;
         assert!(matches!(late, Err(AppendError::Fenced(_))), "{late:?}");
-        let second = journal.claim("desk-1", "b", "b:1", long).await.unwrap();
-        let second = second.expect("a desk whose lease ran out can be claimed");
+        let second = journal.claim(&[d()], "b", "b:1", long).await.unwrap();
+        assert_eq!(second.len(), 1, "a desk whose lease ran out can be claimed");
+        let second = second[0].1;
         assert!(second > first);
         // The stale writer renews nothing and still cannot append; the new one can.
-        assert!(journal.renew("a", &[(d(), first)], long).await.unwrap().is_empty());
+        assert!(
+            journal
+                .renew("a", &[(d(), first)], long)
+                .await
+                .unwrap()
+                .is_empty()
+        );
         let stale = journal.append("desk-1", first, &[entry(3)]).await;
         assert!(matches!(stale, Err(AppendError::Fenced(_))), "{stale:?}");
-        assert_eq!(journal.renew("b", &[(d(), second)], long).await.unwrap(), [d()]);
+        assert_eq!(
+            journal.renew("b", &[(d(), second)], long).await.unwrap(),
+            [d()]
+        );
         journal.append("desk-1", second, &[entry(3)]).await.unwrap();
         let logged = journal.read_after(&[(d(), 1)], 100).await.unwrap();
         assert_eq!(seqs(&logged), [2, 3]);
@@ -267,8 +295,14 @@ mod tests {
 
         // Snapshots: the latest one.
         assert_eq!(journal.latest_snapshot("desk-1").await.unwrap(), None);
-        journal.save_snapshot("desk-1", 2, "two".into()).await.unwrap();
-        journal.save_snapshot("desk-1", 3, "three".into()).await.unwrap();
+        journal
+            .save_snapshot("desk-1", 2, "two".into())
+            .await
+            .unwrap();
+        journal
+            .save_snapshot("desk-1", 3, "three".into())
+            .await
+            .unwrap();
         assert_eq!(
             journal.latest_snapshot("desk-1").await.unwrap(),
             Some((3, "three".to_owned()))

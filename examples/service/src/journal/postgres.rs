@@ -209,25 +209,37 @@ impl Journal for Postgres {
 
     async fn claim(
         &self,
-        desk: &str,
+        desks: &[String],
         host: &str,
         address: &str,
         lease: Duration,
-    ) -> Result<Option<i64>, String> {
+    ) -> Result<Vec<(String, i64)>, String> {
+        if desks.is_empty() {
+            return Ok(Vec::new());
+        }
         let conn = self.conn().await?;
-        let row = conn
+        // Rows are locked in one order, and rows locked by another claim or an append in
+        // flight are skipped (claimed on a later round): hosts claiming together never
+        // deadlock.
+        let rows = conn
             .client
-            .query_opt(
-                "UPDATE desks
-                 SET epoch = epoch + 1, owner = $2, address = $3,
+            .query(
+                "WITH chosen AS (
+                     SELECT desk FROM desks
+                     WHERE desk = ANY($1) AND (owner IS NULL OR lease_until <= now() OR owner = $2)
+                     ORDER BY desk
+                     FOR UPDATE SKIP LOCKED
+                 )
+                 UPDATE desks d
+                 SET epoch = d.epoch + 1, owner = $2, address = $3,
                      lease_until = now() + make_interval(secs => $4::float8)
-                 WHERE desk = $1 AND (owner IS NULL OR lease_until <= now() OR owner = $2)
-                 RETURNING epoch",
-                &[&desk, &host, &address, &secs(lease)],
+                 FROM chosen WHERE d.desk = chosen.desk
+                 RETURNING d.desk, d.epoch",
+                &[&desks, &host, &address, &secs(lease)],
             )
             .await
             .map_err(|e| pg("claim", &e))?;
-        Ok(row.map(|row| row.get(0)))
+        Ok(rows.iter().map(|row| (row.get(0), row.get(1))).collect())
     }
 
     async fn renew(

@@ -138,25 +138,40 @@ impl Journal for Sqlite {
 
     async fn claim(
         &self,
-        desk: &str,
+        desks: &[String],
         host: &str,
         address: &str,
         lease: Duration,
-    ) -> Result<Option<i64>, String> {
+    ) -> Result<Vec<(String, i64)>, String> {
         self.with(|conn| {
-            conn.query_row(
-                &format!(
-                    "UPDATE desks
-                     SET epoch = epoch + 1, owner = ?2, address = ?3, lease_until = {NOW} + ?4
-                     WHERE desk = ?1
-                       AND (owner IS NULL OR lease_until <= {NOW} OR owner = ?2)
-                     RETURNING epoch"
-                ),
-                params![desk, host, address, lease_ms(lease)],
-                |row| row.get(0),
-            )
-            .optional()
-            .map_err(sql)
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(sql)?;
+            let mut claimed = Vec::new();
+            {
+                let mut claim = tx
+                    .prepare_cached(&format!(
+                        "UPDATE desks
+                         SET epoch = epoch + 1, owner = ?2, address = ?3, lease_until = {NOW} + ?4
+                         WHERE desk = ?1
+                           AND (owner IS NULL OR lease_until <= {NOW} OR owner = ?2)
+                         RETURNING epoch"
+                    ))
+                    .map_err(sql)?;
+                for desk in desks {
+                    let epoch: Option<i64> = claim
+                        .query_row(params![desk, host, address, lease_ms(lease)], |row| {
+                            row.get(0)
+                        })
+                        .optional()
+                        .map_err(sql)?;
+                    if let Some(epoch) = epoch {
+                        claimed.push((desk.clone(), epoch));
+                    }
+                }
+            }
+            tx.commit().map_err(sql)?;
+            Ok(claimed)
         })
     }
 

@@ -21,8 +21,10 @@ pub struct Postgres {
 }
 
 fn bin_dir() -> PathBuf {
-    std::env::var_os("SWITCHBOARD_PG_BIN")
-        .map_or_else(|| PathBuf::from("/usr/lib/postgresql/15/bin"), PathBuf::from)
+    std::env::var_os("SWITCHBOARD_PG_BIN").map_or_else(
+        || PathBuf::from("/usr/lib/postgresql/15/bin"),
+        PathBuf::from,
+    )
 }
 
 fn is_root() -> bool {
@@ -73,7 +75,8 @@ impl Postgres {
             eprintln!("skipped: {message}");
             return None;
         }
-        let dir = std::env::temp_dir().join(format!("switchboard-pg-{test}-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("switchboard-pg-{test}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("the cluster's directory can be made");
         if is_root() {
@@ -94,7 +97,17 @@ impl Postgres {
         let output = as_postgres(
             &postgres.bin,
             "initdb",
-            &["-D", data, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"],
+            &[
+                "-D",
+                data,
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ],
         );
         check(&output, "initdb");
         let options = format!(
@@ -150,7 +163,14 @@ impl Drop for Postgres {
         let _ = as_postgres(
             &self.bin,
             "pg_ctl",
-            &["-D", data.to_str().unwrap_or(""), "-m", "immediate", "-w", "stop"],
+            &[
+                "-D",
+                data.to_str().unwrap_or(""),
+                "-m",
+                "immediate",
+                "-w",
+                "stop",
+            ],
         );
         let _ = std::fs::remove_dir_all(&self.dir);
     }
