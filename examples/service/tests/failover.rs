@@ -8,7 +8,10 @@
 //! in its new owner's engine, and no command sent to a paused writer was acknowledged or
 //! journaled after it woke up.
 //!
-//! CI size: 100 desks, 3 faults (kill, pause, kill). `SWITCHBOARD_FAILOVER_FULL=1`: 300 desks,
+//! The faults, in turn: kill -9, SIGSTOP past the lease then SIGCONT, every database
+//! connection of the host cut (mid-commit for some desks), kill -9 again.
+//!
+//! CI size: 100 desks, 4 faults. `SWITCHBOARD_FAILOVER_FULL=1`: 300 desks,
 //! 8 faults, 20 s of load measured first. It prints the figures (acknowledged commands per
 //! second per process, fail-over time median and max) and asserts none of them.
 //!
@@ -49,7 +52,7 @@ fn size() -> Size {
     } else {
         Size {
             desks: 100,
-            faults: 3,
+            faults: 4,
             clients: 8,
             warm_up: Duration::from_secs(3),
         }
@@ -153,11 +156,21 @@ impl Shared {
                     });
                 }
                 Ok(reply) if reply.status == 307 => {
+                    // Sent to an owner the client knows to be down (not answering its health
+                    // checks), it waits for the desk to move instead.
                     let owner = reply.json()["owner"].as_str().map(String::from);
+                    let up = owner
+                        .as_ref()
+                        .is_some_and(|o| *o != addr && self.addrs.read().unwrap().contains(o));
                     let mut owners = self.owners.lock().unwrap();
                     match owner {
-                        Some(owner) if owner != addr => owners.insert(desk.to_owned(), owner),
-                        _ => owners.remove(desk),
+                        Some(owner) if up => owners.insert(desk.to_owned(), owner),
+                        _ => {
+                            owners.remove(desk);
+                            drop(owners);
+                            thread::sleep(Duration::from_millis(50));
+                            None
+                        }
                     };
                 }
                 Ok(reply) if reply.status == 503 => {
@@ -376,7 +389,10 @@ fn r_ds3_three_hosts_lose_no_acknowledged_command_through_kills_and_pauses() {
             .filter(|(_, served)| !served.is_empty())
             .collect();
         let (victim, affected) = candidates[random.below(candidates.len())].clone();
-        let pause = fault % 3 == 1;
+        // The faults in turn: kill -9, SIGSTOP past the lease, the database connections cut
+        // mid-commit (the host keeps its desks and reloads them from the journal), kill -9.
+        let pause = fault % 4 == 1;
+        let cut = fault % 4 == 2;
         let service = hosts[victim].take().expect("a live host");
         let victim_addr = service.addr.clone();
         let pid = service.pid();
@@ -385,6 +401,11 @@ fn r_ds3_three_hosts_lose_no_acknowledged_command_through_kills_and_pauses() {
         // A client stops sending to a host that does not answer (a load balancer's health
         // check would do the same).
         shared.addrs.write().unwrap().retain(|a| *a != victim_addr);
+        shared
+            .owners
+            .lock()
+            .unwrap()
+            .retain(|_, a| *a != victim_addr);
         if pause {
             // SAFETY: kill only sends a signal to a process this test started.
             unsafe { libc::kill(pid, libc::SIGSTOP) };
@@ -406,6 +427,13 @@ fn r_ds3_three_hosts_lose_no_acknowledged_command_through_kills_and_pauses() {
                     )
                 }));
             }
+            hosts[victim] = Some(service);
+        } else if cut {
+            let cut = postgres.sql(&format!(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+                 WHERE application_name LIKE 'host-{pid}-%'"
+            ));
+            eprintln!("  connections cut: {}", cut.trim());
             hosts[victim] = Some(service);
         } else {
             service.kill();
@@ -446,7 +474,13 @@ fn r_ds3_three_hosts_lose_no_acknowledged_command_through_kills_and_pauses() {
         let worst = times.iter().copied().fold(0.0, f64::max);
         eprintln!(
             "fault {fault}: {} host {victim} ({} desks): served again within {worst:.2} s",
-            if pause { "SIGSTOP" } else { "kill -9" },
+            if pause {
+                "SIGSTOP"
+            } else if cut {
+                "connections cut on"
+            } else {
+                "kill -9"
+            },
             affected.len()
         );
         failovers.extend(&times);
@@ -470,6 +504,8 @@ fn r_ds3_three_hosts_lose_no_acknowledged_command_through_kills_and_pauses() {
                     );
                 }
             }
+        } else if cut {
+            shared.addrs.write().unwrap().push(victim_addr.clone());
         } else {
             let n = spawned;
             spawned += 1;

@@ -247,6 +247,13 @@ fn query(
         Ok(served) => served,
         Err(response) => return response,
     };
+    if !served.is_valid() {
+        return problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("desk {desk}: this host's lease is not confirmed; retry"),
+            json!({}),
+        );
+    }
     let result = {
         let engine = served
             .engine

@@ -20,7 +20,7 @@ pub mod writer;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use switchboard::{Command, Engine};
 use tokio::sync::{mpsc, oneshot, watch};
@@ -58,9 +58,18 @@ pub struct Served {
     pub committed: watch::Receiver<u64>,
     /// Tells the writer to stop (the lease was lost).
     stop: Arc<tokio::sync::Notify>,
+    /// Until when the lease surely runs, by this host's monotonic clock: the lease from the
+    /// moment the last claim or renewal was *sent*. Queries are answered only before it (a
+    /// host woken from a pause finds it past); commands are fenced by the database anyway.
+    valid_until: Arc<Mutex<Instant>>,
 }
 
 impl Served {
+    /// Whether the lease is surely still held (see `valid_until`).
+    pub fn is_valid(&self) -> bool {
+        Instant::now() < *self.valid_until.lock().expect("never poisoned")
+    }
+
     /// Hands a command to the desk's writer; answers once it is durable, or why not.
     pub async fn command(&self, command: Command) -> Result<Accepted, Refusal> {
         let (reply, answer) = oneshot::channel();
@@ -122,6 +131,16 @@ impl Desks {
             Some(None) => Route::Unowned,
             None if !table.loaded => Route::Unowned,
             None => Route::Unknown,
+        }
+    }
+
+    /// Records a renewal sent at `asked` for the desks still held at these epochs.
+    fn renewed(&self, kept: &[String], asked: Instant, lease: Duration) {
+        let table = self.lock();
+        for desk in kept {
+            if let Some(served) = table.served.get(desk) {
+                *served.valid_until.lock().expect("never poisoned") = asked + lease;
+            }
         }
     }
 

@@ -21,6 +21,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use switchboard::{Engine, Snapshot};
@@ -63,7 +64,9 @@ async fn round<J: Journal>(
     let alive = journal.heartbeat(&host.id, host.lease).await?;
     let held = desks.held();
     if !held.is_empty() {
+        let asked = Instant::now();
         let kept = journal.renew(&host.id, &held, host.lease).await?;
+        desks.renewed(&kept, asked, host.lease);
         for (desk, epoch) in held {
             if !kept.contains(&desk) && desks.drop_desk(&desk, Some(epoch)) {
                 tracing::warn!(%desk, epoch, "lease lost: another host writes for this desk now");
@@ -74,7 +77,10 @@ async fn round<J: Journal>(
     desks.set_known(
         rows.iter()
             .map(|row| {
-                let owner = (!row.free).then(|| row.address.clone()).flatten();
+                // This host's own desks that it does not write for (yet) have no owner here.
+                let owner = (!row.free && row.owner.as_deref() != Some(host.id.as_str()))
+                    .then(|| row.address.clone())
+                    .flatten();
                 (row.desk.clone(), owner)
             })
             .collect(),
@@ -93,22 +99,32 @@ async fn round<J: Journal>(
     }
     follow(journal.as_ref(), warm, None).await?;
 
-    // Claim up to the fair share, in an order of this host's own (so that hosts claiming
-    // together mostly ask for different desks).
+    // Claim again the desks still recorded as this host's (a writer that stopped on a failed
+    // commit), then free desks up to the fair share, in an order of this host's own (so that
+    // hosts claiming together mostly ask for different desks).
     let fair = rows.len().div_ceil(alive.max(1));
-    let wanted = fair.saturating_sub(desks.served_count());
-    let mut candidates: Vec<&str> = rows
+    let claimable =
+        |row: &&crate::journal::DeskRow| !desks.serves(&row.desk) && warm.contains_key(&row.desk);
+    let mut candidates: Vec<String> = rows
         .iter()
-        .filter(|row| row.free || row.owner.as_deref() == Some(host.id.as_str()))
-        .map(|row| row.desk.as_str())
-        .filter(|desk| !desks.serves(desk) && warm.contains_key(*desk))
+        .filter(|row| row.owner.as_deref() == Some(host.id.as_str()))
+        .filter(claimable)
+        .map(|row| row.desk.clone())
         .collect();
-    candidates.sort_by_key(|desk| spread(desk, &host.id));
-    candidates.truncate(wanted);
+    let wanted = fair.saturating_sub(desks.served_count() + candidates.len());
+    let mut free: Vec<&str> = rows
+        .iter()
+        .filter(|row| row.free && row.owner.as_deref() != Some(host.id.as_str()))
+        .filter(claimable)
+        .map(|row| row.desk.as_str())
+        .collect();
+    free.sort_by_key(|desk| spread(desk, &host.id));
+    candidates.extend(free.into_iter().take(wanted).map(String::from));
     if candidates.is_empty() {
         return Ok(());
     }
-    let candidates: Vec<String> = candidates.into_iter().map(String::from).collect();
+    tracing::debug!(?candidates, fair, alive, "claiming");
+    let asked = Instant::now();
     let claimed = journal
         .claim(&candidates, &host.id, &host.address, host.lease)
         .await?;
@@ -132,6 +148,7 @@ async fn round<J: Journal>(
             desk.engine,
             desk.seq,
             desk.snapshot_seq,
+            asked + host.lease,
         );
     }
     Ok(())

@@ -1,6 +1,8 @@
 //! One desk's writer: a task that owns the right to append to the desk's journal (its claim's
 //! epoch) and the engine. It takes whatever commands are waiting (up to [`MAX_GROUP`]),
-//! applies them, appends their entries in one fenced statement, and only then answers. When
+//! applies them, appends their entries in one fenced statement, and only then answers (a group
+//! the engine refused entirely is answered once the fence is checked all the same: a writer
+//! woken from a pause must not answer even a refusal from an engine others wrote past). When
 //! the append is fenced (another host claimed the desk, or the lease ran out) or fails (the
 //! connection dropped: the group may or may not be in the journal), every command of the group
 //! is answered 503 and the writer stops; the placement loop rebuilds the desk from the journal
@@ -8,6 +10,7 @@
 //! writer cannot fork it.
 
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use switchboard::{Command, Engine};
@@ -35,6 +38,7 @@ pub fn start<J: Journal>(
     engine: Engine,
     seq: u64,
     snapshot_seq: u64,
+    valid_until: Instant,
 ) {
     let (requests, receiver) = mpsc::channel(QUEUE_DEPTH);
     let (deadline_tx, deadline) = watch::channel(engine.next_deadline());
@@ -47,6 +51,7 @@ pub fn start<J: Journal>(
         engine: engine.clone(),
         committed,
         stop: stop.clone(),
+        valid_until: Arc::new(Mutex::new(valid_until)),
     };
     desks.insert(desk.clone(), served.clone());
     let writer = Writer {

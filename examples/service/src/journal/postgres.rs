@@ -143,6 +143,12 @@ fn pg(what: &str, e: &tokio_postgres::Error) -> String {
     }
 }
 
+fn fenced(desk: &str, epoch: i64) -> AppendError {
+    AppendError::Fenced(format!(
+        "desk {desk} is no longer at epoch {epoch}, or its lease ran out"
+    ))
+}
+
 fn secs(lease: Duration) -> f64 {
     lease_ms(lease) as f64 / 1000.0
 }
@@ -269,10 +275,21 @@ impl Journal for Postgres {
     }
 
     async fn append(&self, desk: &str, epoch: i64, entries: &[Entry]) -> Result<(), AppendError> {
-        if entries.is_empty() {
-            return Ok(());
-        }
         let conn = self.conn().await.map_err(AppendError::Failed)?;
+        if entries.is_empty() {
+            let holds = conn
+                .client
+                .query_opt(
+                    "SELECT 1 FROM desks WHERE desk = $1 AND epoch = $2 AND lease_until > now()",
+                    &[&desk, &epoch],
+                )
+                .await
+                .map_err(|e| AppendError::Failed(pg("check the lease", &e)))?;
+            return match holds {
+                Some(_) => Ok(()),
+                None => Err(fenced(desk, epoch)),
+            };
+        }
         let seqs: Vec<i64> = entries.iter().map(|e| seq_i64(e.seq)).collect();
         let ats: Vec<&str> = entries.iter().map(|e| e.at_json.as_str()).collect();
         let commands: Vec<&str> = entries.iter().map(|e| e.command_json.as_str()).collect();
@@ -286,9 +303,7 @@ impl Journal for Postgres {
             .await
         {
             Ok(n) if n == entries.len() as u64 => Ok(()),
-            Ok(_) => Err(AppendError::Fenced(format!(
-                "desk {desk} is no longer at epoch {epoch}, or its lease ran out"
-            ))),
+            Ok(_) => Err(fenced(desk, epoch)),
             Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => Err(AppendError::Fenced(
                 format!("desk {desk}: entry {} is already written", entries[0].seq),
             )),

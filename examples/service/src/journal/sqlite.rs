@@ -209,9 +209,6 @@ impl Journal for Sqlite {
     }
 
     async fn append(&self, desk: &str, epoch: i64, entries: &[Entry]) -> Result<(), AppendError> {
-        if entries.is_empty() {
-            return Ok(());
-        }
         let failed = |e: rusqlite::Error| AppendError::Failed(sql(e));
         self.with(|conn| {
             let tx = conn
