@@ -127,8 +127,7 @@ impl Shared {
         &self,
         http: &ureq::Agent,
         desk: &str,
-        path: &str,
-        kind: &'static str,
+        (path, kind): (&str, &'static str),
         conversation: &str,
         body: &Value,
         patience: Duration,
@@ -193,8 +192,7 @@ impl Shared {
         self.send(
             http,
             desk,
-            "/visitors",
-            "VisitorArrives",
+            ("/visitors", "VisitorArrives"),
             id,
             &body,
             patience,
@@ -300,8 +298,7 @@ fn r_ds3_three_hosts_lose_no_acknowledged_command_through_kills_and_pauses() {
         let sent = shared.send(
             &setup,
             &d,
-            "/groups",
-            "RegisterGroup",
+            ("/groups", "RegisterGroup"),
             "",
             &group,
             Duration::from_secs(30),
@@ -315,8 +312,7 @@ fn r_ds3_three_hosts_lose_no_acknowledged_command_through_kills_and_pauses() {
             let sent = shared.send(
                 &setup,
                 &d,
-                "/agents",
-                "RegisterAgent",
+                ("/agents", "RegisterAgent"),
                 "",
                 &agent,
                 Duration::from_secs(30),
@@ -343,13 +339,12 @@ fn r_ds3_three_hosts_lose_no_acknowledged_command_through_kills_and_pauses() {
                     i += 1;
                     let acked =
                         shared.record(shared.arrive(&http, &d, &id, Duration::from_secs(30)));
-                    if acked.is_some() && i % 2 == 0 {
+                    if acked.is_some() && i.is_multiple_of(2) {
                         let end = json!({ "conversations": [id], "reason": "Visitor" });
                         let sent = shared.send(
                             &http,
                             &d,
-                            "/end",
-                            "EndConversations",
+                            ("/end", "EndConversations"),
                             &id,
                             &end,
                             Duration::from_secs(30),
@@ -600,14 +595,11 @@ fn r_ds3_three_hosts_lose_no_acknowledged_command_through_kills_and_pauses() {
             "desk {d}: {state}"
         );
     }
-    let mut checked = 0;
     for ack in acks
         .iter()
         .filter(|a| a.kind == "VisitorArrives" && moved.contains(&a.desk))
+        .take(1500)
     {
-        if checked >= 1500 {
-            break;
-        }
         let view = get(&format!(
             "/desks/{}/conversations/{}",
             ack.desk, ack.conversation
@@ -617,7 +609,6 @@ fn r_ds3_three_hosts_lose_no_acknowledged_command_through_kills_and_pauses() {
             Some(ack.conversation.as_str()),
             "{view}"
         );
-        checked += 1;
     }
 
     let max = failovers.iter().copied().fold(0.0, f64::max);

@@ -76,15 +76,15 @@ pub fn router<J: Journal>(app: App<J>, policy: Arc<Policy>, max_body: usize) -> 
 }
 
 /// The desk's writer here, or the answer that sends the client elsewhere.
-fn here(desks: &Desks, desk: &str, uri: &Uri) -> Result<Served, Response> {
+fn here(desks: &Desks, desk: &str, uri: &Uri) -> Result<Served, Box<Response>> {
     match desks.route(desk) {
         Route::Here(served) => Ok(served),
-        Route::Elsewhere(address) => {
+        Route::Elsewhere(address) => Err(Box::new({
             let location = format!(
                 "http://{address}{}",
                 uri.path_and_query().map_or("", |p| p.as_str())
             );
-            Err((
+            (
                 StatusCode::TEMPORARY_REDIRECT,
                 [(header::LOCATION, location)],
                 Json(json!({
@@ -92,18 +92,18 @@ fn here(desks: &Desks, desk: &str, uri: &Uri) -> Result<Served, Response> {
                     "owner": address,
                 })),
             )
-                .into_response())
-        }
-        Route::Unowned => Err(problem(
+                .into_response()
+        })),
+        Route::Unowned => Err(Box::new(problem(
             StatusCode::SERVICE_UNAVAILABLE,
             format!("desk {desk} has no writer right now (a fail-over); retry"),
             json!({}),
-        )),
-        Route::Unknown => Err(problem(
+        ))),
+        Route::Unknown => Err(Box::new(problem(
             StatusCode::NOT_FOUND,
             format!("unknown desk {desk}"),
             json!({}),
-        )),
+        ))),
     }
 }
 
@@ -158,7 +158,7 @@ async fn submit(
 ) -> Response {
     let served = match here(desks, desk, uri) {
         Ok(served) => served,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     match parse(kind, field, body) {
         Ok(command) => answer(served.command(command).await),
@@ -245,7 +245,7 @@ fn query(
 ) -> Response {
     let served = match here(desks, desk, uri) {
         Ok(served) => served,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     if !served.is_valid() {
         return problem(

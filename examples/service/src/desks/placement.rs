@@ -143,12 +143,14 @@ async fn round<J: Journal>(
             journal.clone(),
             desks,
             host,
-            name,
-            epoch,
-            desk.engine,
-            desk.seq,
-            desk.snapshot_seq,
-            asked + host.lease,
+            writer::Claimed {
+                desk: name,
+                epoch,
+                engine: desk.engine,
+                seq: desk.seq,
+                snapshot_seq: desk.snapshot_seq,
+                valid_until: asked + host.lease,
+            },
         );
     }
     Ok(())

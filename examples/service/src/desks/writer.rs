@@ -27,19 +27,31 @@ const MAX_GROUP: usize = 256;
 /// Commands waiting for one desk's writer; senders wait when it is full.
 const QUEUE_DEPTH: usize = 256;
 
-/// Starts writing for `desk` under `epoch`, from `engine` as of entry `seq`; registers it in
-/// `desks`, with its timer.
-pub fn start<J: Journal>(
-    journal: Arc<J>,
-    desks: &Desks,
-    host: &Host,
-    desk: String,
-    epoch: i64,
-    engine: Engine,
-    seq: u64,
-    snapshot_seq: u64,
-    valid_until: Instant,
-) {
+/// A desk just claimed, ready for its writer.
+pub struct Claimed {
+    /// The desk's id.
+    pub desk: String,
+    /// The claim's epoch.
+    pub epoch: i64,
+    /// Its engine, as of entry `seq`.
+    pub engine: Engine,
+    pub seq: u64,
+    /// The entry of its latest snapshot.
+    pub snapshot_seq: u64,
+    /// Until when the claim surely holds, by this host's clock.
+    pub valid_until: Instant,
+}
+
+/// Starts writing for a claimed desk; registers it in `desks`, with its timer.
+pub fn start<J: Journal>(journal: Arc<J>, desks: &Desks, host: &Host, claimed: Claimed) {
+    let Claimed {
+        desk,
+        epoch,
+        engine,
+        seq,
+        snapshot_seq,
+        valid_until,
+    } = claimed;
     let (requests, receiver) = mpsc::channel(QUEUE_DEPTH);
     let (deadline_tx, deadline) = watch::channel(engine.next_deadline());
     let (committed_tx, committed) = watch::channel(seq);
