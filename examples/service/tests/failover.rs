@@ -12,7 +12,8 @@
 //! connection of the host cut (mid-commit for some desks), kill -9 again.
 //!
 //! CI size: 100 desks, 4 faults. `SWITCHBOARD_FAILOVER_FULL=1`: 300 desks,
-//! 8 faults, 20 s of load measured first. It prints the figures (acknowledged commands per
+//! 8 faults, 20 s of load measured first (`SWITCHBOARD_FAILOVER_CLIENTS` sets the number of
+//! client threads, 8 and 16 by default). It prints the figures (acknowledged commands per
 //! second per process, fail-over time median and max) and asserts none of them.
 //!
 //! SPEC: R-DS1 (many desks per process, spread over processes), R-DS2 (the PostgreSQL journal,
@@ -42,6 +43,17 @@ struct Size {
 }
 
 fn size() -> Size {
+    let mut size = full_or_ci();
+    if let Some(clients) = std::env::var("SWITCHBOARD_FAILOVER_CLIENTS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+    {
+        size.clients = clients;
+    }
+    size
+}
+
+fn full_or_ci() -> Size {
     if std::env::var("SWITCHBOARD_FAILOVER_FULL").as_deref() == Ok("1") {
         Size {
             desks: 300,
