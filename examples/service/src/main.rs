@@ -179,7 +179,7 @@ struct Options {
     #[arg(long, env = "SWITCHBOARD_LEASE_MS", default_value_t = 2000,
           value_parser = clap::value_parser!(u64).range(100..))]
     lease_ms: u64,
-    /// With `--desks`: this process's name in the database [default: host-<pid>-<start time>].
+    /// With `--desks`: this process's name in the database [default: host-PID-MICROSECONDS].
     #[arg(long, env = "SWITCHBOARD_HOST_ID")]
     host_id: Option<String>,
     /// With `--desks`: the address other hosts send clients to [default: the address
