@@ -65,11 +65,27 @@ pub struct Committed {
 }
 
 /// Where the answer to a command goes.
-type Reply = oneshot::Sender<Result<Accepted, Refusal>>;
+pub type Reply = oneshot::Sender<Result<Accepted, Refusal>>;
 
-struct Request {
-    command: Box<Command>,
-    reply: Reply,
+/// A command for a writer, with where its answer goes.
+pub struct Request {
+    pub command: Box<Command>,
+    pub reply: Reply,
+}
+
+/// Hands a command to the writer behind `requests`; answers once it is durable, or why it was
+/// refused (every writer, of one desk or of many, is asked this way).
+pub async fn ask(requests: &mpsc::Sender<Request>, command: Command) -> Result<Accepted, Refusal> {
+    let (reply, answer) = oneshot::channel();
+    let gone = || Refusal::Unavailable("the writer has stopped; retry".into());
+    requests
+        .send(Request {
+            command: Box::new(command),
+            reply,
+        })
+        .await
+        .map_err(|_| gone())?;
+    answer.await.map_err(|_| gone())?
 }
 
 /// A handle on the writer; cheap to clone, one per HTTP handler.
@@ -139,16 +155,7 @@ impl Desk {
 
     /// Hands a command to the engine; answers once it is durable, or why it was refused.
     pub async fn command(&self, command: Command) -> Result<Accepted, Refusal> {
-        let (reply, answer) = oneshot::channel();
-        let gone = || Refusal::Unavailable("the writer has stopped".into());
-        self.requests
-            .send(Request {
-                command: Box::new(command),
-                reply,
-            })
-            .await
-            .map_err(|_| gone())?;
-        answer.await.map_err(|_| gone())?
+        ask(&self.requests, command).await
     }
 
     /// The entries committed from now on.

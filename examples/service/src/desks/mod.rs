@@ -23,9 +23,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use switchboard::{Command, Engine};
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{mpsc, watch};
 
-use crate::desk::{Accepted, Refusal};
+use crate::desk::{Accepted, Refusal, Request, ask};
 
 /// What a host is and how long its claims last.
 #[derive(Clone, Debug)]
@@ -38,12 +38,6 @@ pub struct Host {
     pub lease: Duration,
     /// A snapshot of a desk every this many of its entries.
     pub snapshot_every: u64,
-}
-
-/// A command for a desk's writer, with where its answer goes.
-pub struct Request {
-    pub command: Box<Command>,
-    pub reply: oneshot::Sender<Result<Accepted, Refusal>>,
 }
 
 /// A desk this host writes for.
@@ -72,16 +66,7 @@ impl Served {
 
     /// Hands a command to the desk's writer; answers once it is durable, or why not.
     pub async fn command(&self, command: Command) -> Result<Accepted, Refusal> {
-        let (reply, answer) = oneshot::channel();
-        let gone = || Refusal::Unavailable("this desk's writer has stopped; retry".into());
-        self.requests
-            .send(Request {
-                command: Box::new(command),
-                reply,
-            })
-            .await
-            .map_err(|_| gone())?;
-        answer.await.map_err(|_| gone())?
+        ask(&self.requests, command).await
     }
 }
 

@@ -16,8 +16,8 @@ use chrono::{DateTime, Utc};
 use switchboard::{Command, Engine};
 use tokio::sync::{Notify, mpsc, watch};
 
-use super::{Desks, Host, Request, Served};
-use crate::desk::{Accepted, Refusal, apply};
+use super::{Desks, Host, Served};
+use crate::desk::{Accepted, Refusal, Reply, Request, apply};
 use crate::journal::{AppendError, Journal};
 use crate::store::{Entry, to_json};
 
@@ -98,8 +98,6 @@ struct Writer<J> {
     deadline: watch::Sender<Option<DateTime<Utc>>>,
     committed: watch::Sender<u64>,
 }
-
-type Reply = tokio::sync::oneshot::Sender<Result<Accepted, Refusal>>;
 
 impl<J: Journal> Writer<J> {
     async fn run(mut self, mut receiver: mpsc::Receiver<Request>, stop: Arc<Notify>) {
