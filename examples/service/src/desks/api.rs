@@ -236,8 +236,8 @@ async fn create<J: Journal>(
     }
 }
 
-/// Answers a query from the desk's engine here (between two of its writer's groups).
-fn query(
+/// Answers a query from the desk's engine here, as of its last commit.
+async fn query(
     desks: &Desks,
     desk: &str,
     uri: &Uri,
@@ -255,10 +255,7 @@ fn query(
         );
     }
     let result = {
-        let engine = served
-            .engine
-            .lock()
-            .expect("a desk engine is never poisoned");
+        let engine = served.engine.read().await;
         read(&served, &engine)
     };
     match result {
@@ -286,6 +283,7 @@ async fn state<J: Journal>(
             "counters": engine.counters(),
         }))
     })
+    .await
 }
 
 async fn agent<J: Journal>(
@@ -300,6 +298,7 @@ async fn agent<J: Journal>(
             .map(|view| json!(view))
             .ok_or(Error::UnknownAgent { agent: id })
     })
+    .await
 }
 
 async fn conversation<J: Journal>(
@@ -314,4 +313,5 @@ async fn conversation<J: Journal>(
             .map(|view| json!(view))
             .ok_or(Error::UnknownConversation { conversation: id })
     })
+    .await
 }

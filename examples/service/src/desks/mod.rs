@@ -46,8 +46,9 @@ pub struct Served {
     /// The epoch of the claim it writes under.
     pub epoch: i64,
     requests: mpsc::Sender<Request>,
-    /// The writer's engine: queries read it between groups.
-    pub engine: Arc<Mutex<Engine>>,
+    /// The writer's engine: queries read it as of a commit (the writer holds it from
+    /// applying a group to committing it).
+    pub engine: Arc<tokio::sync::RwLock<Engine>>,
     /// The last entry committed.
     pub committed: watch::Receiver<u64>,
     /// Tells the writer to stop (the lease was lost).

@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use switchboard::{Command, Engine};
-use tokio::sync::{Notify, mpsc, watch};
+use tokio::sync::{Notify, RwLock, mpsc, watch};
 
 use super::{Desks, Host, Served};
 use crate::desk::{Accepted, Refusal, Reply, Request, apply};
@@ -55,7 +55,7 @@ pub fn start<J: Journal>(journal: Arc<J>, desks: &Desks, host: &Host, claimed: C
     let (requests, receiver) = mpsc::channel(QUEUE_DEPTH);
     let (deadline_tx, deadline) = watch::channel(engine.next_deadline());
     let (committed_tx, committed) = watch::channel(seq);
-    let engine = Arc::new(Mutex::new(engine));
+    let engine = Arc::new(RwLock::new(engine));
     let stop = Arc::new(Notify::new());
     let served = Served {
         epoch,
@@ -90,7 +90,7 @@ struct Writer<J> {
     desks: Desks,
     desk: String,
     epoch: i64,
-    engine: Arc<Mutex<Engine>>,
+    engine: Arc<RwLock<Engine>>,
     /// The last entry applied to the engine (committed: the writer stops on a failed append).
     seq: u64,
     snapshot_seq: u64,
@@ -112,8 +112,10 @@ impl<J: Journal> Writer<J> {
             };
             let mut entries: Vec<Entry> = Vec::new();
             let mut replies: Vec<(Reply, Result<Accepted, Refusal>)> = Vec::new();
+            // Held until the group is committed (or the writer stops): queries read the
+            // engine only as of a commit.
+            let mut engine = self.engine.clone().write_owned().await;
             {
-                let mut engine = self.engine.lock().expect("a desk engine is never poisoned");
                 let mut next = Some(first);
                 while let Some(Request { command, reply }) = next {
                     let answer = apply(&mut engine, &mut self.seq, &mut entries, *command);
@@ -141,17 +143,14 @@ impl<J: Journal> Writer<J> {
                 }
                 // Dropping the engine: it may hold entries the journal does not.
                 self.desks.drop_desk(&self.desk, Some(self.epoch));
+                drop(engine);
                 return;
             }
             if !entries.is_empty() {
                 self.committed.send_replace(self.seq);
-                let (deadline, snapshot) = {
-                    let engine = self.engine.lock().expect("a desk engine is never poisoned");
-                    let snapshot = (self.seq >= self.snapshot_seq + self.snapshot_every)
-                        .then(|| engine.snapshot());
-                    (engine.next_deadline(), snapshot)
-                };
-                self.deadline.send_replace(deadline);
+                let snapshot = (self.seq >= self.snapshot_seq + self.snapshot_every)
+                    .then(|| engine.snapshot());
+                self.deadline.send_replace(engine.next_deadline());
                 if let Some(snapshot) = snapshot {
                     self.snapshot_seq = self.seq;
                     let (journal, desk, seq) = (self.journal.clone(), self.desk.clone(), self.seq);
@@ -163,6 +162,7 @@ impl<J: Journal> Writer<J> {
                     });
                 }
             }
+            drop(engine);
             for (reply, answer) in replies {
                 let _ = reply.send(answer);
             }
