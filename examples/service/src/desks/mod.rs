@@ -6,11 +6,11 @@
 //!   commands, appends their entries with one fenced statement, and only then answers. If the
 //!   append is fenced or fails, it answers 503 to the whole group and stops: the engine it
 //!   holds may be ahead of the journal, so the desk is rebuilt from the journal.
-//! - `placement.rs`: one loop per host. Every round (an eighth of the lease) it records the
-//!   host as alive, renews the leases it holds (a desk whose lease it lost is dropped at
-//!   once), follows every other desk's journal to keep a warm engine (the standby), and claims
-//!   free desks (no owner, or a lease that ran out) up to its fair share: the desks divided by
-//!   the hosts alive.
+//! - `placement.rs`: two loops per host, every eighth of the lease. The lease keeper records
+//!   the host as alive and renews the leases it holds (a desk whose lease it lost is dropped
+//!   at once). The placement round follows every other desk's journal to keep a warm engine
+//!   (the standby), and claims free desks (no owner, or a lease that ran out) up to its fair
+//!   share: the desks divided by the hosts alive.
 //! - `api.rs`: the routes, `/desks/{desk}/...`; a desk written elsewhere is answered with a
 //!   redirect to its owner, a desk without a writer (during a fail-over) with 503.
 
@@ -120,13 +120,10 @@ impl Desks {
         }
     }
 
-    /// Records a renewal sent at `asked` for the desks still held at these epochs.
-    fn renewed(&self, kept: &[String], asked: Instant, lease: Duration) {
-        let table = self.lock();
-        for desk in kept {
-            if let Some(served) = table.served.get(desk) {
-                *served.valid_until.lock().expect("never poisoned") = asked + lease;
-            }
+    /// Records that the lease on `desk` at `epoch` surely holds until `until`.
+    fn renewed(&self, desk: &str, epoch: i64, until: Instant) {
+        if let Some(served) = self.lock().served.get(desk).filter(|s| s.epoch == epoch) {
+            *served.valid_until.lock().expect("never poisoned") = until;
         }
     }
 

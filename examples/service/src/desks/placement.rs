@@ -1,16 +1,21 @@
-//! The placement loop: which desks this host writes for, and warm engines for the others.
+//! The placement loops: which desks this host writes for, and warm engines for the others.
+//! Two loops, each every eighth of the lease, so that a slow round of the second (a host
+//! that starts and replays every desk) never delays the first's renewals:
 //!
-//! Every round (an eighth of the lease):
+//! The **lease keeper**:
 //!
 //! 1. **Heartbeat**: the host is alive until a lease from now; the database counts the hosts
 //!    alive.
 //! 2. **Renew** the leases of the desks this host writes for, with their epochs. A desk the
 //!    renewal does not return was claimed by another host: its writer stops at once (and its
 //!    appends were already refused by the fence).
-//! 3. **Follow** every other desk: read its journal after the warm engine's entry and apply
+//!
+//! The **placement** round:
+//!
+//! 1. **Follow** every other desk: read its journal after the warm engine's entry and apply
 //!    it, checking each entry replays to the events it logged. This is the standby: when the
 //!    desk's writer dies, this host has the desk's engine as of a round ago.
-//! 4. **Claim** free desks (no owner, or a lease that ran out by the database's clock) while
+//! 2. **Claim** free desks (no owner, or a lease that ran out by the database's clock) while
 //!    this host writes for fewer than its fair share, the desks divided by the hosts alive
 //!    (rounded up). After a claim, the warm engine reads the journal to its end (every entry
 //!    the old writer committed is visible: the claim waited for its append in flight) and a
@@ -21,7 +26,8 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Instant;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use switchboard::{Engine, Snapshot};
@@ -41,38 +47,76 @@ struct Warm {
     snapshot_seq: u64,
 }
 
-/// Runs the loop until the process ends.
+/// Runs both loops until the process ends.
 pub async fn run<J: Journal>(journal: Arc<J>, desks: Desks, host: Host) {
+    let alive = Arc::new(AtomicUsize::new(1));
+    tokio::spawn(keep(
+        journal.clone(),
+        desks.clone(),
+        host.clone(),
+        alive.clone(),
+    ));
     let mut warm: HashMap<String, Warm> = HashMap::new();
-    let mut every =
-        tokio::time::interval((host.lease / 8).max(std::time::Duration::from_millis(20)));
-    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut every = every(&host);
     loop {
         every.tick().await;
-        if let Err(problem) = round(&journal, &desks, &host, &mut warm).await {
+        let alive = alive.load(Ordering::Acquire);
+        if let Err(problem) = round(&journal, &desks, &host, alive, &mut warm).await {
             tracing::warn!(%problem, "placement round failed; retrying");
         }
     }
+}
+
+/// Every eighth of the lease, a late tick delaying the next.
+fn every(host: &Host) -> tokio::time::Interval {
+    let mut every = tokio::time::interval((host.lease / 8).max(Duration::from_millis(20)));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    every
+}
+
+/// The lease keeper: heartbeat and renewals.
+async fn keep<J: Journal>(journal: Arc<J>, desks: Desks, host: Host, alive: Arc<AtomicUsize>) {
+    let mut every = every(&host);
+    loop {
+        every.tick().await;
+        if let Err(problem) = renew(&journal, &desks, &host, &alive).await {
+            tracing::warn!(%problem, "lease renewal failed; retrying");
+        }
+    }
+}
+
+async fn renew<J: Journal>(
+    journal: &Arc<J>,
+    desks: &Desks,
+    host: &Host,
+    alive: &AtomicUsize,
+) -> Result<(), String> {
+    alive.store(
+        journal.heartbeat(&host.id, host.lease).await?,
+        Ordering::Release,
+    );
+    let held = desks.held();
+    if !held.is_empty() {
+        let asked = Instant::now();
+        let kept = journal.renew(&host.id, &held, host.lease).await?;
+        for (desk, epoch) in held {
+            if kept.contains(&desk) {
+                desks.renewed(&desk, epoch, asked + host.lease);
+            } else if desks.drop_desk(&desk, Some(epoch)) {
+                tracing::warn!(%desk, epoch, "lease lost: another host writes for this desk now");
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn round<J: Journal>(
     journal: &Arc<J>,
     desks: &Desks,
     host: &Host,
+    alive: usize,
     warm: &mut HashMap<String, Warm>,
 ) -> Result<(), String> {
-    let alive = journal.heartbeat(&host.id, host.lease).await?;
-    let held = desks.held();
-    if !held.is_empty() {
-        let asked = Instant::now();
-        let kept = journal.renew(&host.id, &held, host.lease).await?;
-        desks.renewed(&kept, asked, host.lease);
-        for (desk, epoch) in held {
-            if !kept.contains(&desk) && desks.drop_desk(&desk, Some(epoch)) {
-                tracing::warn!(%desk, epoch, "lease lost: another host writes for this desk now");
-            }
-        }
-    }
     let rows = journal.desks().await?;
     desks.set_known(
         rows.iter()
