@@ -220,7 +220,7 @@ async fn submit(
 }
 
 /// The command a request names, or the 4xx status and message that say why it names none.
-fn parse(
+pub fn parse(
     kind: Option<&'static str>,
     field: Option<(&'static str, String)>,
     body: &[u8],
@@ -320,7 +320,7 @@ pub struct Ready {
     pub read_model_seq: u64,
 }
 
-fn answer(result: Result<Accepted, Refusal>) -> Response {
+pub fn answer(result: Result<Accepted, Refusal>) -> Response {
     match result {
         Ok(Accepted { seq, at, outcome }) => Json(Answer {
             seq,
@@ -373,7 +373,7 @@ fn refused(error: &Error) -> Response {
 }
 
 /// `{"error": message, ...extra}` with a status.
-fn problem(status: StatusCode, message: String, extra: Value) -> Response {
+pub fn problem(status: StatusCode, message: String, extra: Value) -> Response {
     let mut body = json!({ "error": message });
     if let (Value::Object(body), Value::Object(extra)) = (&mut body, extra) {
         body.extend(extra);
@@ -735,7 +735,7 @@ async fn monitor() -> Response {
 }
 
 /// Liveness: the process answers HTTP.
-async fn healthz() -> Response {
+pub async fn healthz() -> Response {
     Json(json!({ "status": "ok" })).into_response()
 }
 

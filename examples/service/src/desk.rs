@@ -65,11 +65,27 @@ pub struct Committed {
 }
 
 /// Where the answer to a command goes.
-type Reply = oneshot::Sender<Result<Accepted, Refusal>>;
+pub type Reply = oneshot::Sender<Result<Accepted, Refusal>>;
 
-struct Request {
-    command: Box<Command>,
-    reply: Reply,
+/// A command for a writer, with where its answer goes.
+pub struct Request {
+    pub command: Box<Command>,
+    pub reply: Reply,
+}
+
+/// Hands a command to the writer behind `requests`; answers once it is durable, or why it was
+/// refused (every writer, of one desk or of many, is asked this way).
+pub async fn ask(requests: &mpsc::Sender<Request>, command: Command) -> Result<Accepted, Refusal> {
+    let (reply, answer) = oneshot::channel();
+    let gone = || Refusal::Unavailable("the writer has stopped; retry".into());
+    requests
+        .send(Request {
+            command: Box::new(command),
+            reply,
+        })
+        .await
+        .map_err(|_| gone())?;
+    answer.await.map_err(|_| gone())?
 }
 
 /// A handle on the writer; cheap to clone, one per HTTP handler.
@@ -139,16 +155,7 @@ impl Desk {
 
     /// Hands a command to the engine; answers once it is durable, or why it was refused.
     pub async fn command(&self, command: Command) -> Result<Accepted, Refusal> {
-        let (reply, answer) = oneshot::channel();
-        let gone = || Refusal::Unavailable("the writer has stopped".into());
-        self.requests
-            .send(Request {
-                command: Box::new(command),
-                reply,
-            })
-            .await
-            .map_err(|_| gone())?;
-        answer.await.map_err(|_| gone())?
+        ask(&self.requests, command).await
     }
 
     /// The entries committed from now on.
@@ -216,32 +223,7 @@ impl Writer {
 
     /// Applies one command to the engine and queues its journal entry and its answer.
     fn apply(&mut self, command: Command, reply: Option<Reply>) {
-        // A deadline that passed before this command fires first, so that the command meets
-        // the state as of now (the timer task may not have woken yet).
-        if !matches!(command, Command::Tick)
-            && self.engine.next_deadline().is_some_and(|d| d <= self.now())
-        {
-            self.apply(Command::Tick, None);
-        }
-        let at = self.now();
-        let answer = match self.engine.handle(at, command.clone()) {
-            Err(error) => Err(Refusal::Engine(error)),
-            Ok(outcome) if refused_entirely(&outcome) => {
-                // Every item refused: nothing changed, not even the engine's clock. Nothing
-                // to journal.
-                Err(Refusal::Items(outcome.results))
-            }
-            Ok(outcome) => {
-                self.seq += 1;
-                self.entries
-                    .push(Entry::new(self.seq, at, command, outcome.events.clone()));
-                Ok(Accepted {
-                    seq: self.seq,
-                    at,
-                    outcome,
-                })
-            }
-        };
+        let answer = apply(&mut self.engine, &mut self.seq, &mut self.entries, command);
         if let Some(reply) = reply {
             let outcome = if answer.is_ok() {
                 "accepted"
@@ -250,17 +232,6 @@ impl Writer {
             };
             self.metrics.commands.with_label_values(&[outcome]).inc();
             self.replies.push((reply, answer));
-        }
-    }
-
-    /// The time to hand the engine: the wall clock, or the engine's own clock if the wall
-    /// clock stepped back. Time never runs backwards for the engine; journaling the time it
-    /// actually uses makes replay hand it the same.
-    fn now(&self) -> DateTime<Utc> {
-        let wall = wall_clock();
-        match self.engine.now() {
-            Some(clock) if clock > wall => clock,
-            _ => wall,
         }
     }
 
@@ -323,6 +294,52 @@ impl Writer {
                 std::process::exit(1);
             }
         }
+    }
+}
+
+/// Applies one command to `engine` at the host's clock and, if accepted, queues its journal
+/// entry (numbered after `seq`, which it advances) in `entries`. A deadline that passed before
+/// the command fires first, as a `Tick` of its own entry, so that the command meets the state
+/// as of now (the timer task may not have woken yet). Every desk writer, single or many,
+/// applies commands through this.
+pub fn apply(
+    engine: &mut Engine,
+    seq: &mut u64,
+    entries: &mut Vec<Entry>,
+    command: Command,
+) -> Result<Accepted, Refusal> {
+    if !matches!(command, Command::Tick) && engine.next_deadline().is_some_and(|d| d <= now(engine))
+    {
+        let _ = apply(engine, seq, entries, Command::Tick);
+    }
+    let at = now(engine);
+    match engine.handle(at, command.clone()) {
+        Err(error) => Err(Refusal::Engine(error)),
+        Ok(outcome) if refused_entirely(&outcome) => {
+            // Every item refused: nothing changed, not even the engine's clock. Nothing to
+            // journal.
+            Err(Refusal::Items(outcome.results))
+        }
+        Ok(outcome) => {
+            *seq += 1;
+            entries.push(Entry::new(*seq, at, command, outcome.events.clone()));
+            Ok(Accepted {
+                seq: *seq,
+                at,
+                outcome,
+            })
+        }
+    }
+}
+
+/// The time to hand the engine: the wall clock, or the engine's own clock if the wall clock
+/// stepped back. Time never runs backwards for the engine; journaling the time it actually
+/// uses makes replay hand it the same.
+fn now(engine: &Engine) -> DateTime<Utc> {
+    let wall = wall_clock();
+    match engine.now() {
+        Some(clock) if clock > wall => clock,
+        _ => wall,
     }
 }
 

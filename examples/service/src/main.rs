@@ -25,7 +25,9 @@
 
 mod api;
 mod desk;
+mod desks;
 mod guard;
+mod journal;
 mod metrics;
 mod openapi;
 mod projection;
@@ -162,6 +164,32 @@ struct Options {
     /// (`info,switchboard_service::server=debug`).
     #[arg(long, env = "SWITCHBOARD_LOG", default_value = "info")]
     log: Targets,
+    /// Serve many desks, each addressed by its id (`/desks/{desk}/...`), from a journal of
+    /// many desks: the SQLite file `--db`, or PostgreSQL with `--postgres`. Desks are claimed
+    /// in the database, so several processes can share them (see docs/SCALING.md).
+    #[arg(long, env = "SWITCHBOARD_DESKS")]
+    desks: bool,
+    /// The PostgreSQL journal (implies `--desks`), as a connection string:
+    /// `host=127.0.0.1 port=5432 user=postgres dbname=switchboard` or
+    /// `postgresql://user@host/db`. Plain TCP or a Unix socket: no TLS.
+    #[arg(long, env = "SWITCHBOARD_POSTGRES")]
+    postgres: Option<String>,
+    /// With `--desks`: how long a claim on a desk lasts without renewal, in milliseconds, by
+    /// the database's clock. A desk whose writer died is taken over within about this long.
+    #[arg(long, env = "SWITCHBOARD_LEASE_MS", default_value_t = 2000,
+          value_parser = clap::value_parser!(u64).range(100..))]
+    lease_ms: u64,
+    /// With `--desks`: this process's name in the database [default: host-PID-MICROSECONDS].
+    #[arg(long, env = "SWITCHBOARD_HOST_ID")]
+    host_id: Option<String>,
+    /// With `--desks`: the address other hosts send clients to [default: the address
+    /// listened on].
+    #[arg(long, env = "SWITCHBOARD_ADVERTISE")]
+    advertise: Option<String>,
+    /// With `--postgres`: connections to the database, shared by every desk's writer.
+    #[arg(long, env = "SWITCHBOARD_PG_CONNECTIONS", default_value_t = 4,
+          value_parser = clap::value_parser!(u64).range(1..=64))]
+    pg_connections: u64,
     /// For tests: hold each transaction open N ms before it commits (a slow disk).
     #[arg(
         long,
@@ -243,6 +271,23 @@ fn policy(options: &Options) -> Result<Policy, String> {
     })
 }
 
+/// The connection loop's limits, the connection cap kept under the descriptor limit.
+fn limits(options: &Options) -> server::Limits {
+    let budget = server::descriptor_budget();
+    if options.max_connections > budget {
+        tracing::warn!(
+            asked = options.max_connections,
+            allowed = budget,
+            "--max-connections lowered to stay under the file-descriptor limit"
+        );
+    }
+    server::Limits {
+        max_connections: options.max_connections.clamp(1, budget),
+        header_timeout: Duration::from_secs(options.header_timeout_secs.max(1)),
+        grace: Duration::from_secs(options.shutdown_grace_secs),
+    }
+}
+
 fn run(options: Options) -> Result<(), String> {
     let policy = policy(&options)?;
     if policy.token.is_none() && !options.bind.is_loopback() {
@@ -251,6 +296,9 @@ fn run(options: Options) -> Result<(), String> {
             "NO TOKEN: the service is bound beyond loopback and anyone who can reach it may \
              send any command; set SWITCHBOARD_TOKEN or --token-file"
         );
+    }
+    if options.desks || options.postgres.is_some() {
+        return run_desks(options, policy);
     }
     let config = match &options.config {
         None => None,
@@ -318,19 +366,7 @@ fn run(options: Options) -> Result<(), String> {
             .then(|| Duration::from_secs(options.forget_visitors_after_secs)),
     };
 
-    let budget = server::descriptor_budget();
-    if options.max_connections > budget {
-        tracing::warn!(
-            asked = options.max_connections,
-            allowed = budget,
-            "--max-connections lowered to stay under the file-descriptor limit"
-        );
-    }
-    let limits = server::Limits {
-        max_connections: options.max_connections.clamp(1, budget),
-        header_timeout: Duration::from_secs(options.header_timeout_secs.max(1)),
-        grace: Duration::from_secs(options.shutdown_grace_secs),
-    };
+    let limits = limits(&options);
 
     let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("tokio: {e}"))?;
     runtime.block_on(async move {
@@ -397,6 +433,78 @@ fn run(options: Options) -> Result<(), String> {
     // in flight is either committed whole or not at all.
     runtime.shutdown_timeout(Duration::from_secs(1));
     tracing::info!("stopped");
+    Ok(())
+}
+
+/// Many desks (R-DS1, R-DS2): the journal of many desks on SQLite or PostgreSQL, the
+/// placement loop, and the `/desks/{desk}/...` routes.
+fn run_desks(options: Options, policy: Policy) -> Result<(), String> {
+    let limits = limits(&options);
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("tokio: {e}"))?;
+    runtime.block_on(async move {
+        let address = SocketAddr::new(options.bind, options.port);
+        let listener = tokio::net::TcpListener::bind(address)
+            .await
+            .map_err(|e| format!("bind {address}: {e}"))?;
+        let local: SocketAddr = listener.local_addr().map_err(|e| e.to_string())?;
+        let started = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_micros());
+        let host = desks::Host {
+            id: options
+                .host_id
+                .clone()
+                .unwrap_or_else(|| format!("host-{}-{started}", std::process::id())),
+            address: options
+                .advertise
+                .clone()
+                .unwrap_or_else(|| local.to_string()),
+            lease: Duration::from_millis(options.lease_ms),
+            snapshot_every: options.snapshot_every,
+        };
+        match &options.postgres {
+            Some(url) => {
+                let connections = usize::try_from(options.pg_connections).unwrap_or(4);
+                let journal =
+                    journal::postgres::Postgres::connect(url, &host.id, connections).await?;
+                serve_desks(journal, host, listener, local, policy, limits, &options).await
+            }
+            None => {
+                let journal = journal::sqlite::Sqlite::open(&options.db)?;
+                serve_desks(journal, host, listener, local, policy, limits, &options).await
+            }
+        }
+    })?;
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn serve_desks<J: journal::Journal>(
+    journal: J,
+    host: desks::Host,
+    listener: tokio::net::TcpListener,
+    local: SocketAddr,
+    policy: Policy,
+    limits: server::Limits,
+    options: &Options,
+) -> Result<(), String> {
+    let journal = Arc::new(journal);
+    // Alive before listening: hosts started together count each other before they claim.
+    journal.heartbeat(&host.id, host.lease).await?;
+    let table = desks::Desks::default();
+    tracing::info!(host = %host.id, address = %host.address, lease_ms = options.lease_ms, "many desks");
+    tokio::spawn(desks::placement::run(journal.clone(), table.clone(), host));
+    let app = desks::api::App {
+        desks: table,
+        journal,
+    };
+    let router = desks::api::router(app, Arc::new(policy), options.max_body_bytes);
+    tracing::info!(%local, max_connections = limits.max_connections, "listening");
+    println!("listening on http://{local}");
+    let _ = std::io::stdout().flush();
+    let metrics = Arc::new(metrics::Metrics::new());
+    server::serve(listener, router, limits, metrics, shutdown()).await;
     Ok(())
 }
 

@@ -8,15 +8,31 @@
 //!
 //! [`Engine::next_deadline`]: switchboard::Engine::next_deadline
 
+use std::future::Future;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use switchboard::Command;
+use tokio::sync::watch;
 
-use crate::desk::{Desk, Refusal, wall_clock};
+use crate::desk::{Accepted, Desk, Refusal, wall_clock};
 
 /// Runs until the writer stops.
 pub async fn run(desk: Desk) {
-    let mut deadline = desk.deadline();
+    let deadline = desk.deadline();
+    drive(deadline, move || {
+        let desk = desk.clone();
+        async move { desk.command(Command::Tick).await }
+    })
+    .await;
+}
+
+/// Sends a `Tick` through `tick` whenever the deadline published on `deadline` comes; ends
+/// when the writer drops its side. Each writer of a many-desk host has one.
+pub async fn drive<F>(mut deadline: watch::Receiver<Option<DateTime<Utc>>>, tick: impl Fn() -> F)
+where
+    F: Future<Output = Result<Accepted, Refusal>>,
+{
     loop {
         let next = *deadline.borrow_and_update();
         let Some(at) = next else {
@@ -33,7 +49,7 @@ pub async fn run(desk: Desk) {
                 }
             }
             // Due: the writer publishes the next deadline after the Tick commits.
-            _ => match desk.command(Command::Tick).await {
+            _ => match tick().await {
                 Ok(_) => {}
                 Err(Refusal::Unavailable(problem)) => {
                     tracing::warn!(%problem, "tick not stored, retrying in a second");

@@ -34,7 +34,7 @@ pub fn binary() -> PathBuf {
 }
 
 /// The variables the service reads; a test sets the ones it means.
-const VARIABLES: [&str; 15] = [
+const VARIABLES: [&str; 21] = [
     "SWITCHBOARD_PORT",
     "SWITCHBOARD_BIND",
     "SWITCHBOARD_DB",
@@ -50,6 +50,12 @@ const VARIABLES: [&str; 15] = [
     "SWITCHBOARD_MAX_BODY",
     "SWITCHBOARD_LOG",
     "SWITCHBOARD_COMMIT_DELAY_MS",
+    "SWITCHBOARD_DESKS",
+    "SWITCHBOARD_POSTGRES",
+    "SWITCHBOARD_LEASE_MS",
+    "SWITCHBOARD_HOST_ID",
+    "SWITCHBOARD_ADVERTISE",
+    "SWITCHBOARD_PG_CONNECTIONS",
 ];
 
 /// How to start a service.
@@ -187,6 +193,11 @@ impl Service {
         reply.json()
     }
 
+    /// The process id.
+    pub fn pid(&self) -> i32 {
+        i32::try_from(self.child.id()).expect("a pid fits")
+    }
+
     /// Kills the process at once (SIGKILL on Unix): no shutdown code runs.
     pub fn kill(mut self) {
         self.stop();
@@ -294,7 +305,34 @@ pub fn request_with(
     let request = builder
         .body(body.unwrap_or("").to_owned())
         .expect("a well-formed request");
-    let mut response = agent().run(request)?;
+    run_on(agent(), request)
+}
+
+/// A request with a JSON body (if any) on the given client (for its own timeout).
+pub fn request_on(
+    client: &ureq::Agent,
+    addr: &str,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+) -> Result<Reply, ureq::Error> {
+    let mut builder = ureq::http::Request::builder()
+        .method(method)
+        .uri(format!("http://{addr}{path}"));
+    if body.is_some() {
+        builder = builder.header("Content-Type", "application/json");
+    }
+    let request = builder
+        .body(body.unwrap_or("").to_owned())
+        .expect("a well-formed request");
+    run_on(client, request)
+}
+
+fn run_on(
+    client: &ureq::Agent,
+    request: ureq::http::Request<String>,
+) -> Result<Reply, ureq::Error> {
+    let mut response = client.run(request)?;
     let status = response.status().as_u16();
     let headers = response
         .headers()
