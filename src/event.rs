@@ -84,7 +84,7 @@ pub enum Event {
         /// For a conversation with stages: the stage that applied and the skills that
         /// qualified the agent (R-B1); absent otherwise.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        skills: Option<SkillMatch>,
+        skills: Option<Box<SkillMatch>>,
     },
     /// The agent accepted the offer; the conversation is active.
     OfferAccepted {
@@ -191,7 +191,7 @@ pub enum Event {
         /// For a conversation with stages: the stage that applied and the skills that
         /// qualified the agent (R-B1); absent otherwise.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        skills: Option<SkillMatch>,
+        skills: Option<Box<SkillMatch>>,
     },
     /// A conversation left its agent for another agent or a group; an assignment or queueing
     /// event follows.

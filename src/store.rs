@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::agent::{Agent, Listing};
+use crate::command::Stage;
 use crate::config::{Config, ReceptionMode};
 use crate::conversation::{Conversation, Phase};
 use crate::ctx::Ctx;
@@ -807,12 +808,19 @@ impl State {
     /// Why agent `a` qualified for conversation `c` (R-B1), for a conversation with stages:
     /// the stage in force, the agent's level on each required skill, the preferred skills it
     /// matched.
-    pub(crate) fn skill_match(&self, c: ConvKey, a: AgentKey) -> Option<SkillMatch> {
+    #[inline]
+    pub(crate) fn skill_match(&self, c: ConvKey, a: AgentKey) -> Option<Box<SkillMatch>> {
         let conv = self.conv(c);
         let stage = conv.stage()?;
+        Some(Box::new(self.explain(conv, stage, a)))
+    }
+
+    /// [`State::skill_match`] for a conversation with stages, out of line.
+    #[inline(never)]
+    fn explain(&self, conv: &Conversation, stage: &Stage, a: AgentKey) -> SkillMatch {
         let agent = self.agent(a);
         let level = |id: &SkillId| self.skills.key(id).map_or(0, |k| agent.levels.level(k));
-        Some(SkillMatch {
+        SkillMatch {
             stage: conv.stage_index().unwrap_or(0),
             required: stage
                 .require
@@ -825,7 +833,7 @@ impl State {
                 .filter(|s| level(&s.skill) >= s.level)
                 .map(|s| s.skill.clone())
                 .collect(),
-        })
+        }
     }
 
     /// A conversation that is no longer waiting or held is done routing: it stops counting

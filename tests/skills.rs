@@ -122,7 +122,7 @@ fn skill_match(events: &[Event], conversation: &str) -> Option<SkillMatch> {
                 conversation: c,
                 skills,
                 ..
-            } if c.as_str() == conversation => Some(skills.clone()),
+            } if c.as_str() == conversation => Some(skills.as_deref().cloned()),
             _ => None,
         })
         .unwrap_or_else(|| panic!("{conversation} was assigned or offered in {events:?}"))

@@ -1370,9 +1370,10 @@ impl<'a> Sim<'a> {
             } => {
                 let c = &mut self.convs[Self::conv_index(conversation)];
                 match skills {
-                    Some(SkillMatch {
-                        stage, required, ..
-                    }) => {
+                    Some(m) => {
+                        let SkillMatch {
+                            stage, required, ..
+                        } = &**m;
                         c.picked_stage = *stage;
                         c.picked_levels = (
                             required.iter().map(|l| u64::from(l.level)).sum(),
