@@ -627,20 +627,32 @@ impl State {
     pub(crate) fn claim_groups(&mut self, c: ConvKey) {
         let r = self.stage_req(c);
         self.conv_mut(c).req = r;
+        if r == 0 {
+            // Nothing required: no routing key to make, so no list of groups to collect.
+            for g in self.conversations.get(c).expect(CONV).waiting_groups() {
+                self.groups.get_mut(&g).expect(GROUP).open += 1;
+            }
+            return;
+        }
         let groups: Vec<GroupKey> = self.conv(c).waiting_groups().collect();
         for g in groups {
             self.groups.get_mut(&g).expect(GROUP).open += 1;
-            if r != 0 {
-                self.ensure_route(g, r);
-                self.group_mut(g).routes.get_mut(&r).expect(ROUTE).users += 1;
-            }
+            self.ensure_route(g, r);
+            self.group_mut(g).routes.get_mut(&r).expect(ROUTE).users += 1;
         }
     }
 
     /// Undoes [`State::claim_groups`]; a routing key left unused goes.
     pub(crate) fn release_groups(&mut self, c: ConvKey) {
-        let conv = self.conv(c);
+        let conv = self.conversations.get(c).expect(CONV);
         let r = conv.req;
+        if r == 0 {
+            // Nothing required: no routing key to drop, so no list of groups to collect.
+            for g in conv.waiting_groups() {
+                self.groups.get_mut(&g).expect(GROUP).open -= 1;
+            }
+            return;
+        }
         let groups: Vec<GroupKey> = conv.waiting_groups().collect();
         self.release(&groups, r);
     }
