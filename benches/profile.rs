@@ -22,6 +22,12 @@
 //! custom statuses, once per round), `stalled N` (rounds of 50 agents coming Online past N
 //! conversations stalled at the redirect limit, each taking one live conversation).
 //!
+//! Issue 16's scenarios, each set up as in benches/skills.rs (a desk of 50 skills and 1,000
+//! requirement sets of 3 skills, [`common::SkilledDesk`]): `skills_arrival` (as `arrival`, the
+//! conversations asking for skills) and `skills_end` (as `end`, every agent filled with work it
+//! qualifies for and 100,000 waiting that ask for skills; each conversation taken is replaced
+//! by one asking for the same set). They need at least 10,000 agents.
+//!
 //! Only `common::timed` (the commands and dropping their outcomes) and `common::timed_call` (the
 //! restore or the validation alone) are measured, so with the toggle above callgrind counts
 //! exactly the measured work; it prints how many commands (or calls) there were.
@@ -34,7 +40,8 @@ use std::time::Duration;
 use switchboard::{Command, ConversationId, Engine};
 
 use common::{
-    Desk, Shape, StalledDesk, end, forget, many_statuses, t0, tiled_schedule, timed, timed_call,
+    Desk, Shape, SkilledDesk, StalledDesk, arrival_round, end, end_round, forget, many_statuses,
+    t0, tiled_schedule, timed, timed_call,
 };
 
 fn arrivals(desk: &mut Desk, rounds: usize) -> (Duration, usize) {
@@ -135,6 +142,40 @@ fn stalled(stalled: usize, rounds: usize) -> (Duration, usize) {
     (total, rounds * StalledDesk::AGENTS)
 }
 
+/// Issue 16's skilled desk ([`SkilledDesk`]) built as in benches/skills.rs. With
+/// `SKILLS_STATS` set, prints how many skills and requirement sets an agent has on average
+/// (untimed; it checks every agent against every set).
+fn skilled_desk(shape: Shape) -> SkilledDesk {
+    let desk = SkilledDesk::new(shape);
+    if std::env::var_os("SKILLS_STATS").is_some() {
+        let (sets, skills) = desk.mean_sets_and_skills();
+        println!("an agent holds {skills:.2} skills and meets {sets:.2} sets on average");
+    }
+    desk
+}
+
+/// `rounds` rounds of min(agents/2, 1000) arrivals asking for skills, on 10 groups, each agent
+/// in 3, holding about 2 (set by set in every group, so that every routing key exists).
+fn skills_arrival(shape: Shape, rounds: usize) -> (Duration, usize) {
+    let mut desk = skilled_desk(shape);
+    desk.cover(2 * shape.agents);
+    assert_eq!(desk.engine.counters().waiting, 0, "every arrival assigned");
+    let chunk = (shape.agents / 2).min(1000);
+    let total = (0..rounds).map(|_| arrival_round(&mut desk, chunk)).sum();
+    (total, rounds * chunk)
+}
+
+/// `rounds` rounds of 100 ends on 1 group, every agent full, 100,000 waiting that ask for
+/// skills.
+fn skills_end(shape: Shape, rounds: usize) -> (Duration, usize) {
+    let mut desk = skilled_desk(shape);
+    desk.fill();
+    desk.arrivals(100_000);
+    assert_eq!(desk.engine.counters().waiting, 100_000);
+    let total = (0..rounds).map(|_| end_round(&mut desk, 100)).sum();
+    (total, rounds * 100)
+}
+
 fn run(desk: &mut Desk, command: Command) {
     let now = desk.host.now;
     let _ = Engine::handle(&mut desk.engine, now, command).expect("valid commands");
@@ -148,7 +189,8 @@ fn main() {
     let [scenario, agents, rounds] = args.as_slice() else {
         eprintln!(
             "profile: give a scenario (arrival, end, end5, clone; schedule_restore, \
-             schedule_define, statuses, stalled), an agent count (or a size) and rounds"
+             schedule_define, statuses, stalled; skills_arrival, skills_end), an agent count \
+             (or a size) and rounds"
         );
         return;
     };
@@ -185,6 +227,8 @@ fn main() {
         "schedule_define" => schedule_define(agents.try_into().expect("a size"), rounds),
         "statuses" => statuses(agents, rounds),
         "stalled" => stalled(agents, rounds),
+        "skills_arrival" => skills_arrival(shape(10, 3), rounds),
+        "skills_end" => skills_end(shape(1, 1), rounds),
         other => panic!("unknown scenario {other}"),
     };
     println!(

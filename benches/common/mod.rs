@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, NaiveTime, TimeDelta, Utc, Weekday};
 use switchboard::{
     AgentId, AgentSpec, AgentStatus, Arrival, Command, Config, ConversationId, CustomStatus,
-    EndReason, Engine, Event, GroupId, GroupSpec, Outcome, ScheduleSpec, WeeklyRange,
+    EndReason, Engine, Event, GroupId, GroupSpec, Outcome, ScheduleSpec, SkillId, Stage,
+    WeeklyRange,
 };
 
 use naive::{Decisions, Naive};
@@ -418,5 +419,304 @@ impl StalledDesk {
             let _ = engine.exec(now, Self::arrival(self.n));
         }
         took
+    }
+}
+
+// ---- skills (issue 16) ----------------------------------------------------------------------
+
+/// How many skills a skilled desk declares.
+pub const SKILLS: usize = 50;
+
+/// How many distinct requirement sets its conversations ask for, each 3 skills with a minimum
+/// level.
+pub const SETS: usize = 1_000;
+
+/// Skill `s` of a skilled desk: `skill-00` .. `skill-49`.
+pub fn skill_id(s: usize) -> SkillId {
+    SkillId::new(format!("skill-{s:02}"))
+}
+
+/// The workload the skills benches (benches/skills.rs, `skills_*` in benches/profile.rs) run on
+/// a plain desk ([`Desk`]) and on a skilled one ([`SkilledDesk`]) alike.
+pub trait Workload {
+    fn engine(&mut self) -> &mut Engine;
+    fn host(&mut self) -> &mut Host;
+    /// The next visitor's arrival.
+    fn next_arrival(&mut self) -> Command;
+    /// An arrival that replaces `taken`, a waiting conversation an agent just took: on a plain
+    /// desk the next arrival; on a skilled desk one that asks for `taken`'s requirement set, so
+    /// that the mix of sets in the queue stays the same.
+    fn replacement(&mut self, taken: &ConversationId) -> Command;
+}
+
+impl Workload for Desk {
+    fn engine(&mut self) -> &mut Engine {
+        &mut self.engine
+    }
+
+    fn host(&mut self) -> &mut Host {
+        &mut self.host
+    }
+
+    fn next_arrival(&mut self) -> Command {
+        self.host.arrival(self.shape.groups)
+    }
+
+    fn replacement(&mut self, _taken: &ConversationId) -> Command {
+        self.next_arrival()
+    }
+}
+
+/// One round of `k` arrivals: only they are timed (with [`timed`]); each must be assigned at
+/// once. Then, untimed, they end and are forgotten. As `arrival_free_capacity` in
+/// benches/routing.rs.
+pub fn arrival_round<W: Workload>(desk: &mut W, k: usize) -> Duration {
+    let commands = (0..k).map(|_| desk.next_arrival()).collect();
+    let now = desk.host().tick();
+    let mut assigned = Vec::new();
+    let took = timed(desk.engine(), now, commands, &mut assigned);
+    assert_eq!(assigned.len(), k, "every arrival finds an agent with room");
+    let _ = desk.engine().exec(now, end(assigned.clone()));
+    let _ = desk.engine().exec(now, forget(assigned));
+    took
+}
+
+/// One round of `k` ends of the oldest active conversations: only they are timed; each freed
+/// agent must take a waiting conversation. Then, untimed, a replacement arrives for each one
+/// taken (it waits: every agent is full again) and the ended ones are forgotten. As
+/// `end_takes_best_of_100k` in benches/routing.rs.
+pub fn end_round<W: Workload>(desk: &mut W, k: usize) -> Duration {
+    let ending: Vec<ConversationId> = desk.host().active.drain(..k).collect();
+    let commands = ending.iter().map(|c| end(vec![c.clone()])).collect();
+    let now = desk.host().tick();
+    let mut assigned = Vec::new();
+    let took = timed(desk.engine(), now, commands, &mut assigned);
+    assert_eq!(assigned.len(), k, "every freed agent takes a waiting one");
+    for taken in &assigned {
+        let arrival = desk.replacement(taken);
+        let _ = desk.engine().exec(now, arrival);
+    }
+    desk.host().active.extend(assigned);
+    let _ = desk.engine().exec(now, forget(ending));
+    took
+}
+
+/// A desk of `shape` whose agents hold skills and whose conversations require them (issue 16).
+///
+/// The desk declares [`SKILLS`] skills. There are [`SETS`] distinct requirement sets, each
+/// requiring 3 skills at a minimum level of 1 to 5. Agent `i` holds the skills of two sets at a
+/// level from the set's minimum to 10 (so it qualifies for both): set `(i / 10) % SETS`, which
+/// puts every set on agents of every group once the desk has `10 · SETS` agents, and a random
+/// one; and 2 more random skills at a random level: up to 8 skills (7.6 on average at 10,000
+/// agents), and, by chance, sets beyond its two (3.7 sets met on average). Every conversation asks for one set (uniformly at random) in a single stage.
+pub struct SkilledDesk {
+    pub engine: Engine,
+    pub host: Host,
+    pub shape: Shape,
+    /// Each set's requirements: (skill, minimum level), sorted by skill.
+    pub sets: Vec<[(usize, u8); 3]>,
+    /// Each agent's level on every skill, 0 where it holds none.
+    pub levels: Vec<[u8; SKILLS]>,
+    /// The set conversation `n` (numbered from 1) asks for, at `n - 1`.
+    set_of: Vec<u16>,
+}
+
+impl SkilledDesk {
+    /// Registers the groups and the agents, Online, with their skills.
+    pub fn new(shape: Shape) -> Self {
+        let mut rng = XorShift::new(0x5_1111_0000_u64.wrapping_add(shape.agents as u64));
+        let mut seen = std::collections::BTreeSet::new();
+        let mut sets = Vec::with_capacity(SETS);
+        while sets.len() < SETS {
+            let mut skills = [0; 3];
+            let mut k = 0;
+            while k < 3 {
+                let s = rng.below(SKILLS);
+                if !skills[..k].contains(&s) {
+                    skills[k] = s;
+                    k += 1;
+                }
+            }
+            skills.sort_unstable();
+            let set = skills.map(|s| (s, 1 + rng.below(5) as u8));
+            if seen.insert(set) {
+                sets.push(set);
+            }
+        }
+        let config = Config {
+            skills: (0..SKILLS).map(skill_id).collect(),
+            ..Config::default()
+        };
+        let mut engine = Engine::new(config).expect("a valid config");
+        let mut host = Host {
+            now: t0(),
+            next_conv: 0,
+            active: VecDeque::new(),
+            rng: XorShift::new(0x5eed_0000 + shape.agents as u64),
+            next_group: 0,
+        };
+        for g in 0..shape.groups {
+            let command = Command::RegisterGroup(GroupSpec::new(group_id(g)));
+            let _ = engine.exec(host.tick(), command);
+        }
+        let mut levels = Vec::with_capacity(shape.agents);
+        for i in 0..shape.agents {
+            let mut held = [0u8; SKILLS];
+            for set in [(i / 10) % SETS, rng.below(SETS)] {
+                for (s, min) in sets[set] {
+                    let level = min + rng.below(usize::from(11 - min)) as u8;
+                    held[s] = held[s].max(level);
+                }
+            }
+            for _ in 0..2 {
+                let s = rng.below(SKILLS);
+                if held[s] == 0 {
+                    held[s] = 1 + rng.below(10) as u8;
+                }
+            }
+            let mut spec = AgentSpec::new(agent_id(i))
+                .status(AgentStatus::Online)
+                .limit(shape.limit);
+            for g in shape.groups_of(i) {
+                spec = spec.group(group_id(g));
+            }
+            for (s, &level) in held.iter().enumerate() {
+                if level > 0 {
+                    spec = spec.skill(skill_id(s), level);
+                }
+            }
+            let _ = engine.exec(host.tick(), Command::RegisterAgent(spec));
+            levels.push(held);
+        }
+        SkilledDesk {
+            engine,
+            host,
+            shape,
+            sets,
+            levels,
+            set_of: Vec::new(),
+        }
+    }
+
+    /// An arrival asking for set `set`, its group round robin over the desk's groups.
+    pub fn arrival(&mut self, set: usize) -> Command {
+        let host = &mut self.host;
+        host.next_conv += 1;
+        let n = host.next_conv;
+        let group = host.next_group % self.shape.groups;
+        host.next_group += 1;
+        let priority = host.rng.priority();
+        let mut stage = Stage::new();
+        for (s, min) in self.sets[set] {
+            stage = stage.require(skill_id(s), min);
+        }
+        debug_assert_eq!(
+            self.set_of.len() as u64,
+            n - 1,
+            "conversations numbered in order"
+        );
+        self.set_of
+            .push(u16::try_from(set).expect("fewer than 65,536 sets"));
+        Command::VisitorArrives(
+            Arrival::new(conv_id(n), visitor_id(n), group_id(group))
+                .priority(priority)
+                .stage(stage),
+        )
+    }
+
+    /// One setup command, untimed; the host tracks what it assigns.
+    pub fn setup(&mut self, command: Command) {
+        let now = self.host.tick();
+        let out = self.engine.exec(now, command);
+        let mut assigned = Vec::new();
+        Engine::assigned(&out, &mut assigned);
+        self.host.active.extend(assigned);
+    }
+
+    /// `n` arrivals that ask for every set in every group in turn (arrival `k` for set
+    /// `(k / groups) % SETS`, in group `k % groups`), so that with `n` at least `groups · SETS`
+    /// every routing key exists and lasts while they are held.
+    pub fn cover(&mut self, n: usize) {
+        assert_eq!(self.host.next_group, 0, "the desk's first arrivals");
+        for k in 0..n {
+            let command = self.arrival((k / self.shape.groups) % SETS);
+            self.setup(command);
+        }
+    }
+
+    /// `n` arrivals, each asking for a random set.
+    pub fn arrivals(&mut self, n: usize) {
+        for _ in 0..n {
+            let command = self.next_arrival();
+            self.setup(command);
+        }
+    }
+
+    /// Fills every agent to its limit: while agent `i` has room, a conversation asks for its
+    /// first set (some agent with room that qualifies takes it; `i` does). O(agents · limit).
+    pub fn fill(&mut self) {
+        for i in 0..self.shape.agents {
+            let id = agent_id(i);
+            while self
+                .engine
+                .agent(&id)
+                .expect("a registered agent")
+                .free_units
+                > 0
+            {
+                let command = self.arrival((i / 10) % SETS);
+                let before = self.host.active.len();
+                self.setup(command);
+                assert_eq!(
+                    self.host.active.len(),
+                    before + 1,
+                    "an agent with room takes it"
+                );
+            }
+        }
+    }
+
+    /// Whether agent `i` meets set `set`.
+    pub fn qualifies(&self, i: usize, set: usize) -> bool {
+        self.sets[set]
+            .iter()
+            .all(|&(s, min)| self.levels[i][s] >= min)
+    }
+
+    /// The mean number of sets an agent meets, and how many skills it holds.
+    pub fn mean_sets_and_skills(&self) -> (f64, f64) {
+        let agents = self.levels.len().max(1) as f64;
+        let sets: usize = (0..self.levels.len())
+            .map(|i| (0..SETS).filter(|&s| self.qualifies(i, s)).count())
+            .sum();
+        let skills: usize = self
+            .levels
+            .iter()
+            .map(|l| l.iter().filter(|&&v| v > 0).count())
+            .sum();
+        (sets as f64 / agents, skills as f64 / agents)
+    }
+}
+
+impl Workload for SkilledDesk {
+    fn engine(&mut self) -> &mut Engine {
+        &mut self.engine
+    }
+
+    fn host(&mut self) -> &mut Host {
+        &mut self.host
+    }
+
+    fn next_arrival(&mut self) -> Command {
+        let set = self.host.rng.below(SETS);
+        self.arrival(set)
+    }
+
+    fn replacement(&mut self, taken: &ConversationId) -> Command {
+        let n: usize = taken.as_str()[1..]
+            .parse()
+            .expect("a bench conversation id");
+        let set = usize::from(self.set_of[n - 1]);
+        self.arrival(set)
     }
 }
