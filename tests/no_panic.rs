@@ -1375,3 +1375,33 @@ fn drive(
     survive(&mut engine, DateTime::<Utc>::MAX_UTC, Command::Tick, log)?;
     round_trip(&engine, log)
 }
+
+/// R-C6, R-SK1: the engine's own snapshot restores after a config update drops a skill that
+/// only a closed conversation's stages name (allowed: only open conversations keep a skill in
+/// use). Found by `r_c5_no_input_panics_the_engine`; restore refused it before the fix.
+#[test]
+fn r_c6_r_sk1_a_closed_conversation_may_name_a_dropped_skill() {
+    let config = Config {
+        skills: vec!["en".into(), "fr".into()],
+        ..Config::default()
+    };
+    let mut engine = Engine::new(config.clone()).expect("a valid config");
+    let now = t0();
+    for command in [
+        Command::RegisterGroup(GroupSpec::new("g")),
+        Command::VisitorArrives(Arrival::new("c", "v", "g").require("fr", 1)),
+        Command::VisitorLeaves {
+            conversation: "c".into(),
+        },
+        Command::UpdateConfig(Config {
+            skills: vec!["en".into()],
+            ..config
+        }),
+    ] {
+        engine.handle(now, command).expect("accepted");
+    }
+    let text = json(&engine.snapshot());
+    let snapshot: Snapshot = serde_json::from_str(&text).expect("a snapshot deserializes");
+    let restored = Engine::restore(snapshot).expect("the engine's own snapshot restores");
+    assert_eq!(json(&restored.snapshot()), text);
+}

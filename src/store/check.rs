@@ -427,7 +427,12 @@ impl State {
                     c.id
                 ));
             }
-            for list in [&s.require, &s.prefer] {
+            // A closed conversation routes no more: a config update may drop the skills its
+            // stages name (only open conversations keep a skill in use, SkillInUse).
+            for list in [&s.require, &s.prefer]
+                .into_iter()
+                .filter(|_| c.phase.is_open())
+            {
                 check_levels(&skills, list)
                     .map_err(|problem| format!("conversation `{}` stage {i} {problem}", c.id))?;
             }
