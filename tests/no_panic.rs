@@ -1398,7 +1398,8 @@ fn r_c6_r_sk1_a_closed_conversation_may_name_a_dropped_skill() {
             ..config
         }),
     ] {
-        engine.handle(now, command).expect("accepted");
+        let outcome = engine.handle(now, command).expect("accepted");
+        assert!(outcome.all_succeeded());
     }
     let text = json(&engine.snapshot());
     let snapshot: Snapshot = serde_json::from_str(&text).expect("a snapshot deserializes");
