@@ -2,9 +2,13 @@
 //! sequences of arbitrary commands, with no model. Ids collide, are empty or huge; batches are
 //! empty or thousands long; times sit at the edges of chrono's range and jump about; configs,
 //! limits, priorities and timeouts take their extreme values; schedules name odd time zones
-//! and ranges. After every command every query is asked too. A second property restores
-//! engines from tampered snapshots (enum variants swapped, numbers at the edges of their
-//! ranges, entries duplicated or dropped) and drives them on.
+//! and ranges; skills are declared twice, held at levels 0, 11 and 255, unknown or named twice;
+//! arrivals carry stages that are empty, misplace their durations (0, missing, on the last
+//! one, up to `u64::MAX`), require and prefer any skill at any level and add unknown groups;
+//! groups route best skilled; config updates drop skills in use. After every command every
+//! query is asked too. A second property restores engines from tampered snapshots (enum
+//! variants swapped, numbers at the edges of their ranges, entries duplicated or dropped) of a
+//! desk with skills and a conversation in stages, and drives them on.
 //!
 //! Runs `PROPTEST_CASES` cases (64 when unset, as in CI). Failures persist to
 //! `proptest-regressions/no_panic.txt`.
@@ -19,7 +23,7 @@ use switchboard::{
     AgentSpec, AgentStatus, AgentUpdate, AllocationTarget, Arrival, Command, Config, CustomStatus,
     EndReason, Engine, Error, GroupSpec, GroupUpdate, Inactivity, KindSpec, LastAgent, Limit,
     Membership, Overflow, PoolOrder, QueueConfig, Reception, ReceptionMode, ScheduleSpec, Sender,
-    Sla, Snapshot, Strategy as Routing, Target, WeeklyRange,
+    SkillLevel, Sla, Snapshot, Stage, Strategy as Routing, Target, WeeklyRange,
 };
 
 fn cases() -> u32 {
@@ -259,14 +263,123 @@ fn kinds() -> impl Strategy<Value = Vec<KindSpec>> {
     )
 }
 
-/// An engine-wide config, often with work kinds.
+/// Skill names: the ones configs declare, and one they never do.
+const SKILL_NAMES: [&str; 4] = ["en", "fr", "de", "zz"];
+
+fn skill_name() -> impl Strategy<Value = &'static str> {
+    prop::sample::select(SKILL_NAMES.to_vec())
+}
+
+/// Declared skills (R-SK1): often all three known ones, sometimes none, a few or a skill
+/// declared twice (refused).
+fn declared_skills() -> impl Strategy<Value = Vec<switchboard::SkillId>> {
+    prop_oneof![
+        1 => Just(Vec::new()),
+        3 => Just(vec!["en".into(), "fr".into(), "de".into()]),
+        2 => prop::collection::vec(skill_name().prop_map(Into::into), 0..5),
+    ]
+}
+
+/// A level: mostly within 1..=10, sometimes 0, 11 or 255 (refused).
+fn level() -> impl Strategy<Value = u8> {
+    prop_oneof![8 => 1u8..=10, 1 => Just(0u8), 1 => Just(11u8), 1 => Just(255u8)]
+}
+
+/// Skills with levels, as agents hold them and stages require or prefer them: unknown skills,
+/// invalid levels and a skill named twice included.
+fn skill_levels() -> impl Strategy<Value = Vec<SkillLevel>> {
+    prop_oneof![
+        2 => prop::sample::subsequence(vec!["en", "fr", "de"], 0..=3)
+            .prop_flat_map(|names| {
+                let n = names.len();
+                (Just(names), prop::collection::vec(1u8..=10, n))
+            })
+            .prop_map(|(names, levels)| {
+                names.into_iter().zip(levels).map(|(s, l)| SkillLevel::new(s, l)).collect()
+            }),
+        1 => prop::collection::vec(
+            (skill_name(), level()).prop_map(|(s, l)| SkillLevel::new(s, l)),
+            0..4,
+        ),
+    ]
+}
+
+/// Stage durations: 0 (refused), 1 ms, small, an hour, and huge up to `u64::MAX`.
+fn duration_ms() -> impl Strategy<Value = u64> {
+    prop_oneof![
+        1 => Just(0u64),
+        2 => Just(1u64),
+        3 => 2u64..5000,
+        1 => Just(3_600_000u64),
+        1 => Just(i64::MAX as u64),
+        1 => Just(u64::MAX),
+        1 => any::<u64>(),
+    ]
+}
+
+/// An arrival's stages (R-SK2): none, an empty list (refused), or one to four stages with
+/// required and preferred skills at any level, known and unknown groups, and durations that
+/// are mostly well placed (on every stage but the last) but sometimes missing, zero or
+/// present on the last.
+fn stages() -> impl Strategy<Value = Option<Vec<Stage>>> {
+    let stage = (
+        skill_levels(),
+        skill_levels(),
+        prop_oneof![
+            2 => Just(Vec::new()),
+            1 => prop::collection::vec(
+                prop_oneof![6 => (0usize..4).prop_map(|i| format!("x{i}")), 1 => id()],
+                1..3,
+            ),
+        ],
+        duration_ms(),
+        prop::option::of(duration_ms()),
+    );
+    prop_oneof![
+        4 => Just(None),
+        1 => Just(Some(Vec::new())),
+        5 => (prop::collection::vec(stage, 1..=4), prop_oneof![3 => Just(true), 1 => Just(false)])
+            .prop_map(|(stages, well_placed)| {
+                let last = stages.len() - 1;
+                Some(
+                    stages
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, (require, prefer, groups, ms, raw))| Stage {
+                            require,
+                            prefer,
+                            groups: groups.into_iter().map(Into::into).collect(),
+                            for_ms: match (well_placed, i == last) {
+                                (true, true) => None,
+                                (true, false) => Some(ms),
+                                (false, _) => raw,
+                            },
+                        })
+                        .collect(),
+                )
+            }),
+    ]
+}
+
+/// Group strategies, best skilled (R-SK3) included.
+const STRATEGIES: [Routing; 5] = [
+    Routing::LeastRecentlyAssigned,
+    Routing::RoundRobin,
+    Routing::LeastLoaded,
+    Routing::AgentPriority,
+    Routing::BestSkilled,
+];
+
+/// An engine-wide config, often with work kinds and skills.
 fn config() -> BoxedStrategy<Config> {
     (
         config_without_kinds(),
         prop_oneof![2 => Just(Vec::new()), 3 => kinds()],
+        declared_skills(),
     )
-        .prop_map(|(mut config, kinds)| {
+        .prop_map(|(mut config, kinds, skills)| {
             config.kinds = kinds;
+            config.skills = skills;
             config
         })
         .boxed()
@@ -284,6 +397,8 @@ fn valid_config() -> BoxedStrategy<Config> {
             };
             c.default_limit = c.default_limit.max(1);
             one(&mut c.queue.aging_step_secs);
+            // The aging step is at most 366 days.
+            c.queue.aging_step_secs = c.queue.aging_step_secs.map(|s| s.min(31_622_400));
             one(&mut c.queue.max_wait_secs);
             one(&mut c.last_agent.window_secs);
             one(&mut c.sla.first_reply_secs);
@@ -294,6 +409,15 @@ fn valid_config() -> BoxedStrategy<Config> {
             c.reception.offer_timeout_secs = c.reception.offer_timeout_secs.max(1);
             c.queue.max_length = c.queue.max_length.map(|n| n.max(1));
             c.queue.long_queue_threshold = c.queue.long_queue_threshold.map(|n| n.max(1));
+            if c.validate().is_err() {
+                // Each skill declared once, in the order first declared.
+                let mut seen = Vec::new();
+                c.skills.retain(|s| {
+                    let first = !seen.contains(s);
+                    seen.push(s.clone());
+                    first
+                });
+            }
             if c.validate().is_err() {
                 c.sla.warn_before_secs = None;
             }
@@ -408,9 +532,9 @@ fn ids(v: Vec<String>) -> Vec<switchboard::ConversationId> {
 
 fn command() -> BoxedStrategy<Command> {
     prop_oneof![
-        6 => (id(), id(), id(), any::<u8>(), prop::option::of(target()), prop::option::of(kind_name())).prop_map(
-            |(c, v, g, priority, designated, kind)| Command::VisitorArrives(Arrival {
-                stages: None,
+        6 => (id(), id(), id(), any::<u8>(), prop::option::of(target()), prop::option::of(kind_name()), stages()).prop_map(
+            |(c, v, g, priority, designated, kind, stages)| Command::VisitorArrives(Arrival {
+                stages,
                 conversation: c.into(),
                 visitor: v.into(),
                 group: g.into(),
@@ -438,9 +562,9 @@ fn command() -> BoxedStrategy<Command> {
         1 => schedule().prop_map(Command::DefineSchedule).boxed(),
         1 => id().prop_map(|s| Command::RemoveSchedule { schedule: s.into() }).boxed(),
         4 => Just(Command::Tick).boxed(),
-        2 => (id(), status(), limit(), memberships(), prop::collection::vec(id(), 0..2)).prop_map(
-            |(a, status, limit, groups, schedules)| Command::RegisterAgent(AgentSpec {
-                skills: Vec::new(),
+        2 => (id(), status(), limit(), memberships(), prop::collection::vec(id(), 0..2), skill_levels()).prop_map(
+            |(a, status, limit, groups, schedules, skills)| Command::RegisterAgent(AgentSpec {
+                skills,
                 agent: a.into(),
                 status,
                 limit,
@@ -448,19 +572,19 @@ fn command() -> BoxedStrategy<Command> {
                 schedules: schedules.into_iter().map(Into::into).collect(),
             })
         ).boxed(),
-        2 => (id(), prop::option::of(limit()), prop::option::of(memberships()), prop::option::of(prop::collection::vec(id(), 0..2)))
-            .prop_map(|(a, limit, groups, schedules)| Command::UpdateAgent(AgentUpdate {
-                skills: None,
+        2 => (id(), prop::option::of(limit()), prop::option::of(memberships()), prop::option::of(prop::collection::vec(id(), 0..2)), prop::option::of(skill_levels()))
+            .prop_map(|(a, limit, groups, schedules, skills)| Command::UpdateAgent(AgentUpdate {
+                skills,
                 agent: a.into(),
                 limit,
                 groups,
                 schedules: schedules.map(|s| s.into_iter().map(Into::into).collect()),
             })).boxed(),
         1 => id().prop_map(|a| Command::RemoveAgent { agent: a.into() }).boxed(),
-        2 => (id(), 0usize..4, limit(), prop::option::of((prop::collection::vec(id(), 0..3), big_u64())), prop::option::of(big_u32()))
+        2 => (id(), 0usize..5, limit(), prop::option::of((prop::collection::vec(id(), 0..3), big_u64())), prop::option::of(big_u32()))
             .prop_map(|(g, s, limit, overflow, agent_cap)| Command::RegisterGroup(GroupSpec {
                 group: g.into(),
-                strategy: [Routing::LeastRecentlyAssigned, Routing::RoundRobin, Routing::LeastLoaded, Routing::AgentPriority][s],
+                strategy: STRATEGIES[s],
                 limit,
                 overflow: overflow.map(|(groups, after_secs)| Overflow {
                     groups: groups.into_iter().map(Into::into).collect(),
@@ -468,10 +592,10 @@ fn command() -> BoxedStrategy<Command> {
                 }),
                 agent_cap,
             })).boxed(),
-        1 => (id(), prop::option::of(0usize..4), prop::option::of(limit()), prop::option::of((prop::collection::vec(id(), 0..3), big_u64())), prop::option::of(prop::option::of(big_u32())))
+        1 => (id(), prop::option::of(0usize..5), prop::option::of(limit()), prop::option::of((prop::collection::vec(id(), 0..3), big_u64())), prop::option::of(prop::option::of(big_u32())))
             .prop_map(|(g, s, limit, overflow, agent_cap)| Command::UpdateGroup(GroupUpdate {
                 group: g.into(),
-                strategy: s.map(|s| [Routing::LeastRecentlyAssigned, Routing::RoundRobin, Routing::LeastLoaded, Routing::AgentPriority][s]),
+                strategy: s.map(|s| STRATEGIES[s]),
                 limit,
                 overflow: overflow.map(|(groups, after_secs)| Overflow {
                     groups: groups.into_iter().map(Into::into).collect(),
@@ -484,6 +608,38 @@ fn command() -> BoxedStrategy<Command> {
         1 => batch().prop_map(|c| Command::Forget { conversations: ids(c) }).boxed(),
         1 => id().prop_map(|v| Command::ForgetVisitor { visitor: v.into() }).boxed(),
     ].boxed()
+}
+
+/// A desk for the random commands to hit: groups `x0`..`x3` of any strategy, best skilled
+/// (R-SK3) included, and agents `x0`..`x3` in some of them, holding skills (R-SK1), mostly
+/// online. Without it most random arrivals and agents name a group no one registered.
+fn desk() -> impl Strategy<Value = Vec<Command>> {
+    let groups = prop::collection::vec(0usize..5, 4).prop_map(|strategies| {
+        strategies
+            .into_iter()
+            .enumerate()
+            .map(|(i, s)| {
+                Command::RegisterGroup(GroupSpec::new(format!("x{i}")).strategy(STRATEGIES[s]))
+            })
+            .collect::<Vec<_>>()
+    });
+    let agent = (
+        prop::sample::subsequence(vec!["x0", "x1", "x2", "x3"], 0..=4),
+        prop_oneof![3 => Just(AgentStatus::Online), 1 => status()],
+        prop_oneof![3 => 1u32..=4, 1 => big_u32()],
+        skill_levels(),
+    );
+    (groups, prop::collection::vec(agent, 4)).prop_map(|(mut commands, agents)| {
+        for (i, (groups, status, limit, skills)) in agents.into_iter().enumerate() {
+            let mut spec = AgentSpec::new(format!("x{i}")).status(status).limit(limit);
+            spec.skills = skills;
+            for g in groups {
+                spec = spec.group(g);
+            }
+            commands.push(Command::RegisterAgent(spec));
+        }
+        commands
+    })
 }
 
 /// Asks every query, as a host would after a command.
@@ -559,14 +715,26 @@ proptest! {
     #[test]
     fn r_c5_no_input_panics_the_engine(
         start in valid_config(),
+        desk in prop::option::weighted(0.75, desk()),
         steps in prop::collection::vec((time(), command()), 1..80),
     ) {
         let mut engine = match catch_unwind(|| Engine::new(start.clone())) {
             Ok(Ok(engine)) => engine,
-            Ok(Err(_)) => Engine::new(Config::default()).expect("the default config is valid"),
+            // Its service hours name a schedule no one has defined yet, or it routes by
+            // working hours with no agent on a schedule: start without them.
+            Ok(Err(_)) => Engine::new(Config {
+                service_hours: None,
+                working_hours: false,
+                ..start.clone()
+            })
+                .or_else(|_| Engine::new(Config::default()))
+                .expect("the default config is valid"),
             Err(_) => return Err(TestCaseError::fail(format!("Engine::new panicked on {start:?}"))),
         };
         let mut log = Vec::new();
+        for command in desk.into_iter().flatten() {
+            survive(&mut engine, t0(), command, &mut log)?;
+        }
         for (at, command) in steps {
             survive(&mut engine, at, command, &mut log)?;
         }
@@ -583,7 +751,10 @@ proptest! {
     /// one to three times each. The edits swap enum variants (timer kinds, phases, statuses,
     /// strategies, modes, ...), give a node the value a node under the same key has (here or
     /// in a desk of the other mode), hit the edges of the number ranges, nudge numbers and
-    /// keys by one, and duplicate or drop list and map entries. After a restore the engine is
+    /// keys by one, and duplicate or drop list and map entries. On the skills (R-SK1, R-SK2)
+    /// they reach restore's checks: an undeclared skill, a level out of range, a skill held
+    /// twice, a stage index beyond the list, durations missing or misplaced, joined groups
+    /// that are gone. After a restore the engine is
     /// driven: ticks far ahead, config updates and mode switches both ways, random commands,
     /// queries and snapshot round trips.
     #[test]
@@ -633,6 +804,9 @@ proptest! {
 /// pool. The group's service record holds a burst (services at one instant). Two work kinds
 /// (R-K1, R-K2) and a group cap (R-K3): the conversations are of the default kind, but for one
 /// of the other kind that waits, so that every agent counts load per kind and per group.
+/// Skills (R-SK1): the desk declares three, the agents hold some, a best-skilled group
+/// (R-SK3) has a member, and a conversation in stages (R-SK2) waits in its second stage,
+/// having joined that group and another, with its third stage's boundary armed.
 fn rich_engine(asynchronous: bool) -> Engine {
     let mut config = Config::default();
     config.queue.max_wait_secs = Some(600);
@@ -659,6 +833,7 @@ fn rich_engine(asynchronous: bool) -> Engine {
             .paused_holds_units(false),
     ];
     config.default_limit = 3;
+    config.skills = vec!["en".into(), "fr".into(), "de".into()];
     if asynchronous {
         config.mode = ReceptionMode::Asynchronous;
         config.allocation_target = AllocationTarget::OnlineOnly;
@@ -685,6 +860,9 @@ fn rich_engine(asynchronous: bool) -> Engine {
         GroupSpec::new("x1").strategy(Routing::RoundRobin),
     ));
     run(Command::RegisterGroup(
+        GroupSpec::new("x2").strategy(Routing::BestSkilled),
+    ));
+    run(Command::RegisterGroup(
         GroupSpec::new("x0")
             .strategy(Routing::LeastLoaded)
             .overflow(&["x1"], 30)
@@ -695,14 +873,19 @@ fn rich_engine(asynchronous: bool) -> Engine {
             .status(AgentStatus::Offline)
             .limit(3)
             .group("x0")
-            .schedule("x0"),
+            .schedule("x0")
+            .skill("en", 7)
+            .skill("fr", 3),
     ));
     run(Command::RegisterAgent(
         AgentSpec::new("x1")
             .status(AgentStatus::Busy)
             .limit(1)
             .group("x1")
-            .group("x0"),
+            .group("x0")
+            .group("x2")
+            .skill("en", 10)
+            .skill("de", 2),
     ));
     let arrive = |c: &str| Command::VisitorArrives(Arrival::new(c, format!("v{c}"), "x0"));
     let accept = |c: &str, a: &str| Command::AcceptOffer {
@@ -755,6 +938,40 @@ fn rich_engine(asynchronous: bool) -> Engine {
     run(Command::VisitorArrives(
         Arrival::new("k7", "vk7", "x0").kind("k1"),
     ));
+    // Work in stages (R-SK2), which no one has room for: it waits, and a millisecond later
+    // enters its second stage, which joins two groups and arms the third.
+    run(Command::VisitorArrives(
+        Arrival::new("s8", "vs8", "x0")
+            .stage(Stage::new().require("en", 9).prefer("fr", 2).for_ms(1))
+            .stage(
+                Stage::new()
+                    .require("en", 3)
+                    .require("de", 1)
+                    .prefer("fr", 5)
+                    .group("x2")
+                    .group("x1")
+                    .for_ms(3_600_000),
+            )
+            .stage(Stage::new().prefer("de", 10)),
+    ));
+    let later = now + TimeDelta::milliseconds(1);
+    if let Err(e) = engine.handle(later, Command::Tick) {
+        panic!("the rich desk's tick failed: {e}");
+    }
+    let staged = engine.conversation("s8").expect("s8 is open");
+    assert_eq!(staged.stage, Some(1), "s8 waits in its second stage");
+    let snapshot = serde_json::to_value(engine.snapshot()).expect("serializes");
+    let joined = nodes(&snapshot)
+        .into_iter()
+        .filter(|(p, k)| k == "joined" && snapshot.pointer(p).is_some_and(Value::is_array))
+        .map(|(p, _)| {
+            snapshot
+                .pointer(&p)
+                .and_then(Value::as_array)
+                .map_or(0, Vec::len)
+        })
+        .sum::<usize>();
+    assert_eq!(joined, 2, "s8 joined its stage's two groups");
     engine
 }
 
@@ -786,6 +1003,7 @@ const VARIANTS: &[&[&str]] = &[
         "FirstReplyTimeout",
         "MaxWait",
         "Overflow",
+        "Stage",
         "SlaWarning",
         "SlaBreach",
         "InactivityReminder",
@@ -809,6 +1027,7 @@ const VARIANTS: &[&[&str]] = &[
         "RoundRobin",
         "LeastLoaded",
         "AgentPriority",
+        "BestSkilled",
     ],
     &["RealTime", "Asynchronous"],
     &["AllAgents", "OnlineOnly"],
@@ -823,9 +1042,10 @@ fn family(name: &str) -> Option<&'static [&'static str]> {
     VARIANTS.iter().copied().find(|f| f.contains(&name))
 }
 
-/// Edge values of the scalar's own type: for a number the ends of the number ranges and
-/// either side of the engine's 2⁶² bound; for an instant chrono's first and last ones; for a
-/// string an id the random commands use and the empty one; for a bool the other one; for a
+/// Edge values of the scalar's own type: for a number the ends of the number ranges, either
+/// side of the engine's 2⁶² bound and of the skill levels (1..=10, u8); for an instant
+/// chrono's first and last ones; for a string an id the random commands use, a declared
+/// skill, an undeclared one and the empty one; for a bool the other one; for a
 /// null (an unset option) a small number, an id or an instant.
 fn edges(scalar: &Value) -> Vec<Value> {
     let time = |t: DateTime<Utc>| serde_json::to_value(t).expect("serializes");
@@ -834,6 +1054,9 @@ fn edges(scalar: &Value) -> Vec<Value> {
             Value::from(0),
             Value::from(1),
             Value::from(2),
+            Value::from(10),
+            Value::from(11),
+            Value::from(255),
             Value::from(-1),
             Value::from(1u64 << 31),
             Value::from(u32::MAX),
@@ -850,7 +1073,13 @@ fn edges(scalar: &Value) -> Vec<Value> {
             time(t0()),
             time(t0() + TimeDelta::days(400)),
         ],
-        Value::String(_) => vec![Value::from("x0"), Value::from("x1"), Value::from("")],
+        Value::String(_) => vec![
+            Value::from("x0"),
+            Value::from("x1"),
+            Value::from(""),
+            Value::from("en"),
+            Value::from("zz"),
+        ],
         Value::Bool(b) => vec![Value::Bool(!b)],
         _ => vec![
             Value::from(0),
@@ -1112,6 +1341,12 @@ fn drive(
     quiet.reception.first_reply_timeout_secs = None;
     quiet.reception.auto_accept = !config.reception.auto_accept;
     quiet.snoozed_count_toward_load = !config.snoozed_count_toward_load;
+    // Dropping skills the agents hold or the stages name is refused (SkillInUse), unless the
+    // tampering left none in use.
+    let mut fewer = config.clone();
+    fewer.skills.pop();
+    let mut none = config.clone();
+    none.skills.clear();
     let mode = |asynchronous| Command::SetReceptionMode {
         mode: if asynchronous {
             ReceptionMode::Asynchronous
@@ -1126,6 +1361,8 @@ fn drive(
         mode(asynchronous),
         mode(!asynchronous),
         Command::UpdateConfig(quiet),
+        Command::UpdateConfig(fewer),
+        Command::UpdateConfig(none),
         Command::UpdateConfig(config),
         Command::Tick,
     ] {
@@ -1137,4 +1374,35 @@ fn drive(
     }
     survive(&mut engine, DateTime::<Utc>::MAX_UTC, Command::Tick, log)?;
     round_trip(&engine, log)
+}
+
+/// R-C6, R-SK1: the engine's own snapshot restores after a config update drops a skill that
+/// only a closed conversation's stages name (allowed: only open conversations keep a skill in
+/// use). Found by `r_c5_no_input_panics_the_engine`; restore refused it before the fix.
+#[test]
+fn r_c6_r_sk1_a_closed_conversation_may_name_a_dropped_skill() {
+    let config = Config {
+        skills: vec!["en".into(), "fr".into()],
+        ..Config::default()
+    };
+    let mut engine = Engine::new(config.clone()).expect("a valid config");
+    let now = t0();
+    for command in [
+        Command::RegisterGroup(GroupSpec::new("g")),
+        Command::VisitorArrives(Arrival::new("c", "v", "g").require("fr", 1)),
+        Command::VisitorLeaves {
+            conversation: "c".into(),
+        },
+        Command::UpdateConfig(Config {
+            skills: vec!["en".into()],
+            ..config
+        }),
+    ] {
+        let outcome = engine.handle(now, command).expect("accepted");
+        assert!(outcome.all_succeeded());
+    }
+    let text = json(&engine.snapshot());
+    let snapshot: Snapshot = serde_json::from_str(&text).expect("a snapshot deserializes");
+    let restored = Engine::restore(snapshot).expect("the engine's own snapshot restores");
+    assert_eq!(json(&restored.snapshot()), text);
 }
