@@ -374,20 +374,27 @@ impl State {
     /// whichever comes first; now (the next `Tick`) if that has passed. A stalled
     /// conversation waits for an admin and has none.
     pub(crate) fn arm_stage(&mut self, ctx: &Ctx, c: ConvKey) {
-        if let Some(at) = self.next_boundary(c) {
+        if let Some(at) = self.next_boundary(c, None) {
             self.arm(c, at.max(ctx.now), TimerKind::Stage);
         }
     }
 
-    /// When a waiting conversation's next stage boundary falls (see [`State::arm_stage`]).
-    pub(crate) fn next_boundary(&self, c: ConvKey) -> Option<DateTime<Utc>> {
+    /// When a waiting conversation's next stage boundary falls (see [`State::arm_stage`]);
+    /// with `handled`, an overflow time at or before it is left out (its overflow was
+    /// handled then, even if it joined nothing).
+    pub(crate) fn next_boundary(
+        &self,
+        c: ConvKey,
+        handled: Option<DateTime<Utc>>,
+    ) -> Option<DateTime<Utc>> {
         let conv = self.conv(c);
         if conv.stalled {
             return None;
         }
         let group = self.group(conv.group);
         let overflow = (!group.overflow.is_empty() && conv.overflow().is_empty())
-            .then(|| after(conv.arrived_at, group.overflow_after_secs));
+            .then(|| after(conv.arrived_at, group.overflow_after_secs))
+            .filter(|at| handled.is_none_or(|h| *at > h));
         match (conv.next_stage_at(), overflow) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),

@@ -28,8 +28,8 @@ pub enum Strategy {
     /// Best skilled (R-SK3): the highest sum of the agent's levels on the skills the
     /// conversation's stage in force requires first, then the most preferred skills matched
     /// (held at least at the preferred level), then the least recently assigned, then
-    /// registration order. A conversation that requires nothing is served least recently
-    /// assigned first.
+    /// registration order. A conversation that requires and prefers nothing is served least
+    /// recently assigned first; one that only prefers skills, by preferred skills matched.
     BestSkilled,
 }
 

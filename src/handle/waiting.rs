@@ -173,15 +173,7 @@ impl State {
         }
         // The boundaries still ahead: the next stage, and the overflow unless it fell due
         // now (handled, even when it joined nothing).
-        let conv = self.conv(c);
-        let group = self.group(conv.group);
-        let overflow = (!group.overflow.is_empty() && conv.overflow().is_empty())
-            .then(|| after(conv.arrived_at, group.overflow_after_secs))
-            .filter(|at| *at > ctx.now);
-        let next = match (conv.next_stage_at(), overflow) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        let next = self.next_boundary(c, Some(ctx.now));
         self.disarm(c, Slot::Stage);
         if let Some(at) = next {
             self.arm(c, at, TimerKind::Stage);

@@ -395,9 +395,6 @@ impl State {
         Ok(())
     }
 
-    /// A conversation's timers: its own, at most one per slot, each of a kind its phase arms
-    /// (a tick runs each kind's handler, which relies on it); a snooze and an offer have the
-    /// timer that ends them, at the time they say.
     /// A conversation's stages (R-SK2): routing reads the stage in force and interns its
     /// requirements by declared skill; its timeline adds the durations.
     fn check_stored_stages(&self, c: &Conversation) -> Result<(), String> {
@@ -437,6 +434,9 @@ impl State {
         Ok(())
     }
 
+    /// A conversation's timers: its own, at most one per slot, each of a kind its phase arms
+    /// (a tick runs each kind's handler, which relies on it); a snooze and an offer have the
+    /// timer that ends them, at the time they say.
     fn check_timers(&self, c: &Conversation) -> Result<(), String> {
         let id = &c.id;
         let name = c.phase.name();
