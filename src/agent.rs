@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{AgentId, SkillLevel};
-use crate::keys::{ConvKey, GroupKey, KindKey, ReqKey, ScheduleKey};
+use crate::keys::{ConvKey, GroupKey, KindKey, RouteKey, ScheduleKey};
 use crate::routing::candidates::Ratio;
 use crate::routing::queue::QueueKey;
 use crate::routing::reqs::Levels;
@@ -55,7 +55,7 @@ pub(crate) struct Agent {
     /// The routing keys (group, requirement set) it is filed under: those of its groups'
     /// requirement sets in use that it meets (R-SK4).
     #[serde(skip)]
-    pub routes: Vec<(GroupKey, ReqKey)>,
+    pub routes: Vec<RouteKey>,
     /// The units held by the conversations that hold units (R-K1): offered, active, and
     /// paused ones whose kind's paused work holds units. 64 bits: manual assignments may pile
     /// up costs far beyond any capacity.

@@ -235,6 +235,11 @@ pub(crate) struct Routing {
     pub excluded: Vec<AgentKey>,
     /// Groups it overflowed into after waiting (R-S4).
     pub overflow: Vec<GroupKey>,
+    /// Its group's overflow time came while it waited (R-S4), whether or not the overflow
+    /// added a group (its groups may all be candidates already): the overflow does not come
+    /// twice. Snapshots from before this field record only `overflow`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub overflowed: bool,
     /// Its stages of requirements, as given (R-SK2); empty when it has none.
     pub stages: Vec<Stage>,
     /// The stage in force, an index into `stages`.
@@ -268,6 +273,14 @@ impl Conversation {
     /// Groups it overflowed into.
     pub(crate) fn overflow(&self) -> &[GroupKey] {
         self.routing.as_ref().map_or(&[], |r| &r.overflow)
+    }
+
+    /// Whether its group's overflow has come (R-S4): it joined overflow groups, or its
+    /// overflow time came with nothing to add.
+    pub(crate) fn overflowed(&self) -> bool {
+        self.routing
+            .as_ref()
+            .is_some_and(|r| r.overflowed || !r.overflow.is_empty())
     }
 
     /// Groups its stages so far added (R-SK2).
@@ -376,6 +389,7 @@ impl Conversation {
             r.designated_agent = None;
             r.designated_group = None;
             r.overflow.clear();
+            r.overflowed = false;
             r.joined.clear();
         });
     }

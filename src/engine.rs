@@ -166,6 +166,7 @@ impl PartialEq for State {
             kinds: _,
             skills: _,
             reqs: _,
+            routes: _,
         } = self;
         *config == other.config
             && *clock == other.clock

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::ids::GroupId;
-use crate::keys::{AgentKey, GroupKey, ReqKey};
+use crate::keys::{AgentKey, GroupKey, ReqKey, RouteKey};
 use crate::routing::candidates::Candidates;
 use crate::routing::queue::Waiting;
 use crate::routing::route::Route;
@@ -40,10 +40,10 @@ pub(crate) struct Group {
     /// overflow group), whole and per kind, the stalled ones apart.
     #[serde(skip)]
     pub queue: Waiting,
-    /// Its routing keys (R-SK4): per requirement set its open conversations ask for, the
-    /// members that meet it and the work that waits for it.
+    /// Its routing keys (R-SK4): per requirement set its open conversations ask for, where
+    /// the key's indexes are (the members that meet it and the work that waits for it).
     #[serde(skip)]
-    pub routes: BTreeMap<ReqKey, Route>,
+    pub routes: BTreeMap<ReqKey, RouteKey>,
     /// Open conversations that name this group.
     #[serde(skip)]
     pub open: u64,
@@ -124,19 +124,14 @@ impl Group {
         self.routes.clear();
     }
 
-    /// Empties every candidate index, its own and its routing keys', sized for `kinds` kinds
-    /// and its cap; for a change of cap, with every member unlisted.
-    pub(crate) fn reset_candidates(&mut self, kinds: usize) {
-        let capped = self.agent_cap.is_some();
-        self.available.reset(kinds, capped);
-        for route in self.routes.values_mut() {
-            route.available.reset(kinds, capped);
-        }
-    }
-
-    /// A new routing key's indexes, empty, sized like the group's.
-    pub(crate) fn new_route(&self, kinds: usize) -> Route {
-        let mut route = Route::default();
+    /// A new routing key's indexes for (`g`, `r`), `g` being this group: empty, sized like
+    /// the group's.
+    pub(crate) fn new_route(&self, g: GroupKey, r: ReqKey, kinds: usize) -> Route {
+        let mut route = Route {
+            group: g,
+            req: r,
+            ..Route::default()
+        };
         route.available.reset(kinds, self.agent_cap.is_some());
         route.queue.reset(kinds, false);
         route

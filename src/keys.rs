@@ -25,3 +25,6 @@ pub(crate) type SkillKey = u32;
 /// A requirement set's internal key (R-SK4); 0 is the empty set, which requires nothing.
 /// Interned while a routing key uses it, then reused.
 pub(crate) type ReqKey = u32;
+/// A routing key's internal key (R-SK4): its slot in the engine's table of routing keys,
+/// reused after the key is dropped. Derived state.
+pub(crate) type RouteKey = u64;

@@ -51,6 +51,12 @@ impl<T> Slab<T> {
         }
     }
 
+    /// Forgets every value.
+    pub(crate) fn clear(&mut self) {
+        self.entries.clear();
+        self.free.clear();
+    }
+
     pub(crate) fn remove(&mut self, k: u64) -> Option<T> {
         let value = self.entry_mut(k)?.take()?;
         self.free.push(k);

@@ -16,12 +16,13 @@ use crate::event::{AssignReason, Event, PoolReason, ReplyGoal, SkillMatch};
 use crate::group::Group;
 use crate::group::SERVED_SAMPLES;
 use crate::ids::{AgentId, ConversationId, GroupId, ScheduleId, SkillId, SkillLevel, VisitorId};
-use crate::keys::{AgentKey, ConvKey, GroupKey, IdMap, KindKey, ReqKey, ScheduleKey};
+use crate::keys::{AgentKey, ConvKey, GroupKey, IdMap, KindKey, ReqKey, RouteKey, ScheduleKey};
 use crate::kinds::Kinds;
 use crate::routing::candidates::{CandKey, Candidates, Ratio};
 use crate::routing::fit::{self, Misfit, Work};
 use crate::routing::queue::Waiting;
 use crate::routing::reqs::{ReqSet, Reqs, Skills};
+use crate::routing::route::Route;
 use crate::schedule::Schedule;
 use crate::slab::Slab;
 use crate::strategy::Strategy;
@@ -85,6 +86,10 @@ pub(crate) struct State {
     /// The requirement sets routing keys use (R-SK4).
     #[serde(skip)]
     pub reqs: Reqs,
+    /// Every routing key's indexes (R-SK4), found through its group's `routes` or its
+    /// agents' `routes`.
+    #[serde(skip)]
+    pub routes: Slab<Route>,
 }
 
 const AGENT: &str = "agent keys held anywhere refer to registered agents";
@@ -103,6 +108,7 @@ impl State {
             kinds,
             skills,
             reqs: Reqs::default(),
+            routes: Slab::default(),
             config,
             clock: None,
             last_key: 0,
@@ -164,6 +170,16 @@ impl State {
         self.conversations.get_mut(c).expect(CONV)
     }
 
+    /// Routing key `r`'s indexes.
+    pub(crate) fn route_at(&self, r: RouteKey) -> &Route {
+        self.routes.get(r).expect(ROUTE)
+    }
+
+    /// The routing key of group `g` for requirement set `r`, if it exists.
+    pub(crate) fn route_of(&self, g: GroupKey, r: ReqKey) -> Option<RouteKey> {
+        self.group(g).routes.get(&r).copied()
+    }
+
     pub(crate) fn schedule(&self, s: ScheduleKey) -> &Schedule {
         self.schedules.get(&s).expect(SCHEDULE)
     }
@@ -212,7 +228,7 @@ impl State {
     /// Takes the agent out of its groups' candidate indexes. O(g · K · log a).
     pub(crate) fn unlist(&mut self, a: AgentKey) {
         let agent = self.agents.get_mut(&a).expect(AGENT);
-        unlist(&mut self.groups, &self.reqs, a, agent);
+        unlist(&mut self.groups, &mut self.routes, &self.reqs, a, agent);
     }
 
     /// Puts the agent in its groups' candidate indexes, under each kind it fits (see
@@ -221,6 +237,7 @@ impl State {
         let agent = self.agents.get_mut(&a).expect(AGENT);
         list(
             &mut self.groups,
+            &mut self.routes,
             &self.config,
             &self.kinds,
             &self.reqs,
@@ -339,13 +356,9 @@ impl State {
             let group = self.groups.get_mut(&g).expect(GROUP);
             group.queue.insert(key, kind, stalled, g != home, r == 0);
             if r != 0 {
-                group.routes.get_mut(&r).expect(ROUTE).queue.insert(
-                    key,
-                    kind,
-                    stalled,
-                    g != home,
-                    true,
-                );
+                let route = *group.routes.get(&r).expect(ROUTE);
+                let route = self.routes.get_mut(route).expect(ROUTE);
+                route.queue.insert(key, kind, stalled, g != home, true);
             }
         }
     }
@@ -359,12 +372,9 @@ impl State {
             let group = self.groups.get_mut(&g).expect(GROUP);
             group.queue.remove(&key, kind, g != home, r == 0);
             if r != 0 {
-                group
-                    .routes
-                    .get_mut(&r)
-                    .expect(ROUTE)
-                    .queue
-                    .remove(&key, kind, g != home, true);
+                let route = *group.routes.get(&r).expect(ROUTE);
+                let route = self.routes.get_mut(route).expect(ROUTE);
+                route.queue.remove(&key, kind, g != home, true);
             }
         }
     }
@@ -374,27 +384,21 @@ impl State {
     /// whichever comes first; now (the next `Tick`) if that has passed. A stalled
     /// conversation waits for an admin and has none.
     pub(crate) fn arm_stage(&mut self, ctx: &Ctx, c: ConvKey) {
-        if let Some(at) = self.next_boundary(c, None) {
+        if let Some(at) = self.next_boundary(c) {
             self.arm(c, at.max(ctx.now), TimerKind::Stage);
         }
     }
 
-    /// When a waiting conversation's next stage boundary falls (see [`State::arm_stage`]);
-    /// with `handled`, an overflow time at or before it is left out (its overflow was
-    /// handled then, even if it joined nothing).
-    pub(crate) fn next_boundary(
-        &self,
-        c: ConvKey,
-        handled: Option<DateTime<Utc>>,
-    ) -> Option<DateTime<Utc>> {
+    /// When a waiting conversation's next stage boundary falls (see [`State::arm_stage`]):
+    /// its next stage's start, or its group's overflow time if the overflow has not come.
+    pub(crate) fn next_boundary(&self, c: ConvKey) -> Option<DateTime<Utc>> {
         let conv = self.conv(c);
         if conv.stalled {
             return None;
         }
         let group = self.group(conv.group);
-        let overflow = (!group.overflow.is_empty() && conv.overflow().is_empty())
-            .then(|| after(conv.arrived_at, group.overflow_after_secs))
-            .filter(|at| handled.is_none_or(|h| *at > h));
+        let overflow = (!group.overflow.is_empty() && !conv.overflowed())
+            .then(|| after(conv.arrived_at, group.overflow_after_secs));
         match (conv.next_stage_at(), overflow) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -523,7 +527,7 @@ impl State {
         let (arrival, kind, home) = (conv.seq, conv.kind_key, conv.group);
         let cost = self.kinds.get(kind).cost;
         let agent = self.agents.get_mut(&a).expect(AGENT);
-        unlist(&mut self.groups, &self.reqs, a, agent);
+        unlist(&mut self.groups, &mut self.routes, &self.reqs, a, agent);
         if counted {
             agent.add_work(kind, cost, home);
         }
@@ -534,6 +538,7 @@ impl State {
         let (agent_id, limit) = (agent.id.clone(), agent.effective_limit);
         list(
             &mut self.groups,
+            &mut self.routes,
             &self.config,
             &self.kinds,
             &self.reqs,
@@ -603,7 +608,7 @@ impl State {
         let (arrival, kind, home) = (conv.seq, conv.kind_key, conv.group);
         let cost = self.kinds.get(kind).cost;
         let agent = self.agents.get_mut(&a).expect(AGENT);
-        unlist(&mut self.groups, &self.reqs, a, agent);
+        unlist(&mut self.groups, &mut self.routes, &self.reqs, a, agent);
         if counted {
             agent.remove_work(kind, cost, home);
         }
@@ -611,6 +616,7 @@ impl State {
         let agent_id = agent.id.clone();
         list(
             &mut self.groups,
+            &mut self.routes,
             &self.config,
             &self.kinds,
             &self.reqs,
@@ -646,8 +652,8 @@ impl State {
         let groups: Vec<GroupKey> = conv.waiting_groups().collect();
         for g in groups {
             self.groups.get_mut(&g).expect(GROUP).open += 1;
-            self.ensure_route(g, r);
-            self.group_mut(g).routes.get_mut(&r).expect(ROUTE).users += 1;
+            let route = self.ensure_route(g, r);
+            self.routes.get_mut(route).expect(ROUTE).users += 1;
         }
     }
 
@@ -681,10 +687,11 @@ impl State {
             let group = self.groups.get_mut(&g).expect(GROUP);
             group.open -= 1;
             if r != 0 {
-                let route = group.routes.get_mut(&r).expect(ROUTE);
+                let k = *group.routes.get(&r).expect(ROUTE);
+                let route = self.routes.get_mut(k).expect(ROUTE);
                 route.users -= 1;
                 if route.users == 0 {
-                    self.drop_route(g, r);
+                    self.drop_route(k);
                 }
             }
         }
@@ -702,50 +709,48 @@ impl State {
         self.reqs.intern(set)
     }
 
-    /// Creates routing key (g, r) if it does not exist: files the members of `g` that meet
-    /// `r`, and those of them listed, in its candidates. O(members · r · log a).
-    fn ensure_route(&mut self, g: GroupKey, r: ReqKey) {
-        if self.group(g).routes.contains_key(&r) {
-            return;
+    /// Routing key (g, r), created if it does not exist: the members of `g` that meet `r`
+    /// are filed under it, and those of them listed in its candidates. O(members · r · log a).
+    fn ensure_route(&mut self, g: GroupKey, r: ReqKey) -> RouteKey {
+        if let Some(k) = self.route_of(g, r) {
+            return k;
         }
         self.reqs.hold(r);
-        let mut route = self.group(g).new_route(self.kinds.len());
+        let k = self.routes.vacant_key();
+        let group = self.groups.get_mut(&g).expect(GROUP);
+        let mut route = group.new_route(g, r, self.kinds.len());
+        group.routes.insert(r, k);
         let set = self.reqs.get(r);
-        let members: Vec<AgentKey> = self.group(g).members.iter().copied().collect();
-        for a in members {
+        for &a in &group.members {
             let agent = self.agents.get_mut(&a).expect(AGENT);
-            if !set.qualifies(&agent.levels) {
-                continue;
+            if set.qualifies(&agent.levels) {
+                route.qualified.insert(a);
+                agent.routes.push(k);
             }
-            route.qualified.insert(a);
-            agent.routes.push((g, r));
         }
-        self.group_mut(g).routes.insert(r, route);
-        let listed: Vec<AgentKey> = self
-            .group(g)
-            .routes
-            .get(&r)
-            .expect(ROUTE)
+        let inserted = self.routes.insert(route);
+        debug_assert_eq!(inserted, k, "a slab fills its vacant key");
+        let listed: Vec<(AgentKey, Listing)> = self
+            .route_at(k)
             .qualified
             .iter()
-            .copied()
-            .filter(|a| self.agent(*a).listed.is_some())
+            .filter_map(|&a| Some((a, self.agent(a).listed?)))
             .collect();
-        for a in listed {
+        for (a, listing) in listed {
             let agent = self.agents.get(&a).expect(AGENT);
-            let listing = agent.listed.expect("filtered on being listed");
             file_in_route(
-                &mut self.groups,
+                &self.groups,
+                &mut self.routes,
                 &self.config,
                 &self.kinds,
                 &self.reqs,
                 a,
                 agent,
                 listing,
-                g,
-                r,
+                k,
             );
         }
+        k
     }
 
     /// The member of `g` its strategy would give conversation `c` as the group's own work,
@@ -760,26 +765,24 @@ impl State {
     ) -> Option<AgentKey> {
         let conv = self.conv(c);
         let (kind, r) = (conv.kind_key, conv.req);
-        let made = r != 0 && !self.group(g).routes.contains_key(&r);
-        if made {
-            self.ensure_route(g, r);
-        }
+        let made = (r != 0 && self.route_of(g, r).is_none()).then(|| self.ensure_route(g, r));
         let picked = self.pick(g, kind, g, r, excluded);
-        if made {
-            self.drop_route(g, r);
+        if let Some(k) = made {
+            self.drop_route(k);
         }
         picked
     }
 
-    /// Drops routing key (g, r), unused now. O(qualified · keys of each).
-    fn drop_route(&mut self, g: GroupKey, r: ReqKey) {
-        let route = self.group_mut(g).routes.remove(&r).expect(ROUTE);
+    /// Drops routing key `k`, unused now. O(qualified · keys of each).
+    fn drop_route(&mut self, k: RouteKey) {
+        let route = self.routes.remove(k).expect(ROUTE);
+        self.group_mut(route.group).routes.remove(&route.req);
         for a in route.qualified {
             if let Some(agent) = self.agents.get_mut(&a) {
-                agent.routes.retain(|k| *k != (g, r));
+                agent.routes.retain(|x| *x != k);
             }
         }
-        self.reqs.release(r);
+        self.reqs.release(route.req);
     }
 
     /// Files agent `a`, unlisted, under the routing keys of its groups whose requirement sets
@@ -790,18 +793,18 @@ impl State {
             "requalify an unlisted agent"
         );
         let old = std::mem::take(&mut self.agent_mut(a).routes);
-        for (g, r) in old {
-            if let Some(route) = self.groups.get_mut(&g).and_then(|gr| gr.routes.get_mut(&r)) {
+        for k in old {
+            if let Some(route) = self.routes.get_mut(k) {
                 route.qualified.remove(&a);
             }
         }
         let agent = self.agents.get_mut(&a).expect(AGENT);
         for m in &agent.groups {
-            let group = self.groups.get_mut(&m.group).expect(GROUP);
-            for (r, route) in &mut group.routes {
+            let group = self.groups.get(&m.group).expect(GROUP);
+            for (r, &k) in &group.routes {
                 if self.reqs.get(*r).qualifies(&agent.levels) {
-                    route.qualified.insert(a);
-                    agent.routes.push((m.group, *r));
+                    self.routes.get_mut(k).expect(ROUTE).qualified.insert(a);
+                    agent.routes.push(k);
                 }
             }
         }
@@ -873,6 +876,7 @@ impl State {
         self.kinds = Kinds::compile(&self.config);
         self.skills = Skills::compile(&self.config);
         self.reqs.clear();
+        self.routes.clear();
         self.agent_ids.clear();
         self.group_ids.clear();
         self.conv_ids.clear();
@@ -993,7 +997,13 @@ fn is_direct(reason: &AssignReason) -> bool {
 }
 
 /// [`State::unlist`] on the groups and the agent, for callers that hold the agent borrowed.
-fn unlist(groups: &mut BTreeMap<GroupKey, Group>, reqs: &Reqs, a: AgentKey, agent: &mut Agent) {
+fn unlist(
+    groups: &mut BTreeMap<GroupKey, Group>,
+    routes: &mut Slab<Route>,
+    reqs: &Reqs,
+    a: AgentKey,
+    agent: &mut Agent,
+) {
     if std::mem::take(&mut agent.counted_eligible) {
         for m in &agent.groups {
             groups.get_mut(&m.group).expect(GROUP).eligible -= 1;
@@ -1007,21 +1017,18 @@ fn unlist(groups: &mut BTreeMap<GroupKey, Group>, reqs: &Reqs, a: AgentKey, agen
         let key = CandKey::new(group.strategy, listing.ratio, m.rank, listing.last, a);
         group.available.remove(&key);
     }
-    for &(g, r) in &agent.routes {
-        let group = groups.get_mut(&g).expect(GROUP);
-        let key = route_key(group, g, reqs, r, agent, listing, a);
-        group
-            .routes
-            .get_mut(&r)
-            .expect(ROUTE)
-            .available
-            .remove(&key);
+    for &k in &agent.routes {
+        let route = routes.get_mut(k).expect(ROUTE);
+        let group = groups.get(&route.group).expect(GROUP);
+        let key = route_key(group, route, reqs, agent, listing, a);
+        route.available.remove(&key);
     }
 }
 
 /// [`State::list`] on the groups and the agent, for callers that hold the agent borrowed.
 fn list(
     groups: &mut BTreeMap<GroupKey, Group>,
+    routes: &mut Slab<Route>,
     config: &Config,
     kinds: &Kinds,
     reqs: &Reqs,
@@ -1062,28 +1069,28 @@ fn list(
             key,
         );
     }
-    for &(g, r) in &agent.routes {
-        file_in_route(groups, config, kinds, reqs, a, agent, listing, g, r);
+    for &k in &agent.routes {
+        file_in_route(groups, routes, config, kinds, reqs, a, agent, listing, k);
     }
 }
 
 /// Files a listed agent in one routing key's candidates.
 #[allow(clippy::too_many_arguments)]
 fn file_in_route(
-    groups: &mut BTreeMap<GroupKey, Group>,
+    groups: &BTreeMap<GroupKey, Group>,
+    routes: &mut Slab<Route>,
     config: &Config,
     kinds: &Kinds,
     reqs: &Reqs,
     a: AgentKey,
     agent: &Agent,
     listing: Listing,
-    g: GroupKey,
-    r: ReqKey,
+    k: RouteKey,
 ) {
-    let group = groups.get_mut(&g).expect(GROUP);
-    let key = route_key(group, g, reqs, r, agent, listing, a);
-    let cap = group.agent_cap;
-    let route = group.routes.get_mut(&r).expect(ROUTE);
+    let route = routes.get_mut(k).expect(ROUTE);
+    let group = groups.get(&route.group).expect(GROUP);
+    let key = route_key(group, route, reqs, agent, listing, a);
+    let (g, cap) = (route.group, group.agent_cap);
     file(&mut route.available, config, kinds, agent, g, cap, key);
 }
 
@@ -1112,18 +1119,17 @@ fn file(
 /// or under best skilled by how well it meets `r` (R-SK3).
 fn route_key(
     group: &Group,
-    g: GroupKey,
+    route: &Route,
     reqs: &Reqs,
-    r: ReqKey,
     agent: &Agent,
     listing: Listing,
     a: AgentKey,
 ) -> CandKey {
     if group.strategy == Strategy::BestSkilled {
-        let (sum, matched) = reqs.get(r).score(&agent.levels);
+        let (sum, matched) = reqs.get(route.req).score(&agent.levels);
         return CandKey::skilled(sum, matched, listing.last, a);
     }
-    let rank = agent.rank_in(g).unwrap_or(0);
+    let rank = agent.rank_in(route.group).unwrap_or(0);
     CandKey::new(group.strategy, listing.ratio, rank, listing.last, a)
 }
 

@@ -63,7 +63,10 @@ impl State {
             self.unlist(a);
         }
         let kinds = self.kinds.len();
-        let group = self.group_mut(g);
+        let group = self
+            .groups
+            .get_mut(&g)
+            .expect("the group was looked up above");
         if let Some(strategy) = update.strategy {
             group.strategy = strategy;
         }
@@ -75,7 +78,13 @@ impl State {
             group.agent_cap = cap;
             // Every member is unlisted: the candidate indexes are empty, and are sized anew
             // for the cap (the queues keep what waits).
-            group.reset_candidates(kinds);
+            let capped = cap.is_some();
+            group.available.reset(kinds, capped);
+            for &route in group.routes.values() {
+                if let Some(route) = self.routes.get_mut(route) {
+                    route.available.reset(kinds, capped);
+                }
+            }
         }
         let overflow_changed = overflow.is_some();
         if let Some((groups, after_secs)) = overflow {
@@ -110,7 +119,7 @@ impl State {
                 .collect();
             waiting.sort_unstable();
             for (_, c) in waiting {
-                if self.conv(c).phase.is_waiting() && self.conv(c).overflow().is_empty() {
+                if self.conv(c).phase.is_waiting() && !self.conv(c).overflowed() {
                     self.disarm(c, Slot::Stage);
                     self.arm_stage(ctx, c);
                 }

@@ -160,7 +160,7 @@ impl State {
         let conv = self.conv(c);
         let group = self.group(conv.group);
         let overflow_due = !group.overflow.is_empty()
-            && conv.overflow().is_empty()
+            && !conv.overflowed()
             && after(conv.arrived_at, group.overflow_after_secs) <= ctx.now;
         let overflowed = overflow_due && self.join_overflow(ctx, c);
         let served = if relaxed {
@@ -171,9 +171,8 @@ impl State {
         if served || !self.conv(c).phase.is_waiting() {
             return;
         }
-        // The boundaries still ahead: the next stage, and the overflow unless it fell due
-        // now (handled, even when it joined nothing).
-        let next = self.next_boundary(c, Some(ctx.now));
+        // The boundaries still ahead: the next stage, and the overflow unless it came.
+        let next = self.next_boundary(c);
         self.disarm(c, Slot::Stage);
         if let Some(at) = next {
             self.arm(c, at, TimerKind::Stage);
@@ -229,6 +228,7 @@ impl State {
     /// A waiting conversation has waited its group's overflow time: the overflow groups'
     /// agents become candidates (R-S4). `false` when it waits in all of them already.
     fn join_overflow(&mut self, ctx: &mut Ctx, c: ConvKey) -> bool {
+        self.conv_mut(c).with_routing(|r| r.overflowed = true);
         let conv = self.conv(c);
         let waiting: Vec<GroupKey> = conv.waiting_groups().collect();
         let added: Vec<GroupKey> = self

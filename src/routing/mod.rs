@@ -85,7 +85,7 @@ impl State {
         let own = home == g;
         let available = match r {
             0 => &group.available,
-            r => &group.routes.get(&r)?.available,
+            r => &self.route_at(*group.routes.get(&r)?).available,
         };
         let candidates = available.for_work(kind, own);
         let capped = !own
@@ -283,13 +283,10 @@ impl State {
             let group = self.group(m.group);
             consider(self.head_for(agent, a, m.group, group, &group.queue));
         }
-        for &(g, r) in &agent.routes {
-            let group = self.group(g);
-            let route = group
-                .routes
-                .get(&r)
-                .expect("routing keys an agent is filed under exist");
-            consider(self.head_for(agent, a, g, group, &route.queue));
+        for &k in &agent.routes {
+            let route = self.route_at(k);
+            let group = self.group(route.group);
+            consider(self.head_for(agent, a, route.group, group, &route.queue));
         }
         best
     }

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::keys::AgentKey;
+use crate::keys::{AgentKey, GroupKey, ReqKey};
 use crate::routing::candidates::Candidates;
 use crate::routing::queue::Waiting;
 
@@ -12,6 +12,10 @@ use crate::routing::queue::Waiting;
 /// waiting in the group needs the set, and dropped with the last (`users`).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Route {
+    /// The group.
+    pub group: GroupKey,
+    /// The requirement set.
+    pub req: ReqKey,
     /// The group's members that meet the set, whatever their status or load.
     pub qualified: BTreeSet<AgentKey>,
     /// Those of them that fit more work, per kind, best first under the group's strategy
