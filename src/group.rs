@@ -130,6 +130,8 @@ impl Group {
         let mut route = Route {
             group: g,
             req: r,
+            strategy: self.strategy,
+            cap: self.agent_cap,
             ..Route::default()
         };
         route.available.reset(kinds, self.agent_cap.is_some());

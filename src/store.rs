@@ -253,14 +253,30 @@ impl State {
         let conv = self.conversations.get(c).expect(CONV);
         let (kind, home) = (conv.kind_key, conv.group);
         let cost = self.kinds.get(kind).cost;
-        self.unlist(a);
-        let agent = self.agent_mut(a);
+        let agent = self.agents.get_mut(&a).expect(AGENT);
         if holds {
             agent.add_work(kind, cost, home);
         } else {
             agent.remove_work(kind, cost, home);
         }
-        self.list(a);
+        self.relist(a);
+    }
+
+    /// Re-files agent `a` after a change of its load or latest assignment (nothing else that
+    /// places it: not its groups, ranks, routing keys, limit or status): each candidate set
+    /// it was or is in is updated in one pass, moving it where it was and stays. Equivalent
+    /// to [`State::unlist`] before the change and [`State::list`] after. O((g + k) · K · log a).
+    pub(crate) fn relist(&mut self, a: AgentKey) {
+        let agent = self.agents.get_mut(&a).expect(AGENT);
+        relist(
+            &mut self.groups,
+            &mut self.routes,
+            &self.config,
+            &self.kinds,
+            &self.reqs,
+            a,
+            agent,
+        );
     }
 
     /// Re-files an agent after anything that decides its place changed.
@@ -527,7 +543,6 @@ impl State {
         let (arrival, kind, home) = (conv.seq, conv.kind_key, conv.group);
         let cost = self.kinds.get(kind).cost;
         let agent = self.agents.get_mut(&a).expect(AGENT);
-        unlist(&mut self.groups, &mut self.routes, &self.reqs, a, agent);
         if counted {
             agent.add_work(kind, cost, home);
         }
@@ -536,7 +551,7 @@ impl State {
         agent.assigned_total += 1;
         let load = u32::try_from(agent.load).unwrap_or(u32::MAX);
         let (agent_id, limit) = (agent.id.clone(), agent.effective_limit);
-        list(
+        relist(
             &mut self.groups,
             &mut self.routes,
             &self.config,
@@ -608,13 +623,12 @@ impl State {
         let (arrival, kind, home) = (conv.seq, conv.kind_key, conv.group);
         let cost = self.kinds.get(kind).cost;
         let agent = self.agents.get_mut(&a).expect(AGENT);
-        unlist(&mut self.groups, &mut self.routes, &self.reqs, a, agent);
         if counted {
             agent.remove_work(kind, cost, home);
         }
         agent.conversations.remove(&(arrival, c));
         let agent_id = agent.id.clone();
-        list(
+        relist(
             &mut self.groups,
             &mut self.routes,
             &self.config,
@@ -649,8 +663,10 @@ impl State {
             }
             return;
         }
-        let groups: Vec<GroupKey> = conv.waiting_groups().collect();
-        for g in groups {
+        // By position rather than collected: claiming changes none of its groups.
+        let n = conv.waiting_groups().count();
+        for i in 0..n {
+            let g = self.conv(c).waiting_groups().nth(i).expect("counted above");
             self.groups.get_mut(&g).expect(GROUP).open += 1;
             let route = self.ensure_route(g, r);
             self.routes.get_mut(route).expect(ROUTE).users += 1;
@@ -739,9 +755,7 @@ impl State {
         for (a, listing) in listed {
             let agent = self.agents.get(&a).expect(AGENT);
             file_in_route(
-                &self.groups,
                 &mut self.routes,
-                &self.config,
                 &self.kinds,
                 &self.reqs,
                 a,
@@ -1019,8 +1033,7 @@ fn unlist(
     }
     for &k in &agent.routes {
         let route = routes.get_mut(k).expect(ROUTE);
-        let group = groups.get(&route.group).expect(GROUP);
-        let key = route_key(group, route, reqs, agent, listing, a);
+        let key = route_key(route, reqs, agent, listing, a);
         route.available.remove(&key);
     }
 }
@@ -1059,27 +1072,81 @@ fn list(
         let group = groups.get_mut(&m.group).expect(GROUP);
         let key = CandKey::new(group.strategy, listing.ratio, m.rank, listing.last, a);
         let cap = group.agent_cap;
-        file(
-            &mut group.available,
-            config,
-            kinds,
-            agent,
-            m.group,
-            cap,
-            key,
-        );
+        file(&mut group.available, kinds, agent, m.group, cap, key);
     }
     for &k in &agent.routes {
-        file_in_route(groups, routes, config, kinds, reqs, a, agent, listing, k);
+        file_in_route(routes, kinds, reqs, a, agent, listing, k);
+    }
+}
+
+/// [`State::relist`] on the groups and the agent, for callers that hold the agent borrowed.
+fn relist(
+    groups: &mut BTreeMap<GroupKey, Group>,
+    routes: &mut Slab<Route>,
+    config: &Config,
+    kinds: &Kinds,
+    reqs: &Reqs,
+    a: AgentKey,
+    agent: &mut Agent,
+) {
+    let eligible = fit::eligible(config, agent);
+    if eligible != agent.counted_eligible {
+        // Not from a change of load; kept right all the same, as unlist and list would.
+        for m in &agent.groups {
+            let group = groups.get_mut(&m.group).expect(GROUP);
+            if eligible {
+                group.eligible += 1;
+            } else {
+                group.eligible -= 1;
+            }
+        }
+        agent.counted_eligible = eligible;
+    }
+    let old = agent.listed.take();
+    let new = (eligible && agent.load < u64::from(agent.effective_limit)).then_some(Listing {
+        ratio: Ratio {
+            num: agent.load,
+            den: agent.effective_limit,
+        },
+        last: agent.last_assignment,
+    });
+    agent.listed = new;
+    let agent = &*agent;
+    for m in &agent.groups {
+        let group = groups.get_mut(&m.group).expect(GROUP);
+        let key = |l: Listing| CandKey::new(group.strategy, l.ratio, m.rank, l.last, a);
+        let (was, is) = (old.map(key), new.map(key));
+        let work = |kind| Work {
+            kind,
+            home: m.group,
+            cap: group.agent_cap,
+        };
+        let fits = |kind| fits_as(kinds, agent, work(kind));
+        group.available.refile(was.as_ref(), is, fits);
+    }
+    for &k in &agent.routes {
+        let route = routes.get_mut(k).expect(ROUTE);
+        let key = |l: Listing| route_key(route, reqs, agent, l, a);
+        let (was, is) = (old.map(key), new.map(key));
+        let (g, cap) = (route.group, route.cap);
+        let fits = |kind| fits_as(kinds, agent, Work { kind, home: g, cap });
+        route.available.refile(was.as_ref(), is, fits);
+    }
+}
+
+/// Under which candidate sets of its kind a listed agent goes for `work` (see
+/// [`Candidates::refile`]).
+fn fits_as(kinds: &Kinds, agent: &Agent, work: Work) -> Option<bool> {
+    match fit::misfit_eligible(kinds, agent, work) {
+        None => Some(true),
+        Some(Misfit::GroupCap) => Some(false),
+        Some(_) => None,
     }
 }
 
 /// Files a listed agent in one routing key's candidates.
-#[allow(clippy::too_many_arguments)]
 fn file_in_route(
-    groups: &BTreeMap<GroupKey, Group>,
     routes: &mut Slab<Route>,
-    config: &Config,
     kinds: &Kinds,
     reqs: &Reqs,
     a: AgentKey,
@@ -1088,49 +1155,37 @@ fn file_in_route(
     k: RouteKey,
 ) {
     let route = routes.get_mut(k).expect(ROUTE);
-    let group = groups.get(&route.group).expect(GROUP);
-    let key = route_key(group, route, reqs, agent, listing, a);
-    let (g, cap) = (route.group, group.agent_cap);
-    file(&mut route.available, config, kinds, agent, g, cap, key);
+    let key = route_key(route, reqs, agent, listing, a);
+    let (g, cap) = (route.group, route.cap);
+    file(&mut route.available, kinds, agent, g, cap, key);
 }
 
 /// Files an agent in a candidate index under each kind it fits (see [`fit`]) as group `g`'s
 /// member: among those below `g`'s cap too, or not.
 fn file(
     candidates: &mut Candidates,
-    config: &Config,
     kinds: &Kinds,
     agent: &Agent,
     g: GroupKey,
     cap: Option<u32>,
     key: CandKey,
 ) {
-    for kind in 0..kinds.len() {
-        let work = Work { kind, home: g, cap };
-        match fit::misfit(config, kinds, agent, work) {
-            None => candidates.file(kind, key, true),
-            Some(Misfit::GroupCap) => candidates.file(kind, key, false),
-            Some(_) => {}
-        }
-    }
+    let fits = |kind| fits_as(kinds, agent, Work { kind, home: g, cap });
+    candidates.refile(None, Some(key), fits);
 }
 
 /// Where a listed agent stands in routing key (g, r)'s candidates: by the group's strategy,
 /// or under best skilled by how well it meets `r` (R-SK3).
-fn route_key(
-    group: &Group,
-    route: &Route,
-    reqs: &Reqs,
-    agent: &Agent,
-    listing: Listing,
-    a: AgentKey,
-) -> CandKey {
-    if group.strategy == Strategy::BestSkilled {
-        let (sum, matched) = reqs.get(route.req).score(&agent.levels);
-        return CandKey::skilled(sum, matched, listing.last, a);
-    }
-    let rank = agent.rank_in(route.group).unwrap_or(0);
-    CandKey::new(group.strategy, listing.ratio, rank, listing.last, a)
+fn route_key(route: &Route, reqs: &Reqs, agent: &Agent, listing: Listing, a: AgentKey) -> CandKey {
+    let rank = match route.strategy {
+        Strategy::BestSkilled => {
+            let (sum, matched) = reqs.get(route.req).score(&agent.levels);
+            return CandKey::skilled(sum, matched, listing.last, a);
+        }
+        Strategy::AgentPriority => agent.rank_in(route.group).unwrap_or(0),
+        _ => 0,
+    };
+    CandKey::new(route.strategy, listing.ratio, rank, listing.last, a)
 }
 
 /// [`State::touch`] on the groups alone, for callers that hold a conversation borrowed.

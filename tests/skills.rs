@@ -11,8 +11,8 @@ use common::*;
 use serde_json::{Value, json};
 use switchboard::{
     AgentSpec, AgentStatus, AgentUpdate, Arrival, AssignReason, Command, Config, ConversationState,
-    DrainTrigger, Engine, Error, Event, GroupSpec, KindSpec, LastAgent, SkillId, SkillLevel,
-    SkillMatch, Snapshot, Stage, Strategy, Target,
+    DrainTrigger, Engine, Error, Event, GroupSpec, GroupUpdate, KindSpec, LastAgent, SkillId,
+    SkillLevel, SkillMatch, Snapshot, Stage, Strategy, Target,
 };
 
 /// A desk that declares four skills and nothing else.
@@ -565,6 +565,36 @@ fn r_sk3_other_strategies_ignore_levels_and_preferences() {
     );
     let why = skill_match(&c1.events, "c1").expect("c1 has stages");
     assert_eq!(explained(&why), explanation(0, &[("billing", 2)], &[]));
+}
+
+/// R-SK3, R-SK4: a group switched to best skilled at run time ranks by levels in the routing
+/// keys it already has, not only in new ones: `ana` (billing 9) beats `bo` (billing 2), who
+/// has waited longer since his last assignment.
+#[test]
+fn r_sk3_a_group_switched_to_best_skilled_ranks_its_existing_routing_keys_by_levels() {
+    let mut desk = desk();
+    agent(&mut desk, "ana", 2, &["support"], &[("billing", 9)]);
+    agent(&mut desk, "bo", 2, &["support"], &[("billing", 2)]);
+    let c1 = desk.arrive_as(needing("c1", "support", &[("billing", 1)]));
+    assert_eq!(
+        assignments(&c1.events),
+        [("c1".into(), "ana".into(), strategy(LRA))],
+        "least recently assigned: both new, ana registered first"
+    );
+    // c1 stays active: the routing key (support, billing >= 1) stays.
+    desk.run(Command::UpdateGroup(GroupUpdate {
+        group: "support".into(),
+        strategy: Some(Strategy::BestSkilled),
+        limit: None,
+        overflow: None,
+        agent_cap: None,
+    }));
+    let c2 = desk.arrive_as(needing("c2", "support", &[("billing", 1)]));
+    assert_eq!(
+        assignments(&c2.events),
+        [("c2".into(), "ana".into(), strategy(Strategy::BestSkilled))],
+        "best skilled: 9 beats 2, though bo was assigned less recently"
+    );
 }
 
 /// R-SK3, R-SK2: when a stage relaxes, best skilled ranks by the requirements of the stage

@@ -86,6 +86,12 @@ impl State {
                 }
             }
         }
+        for &route in group.routes.values() {
+            if let Some(route) = self.routes.get_mut(route) {
+                route.strategy = group.strategy;
+                route.cap = group.agent_cap;
+            }
+        }
         let overflow_changed = overflow.is_some();
         if let Some((groups, after_secs)) = overflow {
             group.overflow = groups;

@@ -73,6 +73,14 @@ pub(crate) fn misfit(config: &Config, kinds: &Kinds, agent: &Agent, work: Work) 
     if !eligible(config, agent) {
         return Some(Misfit::Ineligible);
     }
+    misfit_eligible(kinds, agent, work)
+}
+
+/// [`misfit`] for an agent known to be eligible (a listed one: dimension 1 was checked when
+/// it was listed), from dimension 2 on. Inlined: the candidate indexes ask it for every kind
+/// and every key an agent is filed under.
+#[inline]
+pub(crate) fn misfit_eligible(kinds: &Kinds, agent: &Agent, work: Work) -> Option<Misfit> {
     let kind = kinds.get(work.kind);
     let cost = u64::from(kind.cost);
     if agent.load + cost > u64::from(agent.effective_limit) {

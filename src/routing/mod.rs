@@ -107,7 +107,7 @@ impl State {
                     group.cursor.saturating_add(1),
                 );
                 candidates
-                    .range(after..)
+                    .range_from(&after)
                     .find(allowed)
                     .or_else(|| candidates.iter().find(allowed))
             }
@@ -310,7 +310,7 @@ impl State {
                 home: g,
                 cap: group.agent_cap,
             };
-            let part = match fit::misfit(&self.config, &self.kinds, agent, work) {
+            let part = match fit::misfit_eligible(&self.kinds, agent, work) {
                 None => queue.of_kind(kind),
                 Some(Misfit::GroupCap) => queue.foreign(kind),
                 Some(_) => continue,

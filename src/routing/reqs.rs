@@ -2,7 +2,7 @@
 //! and the distinct requirement sets in use, interned so that a routing key is a pair of
 //! integers (group, requirement set).
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 use crate::config::Config;
 use crate::ids::{SkillId, SkillLevel};
@@ -49,7 +49,7 @@ impl Skills {
 
 /// Skills with levels, sorted by skill key: what an agent holds, or what a stage requires or
 /// prefers.
-#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub(crate) struct Levels(Vec<(SkillKey, u8)>);
 
 impl Levels {
@@ -71,7 +71,7 @@ impl Levels {
 
 /// A requirement set: the skills an agent must hold at least at a level, and those it should
 /// (R-SK2). Two conversations whose stages in force ask the same share one set.
-#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub(crate) struct ReqSet {
     pub required: Levels,
     pub preferred: Levels,
@@ -108,7 +108,8 @@ pub(crate) struct Reqs {
     /// By key - 1: the set and how many routing keys use it; `None` when free.
     sets: Vec<Option<(ReqSet, u32)>>,
     free: Vec<ReqKey>,
-    index: BTreeMap<ReqSet, ReqKey>,
+    /// Hashed: interning runs on every arrival with requirements; nothing iterates it.
+    index: HashMap<ReqSet, ReqKey, foldhash::fast::RandomState>,
 }
 
 /// The empty set, for key 0.
@@ -125,7 +126,7 @@ impl Reqs {
         self.index.clear();
     }
 
-    /// The key of `set`, interning it if it is new (with no user yet). O(log sets).
+    /// The key of `set`, interning it if it is new (with no user yet). O(r), hashed.
     pub(crate) fn intern(&mut self, set: ReqSet) -> ReqKey {
         if set.required.is_empty() && set.preferred.is_empty() {
             return 0;

@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use crate::keys::{AgentKey, GroupKey, ReqKey};
 use crate::routing::candidates::Candidates;
 use crate::routing::queue::Waiting;
+use crate::strategy::Strategy;
 
 /// One (group, requirement set) pair's indexes. Created when the first open conversation
 /// waiting in the group needs the set, and dropped with the last (`users`).
@@ -16,6 +17,10 @@ pub(crate) struct Route {
     pub group: GroupKey,
     /// The requirement set.
     pub req: ReqKey,
+    /// The group's strategy and cap, copied: re-filing an agent under its keys reads them
+    /// per key. `UpdateGroup` keeps them in step.
+    pub strategy: Strategy,
+    pub cap: Option<u32>,
     /// The group's members that meet the set, whatever their status or load.
     pub qualified: BTreeSet<AgentKey>,
     /// Those of them that fit more work, per kind, best first under the group's strategy
