@@ -33,9 +33,15 @@ pub(crate) struct Group {
     pub served: VecDeque<DateTime<Utc>>,
     #[serde(skip)]
     pub members: BTreeSet<AgentKey>,
-    /// Members that may take automatic work now, per kind, best first (R-K1..R-K3).
+    /// Members that may take automatic work now, per kind, best first (R-K1..R-K3), for work
+    /// that requires no skill. Kept while `indexed`.
     #[serde(skip)]
     pub available: Candidates,
+    /// Whether `available` is kept: always in a desk without skills; in a desk with skills,
+    /// from the first open conversation without requirements that names the group (R-SK4:
+    /// a desk whose work all asks for skills files its agents only under routing keys).
+    #[serde(skip)]
+    pub indexed: bool,
     /// Conversations waiting for this group (as their own group, a designated one or an
     /// overflow group), whole and per kind, the stalled ones apart.
     #[serde(skip)]
@@ -75,6 +81,7 @@ impl Group {
             served,
             members: _,
             available: _,
+            indexed: _,
             queue: _,
             routes: _,
             open: _,
@@ -105,6 +112,7 @@ impl Group {
             served: VecDeque::new(),
             members: BTreeSet::new(),
             available: Candidates::default(),
+            indexed: false,
             queue: Waiting::default(),
             routes: BTreeMap::new(),
             open: 0,
@@ -116,10 +124,12 @@ impl Group {
 impl Group {
     /// Sizes (and empties) its candidate index and queues for `kinds` kinds, with a set apart
     /// for its own work when it caps it, and drops its routing keys; `skills`: the desk
-    /// declares skills, so work with requirements is indexed by routing key and the queue's
-    /// per-kind part holds only the work that requires nothing.
+    /// declares skills, so work with requirements is indexed by routing key, the queue's
+    /// per-kind part holds only the work that requires nothing, and the candidate index for
+    /// that work is kept from the first such conversation on ([`Group::indexed`]).
     pub(crate) fn size(&mut self, kinds: usize, skills: bool) {
         self.available.reset(kinds, self.agent_cap.is_some());
+        self.indexed = !skills;
         self.queue.reset(kinds, skills);
         self.routes.clear();
     }

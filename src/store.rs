@@ -659,7 +659,11 @@ impl State {
         if r == 0 {
             // The common case: no routing key to hold, nothing to collect.
             for g in conv.waiting_groups() {
-                self.groups.get_mut(&g).expect(GROUP).open += 1;
+                let group = self.groups.get_mut(&g).expect(GROUP);
+                group.open += 1;
+                if !group.indexed {
+                    index_group(group, &self.agents, &self.kinds, g);
+                }
             }
             return;
         }
@@ -779,6 +783,10 @@ impl State {
     ) -> Option<AgentKey> {
         let conv = self.conv(c);
         let (kind, r) = (conv.kind_key, conv.req);
+        let group = self.groups.get_mut(&g).expect(GROUP);
+        if r == 0 && !group.indexed {
+            index_group(group, &self.agents, &self.kinds, g);
+        }
         let made = (r != 0 && self.route_of(g, r).is_none()).then(|| self.ensure_route(g, r));
         let picked = self.pick(g, kind, g, r, excluded);
         if let Some(k) = made {
@@ -1028,8 +1036,10 @@ fn unlist(
     };
     for m in &agent.groups {
         let group = groups.get_mut(&m.group).expect(GROUP);
-        let key = CandKey::new(group.strategy, listing.ratio, m.rank, listing.last, a);
-        group.available.remove(&key);
+        if group.indexed {
+            let key = CandKey::new(group.strategy, listing.ratio, m.rank, listing.last, a);
+            group.available.remove(&key);
+        }
     }
     for &k in &agent.routes {
         let route = routes.get_mut(k).expect(ROUTE);
@@ -1070,6 +1080,9 @@ fn list(
     let agent = &*agent;
     for m in &agent.groups {
         let group = groups.get_mut(&m.group).expect(GROUP);
+        if !group.indexed {
+            continue;
+        }
         let key = CandKey::new(group.strategy, listing.ratio, m.rank, listing.last, a);
         let cap = group.agent_cap;
         file(&mut group.available, kinds, agent, m.group, cap, key);
@@ -1114,6 +1127,9 @@ fn relist(
     let agent = &*agent;
     for m in &agent.groups {
         let group = groups.get_mut(&m.group).expect(GROUP);
+        if !group.indexed {
+            continue;
+        }
         let key = |l: Listing| CandKey::new(group.strategy, l.ratio, m.rank, l.last, a);
         let (was, is) = (old.map(key), new.map(key));
         let work = |kind| Work {
@@ -1141,6 +1157,21 @@ fn fits_as(kinds: &Kinds, agent: &Agent, work: Work) -> Option<bool> {
         None => Some(true),
         Some(Misfit::GroupCap) => Some(false),
         Some(_) => None,
+    }
+}
+
+/// Starts keeping group `g`'s candidate index for work without requirements (see
+/// [`Group::indexed`]): files its listed members. O(members · K · log a), once.
+fn index_group(group: &mut Group, agents: &BTreeMap<AgentKey, Agent>, kinds: &Kinds, g: GroupKey) {
+    group.indexed = true;
+    for a in &group.members {
+        let agent = agents.get(a).expect(AGENT);
+        let Some(listing) = agent.listed else {
+            continue;
+        };
+        let rank = agent.rank_in(g).unwrap_or(0);
+        let key = CandKey::new(group.strategy, listing.ratio, rank, listing.last, *a);
+        file(&mut group.available, kinds, agent, g, group.agent_cap, key);
     }
 }
 

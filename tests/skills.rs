@@ -1365,6 +1365,47 @@ fn r_sk2_r_x1_manual_assignment_to_a_group_picks_a_qualified_member() {
     );
 }
 
+/// R-SK4, R-S1: in a desk with skills, a group whose work so far all asked for skills keeps
+/// no candidate index for work that asks for none until such work names it; the first such
+/// conversation still goes at once to a free member, by the group's strategy, and so does one
+/// assigned by hand to another group (R-X1), and after a restore.
+#[test]
+fn r_sk4_work_without_requirements_in_a_skilled_desk_finds_a_free_member() {
+    let mut desk = desk();
+    desk.group("other", LRA); // no one in it: its work waits
+    agent(&mut desk, "ana", 3, &["support"], &[("billing", 5)]);
+    agent(&mut desk, "bo", 3, &["support"], &[("billing", 5)]);
+    desk.arrive_as(needing("c1", "support", &[("billing", 1)])); // ana
+    desk.arrive("c2", "v2", "other");
+    assert_eq!(desk.queue("other"), ["c2"]);
+    let manual = desk.assign(&["c2"], Target::Group("support".into()));
+    assert_eq!(
+        assignments(&manual.events),
+        [(
+            "c2".into(),
+            "bo".into(),
+            AssignReason::ManualToGroup {
+                strategy: Some(LRA)
+            }
+        )],
+        "bo: never assigned; the first work without requirements support sees"
+    );
+    let c3 = desk.arrive("c3", "v3", "support");
+    assert_eq!(
+        assignments(&c3.events),
+        [("c3".into(), "ana".into(), strategy(LRA))],
+        "ana, assigned longer ago than bo"
+    );
+    let restored = Engine::restore(desk.engine.snapshot()).expect("restores");
+    desk.engine = restored;
+    let c4 = desk.arrive("c4", "v4", "support");
+    assert_eq!(
+        assignments(&c4.events),
+        [("c4".into(), "bo".into(), strategy(LRA))],
+        "after a restore too"
+    );
+}
+
 // ---- R-B1: explanations -------------------------------------------------------------------------
 
 /// R-B1: an offer (automatic reception off) carries the stage and skills for a conversation

@@ -83,6 +83,10 @@ impl State {
     ) -> Option<AgentKey> {
         let group = self.group(g);
         let own = home == g;
+        debug_assert!(
+            r != 0 || group.indexed,
+            "work without requirements that names a group has it indexed"
+        );
         let available = match r {
             0 => &group.available,
             r => &self.route_at(*group.routes.get(&r)?).available,
