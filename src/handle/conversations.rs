@@ -22,7 +22,11 @@ enum To {
 impl State {
     /// `VisitorArrives`: O(log agents) to find an agent, O(groups · log agents) to assign, or
     /// O(log n + min(ahead, behind)) to queue; plus O(kinds) to find a named kind.
-    pub(crate) fn visitor_arrives(&mut self, ctx: &mut Ctx, arrival: Arrival) -> Result<(), Error> {
+    pub(crate) fn visitor_arrives(
+        &mut self,
+        ctx: &mut Ctx,
+        mut arrival: Arrival,
+    ) -> Result<(), Error> {
         if self.conv_ids.contains_key(&arrival.conversation) {
             return Err(Error::DuplicateConversation {
                 conversation: arrival.conversation,
@@ -62,7 +66,8 @@ impl State {
                     designated: arrival.designated.clone(),
                     designated_agent,
                     designated_group,
-                    stages: arrival.stages.clone().unwrap_or_default(),
+                    // Moved, not cloned: the event below does not name them.
+                    stages: arrival.stages.take().unwrap_or_default(),
                     // A stage group that is also the designated group stays joined after the
                     // designation ends.
                     joined: joined.into_iter().filter(|g| *g != group).collect(),

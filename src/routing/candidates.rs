@@ -8,8 +8,9 @@ use crate::keys::{AgentKey, KindKey};
 use crate::strategy::Strategy;
 
 /// The members of one group that may take automatic work now, per kind, best first under the
-/// group's strategy. Filing and unfiling an agent costs O(K · log a) for `K` kinds; with one
-/// kind, one set, as before kinds.
+/// group's strategy. Filing and unfiling an agent costs O(K · log a) for `K` kinds, and so
+/// does moving it after its load changes ([`Candidates::refile`], one pass); with one kind,
+/// one set, as before kinds. Each set is a [`CandSet`]: a sorted vector while short.
 ///
 /// `fit[k]` holds the members that fit one more conversation of kind `k` in every dimension of
 /// their own (eligible, units, the kind's maximum, blocking: [`fit`](super::fit)). A group
@@ -155,8 +156,14 @@ impl CandSet {
             return;
         };
         let at = old.and_then(|o| keys.binary_search(o).ok());
+        // Where `new` goes, `old` still in place; past the last key (least recently assigned,
+        // after an assignment) without a search.
+        let place = |keys: &[CandKey], n: &CandKey| match keys.last() {
+            Some(last) if n > last => Err(keys.len()),
+            _ => keys.binary_search(n),
+        };
         match (at, new) {
-            (Some(i), Some(n)) => match keys.binary_search(&n) {
+            (Some(i), Some(n)) => match place(keys, &n) {
                 Ok(j) if j == i => {}
                 Ok(_) => {
                     // Keys name their agent, so `new` can only be `old`; kept whole anyway.
@@ -353,7 +360,13 @@ mod tests {
             let file = (x >> 40) % 20 < if step < 20_000 { 14 } else { 1 };
             let new = file.then_some(key);
             if (x >> 50).is_multiple_of(3) {
-                set.replace(old.as_ref(), new);
+                // As the index does for a kind the agent did not fit: the key it had, or has
+                // now, though the set does not hold it.
+                let absent = CandKey {
+                    first: (x >> 55) % 7,
+                    ..key
+                };
+                set.replace(Some(old.as_ref().unwrap_or(&absent)), new);
             } else {
                 if let Some(old) = &old {
                     assert!(set.remove(old));
