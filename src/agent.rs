@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{AgentId, SkillLevel};
-use crate::keys::{ConvKey, GroupKey, KindKey, RouteKey, ScheduleKey};
+use crate::keys::{ConvKey, GroupKey, KindKey, RouteKey, ScheduleKey, SkillKey};
 use crate::routing::candidates::Ratio;
 use crate::routing::queue::QueueKey;
 use crate::routing::reqs::Levels;
@@ -56,6 +56,10 @@ pub(crate) struct Agent {
     /// requirement sets in use that it meets (R-SK4).
     #[serde(skip)]
     pub routes: Vec<RouteKey>,
+    /// Where its groups' skill holders list it: (group, skill) for each of its groups and
+    /// skills when last filed, so that a change of either takes it out of the old lists.
+    #[serde(skip)]
+    pub holding: Vec<(GroupKey, SkillKey)>,
     /// The units held by the conversations that hold units (R-K1): offered, active, and
     /// paused ones whose kind's paused work holds units. 64 bits: manual assignments may pile
     /// up costs far beyond any capacity.
@@ -112,6 +116,7 @@ impl Agent {
             skills,
             levels: _,
             routes: _,
+            holding: _,
             load: _,
             effective_limit: _,
             counts: _,
@@ -147,6 +152,7 @@ impl Agent {
             skills: Vec::new(),
             levels: Levels::default(),
             routes: Vec::new(),
+            holding: Vec::new(),
             load: 0,
             effective_limit: 1,
             counts: Vec::new(),

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::ids::GroupId;
-use crate::keys::{AgentKey, GroupKey, ReqKey, RouteKey};
+use crate::keys::{AgentKey, GroupKey, ReqKey, RouteKey, SkillKey};
 use crate::routing::candidates::Candidates;
 use crate::routing::queue::Waiting;
 use crate::routing::route::Route;
@@ -50,6 +50,10 @@ pub(crate) struct Group {
     /// the key's indexes are (the members that meet it and the work that waits for it).
     #[serde(skip)]
     pub routes: BTreeMap<ReqKey, RouteKey>,
+    /// Per skill, the members that hold it at any level: a new routing key checks only the
+    /// holders of its rarest required skill (R-SK4).
+    #[serde(skip)]
+    pub holders: BTreeMap<SkillKey, BTreeSet<AgentKey>>,
     /// Open conversations that name this group.
     #[serde(skip)]
     pub open: u64,
@@ -84,6 +88,7 @@ impl Group {
             indexed: _,
             queue: _,
             routes: _,
+            holders: _,
             open: _,
             eligible: _,
         } = self;
@@ -115,6 +120,7 @@ impl Group {
             indexed: false,
             queue: Waiting::default(),
             routes: BTreeMap::new(),
+            holders: BTreeMap::new(),
             open: 0,
             eligible: 0,
         }
@@ -132,6 +138,7 @@ impl Group {
         self.indexed = !skills;
         self.queue.reset(kinds, skills);
         self.routes.clear();
+        self.holders.clear();
     }
 
     /// A new routing key's indexes for (`g`, `r`), `g` being this group: empty, sized like

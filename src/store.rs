@@ -16,7 +16,9 @@ use crate::event::{AssignReason, Event, PoolReason, ReplyGoal, SkillMatch};
 use crate::group::Group;
 use crate::group::SERVED_SAMPLES;
 use crate::ids::{AgentId, ConversationId, GroupId, ScheduleId, SkillId, SkillLevel, VisitorId};
-use crate::keys::{AgentKey, ConvKey, GroupKey, IdMap, KindKey, ReqKey, RouteKey, ScheduleKey};
+use crate::keys::{
+    AgentKey, ConvKey, GroupKey, IdMap, KindKey, ReqKey, RouteKey, ScheduleKey, SkillKey,
+};
 use crate::kinds::Kinds;
 use crate::routing::candidates::{CandKey, Candidates, Ratio};
 use crate::routing::fit::{self, Misfit, Work};
@@ -741,7 +743,15 @@ impl State {
         let mut route = group.new_route(g, r, self.kinds.len());
         group.routes.insert(r, k);
         let set = self.reqs.get(r);
-        for &a in &group.members {
+        // Only the holders of its rarest required skill can meet it (all members when it
+        // requires none: it only prefers).
+        static NONE: BTreeSet<AgentKey> = BTreeSet::new();
+        let rarest = set
+            .required
+            .iter()
+            .map(|(s, _)| group.holders.get(&s).unwrap_or(&NONE))
+            .min_by_key(|holders| holders.len());
+        for &a in rarest.unwrap_or(&group.members) {
             let agent = self.agents.get_mut(&a).expect(AGENT);
             if set.qualifies(&agent.levels) {
                 route.qualified.insert(a);
@@ -820,7 +830,22 @@ impl State {
                 route.qualified.remove(&a);
             }
         }
+        let held = std::mem::take(&mut self.agent_mut(a).holding);
+        for (g, s) in held {
+            if let Some(group) = self.groups.get_mut(&g)
+                && let Some(holders) = group.holders.get_mut(&s)
+            {
+                holders.remove(&a);
+                if holders.is_empty() {
+                    group.holders.remove(&s);
+                }
+            }
+        }
         let agent = self.agents.get_mut(&a).expect(AGENT);
+        for m in &agent.groups {
+            let group = self.groups.get_mut(&m.group).expect(GROUP);
+            hold(group, m.group, a, agent.levels.iter(), &mut agent.holding);
+        }
         for m in &agent.groups {
             let group = self.groups.get(&m.group).expect(GROUP);
             for (r, &k) in &group.routes {
@@ -927,11 +952,13 @@ impl State {
             a.counted_eligible = false;
             a.designated.clear();
             a.routes.clear();
+            a.holding.clear();
             a.levels = self.skills.levels(&a.skills);
             self.agent_ids.insert(a.id.clone(), *k);
             for m in &a.groups {
                 if let Some(group) = self.groups.get_mut(&m.group) {
                     group.members.insert(*k);
+                    hold(group, m.group, *k, a.levels.iter(), &mut a.holding);
                 }
             }
             for s in &a.schedules {
@@ -1172,6 +1199,21 @@ fn index_group(group: &mut Group, agents: &BTreeMap<AgentKey, Agent>, kinds: &Ki
         let rank = agent.rank_in(g).unwrap_or(0);
         let key = CandKey::new(group.strategy, listing.ratio, rank, listing.last, *a);
         file(&mut group.available, kinds, agent, g, group.agent_cap, key);
+    }
+}
+
+/// Lists agent `a`, a member of group `g`, among the group's holders of each skill it holds,
+/// and records where in `holding`.
+fn hold(
+    group: &mut Group,
+    g: GroupKey,
+    a: AgentKey,
+    skills: impl Iterator<Item = (SkillKey, u8)>,
+    holding: &mut Vec<(GroupKey, SkillKey)>,
+) {
+    for (s, _) in skills {
+        group.holders.entry(s).or_default().insert(a);
+        holding.push((g, s));
     }
 }
 

@@ -701,6 +701,50 @@ fn r_sk5_a_skill_granted_at_run_time_drains_waiting_work_at_once() {
     assert!(desk.queue("support").is_empty());
 }
 
+/// R-SK5, R-SK4: a skill granted, or a group joined, at run time counts for requirement sets
+/// that come into use later too, and so does every skill after a restore: each new routing
+/// key finds its qualified members among the holders of its rarest skill, which follow every
+/// change of skills and groups.
+#[test]
+fn r_sk5_r_sk4_skills_and_groups_changed_at_run_time_count_for_new_requirement_sets() {
+    let mut desk = desk();
+    desk.group("sales", LRA);
+    agent(&mut desk, "ana", 5, &["support"], &[("english", 5)]);
+    desk.run(Command::UpdateAgent(
+        AgentUpdate::new("ana").skills(levels(&[("english", 5), ("spanish", 4)])),
+    ));
+    let c1 = desk.arrive_as(needing("c1", "support", &[("spanish", 3)]));
+    assert_eq!(pairs(&c1.events), [("c1".into(), "ana".into())], "granted");
+
+    desk.run(Command::UpdateAgent(AgentUpdate {
+        groups: Some(vec![
+            switchboard::Membership::new("support"),
+            switchboard::Membership::new("sales"),
+        ]),
+        ..AgentUpdate::new("ana")
+    }));
+    let c2 = desk.arrive_as(needing("c2", "sales", &[("english", 2), ("spanish", 1)]));
+    assert_eq!(
+        pairs(&c2.events),
+        [("c2".into(), "ana".into())],
+        "joined sales"
+    );
+
+    desk.run(Command::UpdateAgent(
+        AgentUpdate::new("ana").skills(levels(&[("english", 5)])),
+    ));
+    let c3 = desk.arrive_as(needing("c3", "sales", &[("spanish", 2)]));
+    assert!(pairs(&c3.events).is_empty(), "spanish taken away: c3 waits");
+
+    desk.engine = Engine::restore(desk.engine.snapshot()).expect("restores");
+    let c4 = desk.arrive_as(needing("c4", "support", &[("english", 4)]));
+    assert_eq!(
+        pairs(&c4.events),
+        [("c4".into(), "ana".into())],
+        "after a restore"
+    );
+}
+
 /// R-SK5: removing a skill keeps the work the agent holds; new work that needs it waits.
 #[test]
 fn r_sk5_removing_a_skill_keeps_held_work() {

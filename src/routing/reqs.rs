@@ -64,7 +64,8 @@ impl Levels {
         self.0.is_empty()
     }
 
-    fn iter(&self) -> impl Iterator<Item = (SkillKey, u8)> + '_ {
+    /// The skills with their levels, by skill key.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (SkillKey, u8)> + '_ {
         self.0.iter().copied()
     }
 }
