@@ -38,8 +38,9 @@ pub enum Command {
     /// one step per candidate at the cap of the conversation's own group when another group
     /// (designated, overflow) routes it (R-K3). With [stages](Arrival::stages), the candidates
     /// are those of its routing key (group, requirement set): O(log a) when the key exists,
-    /// plus O(members · r) in each group it waits in where it is the first open conversation
-    /// needing that set (`r` skills named), and the chosen agent is re-filed under the keys it
+    /// plus O(h · r) in each group it waits in where it is the first open conversation needing
+    /// that set (`r` skills named, `h` the group's members holding the rarest required one),
+    /// and the chosen agent is re-filed under the keys it
     /// meets too: O((g + k) · K · log a) (see the crate docs, "Cost").
     VisitorArrives(Arrival),
     /// A visitor gives up before an agent took the conversation on (abandons): from the queue,
@@ -315,7 +316,8 @@ pub enum Command {
     /// same instant fire in the order they were set, except that a conversation's stage
     /// boundary (its stages that fall due, then its overflow, R-SK2, R-S4) comes before its
     /// maximum wait (R-Q3). A stage that relaxes moves the conversation between routing keys,
-    /// O(groups it waits in · log n), plus O(members · r) for a key it is first to need. Early or repeated ticks are harmless
+    /// O(groups it waits in · log n), plus O(h · r) for a key it is first to need (see
+    /// `VisitorArrives`). Early or repeated ticks are harmless
     /// (R-C2).
     ///
     /// Cost: O(log t) per deadline due, plus what each does; nothing is scanned.

@@ -468,8 +468,9 @@
 //!
 //! With skills, the indexes are kept per **routing key**: a group and a distinct requirement
 //! set in use there (R-SK4). A key is made when the first open conversation waiting in the
-//! group needs its set, filing the group's members that meet it (O(members · r), `r` the skills
-//! the set names), and dropped with the last such conversation. An agent is filed under the
+//! group needs its set, filing the group's members that meet it: O(h · r), `r` the skills the
+//! set names and `h` the members holding the rarest of its required skills (each group keeps
+//! its members per skill held); and dropped with the last such conversation. An agent is filed under the
 //! keys it meets, so re-filing it after its load changes costs O((g + k) · K · log a), `k`
 //! the keys of its groups that it meets (one pass per set; a key with at most 128 candidates
 //! keeps them in a sorted vector, where moving one is a binary search and one short copy). In

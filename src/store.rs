@@ -653,7 +653,7 @@ impl State {
 
     /// Counts an open conversation against the groups it names (so they cannot be removed),
     /// and its stage's requirement set against their routing keys, creating those it is the
-    /// first to need (R-SK4): O(members · r) for a new one.
+    /// first to need (R-SK4): O(h · r) for a new one (see [`State::ensure_route`]).
     pub(crate) fn claim_groups(&mut self, c: ConvKey) {
         let r = self.stage_req(c);
         let conv = self.conversations.get_mut(c).expect(CONV);
@@ -732,7 +732,8 @@ impl State {
     }
 
     /// Routing key (g, r), created if it does not exist: the members of `g` that meet `r`
-    /// are filed under it, and those of them listed in its candidates. O(members · r · log a).
+    /// are filed under it, and those of them listed in its candidates. O(h · r · log a), `h`
+    /// the members holding its rarest required skill (all members when it requires none).
     fn ensure_route(&mut self, g: GroupKey, r: ReqKey) -> RouteKey {
         if let Some(k) = self.route_of(g, r) {
             return k;
@@ -784,7 +785,7 @@ impl State {
     /// The member of `g` its strategy would give conversation `c` as the group's own work,
     /// meeting the requirements in force: for a manual assignment to a group (R-X1), which
     /// rehomes the conversation there. Where `g` has no routing key for them yet, one is made
-    /// for the lookup and dropped after: O(members · r).
+    /// for the lookup and dropped after: O(h · r) (see [`State::ensure_route`]).
     pub(crate) fn pick_as_own(
         &mut self,
         g: GroupKey,
