@@ -29,6 +29,16 @@ pub(crate) struct Listing {
     pub last: u64,
 }
 
+/// A routing key an agent is filed under (R-SK4), and the listing its candidate sets hold it
+/// by: `None` where it is in none of them. Re-filing there is lazy after an assignment (see
+/// [`crate::routing::route`]): the listing may be older than [`Agent::listed`], never better
+/// for the agent than where it stands now.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Filed {
+    pub route: RouteKey,
+    pub listing: Option<Listing>,
+}
+
 /// An agent as the engine keeps it. Fields after `assigned_total` are derived and rebuilt on
 /// restore.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -53,9 +63,9 @@ pub(crate) struct Agent {
     #[serde(skip)]
     pub levels: Levels,
     /// The routing keys (group, requirement set) it is filed under: those of its groups'
-    /// requirement sets in use that it meets (R-SK4).
+    /// requirement sets in use that it meets (R-SK4), each with the listing it is filed by.
     #[serde(skip)]
-    pub routes: Vec<RouteKey>,
+    pub routes: Vec<Filed>,
     /// Where its groups' skill holders list it: (group, skill) for each of its groups and
     /// skills when last filed, so that a change of either takes it out of the old lists.
     #[serde(skip)]

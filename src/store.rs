@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::agent::{Agent, Listing};
+use crate::agent::{Agent, Filed, Listing};
 use crate::command::Stage;
 use crate::config::{Config, ReceptionMode};
 use crate::conversation::{Conversation, Phase};
@@ -261,14 +261,17 @@ impl State {
         } else {
             agent.remove_work(kind, cost, home);
         }
-        self.relist(a);
+        self.relist(a, holds);
     }
 
     /// Re-files agent `a` after a change of its load or latest assignment (nothing else that
     /// places it: not its groups, ranks, routing keys, limit or status): each candidate set
     /// it was or is in is updated in one pass, moving it where it was and stays. Equivalent
-    /// to [`State::unlist`] before the change and [`State::list`] after. O((g + k) · K · log a).
-    pub(crate) fn relist(&mut self, a: AgentKey) {
+    /// to [`State::unlist`] before the change and [`State::list`] after, except that after
+    /// work was added (`grew`) its routing keys are left to [`State::pick`] (lazy re-filing,
+    /// see [`crate::routing::route`]). O(g · K · log a) when it `grew`, else O((g + k) · K ·
+    /// log a).
+    pub(crate) fn relist(&mut self, a: AgentKey, grew: bool) {
         let agent = self.agents.get_mut(&a).expect(AGENT);
         relist(
             &mut self.groups,
@@ -278,7 +281,64 @@ impl State {
             &self.reqs,
             a,
             agent,
+            grew,
         );
+    }
+
+    /// Re-files agent `a` in routing key `k` by its listing now, wherever its candidate sets
+    /// hold it by an older one (lazy re-filing). O(K · log a).
+    pub(crate) fn refile_in_route(&mut self, a: AgentKey, k: RouteKey) {
+        let agent = self.agents.get_mut(&a).expect(AGENT);
+        let now = agent.listed;
+        let filed = agent
+            .routes
+            .iter_mut()
+            .find(|f| f.route == k)
+            .expect("an agent in a routing key's candidates is filed under it");
+        let was = std::mem::replace(&mut filed.listing, now);
+        refile_route(
+            &mut self.routes,
+            &self.kinds,
+            &self.reqs,
+            a,
+            agent,
+            k,
+            was,
+            now,
+        );
+    }
+
+    /// Whether agent `a`'s entry `key` in the candidates of routing key `k` for work of kind
+    /// `kind` (among those below the group's cap too: `below`) is where it stands now: it fits
+    /// that work, and its listing now gives that key. An entry that is not is one left by lazy
+    /// re-filing, where the agent stands better than it does now.
+    pub(crate) fn filed_right(
+        &self,
+        k: RouteKey,
+        key: &CandKey,
+        kind: KindKey,
+        below: bool,
+    ) -> bool {
+        let route = self.route_at(k);
+        let agent = self.agent(key.agent);
+        let Some(listing) = agent.listed else {
+            return false;
+        };
+        let work = Work {
+            kind,
+            home: route.group,
+            cap: route.cap,
+        };
+        let fits = match fits_as(&self.kinds, agent, work) {
+            Some(below_cap) => below_cap || !below,
+            None => false,
+        };
+        let right = fits && route_key(route, &self.reqs, agent, listing, key.agent) == *key;
+        debug_assert!(
+            right || !fits || route_key(route, &self.reqs, agent, listing, key.agent) > *key,
+            "a stale entry ranks its agent better than it stands, never worse"
+        );
+        right
     }
 
     /// Re-files an agent after anything that decides its place changed.
@@ -561,6 +621,7 @@ impl State {
             &self.reqs,
             a,
             agent,
+            true,
         );
         let now = ctx.now;
         let conv = self.conv_mut(c);
@@ -638,6 +699,7 @@ impl State {
             &self.reqs,
             a,
             agent,
+            false,
         );
         let conv = self.conv_mut(c);
         conv.goal = None;
@@ -756,7 +818,10 @@ impl State {
             let agent = self.agents.get_mut(&a).expect(AGENT);
             if set.qualifies(&agent.levels) {
                 route.qualified.insert(a);
-                agent.routes.push(k);
+                agent.routes.push(Filed {
+                    route: k,
+                    listing: agent.listed,
+                });
             }
         }
         let inserted = self.routes.insert(route);
@@ -769,14 +834,16 @@ impl State {
             .collect();
         for (a, listing) in listed {
             let agent = self.agents.get(&a).expect(AGENT);
-            file_in_route(
+            let now = Some(listing);
+            refile_route(
                 &mut self.routes,
                 &self.kinds,
                 &self.reqs,
                 a,
                 agent,
-                listing,
                 k,
+                None,
+                now,
             );
         }
         k
@@ -792,14 +859,13 @@ impl State {
         c: ConvKey,
         excluded: &[AgentKey],
     ) -> Option<AgentKey> {
-        let conv = self.conv(c);
-        let (kind, r) = (conv.kind_key, conv.req);
+        let r = self.conv(c).req;
         let group = self.groups.get_mut(&g).expect(GROUP);
         if r == 0 && !group.indexed {
             index_group(group, &self.agents, &self.kinds, g);
         }
         let made = (r != 0 && self.route_of(g, r).is_none()).then(|| self.ensure_route(g, r));
-        let picked = self.pick(g, kind, g, r, excluded);
+        let picked = self.pick_excluding(g, g, c, Some(excluded));
         if let Some(k) = made {
             self.drop_route(k);
         }
@@ -812,7 +878,7 @@ impl State {
         self.group_mut(route.group).routes.remove(&route.req);
         for a in route.qualified {
             if let Some(agent) = self.agents.get_mut(&a) {
-                agent.routes.retain(|x| *x != k);
+                agent.routes.retain(|f| f.route != k);
             }
         }
         self.reqs.release(route.req);
@@ -826,7 +892,11 @@ impl State {
             "requalify an unlisted agent"
         );
         let old = std::mem::take(&mut self.agent_mut(a).routes);
-        for k in old {
+        for Filed { route: k, listing } in old {
+            debug_assert!(
+                listing.is_none(),
+                "an unlisted agent is in no candidate set"
+            );
             if let Some(route) = self.routes.get_mut(k) {
                 route.qualified.remove(&a);
             }
@@ -852,7 +922,10 @@ impl State {
             for (r, &k) in &group.routes {
                 if self.reqs.get(*r).qualifies(&agent.levels) {
                     self.routes.get_mut(k).expect(ROUTE).qualified.insert(a);
-                    agent.routes.push(k);
+                    agent.routes.push(Filed {
+                        route: k,
+                        listing: None,
+                    });
                 }
             }
         }
@@ -1059,20 +1132,24 @@ fn unlist(
             groups.get_mut(&m.group).expect(GROUP).eligible -= 1;
         }
     }
-    let Some(listing) = agent.listed.take() else {
-        return;
-    };
-    for m in &agent.groups {
-        let group = groups.get_mut(&m.group).expect(GROUP);
-        if group.indexed {
-            let key = CandKey::new(group.strategy, listing.ratio, m.rank, listing.last, a);
-            group.available.remove(&key);
+    if let Some(listing) = agent.listed.take() {
+        for m in &agent.groups {
+            let group = groups.get_mut(&m.group).expect(GROUP);
+            if group.indexed {
+                let key = CandKey::new(group.strategy, listing.ratio, m.rank, listing.last, a);
+                group.available.remove(&key);
+            }
         }
     }
-    for &k in &agent.routes {
-        let route = routes.get_mut(k).expect(ROUTE);
-        let key = route_key(route, reqs, agent, listing, a);
-        route.available.remove(&key);
+    // Its routing keys hold it by the listing each has (lazy re-filing), perhaps though it
+    // is listed no more.
+    for i in 0..agent.routes.len() {
+        let k = agent.routes[i].route;
+        if let Some(listing) = agent.routes[i].listing.take() {
+            let route = routes.get_mut(k).expect(ROUTE);
+            let key = route_key(route, reqs, agent, listing, a);
+            route.available.remove(&key);
+        }
     }
 }
 
@@ -1105,6 +1182,10 @@ fn list(
         last: agent.last_assignment,
     };
     agent.listed = Some(listing);
+    for f in &mut agent.routes {
+        debug_assert!(f.listing.is_none(), "list after unlist");
+        f.listing = Some(listing);
+    }
     let agent = &*agent;
     for m in &agent.groups {
         let group = groups.get_mut(&m.group).expect(GROUP);
@@ -1115,12 +1196,13 @@ fn list(
         let cap = group.agent_cap;
         file(&mut group.available, kinds, agent, m.group, cap, key);
     }
-    for &k in &agent.routes {
-        file_in_route(routes, kinds, reqs, a, agent, listing, k);
+    for f in &agent.routes {
+        refile_route(routes, kinds, reqs, a, agent, f.route, None, f.listing);
     }
 }
 
 /// [`State::relist`] on the groups and the agent, for callers that hold the agent borrowed.
+#[allow(clippy::too_many_arguments)]
 fn relist(
     groups: &mut BTreeMap<GroupKey, Group>,
     routes: &mut Slab<Route>,
@@ -1129,8 +1211,13 @@ fn relist(
     reqs: &Reqs,
     a: AgentKey,
     agent: &mut Agent,
+    grew: bool,
 ) {
     let eligible = fit::eligible(config, agent);
+    // Work added ranks the agent lower in every candidate set, or takes it out: its routing
+    // keys may keep it where it was until a pick meets it there (lazy re-filing). Anything
+    // that may rank it higher re-files it at once.
+    let lazy = grew && eligible == agent.counted_eligible;
     if eligible != agent.counted_eligible {
         // Not from a change of load; kept right all the same, as unlist and list would.
         for m in &agent.groups {
@@ -1152,7 +1239,6 @@ fn relist(
         last: agent.last_assignment,
     });
     agent.listed = new;
-    let agent = &*agent;
     for m in &agent.groups {
         let group = groups.get_mut(&m.group).expect(GROUP);
         if !group.indexed {
@@ -1165,17 +1251,39 @@ fn relist(
             home: m.group,
             cap: group.agent_cap,
         };
-        let fits = |kind| fits_as(kinds, agent, work(kind));
+        let fits = |kind| fits_as(kinds, &*agent, work(kind));
         group.available.refile(was.as_ref(), is, fits);
     }
-    for &k in &agent.routes {
-        let route = routes.get_mut(k).expect(ROUTE);
-        let key = |l: Listing| route_key(route, reqs, agent, l, a);
-        let (was, is) = (old.map(key), new.map(key));
-        let (g, cap) = (route.group, route.cap);
-        let fits = |kind| fits_as(kinds, agent, Work { kind, home: g, cap });
-        route.available.refile(was.as_ref(), is, fits);
+    if lazy {
+        return;
     }
+    for i in 0..agent.routes.len() {
+        let k = agent.routes[i].route;
+        let was = std::mem::replace(&mut agent.routes[i].listing, new);
+        refile_route(routes, kinds, reqs, a, agent, k, was, new);
+    }
+}
+
+/// Moves agent `a` in routing key `k`'s candidate sets from where listing `was` filed it (if
+/// anywhere) to where listing `now` files it (if anywhere), under each kind it fits now.
+/// O(K · log a).
+#[allow(clippy::too_many_arguments)]
+fn refile_route(
+    routes: &mut Slab<Route>,
+    kinds: &Kinds,
+    reqs: &Reqs,
+    a: AgentKey,
+    agent: &Agent,
+    k: RouteKey,
+    was: Option<Listing>,
+    now: Option<Listing>,
+) {
+    let route = routes.get_mut(k).expect(ROUTE);
+    let key = |l: Listing| route_key(route, reqs, agent, l, a);
+    let (was, is) = (was.map(key), now.map(key));
+    let (g, cap) = (route.group, route.cap);
+    let fits = |kind| fits_as(kinds, agent, Work { kind, home: g, cap });
+    route.available.refile(was.as_ref(), is, fits);
 }
 
 /// Under which candidate sets of its kind a listed agent goes for `work` (see
@@ -1216,22 +1324,6 @@ fn hold(
         group.holders.entry(s).or_default().insert(a);
         holding.push((g, s));
     }
-}
-
-/// Files a listed agent in one routing key's candidates.
-fn file_in_route(
-    routes: &mut Slab<Route>,
-    kinds: &Kinds,
-    reqs: &Reqs,
-    a: AgentKey,
-    agent: &Agent,
-    listing: Listing,
-    k: RouteKey,
-) {
-    let route = routes.get_mut(k).expect(ROUTE);
-    let key = route_key(route, reqs, agent, listing, a);
-    let (g, cap) = (route.group, route.cap);
-    file(&mut route.available, kinds, agent, g, cap, key);
 }
 
 /// Files an agent in a candidate index under each kind it fits (see [`fit`]) as group `g`'s

@@ -2219,3 +2219,79 @@ fn r_sk2_stage_advanced_on_the_wire() {
         })
     );
 }
+
+/// The agent each arrival went to, in order ("" where it waits).
+fn takers(desk: &mut Desk, arrivals: Vec<Arrival>) -> Vec<String> {
+    arrivals
+        .into_iter()
+        .map(|arrival| {
+            let ran = desk.arrive_as(arrival);
+            pairs(&ran.events)
+                .first()
+                .map(|(_, agent)| agent.clone())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// R-SK4, R-A1, R-S1: an agent meets several requirement sets; work taken under one counts
+/// in every other at once. Under least loaded, billing work goes to the agent with less
+/// load though both were idle and equal when the english work came; a full agent is given
+/// nothing under any set, and takes the work that waited when it has room again.
+#[test]
+fn r_sk4_load_taken_under_one_requirement_set_counts_under_every_other() {
+    let mut desk = Desk::with_config(config());
+    desk.group("support", Strategy::LeastLoaded);
+    let both = [("english", 5), ("billing", 5)];
+    agent(&mut desk, "ana", 3, &["support"], &both);
+    agent(&mut desk, "ben", 3, &["support"], &both);
+    let english = |c: &str| needing(c, "support", &[("english", 1)]);
+    let billing = |c: &str| needing(c, "support", &[("billing", 1)]);
+    let taken = takers(
+        &mut desk,
+        vec![
+            english("c1"),
+            billing("c2"),
+            english("c3"),
+            billing("c4"),
+            english("c5"),
+            billing("c6"),
+            english("c7"),
+            billing("c8"),
+        ],
+    );
+    // c1: both idle, ana registered first. c2: ana holds one. c3: one each, ana assigned
+    // longer ago. Then ben, ana, ben; both full: c7 and c8 wait.
+    assert_eq!(taken, ["ana", "ben", "ana", "ben", "ana", "ben", "", ""]);
+    let freed = desk.end("c2");
+    assert_eq!(pairs(&freed.events), [("c7".into(), "ben".into())]);
+    let freed = desk.end("c1");
+    assert_eq!(pairs(&freed.events), [("c8".into(), "ana".into())]);
+}
+
+/// R-SK4, R-A2: under round robin, an agent filled by work under one requirement set is
+/// skipped under another; the turn goes on past it.
+#[test]
+fn r_sk4_round_robin_skips_an_agent_filled_under_another_requirement_set() {
+    let mut desk = Desk::with_config(config());
+    desk.group("support", Strategy::RoundRobin);
+    let both = [("english", 5), ("billing", 5)];
+    agent(&mut desk, "ana", 1, &["support"], &both);
+    agent(&mut desk, "ben", 2, &["support"], &both);
+    agent(&mut desk, "cy", 1, &["support"], &[("billing", 5)]);
+    let english = |c: &str| needing(c, "support", &[("english", 1)]);
+    let billing = |c: &str| needing(c, "support", &[("billing", 1)]);
+    let taken = takers(
+        &mut desk,
+        vec![
+            english("c1"),
+            billing("c2"),
+            billing("c3"),
+            billing("c4"),
+            english("c5"),
+        ],
+    );
+    // c1 fills ana; c2 and c3 go round from ben: ben, cy; c4 to ben again (ana full), which
+    // fills him; nobody is left for c5.
+    assert_eq!(taken, ["ana", "ben", "cy", "ben", ""]);
+}

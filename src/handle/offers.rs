@@ -141,9 +141,8 @@ impl State {
             self.enqueue(ctx, c);
             return;
         }
-        let conv = self.conv(c);
-        let home = conv.group;
-        match self.pick(home, conv.kind_key, home, conv.req, conv.excluded()) {
+        let home = self.conv(c).group;
+        match self.pick(home, home, c) {
             Some(a) => {
                 let strategy = self.group(home).strategy;
                 self.group_mut(home).cursor = a;

@@ -11,7 +11,9 @@
 //! one available the conversation queues (R-S1, R-S2, R-Q1). Each step is a lookup in an
 //! ordered index: O(log agents), plus one step per excluded agent skipped, and, for another
 //! group's conversation routed through a group (designated, overflow) whose own group caps
-//! its work (R-K3), one step per candidate at that cap.
+//! its work (R-K3), one step per candidate at that cap. In a routing key, an entry that lazy
+//! re-filing left stale (see [`route`]) is re-filed, O(K · log a), and the look starts again;
+//! each such entry once.
 //!
 //! Choosing work for an agent that has room (`drain`, R-D1, R-K5) takes, while the agent
 //! stays below its limit, the best waiting conversation among those that designated it and
@@ -35,12 +37,19 @@ use crate::conversation::Conversation;
 use crate::ctx::Ctx;
 use crate::event::{AssignReason, DrainTrigger};
 use crate::group::Group;
-use crate::keys::{AgentKey, ConvKey, GroupKey, KindKey, ReqKey};
+use crate::keys::{AgentKey, ConvKey, GroupKey, RouteKey};
 use crate::routing::candidates::{CandKey, Ratio};
 use crate::routing::fit::{Misfit, Work};
 use crate::routing::queue::{QueueKey, Waiting};
 use crate::store::State;
 use crate::strategy::Strategy;
+
+/// What [`State::scan`] met first: a candidate that may take the work, or an entry of agent
+/// `.0` in routing key `.1` that lazy re-filing left stale.
+enum Scan {
+    Found(AgentKey),
+    Stale(AgentKey, RouteKey),
+}
 
 /// The agent chosen for a conversation, why, and the group whose strategy chose it (whose
 /// round-robin cursor then moves).
@@ -69,39 +78,83 @@ impl Choice {
 }
 
 impl State {
-    /// The best member of group `g` under the group's strategy that fits a conversation of
-    /// kind `kind` whose own group is `home`, other than the `excluded` agents. For the
-    /// group's own work the candidate index holds exactly those that fit; for another group's
-    /// work routed through `g`, that group's cap (if it has one) is checked per candidate.
-    pub(crate) fn pick(
+    /// The best member of group `g` under the group's strategy that may take conversation `c`
+    /// (its kind and requirements in force, other than the agents it excludes) as the work
+    /// of group `home`. For the group's own work the candidate index holds exactly those
+    /// that fit; for another group's work routed through `g`, that group's cap (if it has one)
+    /// is checked per candidate. In a routing key, an entry met that lazy re-filing left where
+    /// its agent stood before its latest assignments is re-filed first, and the look starts
+    /// again (see [`route`]): O((s + 1) · (log a + x)) for `s` such entries, each re-filed
+    /// once.
+    pub(crate) fn pick(&mut self, g: GroupKey, home: GroupKey, c: ConvKey) -> Option<AgentKey> {
+        self.pick_excluding(g, home, c, None)
+    }
+
+    /// [`State::pick`] excluding the agents `excluded` instead of those the conversation
+    /// excludes, when given.
+    pub(crate) fn pick_excluding(
+        &mut self,
+        g: GroupKey,
+        home: GroupKey,
+        c: ConvKey,
+        excluded: Option<&[AgentKey]>,
+    ) -> Option<AgentKey> {
+        loop {
+            match self.scan(g, home, c, excluded)? {
+                Scan::Found(a) => return Some(a),
+                Scan::Stale(a, k) => self.refile_in_route(a, k),
+            }
+        }
+    }
+
+    /// [`State::pick`]'s look, changing nothing: the first candidate in the strategy's order
+    /// that may take the work, or the first entry met that lazy re-filing left stale.
+    fn scan(
         &self,
         g: GroupKey,
-        kind: KindKey,
         home: GroupKey,
-        r: ReqKey,
-        excluded: &[AgentKey],
-    ) -> Option<AgentKey> {
+        c: ConvKey,
+        excluded: Option<&[AgentKey]>,
+    ) -> Option<Scan> {
+        let conv = self.conv(c);
+        let (kind, r) = (conv.kind_key, conv.req);
+        let excluded = excluded.unwrap_or(conv.excluded());
         let group = self.group(g);
         let own = home == g;
         debug_assert!(
             r != 0 || group.indexed,
             "work without requirements that names a group has it indexed"
         );
-        let available = match r {
-            0 => &group.available,
-            r => &self.route_at(*group.routes.get(&r)?).available,
+        let route = match r {
+            0 => None,
+            r => Some(*group.routes.get(&r)?),
+        };
+        let available = match route {
+            None => &group.available,
+            Some(k) => &self.route_at(k).available,
         };
         let candidates = available.for_work(kind, own);
+        let below = own && group.agent_cap.is_some();
         let capped = !own
             && self
                 .groups
                 .get(&home)
                 .is_some_and(|h| h.agent_cap.is_some());
-        let allowed = |k: &&CandKey| {
-            !excluded.contains(&k.agent)
-                && (!capped || self.misfit(self.agent(k.agent), kind, home).is_none())
+        let look = |k: &CandKey| {
+            if excluded.contains(&k.agent) {
+                return None;
+            }
+            if let Some(route) = route
+                && !self.filed_right(route, k, kind, below)
+            {
+                return Some(Scan::Stale(k.agent, route));
+            }
+            if capped && self.misfit(self.agent(k.agent), kind, home).is_some() {
+                return None;
+            }
+            Some(Scan::Found(k.agent))
         };
-        let found = match group.strategy {
+        match group.strategy {
             Strategy::RoundRobin => {
                 let after = CandKey::new(
                     Strategy::RoundRobin,
@@ -112,12 +165,11 @@ impl State {
                 );
                 candidates
                     .range_from(&after)
-                    .find(allowed)
-                    .or_else(|| candidates.iter().find(allowed))
+                    .find_map(look)
+                    .or_else(|| candidates.iter().find_map(look))
             }
-            _ => candidates.iter().find(allowed),
-        };
-        found.map(|k| k.agent)
+            _ => candidates.iter().find_map(look),
+        }
     }
 
     /// Whether agent `a` may take conversation `conv` automatically now: it fits it in every
@@ -182,7 +234,7 @@ impl State {
     /// Who would take a conversation that needs an agent, and why, changing nothing (R-S2,
     /// R-S1, R-S4): the designated agent, the designated group, the last agent, its own group,
     /// then the overflow groups it joined.
-    pub(crate) fn choose(&self, ctx: &Ctx, c: ConvKey) -> Option<Choice> {
+    pub(crate) fn choose(&mut self, ctx: &Ctx, c: ConvKey) -> Option<Choice> {
         let conv = self.conv(c);
         if let Some(d) = conv.designated_agent()
             && self.available_for(d, conv)
@@ -190,7 +242,7 @@ impl State {
             return Some(Choice::direct(d, AssignReason::DesignatedAgent));
         }
         if let Some(h) = conv.designated_group()
-            && let Some(a) = self.pick(h, conv.kind_key, conv.group, conv.req, conv.excluded())
+            && let Some(a) = self.pick(h, conv.group, c)
         {
             let strategy = self.group(h).strategy;
             return Some(Choice::by_strategy(
@@ -199,13 +251,14 @@ impl State {
                 AssignReason::DesignatedGroup { strategy },
             ));
         }
+        let conv = self.conv(c);
         if let Some(a) = self.last_agent(ctx, conv)
             && self.available_for(a, conv)
         {
             return Some(Choice::direct(a, AssignReason::LastAgent));
         }
         let home = conv.group;
-        if let Some(a) = self.pick(home, conv.kind_key, home, conv.req, conv.excluded()) {
+        if let Some(a) = self.pick(home, home, c) {
             let strategy = self.group(home).strategy;
             return Some(Choice::by_strategy(
                 home,
@@ -218,17 +271,24 @@ impl State {
 
     /// The first group the conversation joined, overflow groups (R-S4) then its stages'
     /// groups (R-SK2), with a member free, and that member.
-    fn choose_overflow(&self, c: ConvKey) -> Option<Choice> {
-        let conv = self.conv(c);
-        conv.extra_groups().find_map(|g| {
-            let a = self.pick(g, conv.kind_key, conv.group, conv.req, conv.excluded())?;
-            let group = self.group(g);
-            let reason = AssignReason::Overflow {
-                group: group.id.clone(),
-                strategy: group.strategy,
+    fn choose_overflow(&mut self, c: ConvKey) -> Option<Choice> {
+        // By position: a pick may re-file candidates, and the groups are the conversation's.
+        let mut i = 0;
+        loop {
+            let Some(g) = self.conv(c).extra_groups().nth(i) else {
+                return None;
             };
-            Some(Choice::by_strategy(g, a, reason))
-        })
+            i += 1;
+            let home = self.conv(c).group;
+            if let Some(a) = self.pick(g, home, c) {
+                let group = self.group(g);
+                let reason = AssignReason::Overflow {
+                    group: group.id.clone(),
+                    strategy: group.strategy,
+                };
+                return Some(Choice::by_strategy(g, a, reason));
+            }
+        }
     }
 
     /// Offers a conversation to the overflow groups it has joined, in order (R-S4).
@@ -287,8 +347,8 @@ impl State {
             let group = self.group(m.group);
             consider(self.head_for(agent, a, m.group, group, &group.queue));
         }
-        for &k in &agent.routes {
-            let route = self.route_at(k);
+        for f in &agent.routes {
+            let route = self.route_at(f.route);
             let group = self.group(route.group);
             consider(self.head_for(agent, a, route.group, group, &route.queue));
         }

@@ -1,6 +1,21 @@
 //! A routing key's indexes (R-SK4): for one group and one requirement set in use there, the
 //! members that meet the requirements, those of them that may take work now (per kind, best
 //! first), and the waiting work that asks for that set.
+//!
+//! **Lazy re-filing.** An agent meets several routing keys (11 on average in the benchmark
+//! desk), and moving it in each of them after every assignment was most of the cost of a
+//! skilled arrival. Work added never ranks an agent higher under any strategy (its load and
+//! latest assignment only grow, and it fits fewer kinds), so after an assignment its routing
+//! keys keep it where it was: an entry there may rank it better than it stands, never worse,
+//! and may hold it though it fits no more. [`Filed`](crate::agent::Filed) records, per key,
+//! the listing its entries were made with. A pick checks each entry it would take against
+//! the agent's standing now ([`State::filed_right`](crate::store::State::filed_right));
+//! an entry that is stale re-files its agent in that key (`refile_in_route`) and the look
+//! starts again, so the agent picked is the one an eager index would give. Anything that may
+//! rank an agent higher (work ending, a snooze that frees units, a status, limit, group or
+//! skill change) re-files it in every key at once. Each assignment leaves at most one stale
+//! entry per key of its agent, and each is re-filed at most once: the amortized cost is at
+//! most the eager one, and is paid only in the keys picks look at.
 
 use std::collections::BTreeSet;
 
