@@ -275,9 +275,7 @@ impl State {
         // By position: a pick may re-file candidates, and the groups are the conversation's.
         let mut i = 0;
         loop {
-            let Some(g) = self.conv(c).extra_groups().nth(i) else {
-                return None;
-            };
+            let g = self.conv(c).extra_groups().nth(i)?;
             i += 1;
             let home = self.conv(c).group;
             if let Some(a) = self.pick(g, home, c) {
