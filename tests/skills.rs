@@ -2235,16 +2235,23 @@ fn takers(desk: &mut Desk, arrivals: Vec<Arrival>) -> Vec<String> {
 }
 
 /// R-SK4, R-A1, R-S1: an agent meets several requirement sets; work taken under one counts
-/// in every other at once. Under least loaded, billing work goes to the agent with less
-/// load though both were idle and equal when the english work came; a full agent is given
-/// nothing under any set, and takes the work that waited when it has room again.
+/// under every other at once. Ana speaks english and knows billing, Ben only speaks english,
+/// Cy only knows billing; least loaded. Work Ana took as english work keeps billing work
+/// from her while Cy holds less, and the other way round; full agents get nothing under any
+/// set, and each takes the work that waited when it has room again.
 #[test]
 fn r_sk4_load_taken_under_one_requirement_set_counts_under_every_other() {
     let mut desk = Desk::with_config(config());
     desk.group("support", Strategy::LeastLoaded);
-    let both = [("english", 5), ("billing", 5)];
-    agent(&mut desk, "ana", 3, &["support"], &both);
-    agent(&mut desk, "ben", 3, &["support"], &both);
+    agent(
+        &mut desk,
+        "ana",
+        3,
+        &["support"],
+        &[("english", 5), ("billing", 5)],
+    );
+    agent(&mut desk, "ben", 3, &["support"], &[("english", 5)]);
+    agent(&mut desk, "cy", 3, &["support"], &[("billing", 5)]);
     let english = |c: &str| needing(c, "support", &[("english", 1)]);
     let billing = |c: &str| needing(c, "support", &[("billing", 1)]);
     let taken = takers(
@@ -2252,21 +2259,31 @@ fn r_sk4_load_taken_under_one_requirement_set_counts_under_every_other() {
         vec![
             english("c1"),
             billing("c2"),
-            english("c3"),
-            billing("c4"),
+            billing("c3"),
+            english("c4"),
             english("c5"),
             billing("c6"),
             english("c7"),
             billing("c8"),
+            english("c9"),
+            english("c10"),
+            billing("c11"),
         ],
     );
-    // c1: both idle, ana registered first. c2: ana holds one. c3: one each, ana assigned
-    // longer ago. Then ben, ana, ben; both full: c7 and c8 wait.
-    assert_eq!(taken, ["ana", "ben", "ana", "ben", "ana", "ben", "", ""]);
+    // c1: ana and ben idle, ana registered first. c2: ana holds one, cy none. c3: one each,
+    // ana assigned longer ago. c4: ana holds two, ben none. c5: ben holds one. c6: cy holds
+    // one. c7: two each, ana assigned longer ago; she is full. c8: cy (ana full). c9: ben.
+    // Everyone is full: c10 and c11 wait.
+    assert_eq!(
+        taken,
+        [
+            "ana", "cy", "ana", "ben", "ben", "cy", "ana", "cy", "ben", "", ""
+        ]
+    );
     let freed = desk.end("c2");
-    assert_eq!(pairs(&freed.events), [("c7".into(), "ben".into())]);
+    assert_eq!(pairs(&freed.events), [("c11".into(), "cy".into())]);
     let freed = desk.end("c1");
-    assert_eq!(pairs(&freed.events), [("c8".into(), "ana".into())]);
+    assert_eq!(pairs(&freed.events), [("c10".into(), "ana".into())]);
 }
 
 /// R-SK4, R-A2: under round robin, an agent filled by work under one requirement set is
