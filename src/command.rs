@@ -40,8 +40,9 @@ pub enum Command {
     /// are those of its routing key (group, requirement set): O(log a) when the key exists,
     /// plus O(h · r) in each group it waits in where it is the first open conversation needing
     /// that set (`r` skills named, `h` the group's members holding the rarest required one),
-    /// and the chosen agent is re-filed under the keys it
-    /// meets too: O((g + k) · K · log a) (see the crate docs, "Cost").
+    /// and the chosen agent is re-filed under its keys lazily: left where it stood, and moved
+    /// when a later pick meets it there, O(K · log a) once per key (see the crate docs,
+    /// "Cost").
     VisitorArrives(Arrival),
     /// A visitor gives up before an agent took the conversation on (abandons): from the queue,
     /// the pool, or while it is offered to an agent who has not accepted yet (the offer is

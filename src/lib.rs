@@ -471,9 +471,13 @@
 //! group needs its set, filing the group's members that meet it: O(h · r), `r` the skills the
 //! set names and `h` the members holding the rarest of its required skills (each group keeps
 //! its members per skill held); and dropped with the last such conversation. An agent is filed under the
-//! keys it meets, so re-filing it after its load changes costs O((g + k) · K · log a), `k`
+//! keys it meets, so re-filing it after its load falls costs O((g + k) · K · log a), `k`
 //! the keys of its groups that it meets (one pass per set; a key with at most 128 candidates
-//! keeps them in a sorted vector, where moving one is a binary search and one short copy). In
+//! keeps them in a sorted vector, where moving one is a binary search and one short copy).
+//! After an assignment (its load and latest assignment only grow, so it only ranks lower)
+//! its keys are re-filed lazily: its entries stay where they were, and a pick that meets
+//! such an entry re-files the agent in that key first, O(K · log a), once per entry; the
+//! agent picked is always the one an index kept up to date would give. In
 //! a desk with skills, a group's index for work that asks for no skill is kept only from the
 //! first such conversation that names it (filing its members then, O(members · K · log a),
 //! once), so agents whose work all asks for skills are filed under routing keys alone. A freed

@@ -37,18 +37,31 @@ use crate::conversation::Conversation;
 use crate::ctx::Ctx;
 use crate::event::{AssignReason, DrainTrigger};
 use crate::group::Group;
-use crate::keys::{AgentKey, ConvKey, GroupKey, RouteKey};
+use crate::keys::{AgentKey, ConvKey, GroupKey, KindKey, RouteKey};
 use crate::routing::candidates::{CandKey, Ratio};
 use crate::routing::fit::{Misfit, Work};
 use crate::routing::queue::{QueueKey, Waiting};
 use crate::store::State;
 use crate::strategy::Strategy;
 
-/// What [`State::scan`] met first: a candidate that may take the work, or an entry of agent
-/// `.0` in routing key `.1` that lazy re-filing left stale.
+/// What [`State::scan`] met first: a candidate that may take the work, or an entry in routing
+/// key `.1` that lazy re-filing left stale.
 enum Scan {
     Found(AgentKey),
-    Stale(AgentKey, RouteKey),
+    Stale(CandKey, RouteKey),
+}
+
+/// What one pick looks for: in group `g` (in its routing key `route`, for work with
+/// requirements), work of kind `kind` whose own group is `home` (`own`: `g` itself); `below`:
+/// among the candidates below `g`'s cap; `capped`: `home`'s cap checked per candidate.
+struct Look {
+    g: GroupKey,
+    home: GroupKey,
+    kind: KindKey,
+    own: bool,
+    route: Option<RouteKey>,
+    below: bool,
+    capped: bool,
 }
 
 /// The agent chosen for a conversation, why, and the group whose strategy chose it (whose
@@ -99,61 +112,85 @@ impl State {
         c: ConvKey,
         excluded: Option<&[AgentKey]>,
     ) -> Option<AgentKey> {
+        let conv = self.conv(c);
+        let (kind, r) = (conv.kind_key, conv.req);
+        let group = self.group(g);
+        debug_assert!(
+            r != 0 || group.indexed,
+            "work without requirements that names a group has it indexed"
+        );
+        let own = home == g;
+        let look = Look {
+            g,
+            home,
+            kind,
+            own,
+            route: match r {
+                0 => None,
+                r => Some(*group.routes.get(&r)?),
+            },
+            below: own && group.agent_cap.is_some(),
+            capped: !own
+                && self
+                    .groups
+                    .get(&home)
+                    .is_some_and(|h| h.agent_cap.is_some()),
+        };
+        // Where the look goes on after a stale entry is re-filed: every entry before it was
+        // passed over, and the re-filed one goes after it. Round robin, which wraps around,
+        // starts again.
+        let mut from = None;
         loop {
-            match self.scan(g, home, c, excluded)? {
+            match self.scan(&look, c, excluded, from.as_ref())? {
                 Scan::Found(a) => return Some(a),
-                Scan::Stale(a, k) => self.refile_in_route(a, k),
+                Scan::Stale(key, k) => {
+                    self.refile_in_route(key.agent, k);
+                    if self.group(g).strategy != Strategy::RoundRobin {
+                        from = Some(key);
+                    }
+                }
             }
         }
     }
 
     /// [`State::pick`]'s look, changing nothing: the first candidate in the strategy's order
-    /// that may take the work, or the first entry met that lazy re-filing left stale.
+    /// (from `from` on, when given) that may take the work, or the first entry met that lazy
+    /// re-filing left stale.
     fn scan(
         &self,
-        g: GroupKey,
-        home: GroupKey,
+        look: &Look,
         c: ConvKey,
         excluded: Option<&[AgentKey]>,
+        from: Option<&CandKey>,
     ) -> Option<Scan> {
-        let conv = self.conv(c);
-        let (kind, r) = (conv.kind_key, conv.req);
-        let excluded = excluded.unwrap_or(conv.excluded());
-        let group = self.group(g);
-        let own = home == g;
-        debug_assert!(
-            r != 0 || group.indexed,
-            "work without requirements that names a group has it indexed"
-        );
-        let route = match r {
-            0 => None,
-            r => Some(*group.routes.get(&r)?),
-        };
-        let available = match route {
+        let excluded = excluded.unwrap_or(self.conv(c).excluded());
+        let group = self.group(look.g);
+        let available = match look.route {
             None => &group.available,
             Some(k) => &self.route_at(k).available,
         };
-        let candidates = available.for_work(kind, own);
-        let below = own && group.agent_cap.is_some();
-        let capped = !own
-            && self
-                .groups
-                .get(&home)
-                .is_some_and(|h| h.agent_cap.is_some());
-        let look = |k: &CandKey| {
-            if excluded.contains(&k.agent) {
+        let candidates = available.for_work(look.kind, look.own);
+        let check = |key: &CandKey| {
+            if excluded.contains(&key.agent) {
                 return None;
             }
-            if let Some(route) = route
-                && !self.filed_right(route, k, kind, below)
+            if let Some(route) = look.route
+                && !self.filed_right(route, key, look.kind, look.below)
             {
-                return Some(Scan::Stale(k.agent, route));
+                return Some(Scan::Stale(*key, route));
             }
-            if capped && self.misfit(self.agent(k.agent), kind, home).is_some() {
+            if look.capped
+                && self
+                    .misfit(self.agent(key.agent), look.kind, look.home)
+                    .is_some()
+            {
                 return None;
             }
-            Some(Scan::Found(k.agent))
+            Some(Scan::Found(key.agent))
         };
+        if let Some(from) = from {
+            return candidates.range_from(from).find_map(check);
+        }
         match group.strategy {
             Strategy::RoundRobin => {
                 let after = CandKey::new(
@@ -165,10 +202,10 @@ impl State {
                 );
                 candidates
                     .range_from(&after)
-                    .find_map(look)
-                    .or_else(|| candidates.iter().find_map(look))
+                    .find_map(check)
+                    .or_else(|| candidates.iter().find_map(check))
             }
-            _ => candidates.iter().find_map(look),
+            _ => candidates.iter().find_map(check),
         }
     }
 
