@@ -285,11 +285,39 @@ impl State {
         );
     }
 
-    /// Re-files agent `a` in routing key `k` by its listing now, wherever its candidate sets
-    /// hold it by an older one (lazy re-filing). O(K · log a).
-    pub(crate) fn refile_in_route(&mut self, a: AgentKey, k: RouteKey) {
+    /// Whether the entry `key` in routing key `k`'s candidates for work of kind `kind` (among
+    /// those below the group's cap too: `below`) is where its agent stands now: it fits that
+    /// work, and its listing now gives that key. An entry that is not is one left by lazy
+    /// re-filing, where the agent stood better than it does now: the agent is re-filed in `k`
+    /// by its listing now, and `false` returned. O(log a), or O(K · log a) to re-file.
+    pub(crate) fn settle(
+        &mut self,
+        k: RouteKey,
+        key: &CandKey,
+        kind: KindKey,
+        below: bool,
+    ) -> bool {
+        let a = key.agent;
         let agent = self.agents.get_mut(&a).expect(AGENT);
         let now = agent.listed;
+        let route = self.routes.get(k).expect(ROUTE);
+        if let Some(listing) = now {
+            let work = Work {
+                kind,
+                home: route.group,
+                cap: route.cap,
+            };
+            let fits =
+                fits_as(&self.kinds, agent, work).is_some_and(|below_cap| below_cap || !below);
+            let stands = route_key(route, &self.reqs, agent, listing, a);
+            debug_assert!(
+                !fits || stands >= *key,
+                "a stale entry ranks its agent better than it stands, never worse"
+            );
+            if fits && stands == *key {
+                return true;
+            }
+        }
         let filed = agent
             .routes
             .iter_mut()
@@ -306,39 +334,7 @@ impl State {
             was,
             now,
         );
-    }
-
-    /// Whether agent `a`'s entry `key` in the candidates of routing key `k` for work of kind
-    /// `kind` (among those below the group's cap too: `below`) is where it stands now: it fits
-    /// that work, and its listing now gives that key. An entry that is not is one left by lazy
-    /// re-filing, where the agent stands better than it does now.
-    pub(crate) fn filed_right(
-        &self,
-        k: RouteKey,
-        key: &CandKey,
-        kind: KindKey,
-        below: bool,
-    ) -> bool {
-        let route = self.route_at(k);
-        let agent = self.agent(key.agent);
-        let Some(listing) = agent.listed else {
-            return false;
-        };
-        let work = Work {
-            kind,
-            home: route.group,
-            cap: route.cap,
-        };
-        let fits = match fits_as(&self.kinds, agent, work) {
-            Some(below_cap) => below_cap || !below,
-            None => false,
-        };
-        let right = fits && route_key(route, &self.reqs, agent, listing, key.agent) == *key;
-        debug_assert!(
-            right || !fits || route_key(route, &self.reqs, agent, listing, key.agent) > *key,
-            "a stale entry ranks its agent better than it stands, never worse"
-        );
-        right
+        false
     }
 
     /// Re-files an agent after anything that decides its place changed.

@@ -44,21 +44,17 @@ use crate::routing::queue::{QueueKey, Waiting};
 use crate::store::State;
 use crate::strategy::Strategy;
 
-/// What [`State::scan`] met first: a candidate that may take the work, or an entry in routing
-/// key `.1` that lazy re-filing left stale.
-enum Scan {
-    Found(AgentKey),
-    Stale(CandKey, RouteKey),
-}
-
 /// What one pick looks for: in group `g` (in its routing key `route`, for work with
-/// requirements), work of kind `kind` whose own group is `home` (`own`: `g` itself); `below`:
-/// among the candidates below `g`'s cap; `capped`: `home`'s cap checked per candidate.
+/// requirements), work of kind `kind` whose own group is `home` (`own`: `g` itself), in the
+/// order of `g`'s `strategy` (round robin from after `cursor`); `below`: among the candidates
+/// below `g`'s cap; `capped`: `home`'s cap checked per candidate.
 struct Look {
     g: GroupKey,
     home: GroupKey,
     kind: KindKey,
     own: bool,
+    strategy: Strategy,
+    cursor: AgentKey,
     route: Option<RouteKey>,
     below: bool,
     capped: bool,
@@ -125,6 +121,8 @@ impl State {
             home,
             kind,
             own,
+            strategy: group.strategy,
+            cursor: group.cursor,
             route: match r {
                 0 => None,
                 r => Some(*group.routes.get(&r)?),
@@ -141,72 +139,63 @@ impl State {
         // starts again.
         let mut from = None;
         loop {
-            match self.scan(&look, c, excluded, from.as_ref())? {
-                Scan::Found(a) => return Some(a),
-                Scan::Stale(key, k) => {
-                    self.refile_in_route(key.agent, k);
-                    if self.group(g).strategy != Strategy::RoundRobin {
-                        from = Some(key);
-                    }
-                }
+            let key = self.scan(&look, c, excluded, from.as_ref())?;
+            let Some(k) = look.route else {
+                return Some(key.agent);
+            };
+            if self.settle(k, &key, kind, look.below) {
+                return Some(key.agent);
+            }
+            if look.strategy != Strategy::RoundRobin {
+                from = Some(key);
             }
         }
     }
 
     /// [`State::pick`]'s look, changing nothing: the first candidate in the strategy's order
-    /// (from `from` on, when given) that may take the work, or the first entry met that lazy
-    /// re-filing left stale.
+    /// (from `from` on, when given) that is not excluded and, for another group's work, is
+    /// below that group's cap. In a routing key, the entry may be stale ([`State::settle`]).
     fn scan(
         &self,
         look: &Look,
         c: ConvKey,
         excluded: Option<&[AgentKey]>,
         from: Option<&CandKey>,
-    ) -> Option<Scan> {
+    ) -> Option<CandKey> {
         let excluded = excluded.unwrap_or(self.conv(c).excluded());
-        let group = self.group(look.g);
         let available = match look.route {
-            None => &group.available,
+            None => &self.group(look.g).available,
             Some(k) => &self.route_at(k).available,
         };
         let candidates = available.for_work(look.kind, look.own);
-        let check = |key: &CandKey| {
-            if excluded.contains(&key.agent) {
-                return None;
-            }
-            if let Some(route) = look.route
-                && !self.filed_right(route, key, look.kind, look.below)
-            {
-                return Some(Scan::Stale(*key, route));
-            }
-            if look.capped
-                && self
-                    .misfit(self.agent(key.agent), look.kind, look.home)
-                    .is_some()
-            {
-                return None;
-            }
-            Some(Scan::Found(key.agent))
+        let allowed = |key: &&CandKey| {
+            !excluded.contains(&key.agent)
+                && (!look.capped
+                    || self
+                        .misfit(self.agent(key.agent), look.kind, look.home)
+                        .is_none())
         };
-        if let Some(from) = from {
-            return candidates.range_from(from).find_map(check);
-        }
-        match group.strategy {
-            Strategy::RoundRobin => {
-                let after = CandKey::new(
-                    Strategy::RoundRobin,
-                    Ratio::ZERO,
-                    0,
-                    0,
-                    group.cursor.saturating_add(1),
-                );
-                candidates
-                    .range_from(&after)
-                    .find_map(check)
-                    .or_else(|| candidates.iter().find_map(check))
+        let found = if let Some(from) = from {
+            candidates.range_from(from).find(allowed)
+        } else {
+            match look.strategy {
+                Strategy::RoundRobin => {
+                    let after = CandKey::new(
+                        Strategy::RoundRobin,
+                        Ratio::ZERO,
+                        0,
+                        0,
+                        look.cursor.saturating_add(1),
+                    );
+                    candidates
+                        .range_from(&after)
+                        .find(allowed)
+                        .or_else(|| candidates.iter().find(allowed))
+                }
+                _ => candidates.iter().find(allowed),
             }
-            _ => candidates.iter().find_map(check),
-        }
+        };
+        found.copied()
     }
 
     /// Whether agent `a` may take conversation `conv` automatically now: it fits it in every
