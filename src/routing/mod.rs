@@ -12,7 +12,7 @@
 //! ordered index: O(log agents), plus one step per excluded agent skipped, and, for another
 //! group's conversation routed through a group (designated, overflow) whose own group caps
 //! its work (R-K3), one step per candidate at that cap. In a routing key, an entry that lazy
-//! re-filing left stale (see [`route`]) is re-filed, O(K · log a), and the look starts again;
+//! re-filing left stale (see [`route`]) is re-filed, O(K · log a), and the look goes on past it;
 //! each such entry once.
 //!
 //! Choosing work for an agent that has room (`drain`, R-D1, R-K5) takes, while the agent
@@ -92,9 +92,9 @@ impl State {
     /// of group `home`. For the group's own work the candidate index holds exactly those
     /// that fit; for another group's work routed through `g`, that group's cap (if it has one)
     /// is checked per candidate. In a routing key, an entry met that lazy re-filing left where
-    /// its agent stood before its latest assignments is re-filed first, and the look starts
-    /// again (see [`route`]): O((s + 1) · (log a + x)) for `s` such entries, each re-filed
-    /// once.
+    /// its agent stood before its latest assignments is re-filed ([`State::settle`]), and the
+    /// look goes on past it (round robin, which wraps around, starts again) (see [`route`]):
+    /// O(log a + x + s · K · log a) for `s` such entries, each re-filed once.
     pub(crate) fn pick(&mut self, g: GroupKey, home: GroupKey, c: ConvKey) -> Option<AgentKey> {
         self.pick_excluding(g, home, c, None)
     }

@@ -9,9 +9,10 @@
 //! keys keep it where it was: an entry there may rank it better than it stands, never worse,
 //! and may hold it though it fits no more. [`Filed`](crate::agent::Filed) records, per key,
 //! the listing its entries were made with. A pick checks each entry it would take against
-//! the agent's standing now ([`State::filed_right`](crate::store::State::filed_right));
-//! an entry that is stale re-files its agent in that key (`refile_in_route`) and the look
-//! starts again, so the agent picked is the one an eager index would give. Anything that may
+//! the agent's standing now ([`State::settle`](crate::store::State::settle)); an entry that
+//! is stale re-files its agent in that key and the look goes on past it (every entry before
+//! it was passed over, and the agent goes after it), so the agent picked is the one an eager
+//! index would give. Anything that may
 //! rank an agent higher (work ending, a snooze that frees units, a status, limit, group or
 //! skill change) re-files it in every key at once. Each assignment leaves at most one stale
 //! entry per key of its agent, and each is re-filed at most once: the amortized cost is at
