@@ -2220,6 +2220,16 @@ fn r_sk2_stage_advanced_on_the_wire() {
     );
 }
 
+/// Work in group `support` that needs english (any level).
+fn english(conversation: &str) -> Arrival {
+    needing(conversation, "support", &[("english", 1)])
+}
+
+/// Work in group `support` that needs billing (any level).
+fn billing(conversation: &str) -> Arrival {
+    needing(conversation, "support", &[("billing", 1)])
+}
+
 /// The agent each arrival went to, in order ("" where it waits).
 fn takers(desk: &mut Desk, arrivals: Vec<Arrival>) -> Vec<String> {
     arrivals
@@ -2252,8 +2262,6 @@ fn r_sk4_load_taken_under_one_requirement_set_counts_under_every_other() {
     );
     agent(&mut desk, "ben", 3, &["support"], &[("english", 5)]);
     agent(&mut desk, "cy", 3, &["support"], &[("billing", 5)]);
-    let english = |c: &str| needing(c, "support", &[("english", 1)]);
-    let billing = |c: &str| needing(c, "support", &[("billing", 1)]);
     let taken = takers(
         &mut desk,
         vec![
@@ -2296,8 +2304,6 @@ fn r_sk4_round_robin_skips_an_agent_filled_under_another_requirement_set() {
     agent(&mut desk, "ana", 1, &["support"], &both);
     agent(&mut desk, "ben", 2, &["support"], &both);
     agent(&mut desk, "cy", 1, &["support"], &[("billing", 5)]);
-    let english = |c: &str| needing(c, "support", &[("english", 1)]);
-    let billing = |c: &str| needing(c, "support", &[("billing", 1)]);
     let taken = takers(
         &mut desk,
         vec![
