@@ -49,7 +49,7 @@ impl Candidates {
     /// if anywhere) under each kind, `fits(k)` telling under which sets of kind `k` it goes
     /// now: `None` none, `Some(false)` the sets of every group's work, `Some(true)` also those
     /// below the group's cap. One pass instead of [`Candidates::remove`] then
-    /// [`Candidates::file`]: in a short set, one move. O(K · log a).
+    /// filing it anew: in a short set, one move. O(K · log a).
     pub(crate) fn refile(
         &mut self,
         old: Option<&CandKey>,
