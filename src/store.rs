@@ -255,24 +255,31 @@ impl State {
         let conv = self.conversations.get(c).expect(CONV);
         let (kind, home) = (conv.kind_key, conv.group);
         let cost = self.kinds.get(kind).cost;
-        let agent = self.agents.get_mut(&a).expect(AGENT);
-        if holds {
-            agent.add_work(kind, cost, home);
-        } else {
-            agent.remove_work(kind, cost, home);
-        }
-        self.relist(a, holds);
+        self.relist(a, holds, |agent| {
+            if holds {
+                agent.add_work(kind, cost, home);
+            } else {
+                agent.remove_work(kind, cost, home);
+            }
+        });
     }
 
-    /// Re-files agent `a` after a change of its load or latest assignment (nothing else that
-    /// places it: not its groups, ranks, routing keys, limit or status): each candidate set
+    /// Makes `change` to agent `a`'s load or latest assignment (nothing else that places it:
+    /// not its groups, ranks, routing keys, limit or status) and re-files it: each candidate set
     /// it was or is in is updated in one pass, moving it where it was and stays. Equivalent
     /// to [`State::unlist`] before the change and [`State::list`] after, except that after
     /// work was added (`grew`) its routing keys are left to [`State::pick`] (lazy re-filing,
     /// see [`crate::routing::route`]). O(g · K · log a) when it `grew`, else O((g + k) · K ·
-    /// log a).
-    pub(crate) fn relist(&mut self, a: AgentKey, grew: bool) {
+    /// log a). `change` makes the change (one lookup of the agent for both) and what it
+    /// returns is returned.
+    pub(crate) fn relist<R>(
+        &mut self,
+        a: AgentKey,
+        grew: bool,
+        change: impl FnOnce(&mut Agent) -> R,
+    ) -> R {
         let agent = self.agents.get_mut(&a).expect(AGENT);
+        let out = change(agent);
         relist(
             &mut self.groups,
             &mut self.routes,
@@ -283,6 +290,7 @@ impl State {
             agent,
             grew,
         );
+        out
     }
 
     /// Whether the entry `key` in routing key `k`'s candidates for work of kind `kind` (among
@@ -600,25 +608,16 @@ impl State {
         let conv = self.conversations.get(c).expect(CONV);
         let (arrival, kind, home) = (conv.seq, conv.kind_key, conv.group);
         let cost = self.kinds.get(kind).cost;
-        let agent = self.agents.get_mut(&a).expect(AGENT);
-        if counted {
-            agent.add_work(kind, cost, home);
-        }
-        agent.conversations.insert((arrival, c));
-        agent.last_assignment = seq;
-        agent.assigned_total += 1;
-        let load = u32::try_from(agent.load).unwrap_or(u32::MAX);
-        let (agent_id, limit) = (agent.id.clone(), agent.effective_limit);
-        relist(
-            &mut self.groups,
-            &mut self.routes,
-            &self.config,
-            &self.kinds,
-            &self.reqs,
-            a,
-            agent,
-            true,
-        );
+        let (agent_id, load, limit) = self.relist(a, true, |agent| {
+            if counted {
+                agent.add_work(kind, cost, home);
+            }
+            agent.conversations.insert((arrival, c));
+            agent.last_assignment = seq;
+            agent.assigned_total += 1;
+            let load = u32::try_from(agent.load).unwrap_or(u32::MAX);
+            (agent.id.clone(), load, agent.effective_limit)
+        });
         let now = ctx.now;
         let conv = self.conv_mut(c);
         conv.first_assigned_at.get_or_insert(now);
@@ -681,22 +680,13 @@ impl State {
         let conv = self.conversations.get(c).expect(CONV);
         let (arrival, kind, home) = (conv.seq, conv.kind_key, conv.group);
         let cost = self.kinds.get(kind).cost;
-        let agent = self.agents.get_mut(&a).expect(AGENT);
-        if counted {
-            agent.remove_work(kind, cost, home);
-        }
-        agent.conversations.remove(&(arrival, c));
-        let agent_id = agent.id.clone();
-        relist(
-            &mut self.groups,
-            &mut self.routes,
-            &self.config,
-            &self.kinds,
-            &self.reqs,
-            a,
-            agent,
-            false,
-        );
+        let agent_id = self.relist(a, false, |agent| {
+            if counted {
+                agent.remove_work(kind, cost, home);
+            }
+            agent.conversations.remove(&(arrival, c));
+            agent.id.clone()
+        });
         let conv = self.conv_mut(c);
         conv.goal = None;
         conv.silent_since = None;
